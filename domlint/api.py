@@ -1,0 +1,55 @@
+"""The Python API: check a domain under a capability set and a host."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from . import caps as capsmod
+from .domain import normalise
+from .engine import Engine, load_engine
+from .findings import Finding
+from .host import Host, default_host
+from .parse import Document, parse_bytes, parse_file
+
+Source = str | bytes | Path | Document
+
+
+@lru_cache(maxsize=8)
+def _engine(extra: tuple[str, ...]) -> Engine:
+    return load_engine(list(extra))
+
+
+def resolve_caps(caps: Iterable[str] | None) -> capsmod.Caps:
+    """A Caps from None (all present), a Caps, or any iterable of flag names."""
+    if caps is None:
+        return capsmod.all_caps()
+    if isinstance(caps, capsmod.Caps):
+        return caps
+    if isinstance(caps, str):
+        return capsmod.from_list(caps)
+    return capsmod.Caps(frozenset(caps), "api")
+
+
+def load_document(source: Source, path: str | None = None) -> Document:
+    """Parse a source given as a Document, XML bytes or text, or a file path."""
+    if isinstance(source, Document):
+        return source
+    if isinstance(source, bytes):
+        return parse_bytes(source, path or "<bytes>")
+    if isinstance(source, str) and source.lstrip().startswith("<"):
+        return parse_bytes(source.encode(), path or "<string>")
+    return parse_file(source)
+
+
+def check(source: Source, caps: Iterable[str] | None = None, host: Host | None = None,
+          rules: Iterable[str | Path] = (), select: Iterable[str] = (),
+          ignore: Iterable[str] = (), path: str | None = None,
+          engine: Engine | None = None) -> list[Finding]:
+    """Check one domain; return its findings (InputError if it cannot be read)."""
+    doc = load_document(source, path)
+    eng = engine or _engine(tuple(str(r) for r in rules))
+    host = host or default_host()
+    normalise(doc, host)
+    return eng.evaluate(doc, resolve_caps(caps), set(select) or None, set(ignore) or None, host=host)

@@ -1,0 +1,247 @@
+"""Compiling rules once and evaluating them over a normalised domain."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from lxml import etree
+
+from .data import caps_names
+from .errors import RuleError
+from .findings import Finding
+from .parse import Document
+from .predicates import Context, Predicate, build, compile_xpath
+from .rulepack import RawRule, RuleErrors
+
+_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+# Values a rule's message may name with {$...}, and what provides them.
+_VARIABLES = {"$value": "test", "$name": "test", "$caps": "caps"}
+
+
+@dataclass
+class CapsCondition:
+    """The capability sets under which a rule fires."""
+
+    present: frozenset[str] = frozenset()
+    absent: frozenset[str] = frozenset()
+    lacking_any: frozenset[str] = frozenset()
+
+    def holds(self, caps: frozenset[str]) -> bool:
+        """True when a domain checked under caps can hit this rule."""
+        return (self.present <= caps
+                and not (self.absent & caps)
+                and (not self.lacking_any or not self.lacking_any <= caps))
+
+    def names(self) -> list[str]:
+        """Every capability the condition names."""
+        return sorted(self.present | self.absent | self.lacking_any)
+
+
+@dataclass
+class Rule:
+    """A compiled rule."""
+
+    id: str
+    summary: str
+    severity: str
+    stage: str
+    select: str
+    message: str
+    hint: str
+    path: str
+    line: int
+    body: dict[str, Any]
+    when: str | None = None
+    caps: CapsCondition = field(default_factory=CapsCondition)
+    tests: list[Predicate] = field(default_factory=list)
+    upstream: list[str] = field(default_factory=list)
+    when_xp: etree.XPath | None = None
+    parts: list[tuple[str, etree.XPath | str | None]] = field(default_factory=list)
+
+    def render(self, el: etree._Element, hit: Any) -> str:
+        """The message for el, placeholders filled in."""
+        out = []
+        for literal, ph in self.parts:
+            out.append(literal)
+            if ph is None:
+                continue
+            if isinstance(ph, str):
+                if ph == "$value":
+                    out.append(hit.value if hit else "")
+                elif ph == "$name":
+                    out.append(hit.name if hit else "")
+                elif ph == "$caps":
+                    out.append(", ".join(self.caps.names()))
+            else:
+                out.append(str(ph(el)))
+        return "".join(out)
+
+
+def _err(raw: RawRule, field_name: str, message: str) -> RuleError:
+    return RuleError(raw.path, raw.line, message, rule_id=raw.id, field=field_name)
+
+
+def _xpath(raw: RawRule, field_name: str, expr: str, errors: list[RuleError]) -> etree.XPath | None:
+    try:
+        return compile_xpath(expr)
+    except etree.XPathSyntaxError as exc:
+        errors.append(_err(raw, field_name, f"XPath does not compile: {expr!r} ({exc})"))
+        return None
+
+
+def _template(raw: RawRule, text: str, has_test: bool, has_caps: bool,
+              errors: list[RuleError]) -> list[tuple[str, etree.XPath | str | None]]:
+    parts: list[tuple[str, etree.XPath | str | None]] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(text):
+        literal = text[pos:m.start()]
+        pos = m.end()
+        expr = m.group(1).strip()
+        if expr.startswith("$"):
+            provider = _VARIABLES.get(expr)
+            if provider is None:
+                errors.append(_err(raw, "message", f"unknown placeholder {{{expr}}}"))
+            elif provider == "test" and not has_test:
+                errors.append(_err(raw, "message", f"placeholder {{{expr}}} needs a test to supply it"))
+            elif provider == "caps" and not has_caps:
+                errors.append(_err(raw, "message", f"placeholder {{{expr}}} needs a caps condition"))
+            parts.append((literal, expr))
+            continue
+        try:
+            parts.append((literal, compile_xpath(f"string({expr})")))
+        except etree.XPathSyntaxError:
+            errors.append(_err(raw, "message", f"placeholder {{{expr}}} is not an XPath expression"))
+    parts.append((text[pos:], None))
+    if "{" in parts[-1][0] or "}" in parts[-1][0]:
+        errors.append(_err(raw, "message", "unbalanced brace in message"))
+    return parts
+
+
+def compile_rules(raws: Iterable[RawRule]) -> list[Rule]:
+    """Compile schema-valid rules; raise RuleErrors for anything the schema cannot see."""
+    known_caps = set(caps_names())
+    errors: list[RuleError] = []
+    seen: dict[str, RawRule] = {}
+    rules: list[Rule] = []
+    for raw in raws:
+        b = raw.body
+        if raw.id in seen:
+            first = seen[raw.id]
+            errors.append(_err(raw, "id", f"duplicate id, first defined at {first.path}:{first.line}"))
+            continue
+        seen[raw.id] = raw
+        caps_body = b.get("caps", {})
+        for key, names in caps_body.items():
+            for name in names:
+                if name not in known_caps:
+                    errors.append(_err(raw, f"caps.{key}", f"{name!r} is not a libvirt 1.2.8 capability"))
+        for ex_kind in ("invalid", "valid"):
+            for i, ex in enumerate(b["examples"][ex_kind]):
+                for name in (ex.get("caps", []) if isinstance(ex, dict) else []):
+                    if name not in known_caps:
+                        errors.append(_err(raw, f"examples.{ex_kind}[{i}].caps",
+                                           f"{name!r} is not a libvirt 1.2.8 capability"))
+        _xpath(raw, "select", b["select"], errors)
+        when_xp = _xpath(raw, "when", f"boolean({b['when']})", errors) if "when" in b else None
+        tests: list[Predicate] = []
+        for i, spec in enumerate(b.get("test", [])):
+            try:
+                tests.append(build(spec))
+            except etree.XPathSyntaxError as exc:
+                errors.append(_err(raw, f"test[{i}]", f"XPath does not compile ({exc})"))
+            except (ValueError, TypeError) as exc:
+                errors.append(_err(raw, f"test[{i}]", str(exc)))
+        cond = CapsCondition(**{k: frozenset(v) for k, v in caps_body.items()})
+        parts = _template(raw, b["message"], bool(b.get("test")), bool(caps_body), errors)
+        rules.append(Rule(
+            id=raw.id, summary=b["summary"], severity=b["severity"], stage=b["stage"],
+            select=b["select"], message=b["message"], hint=b["hint"], path=raw.path,
+            line=raw.line, body=b, when=b.get("when"), caps=cond, tests=tests,
+            upstream=list(b.get("upstream", [])), when_xp=when_xp, parts=parts,
+        ))
+    if errors:
+        raise RuleErrors(errors)
+    return rules
+
+
+class Engine:
+    """A compiled rule pack, ready to check any number of domains."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.by_id = {r.id: r for r in rules}
+        # Rules sharing one select expression share one evaluation of it.
+        self._selects: dict[str, etree.XPath] = {}
+        self._groups: dict[str, list[Rule]] = {}
+        for r in rules:
+            if r.select not in self._selects:
+                self._selects[r.select] = compile_xpath(r.select)
+            self._groups.setdefault(r.select, []).append(r)
+
+    def active(self, caps: frozenset[str], select: set[str] | None = None,
+               ignore: set[str] | None = None) -> list[Rule]:
+        """The rules that can fire under caps, after select and ignore."""
+        return [r for r in self.rules
+                if r.caps.holds(caps)
+                and (not select or _matches(r.id, select))
+                and not (ignore and _matches(r.id, ignore))]
+
+    def evaluate(self, doc: Document, caps: frozenset[str], select: set[str] | None = None,
+                 ignore: set[str] | None = None, host: Any = None) -> list[Finding]:
+        """Every finding of every active rule on a normalised document."""
+        wanted = {id(r) for r in self.active(caps, select, ignore)}
+        tree = doc.tree
+        findings: list[Finding] = []
+        for expr, group in self._groups.items():
+            live = [r for r in group if id(r) in wanted]
+            if not live:
+                continue
+            selected = self._selects[expr](tree)
+            if not isinstance(selected, list):
+                continue
+            for rule in live:
+                ctx = Context(host=host)
+                for el in selected:
+                    if not isinstance(el, etree._Element):
+                        continue
+                    if rule.when_xp is not None and not rule.when_xp(el):
+                        continue
+                    hit = None
+                    fired = True
+                    for test in rule.tests:
+                        hit = test.holds(el, ctx)
+                        if hit is None:
+                            fired = False
+                            break
+                    if not fired:
+                        continue
+                    findings.append(Finding(
+                        rule_id=rule.id, severity=rule.severity, message=rule.render(el, hit),
+                        hint=rule.hint, path=doc.path, line=el.sourceline or 1,
+                        column=doc.column(el), xpath=tree.getpath(el), stage=rule.stage,
+                    ))
+        findings.sort(key=lambda f: (f.line, f.column, f.rule_id))
+        return findings
+
+
+def _matches(rule_id: str, patterns: set[str]) -> bool:
+    """A rule id matches an id or a prefix of whole words ('disk' matches 'disk-ide-readonly')."""
+    return any(rule_id == p or rule_id.startswith(p.rstrip("-") + "-") for p in patterns)
+
+
+def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
+                builtin: bool = True) -> Engine:
+    """Load, validate and compile the built-in rules plus any extra directories."""
+    from pathlib import Path
+
+    from .data import rules_dir
+    from .rulepack import load_raw
+
+    dirs = ([rules_dir()] if builtin else []) + [Path(d) for d in (extra_dirs or [])]
+    raws = load_raw(dirs, use_cache=use_cache)
+    return Engine(compile_rules(raws))
+
+
+__all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine"]

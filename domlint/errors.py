@@ -1,0 +1,41 @@
+"""Errors that stop the checking of one input or the loading of the rules."""
+
+from __future__ import annotations
+
+
+class DomlintError(Exception):
+    """An error a user must fix; shown as one line, never as a traceback."""
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.line = line
+        self.message = message
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+class InputError(DomlintError):
+    """A domain or device file that cannot be checked."""
+
+
+class RuleError(DomlintError):
+    """A rule file, or a rule in it, that cannot be loaded."""
+
+    def __init__(self, path: str, line: int | None, message: str,
+                 rule_id: str | None = None, field: str | None = None) -> None:
+        parts = []
+        if rule_id:
+            parts.append(f"rule {rule_id}")
+        if field:
+            parts.append(f"field {field}")
+        prefix = (", ".join(parts) + ": ") if parts else ""
+        super().__init__(path, line, prefix + message)
+        self.rule_id = rule_id
+        self.field = field
+
+
+class UsageError(Exception):
+    """A command-line option or capability source that makes no sense."""

@@ -1,0 +1,26 @@
+"""What a check reports."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in one file."""
+
+    rule_id: str
+    severity: str
+    message: str
+    hint: str
+    path: str
+    line: int
+    column: int
+    xpath: str
+    stage: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """A JSON-ready dict."""
+        return asdict(self)

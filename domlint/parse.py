@@ -1,0 +1,147 @@
+"""Hardened XML parsing: no entities, no DTD, no network, bounded size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lxml import etree
+
+from .errors import InputError
+
+# libvirt itself refuses domain XML over 10 MiB (VIR_DOMAIN_XML_MAX_LEN is
+# smaller still); anything larger is not a domain definition.
+MAX_BYTES = 10 * 1024 * 1024
+
+_PARSER_OPTIONS = dict(
+    resolve_entities=False,
+    no_network=True,
+    load_dtd=False,
+    dtd_validation=False,
+    huge_tree=False,
+    remove_pis=True,
+    remove_blank_text=False,
+)
+
+
+@dataclass
+class Document:
+    """A parsed XML file with what findings need to point into it."""
+
+    path: str
+    data: bytes
+    tree: etree._ElementTree
+    _lines: list[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> etree._Element:
+        """The root element."""
+        return self.tree.getroot()
+
+    def column(self, el: etree._Element) -> int:
+        """1-based column of the start tag of el (1 when it cannot be found)."""
+        line = el.sourceline
+        if not line or not isinstance(el.tag, str):
+            return 1
+        if self._lines is None:
+            self._lines = self.data.split(b"\n")
+        if line > len(self._lines):
+            return 1
+        text = self._lines[line - 1]
+        needle = b"<" + etree.QName(el).localname.encode()
+        # Several elements of one name may start on one line: count which.
+        nth = 0
+        for other in el.itersiblings(preceding=True):
+            if other.sourceline == line and other.tag == el.tag:
+                nth += 1
+        parent = el.getparent()
+        if parent is not None and parent.sourceline == line and parent.tag == el.tag:
+            nth += 1
+        pos = -1
+        for _ in range(nth + 1):
+            pos = _find_tag(text, needle, pos + 1)
+            if pos < 0:
+                return 1
+        return pos + 1
+
+
+def _find_tag(text: bytes, needle: bytes, start: int) -> int:
+    while True:
+        pos = text.find(needle, start)
+        if pos < 0:
+            return -1
+        after = text[pos + len(needle):pos + len(needle) + 1]
+        if after in (b"", b" ", b">", b"/", b"\t", b"\r", b"\n"):
+            return pos
+        start = pos + 1
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, max(offset, 0)) + 1
+
+
+def _doctype_offset(data: bytes) -> int | None:
+    """Line of a DOCTYPE declaration in data, in UTF-8 or UTF-16, or None."""
+    head = data[:4]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<"):
+        codec = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else (
+            "utf-16-le" if head[:2] == b"<\x00" else "utf-16-be")
+        text = data.decode(codec, errors="replace")
+        pos = text.find("<!DOCTYPE")
+        return text.count("\n", 0, pos) + 1 if pos >= 0 else None
+    pos = data.find(b"<!DOCTYPE")
+    return _line_of(data, pos) if pos >= 0 else None
+
+
+def parse_bytes(data: bytes, path: str, roots: tuple[str, ...] | None = ("domain",)) -> Document:
+    """Parse data as XML whose root must be one of roots (any if None); raise InputError."""
+    if len(data) > MAX_BYTES:
+        raise InputError(path, None, f"file is {len(data)} bytes, over the {MAX_BYTES}-byte limit")
+    if not data.strip():
+        raise InputError(path, 1, "file is empty")
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(path, _line_of(data, data.index(b"\x00")), "file contains a NUL byte")
+    doctype = _doctype_offset(data)
+    if doctype is not None:
+        # Refused before libxml2 sees it: some parser options make it open
+        # the external subset even with DTD loading off.
+        raise InputError(
+            path, doctype,
+            "DOCTYPE declarations are refused: entities and DTDs are never expanded or loaded",
+        )
+    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    try:
+        tree = etree.ElementTree(etree.fromstring(data, parser))
+    except etree.XMLSyntaxError as exc:
+        line = exc.lineno if exc.lineno else None
+        msg = exc.msg or "not well-formed XML"
+        msg = msg.split(", line ")[0]
+        raise InputError(path, line, f"not well-formed XML: {msg}") from None
+    except (ValueError, MemoryError) as exc:
+        raise InputError(path, None, f"cannot parse XML: {exc}") from None
+    docinfo = tree.docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        pos = data.find(b"<!DOCTYPE")
+        raise InputError(
+            path, _line_of(data, pos) if pos >= 0 else 1,
+            "DOCTYPE declarations are refused: entities and DTDs are never expanded or loaded",
+        )
+    root = tree.getroot()
+    if not isinstance(root.tag, str) or (roots is not None and root.tag not in roots):
+        want = " or ".join(f"<{r}>" for r in roots or ("an element",))
+        got = root.tag if isinstance(root.tag, str) else "a non-element"
+        raise InputError(path, root.sourceline, f"root element is <{got}>, expected {want}")
+    return Document(path=path, data=data, tree=tree)
+
+
+def parse_file(path: str | Path, roots: tuple[str, ...] | None = ("domain",)) -> Document:
+    """Read and parse one file; raise InputError naming it."""
+    name = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise InputError(name, None, f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_BYTES:
+        raise InputError(name, None, f"file is over the {MAX_BYTES}-byte limit")
+    return parse_bytes(data, name, roots)

@@ -1,0 +1,252 @@
+"""The typed tests a rule can use where XPath 1.0 would be inexact."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from lxml import etree
+
+from .values import is_contiguous, parse_cpuset, parse_int, parse_size, parse_size_literal
+
+NAMESPACES = {"qemu": "http://libvirt.org/schemas/domain/qemu/1.0"}
+
+
+def compile_xpath(expr: str) -> etree.XPath:
+    """Compile an XPath with the namespaces rules may use."""
+    return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=False)
+
+
+@dataclass
+class Hit:
+    """What a test found: the offending value and the name of what held it."""
+
+    value: str = ""
+    name: str = ""
+
+
+def _values(xp: etree.XPath, el: etree._Element) -> list[tuple[str, str, Any]]:
+    """(text, node name, node) for every value an expression yields."""
+    res = xp(el)
+    if isinstance(res, list):
+        out = []
+        for node in res:
+            if isinstance(node, etree._Element):
+                out.append((node.text or "", etree.QName(node).localname, node))
+            else:
+                attr = getattr(node, "attrname", None)
+                out.append((str(node), str(attr) if attr else "", getattr(node, "getparent", lambda: None)()))
+        return out
+    if isinstance(res, bool):
+        return [("true" if res else "false", "", None)]
+    if isinstance(res, float):
+        text = str(int(res)) if res.is_integer() else str(res)
+        return [(text, "", None)]
+    return [(str(res), "", None)] if str(res) != "" else []
+
+
+@dataclass
+class Context:
+    """What tests may consult beyond the element: the host, and state across one selection."""
+
+    host: Any = None
+    state: dict[int, Any] = field(default_factory=dict)
+
+
+class Predicate:
+    """A compiled typed test."""
+
+    expressions: tuple[str, ...] = ()
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        """A Hit when the test holds for el, None otherwise."""
+        raise NotImplementedError
+
+
+@dataclass
+class IntTest(Predicate):
+    """An integer outside [min, max], or not an integer at all."""
+
+    value: str
+    min: int | None = None
+    max: int | None = None
+    malformed: bool = False
+    base: int = 10
+    xp: etree.XPath = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.xp = compile_xpath(self.value)
+        self.expressions = (self.value,)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        for text, name, _ in _values(self.xp, el):
+            n = parse_int(text, self.base)
+            if n is None:
+                if self.malformed:
+                    return Hit(text, name)
+                continue
+            if (self.min is not None and n < self.min) or (self.max is not None and n > self.max):
+                return Hit(text.strip(), name)
+        return None
+
+
+@dataclass
+class SizeTest(Predicate):
+    """A size element (number plus unit attribute) outside [min, max] bytes."""
+
+    value: str
+    min: int | str | None = None
+    max: int | str | None = None
+    default_unit: str = "KiB"
+    xp: etree.XPath = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.xp = compile_xpath(self.value)
+        self.lo = None if self.min is None else parse_size_literal(self.min)
+        self.hi = None if self.max is None else parse_size_literal(self.max)
+        self.expressions = (self.value,)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        for text, name, node in _values(self.xp, el):
+            unit = node.get("unit") if isinstance(node, etree._Element) else None
+            size = parse_size(text, unit, self.default_unit)
+            if size is None:
+                continue
+            if (self.lo is not None and size < self.lo) or (self.hi is not None and size > self.hi):
+                return Hit(f"{text.strip()} {unit or self.default_unit}", name)
+        return None
+
+
+@dataclass
+class CpusetTest(Predicate):
+    """A cpuset that is malformed, or (if asked) empty, above max, or not one run."""
+
+    value: str
+    max: int | None = None
+    empty: bool = False
+    noncontiguous: bool = False
+    xp: etree.XPath = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.xp = compile_xpath(self.value)
+        self.expressions = (self.value,)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        for text, name, _ in _values(self.xp, el):
+            cpus = parse_cpuset(text)
+            if cpus is None:
+                return Hit(text, name)
+            if self.empty and not cpus:
+                return Hit(text, name)
+            if self.max is not None and cpus and max(cpus) > self.max:
+                return Hit(text, name)
+            if self.noncontiguous and not is_contiguous(cpus):
+                return Hit(text, name)
+        return None
+
+
+@dataclass
+class UniqueTest(Predicate):
+    """A key that repeats (or, for cpusets, overlaps) one of an earlier element."""
+
+    key: str
+    as_: str = "string"
+    within: str | None = None
+    xp: etree.XPath = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.xp = compile_xpath(f"string({self.key})")
+        self.within_xp = compile_xpath(f"string({self.within})") if self.within else None
+        self.expressions = (self.key,) + ((self.within,) if self.within else ())
+
+    def _key(self, text: str) -> Any:
+        if self.as_ in ("int", "hex"):
+            return parse_int(text, 16 if self.as_ == "hex" else 0)
+        if self.as_ == "cpuset":
+            return parse_cpuset(text)
+        return text
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        seen = ctx.state.setdefault(id(self), {})
+        text = str(self.xp(el))
+        if text == "":
+            return None
+        group = str(self.within_xp(el)) if self.within_xp is not None else ""
+        key = self._key(text)
+        if key is None:
+            return None
+        earlier = seen.setdefault(group, [])
+        clash = (any(key & other for other in earlier) if self.as_ == "cpuset"
+                 else key in earlier)
+        earlier.append(key)
+        return Hit(text, "") if clash else None
+
+
+@dataclass
+class EnumTest(Predicate):
+    """A value that is present but not one of the allowed ones."""
+
+    value: str
+    allowed: list[str]
+    xp: etree.XPath = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.xp = compile_xpath(self.value)
+        self.expressions = (self.value,)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        for text, name, _ in _values(self.xp, el):
+            if text not in self.allowed:
+                return Hit(text, name)
+        return None
+
+
+@dataclass
+class HostTest(Predicate):
+    """A value (or a host fact) compared with a fact of the host profile; silent when unknown."""
+
+    fact: str
+    op: str
+    value: str | None = None
+    list: str | None = None
+    xp: etree.XPath | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.xp = compile_xpath(f"string({self.value})") if self.value else None
+        self.expressions = (self.value,) if self.value else ()
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        host = ctx.host
+        if host is None:
+            return None
+        fact = getattr(host, self.fact, None)
+        if self.xp is not None:
+            subject: Any = str(self.xp(el))
+            against = fact
+        else:
+            subject, against = fact, getattr(host, self.list or "", None)
+        if subject in (None, "") or against is None:
+            return None
+        if self.op == "not-in":
+            return Hit(str(subject), self.fact) if subject not in against else None
+        return Hit(str(subject), self.fact) if subject != against else None
+
+
+def _unique(spec: dict[str, Any]) -> UniqueTest:
+    return UniqueTest(key=spec["key"], as_=spec.get("as", "string"), within=spec.get("within"))
+
+
+BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
+    "int": lambda s: IntTest(**s),
+    "size": lambda s: SizeTest(**s),
+    "cpuset": lambda s: CpusetTest(**s),
+    "unique": _unique,
+    "enum": lambda s: EnumTest(**s),
+    "host": lambda s: HostTest(**s),
+}
+
+
+def build(spec: dict[str, Any]) -> Predicate:
+    """Compile one test from its rule-file form."""
+    (kind, body), = spec.items()
+    return BUILDERS[kind](dict(body))

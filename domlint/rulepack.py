@@ -1,0 +1,220 @@
+"""Loading rule files: YAML, validated against the JSON Schema, cached by content."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .data import data_file, rules_dir, schema_dir
+from .errors import RuleError
+
+# Bump when the cached form of a rule changes meaning.
+_CACHE_FORMAT = "1"
+
+
+class RuleErrors(Exception):
+    """One or more rule files that cannot be loaded."""
+
+    def __init__(self, errors: list[RuleError]) -> None:
+        super().__init__("\n".join(str(e) for e in errors))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class RawRule:
+    """A schema-valid rule as read from its file, not yet compiled."""
+
+    body: dict[str, Any]
+    path: str
+    line: int
+
+    @property
+    def id(self) -> str:
+        """The rule id."""
+        return str(self.body["id"])
+
+
+def cache_dir() -> Path | None:
+    """Where validated rule files are cached, or None when caching is off."""
+    env = os.environ.get("DOMLINT_CACHE_DIR")
+    if env == "":
+        return None
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "domlint"
+
+
+def _stamp() -> bytes:
+    # A cached file is valid only for the schema and capability names it was
+    # checked against.
+    h = hashlib.sha256(_CACHE_FORMAT.encode())
+    h.update((schema_dir() / "rule.schema.json").read_bytes())
+    h.update(data_file("caps-names.txt").read_bytes())
+    return h.digest()
+
+
+def rule_files(dirs: list[Path]) -> list[Path]:
+    """The rule files of the given directories, in a stable order."""
+    files: list[Path] = []
+    for d in dirs:
+        if d.is_file():
+            files.append(d)
+            continue
+        if not d.is_dir():
+            raise RuleErrors([RuleError(str(d), None, "rule directory does not exist")])
+        files.extend(sorted(p for p in d.rglob("*") if p.suffix in (".yaml", ".yml")))
+    return files
+
+
+def load_raw(dirs: list[Path] | None = None, use_cache: bool = True) -> list[RawRule]:
+    """Read and schema-validate every rule file; raise RuleErrors listing every problem."""
+    paths = rule_files(dirs if dirs is not None else [rules_dir()])
+    stamp = _stamp()
+    cdir = cache_dir() if use_cache else None
+    rules: list[RawRule] = []
+    errors: list[RuleError] = []
+    for path in paths:
+        try:
+            rules.extend(_load_file(path, stamp, cdir))
+        except RuleErrors as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise RuleErrors(errors)
+    return rules
+
+
+def _load_file(path: Path, stamp: bytes, cdir: Path | None) -> list[RawRule]:
+    name = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RuleErrors([RuleError(name, None, f"cannot read: {exc.strerror or exc}")]) from None
+    key = hashlib.sha256(stamp + data).hexdigest()
+    cached = _cache_read(cdir, key)
+    if cached is not None:
+        return [RawRule(body, name, line) for body, line in cached]
+    entries = _validate(name, data)
+    _cache_write(cdir, key, entries)
+    return [RawRule(body, name, line) for body, line in entries]
+
+
+def _cache_read(cdir: Path | None, key: str) -> list[tuple[dict[str, Any], int]] | None:
+    if cdir is None:
+        return None
+    try:
+        raw = json.loads((cdir / f"rules-{key}.json").read_text())
+        return [(item["rule"], int(item["line"])) for item in raw]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _cache_write(cdir: Path | None, key: str, entries: list[tuple[dict[str, Any], int]]) -> None:
+    if cdir is None:
+        return
+    try:
+        cdir.mkdir(parents=True, exist_ok=True)
+        tmp = cdir / f".rules-{key}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps([{"rule": b, "line": n} for b, n in entries]))
+        tmp.replace(cdir / f"rules-{key}.json")
+    except OSError:
+        pass  # a read-only cache only costs speed
+
+
+def _validate(name: str, data: bytes) -> list[tuple[dict[str, Any], int]]:
+    """Parse and schema-check one rule file (the slow path; jsonschema loads here)."""
+    try:
+        text = data.decode("utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = yaml.safe_load(text)
+    except UnicodeDecodeError as exc:
+        raise RuleErrors([RuleError(name, None, f"not UTF-8: {exc.reason}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise RuleErrors([RuleError(name, line, f"not valid YAML: {problem}")]) from None
+    if doc is None:
+        raise RuleErrors([RuleError(name, 1, "rule file is empty")])
+
+    import jsonschema
+
+    schema = json.loads((schema_dir() / "rule.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = []
+    for err in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
+        errors.append(_schema_error(name, doc, node, list(err.absolute_path), _describe(err)))
+    if errors:
+        raise RuleErrors(_dedupe(errors))
+    rule_nodes = _child(node, "rules")
+    out = []
+    for i, body in enumerate(doc["rules"]):
+        item = rule_nodes.value[i] if rule_nodes is not None else None
+        out.append((body, item.start_mark.line + 1 if item is not None else 1))
+    return out
+
+
+def _describe(err: Any) -> str:
+    if err.validator == "additionalProperties":
+        return str(err.message).replace(" were unexpected", " is not a known field").replace(
+            " was unexpected", " is not a known field")
+    if err.validator == "required":
+        return str(err.message).replace(" is a required property", " is required")
+    if err.validator in ("oneOf", "anyOf"):
+        return "does not match any of the allowed forms"
+    return str(err.message)
+
+
+def _dedupe(errors: list[RuleError]) -> list[RuleError]:
+    seen: set[str] = set()
+    out = []
+    for e in errors:
+        if str(e) not in seen:
+            seen.add(str(e))
+            out.append(e)
+    return out
+
+
+def _child(node: Any, key: str | int) -> Any:
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            if k.value == key:
+                return v
+    elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+        return node.value[key]
+    return None
+
+
+def _schema_error(name: str, doc: Any, node: Any, path: list[Any], message: str) -> RuleError:
+    """Turn a schema error at path into a message naming the rule id, the field and the line."""
+    rule_id = None
+    field_parts: list[str] = []
+    cur_doc, cur_node, line = doc, node, (node.start_mark.line + 1 if node is not None else None)
+    for i, step in enumerate(path):
+        if i == 1 and path[0] == "rules" and isinstance(step, int):
+            try:
+                rid = cur_doc[step].get("id") if isinstance(cur_doc[step], dict) else None
+            except (IndexError, KeyError, TypeError):
+                rid = None
+            rule_id = str(rid) if rid is not None else f"#{step + 1}"
+        elif i >= 2:
+            field_parts.append(f"[{step}]" if isinstance(step, int) else f".{step}")
+        try:
+            cur_doc = cur_doc[step]
+        except (IndexError, KeyError, TypeError):
+            cur_doc = None
+        cur_node = _child(cur_node, step) if cur_node is not None else None
+        if cur_node is not None:
+            line = cur_node.start_mark.line + 1
+    field = "".join(field_parts).lstrip(".") or None
+    if not path:
+        field = None
+    elif path == ["rules"]:
+        field = "rules"
+    return RuleError(name, line, message, rule_id=rule_id, field=field)

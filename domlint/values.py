@@ -1,0 +1,102 @@
+"""Exact parsers for the typed values libvirt reads: integers, sizes, cpusets."""
+
+from __future__ import annotations
+
+import re
+
+LLONG_MAX = 2**63 - 1
+ULLONG_MAX = 2**64 - 1
+# libvirt's cpumask length: cpu ids run from 0 to 1023.
+CPUMASK_LEN = 1024
+
+_INT = {
+    10: re.compile(r"\s*([+-]?)([0-9]+)\Z"),
+    16: re.compile(r"\s*([+-]?)(?:0[xX])?([0-9a-fA-F]+)\Z"),
+    0: re.compile(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\Z"),
+}
+
+
+def parse_int(text: str, base: int = 10) -> int | None:
+    """Parse an integer exactly as libvirt's strict readers do (base 0: C prefixes), or None."""
+    m = _INT[base].match(text)
+    if not m:
+        return None
+    sign, digits = m.groups()
+    if base == 0:
+        value = int(digits, 16) if digits[:2] in ("0x", "0X") else int(digits, 8 if digits.startswith("0") else 10)
+    else:
+        value = int(digits, base)
+    return -value if sign == "-" else value
+
+
+def is_contiguous(cpus: set[int]) -> bool:
+    """True when a set of ids is one run (libvirt formats it without a comma)."""
+    return not cpus or max(cpus) - min(cpus) + 1 == len(cpus)
+
+
+_UNIT = re.compile(r"\s*([0-9]+)\s*([A-Za-z]*)\s*\Z")
+_SCALE = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
+
+
+def unit_scale(unit: str, default: int = 1024) -> int | None:
+    """Bytes in one unit as libvirt spells units (KiB, KB, k, b, bytes ...), or None."""
+    if not unit:
+        return default
+    low = unit.lower()
+    if low in ("b", "byte", "bytes"):
+        return 1
+    power = _SCALE.get(low[0])
+    if power is None:
+        return None
+    rest = low[1:]
+    if rest in ("", "ib"):
+        return 1024**power
+    if rest == "b":
+        return 1000**power
+    return None
+
+
+def parse_size(text: str, unit: str | None = None, default_unit: str = "KiB") -> int | None:
+    """A size in bytes from a number and a unit (either may be in text), or None."""
+    m = _UNIT.match(text)
+    if not m:
+        return None
+    number, suffix = int(m.group(1)), m.group(2)
+    if suffix and unit:
+        return None
+    scale = unit_scale(suffix or unit or default_unit)
+    return None if scale is None else number * scale
+
+
+def parse_cpuset(text: str, limit: int = CPUMASK_LEN) -> set[int] | None:
+    """Parse a cpuset such as '0-3,^2,8' into the set of cpu ids, or None if malformed."""
+    cpus: set[int] = set()
+    removed: set[int] = set()
+    if not text.strip():
+        return None
+    for term in text.split(","):
+        term = term.strip()
+        neg = term.startswith("^")
+        if neg:
+            term = term[1:].lstrip()
+        lo_s, dash, hi_s = term.partition("-")
+        if not lo_s.strip().isdigit() or (dash and not hi_s.strip().isdigit()):
+            return None
+        lo = int(lo_s)
+        hi = int(hi_s) if dash else lo
+        if neg and dash:
+            return None
+        if hi < lo or hi >= limit:
+            return None
+        (removed if neg else cpus).update(range(lo, hi + 1))
+    return cpus - removed
+
+
+def parse_size_literal(value: int | str) -> int:
+    """A size given in a rule ('16 TiB', 2048) in bytes."""
+    if isinstance(value, int):
+        return value
+    size = parse_size(value, default_unit="b")
+    if size is None:
+        raise ValueError(f"not a size: {value!r}")
+    return size
