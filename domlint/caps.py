@@ -6,6 +6,7 @@ from functools import cache
 from pathlib import Path
 
 import yaml
+
 from .data import caps_names, data_file
 from .errors import InputError, UsageError
 
@@ -15,13 +16,13 @@ class Caps(frozenset[str]):
 
     source: str
 
-    def __new__(cls, flags: "frozenset[str] | set[str] | list[str] | tuple[str, ...]",
-                source: str = "") -> "Caps":
+    def __new__(cls, flags: frozenset[str] | set[str] | list[str] | tuple[str, ...],
+                source: str = "") -> Caps:
         obj = super().__new__(cls, flags)
         obj.source = source
         return obj
 
-    def with_flags(self, *extra: str) -> "Caps":
+    def with_flags(self, *extra: str) -> Caps:
         """A copy with extra flags added."""
         return Caps(self | set(extra), self.source)
 

@@ -174,4 +174,4 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_UNUSABLE
 
 
-__all__ = ["main", "check"]
+__all__ = ["check", "main"]

@@ -31,7 +31,7 @@ class Document:
     path: str
     data: bytes
     tree: etree._ElementTree
-    _lines: list[bytes] | None = field(default=None, repr=False)
+    _lines: list[str] | None = field(default=None, repr=False)
 
     @property
     def root(self) -> etree._Element:
@@ -44,11 +44,18 @@ class Document:
         if not line or not isinstance(el.tag, str):
             return 1
         if self._lines is None:
-            self._lines = self.data.split(b"\n")
+            # lxml reports UTF-8 for a UTF-16 file without a declaration.
+            encoding = ("utf-16" if self.data.startswith((b"\xff\xfe", b"\xfe\xff"))
+                        else self.tree.docinfo.encoding or "utf-8")
+            try:
+                text_all = self.data.decode(encoding, errors="replace")
+            except LookupError:
+                text_all = self.data.decode("utf-8", errors="replace")
+            self._lines = text_all.lstrip("\ufeff").split("\n")
         if line > len(self._lines):
             return 1
         text = self._lines[line - 1]
-        needle = b"<" + etree.QName(el).localname.encode()
+        needle = "<" + etree.QName(el).localname
         # Several elements of one name may start on one line: count which.
         nth = 0
         for other in el.itersiblings(preceding=True):
@@ -65,13 +72,13 @@ class Document:
         return pos + 1
 
 
-def _find_tag(text: bytes, needle: bytes, start: int) -> int:
+def _find_tag(text: str, needle: str, start: int) -> int:
     while True:
         pos = text.find(needle, start)
         if pos < 0:
             return -1
         after = text[pos + len(needle):pos + len(needle) + 1]
-        if after in (b"", b" ", b">", b"/", b"\t", b"\r", b"\n"):
+        if after in ("", " ", ">", "/", "\t", "\r", "\n"):
             return pos
         start = pos + 1
 

@@ -9,8 +9,8 @@ from . import caps as capsmod
 from .domain import normalise
 from .engine import Engine, Rule
 from .errors import DomlintError
-from .host import Host, example_host
 from .examples import example_document
+from .host import Host, example_host
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,69 @@
+"""libvirt 1.2.8's own cases: each must reach libvirt's verdict, unless it is on the ratchet list."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+from conftest import CONFORMANCE, REPO
+
+sys.path.insert(0, str(REPO / "tests" / "conformance"))
+import run as runner
+
+MANIFEST = CONFORMANCE / "manifest.json"
+if not MANIFEST.exists():
+    raise RuntimeError(f"conformance corpus not found at {CONFORMANCE}; set DOMLINT_CONFORMANCE")
+CASES = json.loads(MANIFEST.read_text())["cases"]
+RATCHET = runner.load_ratchet()
+HOST = runner.hostmod.load(runner.HOST)
+
+
+def _param(case: dict) -> object:
+    marks = []
+    if case["id"] in RATCHET:
+        marks.append(pytest.mark.xfail(strict=True, reason=RATCHET[case["id"]]))
+    return pytest.param(case, id=case["id"], marks=marks)
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_case(case: dict) -> None:
+    result = runner.run_case(CONFORMANCE, case, HOST)
+    assert result.passed, f"expected {case['expect']}, got {result.verdict}: {result.detail}"
+
+
+def test_ratchet_names_only_real_cases() -> None:
+    ids = {c["id"] for c in CASES}
+    assert set(RATCHET) <= ids, sorted(set(RATCHET) - ids)
+    assert all(reason.strip() for reason in RATCHET.values())
+
+
+def test_runner_summary_and_results(tmp_path) -> None:
+    import subprocess
+
+    proc = subprocess.run([sys.executable, str(REPO / "tests" / "conformance" / "run.py"), str(MANIFEST),
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600)
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("argv ") and "; rejected " in last and "; false errors 0/" in last, last
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert len(results) == len(CASES)
+    assert {"id", "expect", "verdict", "rules"} <= set(results[0])
+
+
+def test_runner_accepts_expect_valid(tmp_path) -> None:
+    # Any manifest of the same layout works, `expect: valid` included.
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "ok.xml").write_text((REPO / "examples" / "guest-good.xml").read_text())
+    (tmp_path / "cases" / "bad.xml").write_text((REPO / "examples" / "guest-bad.xml").read_text())
+    manifest = {"cases": [
+        {"id": "ok", "name": "ok", "expect": "valid", "caps": ["drive", "device", "kvm"], "xml": "cases/ok.xml",
+         "args": None, "settings": {}},
+        {"id": "bad", "name": "bad", "expect": "failure", "caps": ["drive", "device", "drive-readonly", "kvm"],
+         "xml": "cases/bad.xml", "args": None, "settings": {}},
+    ]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    code = runner.main([str(tmp_path / "manifest.json"), "--out", str(tmp_path / "out")])
+    results = {r["id"]: r for r in json.loads((tmp_path / "out" / "results.json").read_text())}
+    assert code == 0
+    assert results["ok"]["verdict"] == "valid" and results["bad"]["verdict"] == "rejected"
+    assert "disk-ide-readonly" in results["bad"]["rules"]

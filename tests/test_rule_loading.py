@@ -1,0 +1,111 @@
+"""Broken rule files stop the run with exit 2 and a message naming file, line, rule and field."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, run_cli
+
+GOOD_RULE = """\
+  - id: disk-test-rule
+    summary: test
+    severity: error
+    stage: parse
+    select: /domain/devices/disk
+    message: "disk {target/@dev}"
+    hint: fix it
+    examples:
+      invalid: [<disk/>]
+      valid: [<disk/>]
+"""
+
+BROKEN = {
+    "not-yaml": ("rules:\n  - id: [unclosed\n", "not valid YAML", None),
+    "missing-field": ("rules:\n" + GOOD_RULE.replace("    hint: fix it\n", ""), "hint", "disk-test-rule"),
+    "unknown-field": ("rules:\n" + GOOD_RULE.replace("    hint: fix it\n", "    hint: fix it\n    colour: red\n"),
+                      "colour", "disk-test-rule"),
+    "bad-severity": ("rules:\n" + GOOD_RULE.replace("severity: error", "severity: fatal"),
+                     "field severity", "disk-test-rule"),
+    "bad-xpath": ("rules:\n" + GOOD_RULE.replace("select: /domain/devices/disk", "select: /domain/devices/disk[@"),
+                  "field select: XPath does not compile", "disk-test-rule"),
+    "unknown-cap": ("rules:\n" + GOOD_RULE.replace("    hint: fix it\n", "    hint: fix it\n    caps: {absent: [warp-drive]}\n"),
+                    "'warp-drive' is not a libvirt 1.2.8 capability", "disk-test-rule"),
+    "bad-placeholder": ("rules:\n" + GOOD_RULE.replace('"disk {target/@dev}"', '"disk {$colour}"'),
+                        "unknown placeholder", "disk-test-rule"),
+    "placeholder-without-test": ("rules:\n" + GOOD_RULE.replace('"disk {target/@dev}"', '"disk {$value}"'),
+                                 "needs a test", "disk-test-rule"),
+    "placeholder-not-xpath": ("rules:\n" + GOOD_RULE.replace('"disk {target/@dev}"', '"disk {target/@@}"'),
+                              "is not an XPath expression", "disk-test-rule"),
+    "empty": ("", "rule file is empty", None),
+    "duplicate-builtin-id": ("rules:\n" + GOOD_RULE.replace("disk-test-rule", "disk-ide-readonly"),
+                             "duplicate id", "disk-ide-readonly"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_broken_rule_file(kind: str, tmp_path: Path) -> None:
+    text, expected, rule_id = BROKEN[kind]
+    (tmp_path / "extra.yaml").write_text(text)
+    proc = run_cli("check", "--rules", str(tmp_path), str(REPO / "examples" / "guest-good.xml"))
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert expected in proc.stderr
+    if kind == "duplicate-builtin-id":
+        assert "extra.yaml" in proc.stderr and "rules/disk.yaml" in proc.stderr
+    else:
+        assert f"{tmp_path / 'extra.yaml'}:" in proc.stderr
+    if rule_id:
+        assert f"rule {rule_id}" in proc.stderr
+    # Every message gives a line number right after the file name.
+    first = proc.stderr.splitlines()[0]
+    assert first.split(":")[1].isdigit(), first
+
+
+def test_duplicate_ids_within_one_file(tmp_path: Path) -> None:
+    (tmp_path / "dup.yaml").write_text("rules:\n" + GOOD_RULE + GOOD_RULE)
+    proc = run_cli("check", "--rules", str(tmp_path), str(REPO / "examples" / "guest-good.xml"))
+    assert proc.returncode == 2
+    assert "rule disk-test-rule, field id: duplicate id, first defined at" in proc.stderr
+    assert ":12:" in proc.stderr  # the second definition's line
+
+
+def test_schema_error_names_line_of_field(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("rules:\n" + GOOD_RULE.replace("severity: error", "severity: fatal"))
+    proc = run_cli("check", "--rules", str(tmp_path), str(REPO / "examples" / "guest-good.xml"))
+    assert f"{tmp_path / 'bad.yaml'}:4: rule disk-test-rule, field severity:" in proc.stderr
+
+
+def test_good_user_rule_is_used(tmp_path: Path) -> None:
+    (tmp_path / "mine.yaml").write_text("rules:\n" + GOOD_RULE)
+    proc = run_cli("check", "--rules", str(tmp_path), "--select", "disk-test-rule",
+                   str(REPO / "examples" / "guest-good.xml"))
+    assert proc.returncode == 1
+    assert "[disk-test-rule] disk vda" in proc.stdout
+
+
+def test_cached_rules_do_not_import_jsonschema(tmp_path: Path) -> None:
+    code = (
+        "import sys, domlint.engine as e; e.load_engine(); "
+        "print('jsonschema' in sys.modules)"
+    )
+    env = {"DOMLINT_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO)
+    second = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO)
+    assert first.stdout.strip() == "True", first.stderr
+    assert second.stdout.strip() == "False", second.stderr
+
+
+def test_cache_invalidated_when_rule_file_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from domlint.rulepack import RuleErrors, load_raw
+
+    monkeypatch.setenv("DOMLINT_CACHE_DIR", str(tmp_path / "cache"))
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "a.yaml").write_text("rules:\n" + GOOD_RULE)
+    assert [r.id for r in load_raw([rules])] == ["disk-test-rule"]
+    (rules / "a.yaml").write_text("rules:\n" + GOOD_RULE.replace("severity: error", "severity: fatal"))
+    with pytest.raises(RuleErrors):
+        load_raw([rules])
