@@ -65,85 +65,93 @@ class Predicate:
 
 
 @dataclass
-class IntTest(Predicate):
-    """An integer outside [min, max], or not an integer at all."""
+class ValueTest(Predicate):
+    """A test judging each value an XPath yields; the first value judged bad is the hit."""
 
     value: str
+
+    def __post_init__(self) -> None:
+        self.xp = compile_xpath(self.value)
+        self.expressions = (self.value,)
+
+    def judge(self, text: str, node: Any) -> str | None:
+        """The text to report when this value makes the test hold, else None."""
+        raise NotImplementedError
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        for text, name, node in _values(self.xp, el):
+            shown = self.judge(text, node)
+            if shown is not None:
+                return Hit(shown, name)
+        return None
+
+
+def _outside(n: int, lo: int | None, hi: int | None) -> bool:
+    return (lo is not None and n < lo) or (hi is not None and n > hi)
+
+
+@dataclass
+class IntTest(ValueTest):
+    """An integer outside [min, max], or not an integer at all."""
+
     min: int | None = None
     max: int | None = None
     malformed: bool = False
     base: int = 10
-    xp: etree.XPath = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.xp = compile_xpath(self.value)
-        self.expressions = (self.value,)
-
-    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
-        for text, name, _ in _values(self.xp, el):
-            n = parse_int(text, self.base)
-            if n is None:
-                if self.malformed:
-                    return Hit(text, name)
-                continue
-            if (self.min is not None and n < self.min) or (self.max is not None and n > self.max):
-                return Hit(text.strip(), name)
-        return None
+    def judge(self, text: str, node: Any) -> str | None:
+        n = parse_int(text, self.base)
+        if n is None:
+            return text if self.malformed else None
+        return text.strip() if _outside(n, self.min, self.max) else None
 
 
 @dataclass
-class SizeTest(Predicate):
+class SizeTest(ValueTest):
     """A size element (number plus unit attribute) outside [min, max] bytes."""
 
-    value: str
     min: int | str | None = None
     max: int | str | None = None
     default_unit: str = "KiB"
-    xp: etree.XPath = field(init=False)
 
     def __post_init__(self) -> None:
-        self.xp = compile_xpath(self.value)
+        super().__post_init__()
         self.lo = None if self.min is None else parse_size_literal(self.min)
         self.hi = None if self.max is None else parse_size_literal(self.max)
-        self.expressions = (self.value,)
 
-    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
-        for text, name, node in _values(self.xp, el):
-            unit = node.get("unit") if isinstance(node, etree._Element) else None
-            size = parse_size(text, unit, self.default_unit)
-            if size is None:
-                continue
-            if (self.lo is not None and size < self.lo) or (self.hi is not None and size > self.hi):
-                return Hit(f"{text.strip()} {unit or self.default_unit}", name)
-        return None
+    def judge(self, text: str, node: Any) -> str | None:
+        unit = node.get("unit") if isinstance(node, etree._Element) else None
+        size = parse_size(text, unit, self.default_unit)
+        if size is None or not _outside(size, self.lo, self.hi):
+            return None
+        return f"{text.strip()} {unit or self.default_unit}"
 
 
 @dataclass
-class CpusetTest(Predicate):
+class CpusetTest(ValueTest):
     """A cpuset that is malformed, or (if asked) empty, above max, or not one run."""
 
-    value: str
     max: int | None = None
     empty: bool = False
     noncontiguous: bool = False
-    xp: etree.XPath = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.xp = compile_xpath(self.value)
-        self.expressions = (self.value,)
+    def judge(self, text: str, node: Any) -> str | None:
+        cpus = parse_cpuset(text)
+        bad = (cpus is None
+               or (self.empty and not cpus)
+               or (self.max is not None and bool(cpus) and max(cpus) > self.max)
+               or (self.noncontiguous and not is_contiguous(cpus)))
+        return text if bad else None
 
-    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
-        for text, name, _ in _values(self.xp, el):
-            cpus = parse_cpuset(text)
-            if cpus is None:
-                return Hit(text, name)
-            if self.empty and not cpus:
-                return Hit(text, name)
-            if self.max is not None and cpus and max(cpus) > self.max:
-                return Hit(text, name)
-            if self.noncontiguous and not is_contiguous(cpus):
-                return Hit(text, name)
-        return None
+
+@dataclass
+class EnumTest(ValueTest):
+    """A value that is present but not one of the allowed ones."""
+
+    allowed: list[str] = field(default_factory=list)
+
+    def judge(self, text: str, node: Any) -> str | None:
+        return text if text not in self.allowed else None
 
 
 @dataclass
@@ -153,7 +161,6 @@ class UniqueTest(Predicate):
     key: str
     as_: str = "string"
     within: str | None = None
-    xp: etree.XPath = field(init=False)
 
     def __post_init__(self) -> None:
         self.xp = compile_xpath(f"string({self.key})")
@@ -184,25 +191,6 @@ class UniqueTest(Predicate):
 
 
 @dataclass
-class EnumTest(Predicate):
-    """A value that is present but not one of the allowed ones."""
-
-    value: str
-    allowed: list[str]
-    xp: etree.XPath = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.xp = compile_xpath(self.value)
-        self.expressions = (self.value,)
-
-    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
-        for text, name, _ in _values(self.xp, el):
-            if text not in self.allowed:
-                return Hit(text, name)
-        return None
-
-
-@dataclass
 class HostTest(Predicate):
     """A value (or a host fact) compared with a fact of the host profile; silent when unknown."""
 
@@ -210,7 +198,6 @@ class HostTest(Predicate):
     op: str
     value: str | None = None
     list: str | None = None
-    xp: etree.XPath | None = field(init=False)
 
     def __post_init__(self) -> None:
         self.xp = compile_xpath(f"string({self.value})") if self.value else None
