@@ -8,7 +8,6 @@ from pathlib import Path
 
 from . import __version__
 from . import caps as capsmod
-from .api import check
 from .domain import normalise
 from .engine import Engine, load_engine
 from .errors import DomlintError, UsageError
@@ -174,4 +173,4 @@ def main(argv: list[str] | None = None) -> int:
     return EXIT_UNUSABLE
 
 
-__all__ = ["check", "main"]
+__all__ = ["main"]

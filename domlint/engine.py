@@ -84,12 +84,26 @@ def _err(raw: RawRule, field_name: str, message: str) -> RuleError:
     return RuleError(raw.path, raw.line, message, rule_id=raw.id, field=field_name)
 
 
+_PROBE = etree.fromstring(b"<domain><devices><disk/></devices></domain>")
+
+
+def _probe(xp: etree.XPath) -> None:
+    """Evaluate once on a tiny domain: unknown functions and variables only show at run time."""
+    xp(_PROBE)
+    for el in _PROBE.iter():
+        xp(el)
+
+
 def _xpath(raw: RawRule, field_name: str, expr: str, errors: list[RuleError]) -> etree.XPath | None:
     try:
-        return compile_xpath(expr)
+        xp = compile_xpath(expr)
+        _probe(xp)
+        return xp
     except etree.XPathSyntaxError as exc:
         errors.append(_err(raw, field_name, f"XPath does not compile: {expr!r} ({exc})"))
-        return None
+    except etree.XPathError as exc:
+        errors.append(_err(raw, field_name, f"XPath cannot be evaluated: {expr!r} ({exc})"))
+    return None
 
 
 def _template(raw: RawRule, text: str, has_test: bool, has_caps: bool,
@@ -111,8 +125,10 @@ def _template(raw: RawRule, text: str, has_test: bool, has_caps: bool,
             parts.append((literal, expr))
             continue
         try:
-            parts.append((literal, compile_xpath(f"string({expr})")))
-        except etree.XPathSyntaxError:
+            xp = compile_xpath(f"string({expr})")
+            _probe(xp)
+            parts.append((literal, xp))
+        except etree.XPathError:
             errors.append(_err(raw, "message", f"placeholder {{{expr}}} is not an XPath expression"))
     parts.append((text[pos:], None))
     if "{" in parts[-1][0] or "}" in parts[-1][0]:
@@ -149,9 +165,14 @@ def compile_rules(raws: Iterable[RawRule]) -> list[Rule]:
         tests: list[Predicate] = []
         for i, spec in enumerate(b.get("test", [])):
             try:
-                tests.append(build(spec))
+                test = build(spec)
+                for expr in test.expressions:
+                    _probe(compile_xpath(expr))
+                tests.append(test)
             except etree.XPathSyntaxError as exc:
                 errors.append(_err(raw, f"test[{i}]", f"XPath does not compile ({exc})"))
+            except etree.XPathError as exc:
+                errors.append(_err(raw, f"test[{i}]", f"XPath cannot be evaluated ({exc})"))
             except (ValueError, TypeError) as exc:
                 errors.append(_err(raw, f"test[{i}]", str(exc)))
         cond = CapsCondition(**{k: frozenset(v) for k, v in caps_body.items()})

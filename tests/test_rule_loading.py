@@ -39,6 +39,8 @@ BROKEN = {
                                  "needs a test", "disk-test-rule"),
     "placeholder-not-xpath": ("rules:\n" + GOOD_RULE.replace('"disk {target/@dev}"', '"disk {target/@@}"'),
                               "is not an XPath expression", "disk-test-rule"),
+    "unknown-xpath-function": ("rules:\n" + GOOD_RULE.replace("/domain/devices/disk", "/domain/devices/disk[regex(@x)]"),
+                               "field select: XPath cannot be evaluated", "disk-test-rule"),
     "empty": ("", "rule file is empty", None),
     "duplicate-builtin-id": ("rules:\n" + GOOD_RULE.replace("disk-test-rule", "disk-ide-readonly"),
                              "duplicate id", "disk-ide-readonly"),
