@@ -67,3 +67,17 @@ def test_runner_accepts_expect_valid(tmp_path) -> None:
     assert code == 0
     assert results["ok"]["verdict"] == "valid" and results["bad"]["verdict"] == "rejected"
     assert "disk-ide-readonly" in results["bad"]["rules"]
+
+
+def test_ratchet_flags_a_listed_case_that_passes(tmp_path, capsys) -> None:
+    (tmp_path / "cases").mkdir()
+    (tmp_path / "cases" / "bad.xml").write_text((REPO / "examples" / "guest-bad.xml").read_text())
+    manifest = {"cases": [{"id": "bad", "name": "bad", "expect": "failure", "xml": "cases/bad.xml",
+                           "caps": ["drive", "device", "drive-readonly", "kvm"], "args": None, "settings": {}}]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    ratchet = tmp_path / "ratchet.yaml"
+    ratchet.write_text("cases:\n  bad: not rejected yet\n")
+    assert runner.main([str(tmp_path / "manifest.json"), "--ratchet", str(ratchet)]) == 1
+    assert "UNEXPECTED PASS bad" in capsys.readouterr().out
+    ratchet.write_text("cases: {}\n")
+    assert runner.main([str(tmp_path / "manifest.json"), "--ratchet", str(ratchet)]) == 0
