@@ -166,8 +166,8 @@ def compile_rules(raws: Iterable[RawRule]) -> list[Rule]:
         for i, spec in enumerate(b.get("test", [])):
             try:
                 test = build(spec)
-                for expr in test.expressions:
-                    _probe(compile_xpath(expr))
+                for xp in test.xpaths():
+                    _probe(xp)
                 tests.append(test)
             except etree.XPathSyntaxError as exc:
                 errors.append(_err(raw, f"test[{i}]", f"XPath does not compile ({exc})"))

@@ -57,7 +57,9 @@ class Context:
 class Predicate:
     """A compiled typed test."""
 
-    expressions: tuple[str, ...] = ()
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The compiled expressions this test evaluates (probed once at load)."""
+        return ()
 
     def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
         """A Hit when the test holds for el, None otherwise."""
@@ -72,7 +74,10 @@ class ValueTest(Predicate):
 
     def __post_init__(self) -> None:
         self.xp = compile_xpath(self.value)
-        self.expressions = (self.value,)
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The value expression."""
+        return (self.xp,)
 
     def judge(self, text: str, node: Any) -> str | None:
         """The text to report when this value makes the test hold, else None."""
@@ -165,7 +170,10 @@ class UniqueTest(Predicate):
     def __post_init__(self) -> None:
         self.xp = compile_xpath(f"string({self.key})")
         self.within_xp = compile_xpath(f"string({self.within})") if self.within else None
-        self.expressions = (self.key,) + ((self.within,) if self.within else ())
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The key and grouping expressions."""
+        return (self.xp,) if self.within_xp is None else (self.xp, self.within_xp)
 
     def _key(self, text: str) -> Any:
         if self.as_ in ("int", "hex"):
@@ -201,7 +209,10 @@ class HostTest(Predicate):
 
     def __post_init__(self) -> None:
         self.xp = compile_xpath(f"string({self.value})") if self.value else None
-        self.expressions = (self.value,) if self.value else ()
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The value expression, if any."""
+        return () if self.xp is None else (self.xp,)
 
     def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
         host = ctx.host
