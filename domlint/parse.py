@@ -45,8 +45,7 @@ class Document:
             return 1
         if self._lines is None:
             # lxml reports UTF-8 for a UTF-16 file without a declaration.
-            encoding = ("utf-16" if self.data.startswith((b"\xff\xfe", b"\xfe\xff"))
-                        else self.tree.docinfo.encoding or "utf-8")
+            encoding = _utf16_codec(self.data) or self.tree.docinfo.encoding or "utf-8"
             try:
                 text_all = self.data.decode(encoding, errors="replace")
             except LookupError:
@@ -87,12 +86,17 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, max(offset, 0)) + 1
 
 
+def _utf16_codec(data: bytes) -> str | None:
+    """The codec of UTF-16 data (with a BOM, or starting with '<'), or None."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    return {b"<\x00": "utf-16-le", b"\x00<": "utf-16-be"}.get(data[:2])
+
+
 def _doctype_offset(data: bytes) -> int | None:
     """Line of a DOCTYPE declaration in data, in UTF-8 or UTF-16, or None."""
-    head = data[:4]
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")) or head[:2] in (b"<\x00", b"\x00<"):
-        codec = "utf-16" if head.startswith((b"\xff\xfe", b"\xfe\xff")) else (
-            "utf-16-le" if head[:2] == b"<\x00" else "utf-16-be")
+    codec = _utf16_codec(data)
+    if codec:
         text = data.decode(codec, errors="replace")
         pos = text.find("<!DOCTYPE")
         return text.count("\n", 0, pos) + 1 if pos >= 0 else None
