@@ -22,27 +22,38 @@ GOOD_RULE = """\
       valid: [<disk/>]
 """
 
+
+
+def variant(old: str, new: str) -> str:
+    """A rule file holding GOOD_RULE with one piece of text replaced."""
+    assert old in GOOD_RULE
+    return "rules:\n" + GOOD_RULE.replace(old, new)
+
+
+HINT = "    hint: fix it\n"
+MESSAGE = '"disk {target/@dev}"'
+
 BROKEN = {
     "not-yaml": ("rules:\n  - id: [unclosed\n", "not valid YAML", None),
-    "missing-field": ("rules:\n" + GOOD_RULE.replace("    hint: fix it\n", ""), "hint", "disk-test-rule"),
-    "unknown-field": ("rules:\n" + GOOD_RULE.replace("    hint: fix it\n", "    hint: fix it\n    colour: red\n"),
+    "missing-field": (variant(HINT, ""), "hint", "disk-test-rule"),
+    "unknown-field": (variant(HINT, HINT + "    colour: red\n"),
                       "colour", "disk-test-rule"),
-    "bad-severity": ("rules:\n" + GOOD_RULE.replace("severity: error", "severity: fatal"),
+    "bad-severity": (variant("severity: error", "severity: fatal"),
                      "field severity", "disk-test-rule"),
-    "bad-xpath": ("rules:\n" + GOOD_RULE.replace("select: /domain/devices/disk", "select: /domain/devices/disk[@"),
+    "bad-xpath": (variant("select: /domain/devices/disk", "select: /domain/devices/disk[@"),
                   "field select: XPath does not compile", "disk-test-rule"),
-    "unknown-cap": ("rules:\n" + GOOD_RULE.replace("    hint: fix it\n", "    hint: fix it\n    caps: {absent: [warp-drive]}\n"),
+    "unknown-cap": (variant(HINT, HINT + "    caps: {absent: [warp-drive]}\n"),
                     "'warp-drive' is not a libvirt 1.2.8 capability", "disk-test-rule"),
-    "bad-placeholder": ("rules:\n" + GOOD_RULE.replace('"disk {target/@dev}"', '"disk {$colour}"'),
+    "bad-placeholder": (variant(MESSAGE, '"disk {$colour}"'),
                         "unknown placeholder", "disk-test-rule"),
-    "placeholder-without-test": ("rules:\n" + GOOD_RULE.replace('"disk {target/@dev}"', '"disk {$value}"'),
+    "placeholder-without-test": (variant(MESSAGE, '"disk {$value}"'),
                                  "needs a test", "disk-test-rule"),
-    "placeholder-not-xpath": ("rules:\n" + GOOD_RULE.replace('"disk {target/@dev}"', '"disk {target/@@}"'),
+    "placeholder-not-xpath": (variant(MESSAGE, '"disk {target/@@}"'),
                               "is not an XPath expression", "disk-test-rule"),
-    "unknown-xpath-function": ("rules:\n" + GOOD_RULE.replace("/domain/devices/disk", "/domain/devices/disk[regex(@x)]"),
+    "unknown-xpath-function": (variant("/domain/devices/disk", "/domain/devices/disk[regex(@x)]"),
                                "field select: XPath cannot be evaluated", "disk-test-rule"),
     "empty": ("", "rule file is empty", None),
-    "duplicate-builtin-id": ("rules:\n" + GOOD_RULE.replace("disk-test-rule", "disk-ide-readonly"),
+    "duplicate-builtin-id": (variant("disk-test-rule", "disk-ide-readonly"),
                              "duplicate id", "disk-ide-readonly"),
 }
 
@@ -75,7 +86,7 @@ def test_duplicate_ids_within_one_file(tmp_path: Path) -> None:
 
 
 def test_schema_error_names_line_of_field(tmp_path: Path) -> None:
-    (tmp_path / "bad.yaml").write_text("rules:\n" + GOOD_RULE.replace("severity: error", "severity: fatal"))
+    (tmp_path / "bad.yaml").write_text(variant("severity: error", "severity: fatal"))
     proc = run_cli("check", "--rules", str(tmp_path), str(REPO / "examples" / "guest-good.xml"))
     assert f"{tmp_path / 'bad.yaml'}:4: rule disk-test-rule, field severity:" in proc.stderr
 
@@ -108,6 +119,6 @@ def test_cache_invalidated_when_rule_file_changes(tmp_path: Path, monkeypatch: p
     rules.mkdir()
     (rules / "a.yaml").write_text("rules:\n" + GOOD_RULE)
     assert [r.id for r in load_raw([rules])] == ["disk-test-rule"]
-    (rules / "a.yaml").write_text("rules:\n" + GOOD_RULE.replace("severity: error", "severity: fatal"))
+    (rules / "a.yaml").write_text(variant("severity: error", "severity: fatal"))
     with pytest.raises(RuleErrors):
         load_raw([rules])
