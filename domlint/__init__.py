@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from .api import check
+from .api import check, emit
 from .caps import Caps
-from .errors import DomlintError, InputError, RuleError
+from .cmdline import Command, RunOptions
+from .errors import DomlintError, InputError, Refused, RuleError
 from .findings import Finding
 from .rulepack import RuleErrors
 
 __version__ = "0.1.0"
 
-__all__ = ["Caps", "DomlintError", "Finding", "InputError", "RuleError", "RuleErrors",
-           "__version__", "check"]
+__all__ = ["Caps", "Command", "DomlintError", "Finding", "InputError", "Refused", "RuleError", "RuleErrors",
+           "RunOptions", "__version__", "check", "emit"]

@@ -7,8 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import caps as capsmod
+from .cmdline import Command, RunOptions, build_command
 from .domain import normalise
 from .engine import Engine, load_engine
+from .errors import Refused
 from .findings import Finding
 from .host import Host, default_host
 from .parse import Document, parse_bytes, parse_file
@@ -43,13 +45,32 @@ def load_document(source: Source, path: str | None = None) -> Document:
     return parse_file(source)
 
 
+def _prepared(source: Source, caps: Iterable[str] | None, host: Host | None, rules: Iterable[str | Path],
+              select: Iterable[str], ignore: Iterable[str], path: str | None,
+              engine: Engine | None) -> tuple[Document, list[Finding], capsmod.Caps, Host]:
+    doc = load_document(source, path)
+    eng = engine or _engine(tuple(str(r) for r in rules))
+    host = host or default_host()
+    caps = resolve_caps(caps)
+    normalise(doc, host)
+    findings = eng.evaluate(doc, caps, set(select) or None, set(ignore) or None, host=host)
+    return doc, findings, caps, host
+
+
 def check(source: Source, caps: Iterable[str] | None = None, host: Host | None = None,
           rules: Iterable[str | Path] = (), select: Iterable[str] = (),
           ignore: Iterable[str] = (), path: str | None = None,
           engine: Engine | None = None) -> list[Finding]:
     """Check one domain; return its findings (InputError if it cannot be read)."""
-    doc = load_document(source, path)
-    eng = engine or _engine(tuple(str(r) for r in rules))
-    host = host or default_host()
-    normalise(doc, host)
-    return eng.evaluate(doc, resolve_caps(caps), set(select) or None, set(ignore) or None, host=host)
+    return _prepared(source, caps, host, rules, select, ignore, path, engine)[1]
+
+
+def emit(source: Source, caps: Iterable[str] | None = None, host: Host | None = None,
+         options: RunOptions | None = None, rules: Iterable[str | Path] = (),
+         path: str | None = None, engine: Engine | None = None) -> Command:
+    """The QEMU command line for one domain; Refused (with the findings) when the rules find errors."""
+    doc, findings, caps_, host_ = _prepared(source, caps, host, rules, (), (), path, engine)
+    errors = [f for f in findings if f.severity == "error"]
+    if errors:
+        raise Refused(errors)
+    return build_command(doc, caps_, host_, options)

@@ -39,3 +39,11 @@ class RuleError(DomlintError):
 
 class UsageError(Exception):
     """A command-line option or capability source that makes no sense."""
+
+
+class Refused(Exception):
+    """A domain the emitter will not build a command line for: the rules found errors."""
+
+    def __init__(self, findings: list) -> None:
+        super().__init__(f"{len(findings)} error(s) found; no command line built")
+        self.findings = findings

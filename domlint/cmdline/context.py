@@ -1,0 +1,75 @@
+"""What every emitter function reads: the normalised domain, capabilities, host and run options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lxml import etree
+
+from ..caps import Caps
+from ..host import Host
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Per-start facts that are neither in the domain nor in the host profile."""
+
+    migrate_from: str | None = None
+    migrate_fd: int = -1
+    domain_id: int | None = None
+    json_monitor: bool = False
+    # Driver settings overriding the host profile's `driver` section for this run.
+    driver: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Ctx:
+    """The inputs of one emission; family modules only read it (except `state`)."""
+
+    root: etree._Element
+    caps: Caps
+    host: Host
+    opts: RunOptions
+    driver: dict[str, Any]
+    # Scratch space families share during one emission (e.g. which chardev ids were used).
+    state: dict[str, Any] = field(default_factory=dict)
+
+    def has(self, *flags: str) -> bool:
+        """True when every flag is present."""
+        return all(f in self.caps for f in flags)
+
+    @property
+    def devices(self) -> etree._Element:
+        """The <devices> element (normalisation always adds one)."""
+        return self.root.find("devices")
+
+    @property
+    def arch(self) -> str:
+        """The guest architecture."""
+        return self.root.find("os/type").get("arch", "")
+
+    @property
+    def machine(self) -> str:
+        """The machine type after aliases."""
+        return self.root.find("os/type").get("machine", "")
+
+    @property
+    def virt_type(self) -> str:
+        """The domain type attribute: qemu, kvm, kqemu, xen..."""
+        return self.root.get("type", "qemu")
+
+    @property
+    def emulator(self) -> str:
+        """The emulator binary: the domain's <emulator>, else the host's for this arch."""
+        path = self.root.findtext("devices/emulator")
+        if path:
+            return path.strip()
+        guest = self.host.guest(self.arch, None, self.virt_type)
+        return guest.emulator if guest else ""
+
+    def setting(self, name: str, default: Any = None) -> Any:
+        """A driver setting (qemu.conf's vocabulary), run options first, then the host profile."""
+        if name in self.opts.driver:
+            return self.opts.driver[name]
+        return self.driver.get(name, default)
