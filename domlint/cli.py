@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cli_argv
 from . import caps as capsmod
 from .domain import normalise
 from .engine import Engine, load_engine
@@ -56,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="domlint",
         description="Validate libvirt domain XML against what QEMU will accept.",
-        epilog="examples:\n  domlint check guest.xml\n  domlint check --caps-profile 1.6.0 guests/\n",
+        epilog="examples:\n  domlint check guest.xml\n  domlint check --caps-profile qemu-1.6.0 guests/\n"
+               "  domlint argv guest.xml\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"domlint {__version__}")
@@ -77,18 +79,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip these rule ids or id prefixes (comma-separated)")
     p.add_argument("--no-hints", action="store_true", help="leave out the fix hints")
     p.add_argument("--no-cache", action="store_true", help="validate rule files again, ignoring the cache")
+    cli_argv.add_parser(sub, _add_caps_options)
     return parser
 
 
-def resolve_caps_options(args: argparse.Namespace) -> capsmod.Caps:
-    """The capability set the options name (all present when none)."""
+def resolve_caps_options(args: argparse.Namespace,
+                         default: Callable[[], capsmod.Caps] = capsmod.all_caps) -> capsmod.Caps:
+    """The capability set the options name (all present, or `default`, when none)."""
     if args.caps is not None:
         return capsmod.from_list(args.caps)
     if args.caps_profile:
         return capsmod.from_profile(args.caps_profile)
     if args.qemu_caps:
         return capsmod.from_file(args.qemu_caps)
-    return capsmod.all_caps()
+    return default()
 
 
 def expand_paths(paths: list[str]) -> list[Path | DomlintError]:
@@ -161,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "argv":
+            host = load_host(args.host) if args.host else default_host()
+            return cli_argv.run(args, resolve_caps_options(args, default=cli_argv.default_caps), host)
     except RuleErrors as exc:
         for e in exc.errors:
             sys.stderr.write(f"{e}\n")

@@ -7,10 +7,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .data import data_file
-from .errors import InputError
+from .yamlcheck import load_checked
 
 
 @dataclass(frozen=True)
@@ -75,18 +73,9 @@ def from_dict(name: str, raw: dict[str, Any]) -> Host:
 
 
 def load(path: str | Path) -> Host:
-    """Load a host profile from a YAML file."""
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except OSError as exc:
-        raise InputError(str(path), None, f"cannot read host profile: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(str(path), mark.line + 1 if mark else None,
-                         "host profile is not valid YAML") from None
-    if not isinstance(raw, dict):
-        raise InputError(str(path), 1, "host profile must be a mapping")
-    return from_dict(str(path), raw)
+    """Load a host profile from a YAML file, checked against schema/host.schema.json."""
+    raw = load_checked(path, "host.schema.json", "host profile")
+    return from_dict(str(raw.get("name") or path), raw)
 
 
 @cache

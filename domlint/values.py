@@ -100,3 +100,19 @@ def parse_size_literal(value: int | str) -> int:
     if size is None:
         raise ValueError(f"not a size: {value!r}")
     return size
+
+
+def format_cpuset(ids: set[int]) -> str:
+    """A set of ids as libvirt prints a bitmap: runs as 'a-b', joined by commas ('0-3,8')."""
+    out: list[str] = []
+    run: list[int] = []
+    for i in sorted(ids):
+        if run and i == run[-1] + 1:
+            run.append(i)
+            continue
+        if run:
+            out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+        run = [i]
+    if run:
+        out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
+    return ",".join(out)

@@ -34,6 +34,8 @@ class Ctx:
     driver: dict[str, Any]
     # Scratch space families share during one emission (e.g. which chardev ids were used).
     state: dict[str, Any] = field(default_factory=dict)
+    # The domain's file, for InputError messages about what cannot be built.
+    path: str = "<domain>"
 
     def has(self, *flags: str) -> bool:
         """True when every flag is present."""

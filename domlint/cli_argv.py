@@ -1,0 +1,87 @@
+"""`domlint argv`: the offline counterpart of `virsh domxml-to-native qemu-argv`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+
+from . import caps as capsmod
+from .api import emit
+from .cmdline import Command, RunOptions
+from .errors import Refused
+from .report import write_text
+
+EPILOG = """\
+With no --caps, --caps-profile or --qemu-caps, the newest built-in QEMU profile
+is used (a command line needs a real QEMU, not every capability at once).
+The domain is checked first, under the same capabilities; if any rule finds an
+error, the findings are printed on standard error and no command line is built.
+
+formats:
+  lines  one option per line, shell-quoted, ready to paste (default)
+  line   one line, words joined by spaces, unquoted, exactly as virsh prints it
+  json   a JSON list of strings: environment assignments, emulator, arguments
+
+exit status:
+  0 command line printed, 1 the domain has errors, 2 unusable input or options.
+
+examples:
+  domlint argv guest.xml
+  domlint argv --caps-profile qemu-1.6.0 --host myhost.yaml guest.xml
+  domlint argv --format json guest.xml | jq -r '.[]'
+"""
+
+
+def default_caps() -> capsmod.Caps:
+    """The newest built-in QEMU profile."""
+    newest = max(capsmod.profiles(), key=lambda n: tuple(int(x) for x in n.split("-")[-1].split(".")))
+    return capsmod.from_profile(newest)
+
+
+def add_parser(sub: argparse._SubParsersAction, add_caps_options: object) -> None:
+    """Register the argv subcommand."""
+    p = sub.add_parser("argv", help="print the QEMU command line libvirt would run",
+                       description="Print the QEMU command line libvirt 1.2.8 would build for a domain.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("path", metavar="FILE", help="domain XML file")
+    add_caps_options(p)  # type: ignore[operator]
+    p.add_argument("--format", choices=("lines", "line", "json"), default="lines", help="output format")
+    p.add_argument("--incoming", metavar="URI",
+                   help="start from an incoming migration (tcp:HOST:PORT, exec:CMD, fd:N, stdio, unix:PATH)")
+
+
+def format_command(cmd: Command, fmt: str) -> str:
+    """The command line in one of the output formats."""
+    if fmt == "json":
+        return json.dumps(cmd.words())
+    if fmt == "line":
+        return cmd.line()
+    # One option and its value per line; environment first, then the emulator.
+    rows = [shlex.quote(f"{k}={v}") for k, v in cmd.env] + [shlex.quote(cmd.emulator)]
+    args = cmd.args
+    i = 0
+    while i < len(args):
+        word = args[i]
+        if word.startswith("-") and i + 1 < len(args) and not args[i + 1].startswith("-"):
+            rows.append(f"{shlex.quote(word)} {shlex.quote(args[i + 1])}")
+            i += 2
+        else:
+            rows.append(shlex.quote(word))
+            i += 1
+    return " \\\n".join(rows)
+
+
+def run(args: argparse.Namespace, caps: object, host: object) -> int:
+    """Emit one domain; 1 with the findings on stderr when it has errors."""
+    # libvirt speaks QMP to any QEMU that offers it.
+    opts = RunOptions(migrate_from=args.incoming, json_monitor="monitor-json" in caps)  # type: ignore[operator]
+    try:
+        cmd = emit(args.path, caps=caps, host=host, options=opts)  # type: ignore[arg-type]
+    except Refused as exc:
+        write_text(sys.stderr, exc.findings, True)
+        sys.stderr.write(f"{args.path}: not emitted: {len(exc.findings)} error(s)\n")
+        return 1
+    sys.stdout.write(format_command(cmd, args.format) + "\n")
+    return 0

@@ -1,0 +1,183 @@
+"""Guest CPU models on x86: which QEMU model and which +/- features stand for the guest <cpu>.
+
+A CPU is a set of CPUID bits, here a frozenset of (leaf, register, bit).
+The host's CPU map (libvirt's cpu_map.xml, named by the host profile) gives
+each feature and model its bits. The guest's bits come from the host CPU and
+the guest's model and feature policies; QEMU is then given the allowed model
+closest to them (the preferred one if allowed) plus the differences. The
+order of features follows libvirt's map, which it walks last-defined first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+from .context import Ctx
+
+Bits = frozenset[tuple[int, int, int]]
+_REGS = ("eax", "ebx", "ecx", "edx")
+# The paravirtual features libvirt defines itself (leaf 0x40000001, eax), in its order.
+_KVM_FEATURES = (("kvmclock", 0x1), ("kvm_nopiodelay", 0x2), ("kvm_mmu", 0x4), ("kvmclock2", 0x8),
+                 ("kvm_asyncpf", 0x10), ("kvm_steal_time", 0x20), ("kvm_pv_eoi", 0x40),
+                 ("kvm_pv_unhalt", 0x80), ("kvmclock_stable_bit", 0x1000000))
+
+
+def _bits(leaf: int, reg: int, mask: int) -> set[tuple[int, int, int]]:
+    return {(leaf, reg, b) for b in range(32) if mask >> b & 1}
+
+
+@dataclass(frozen=True)
+class CpuMap:
+    """Features and models of one architecture, each in libvirt's iteration order."""
+
+    features: tuple[tuple[str, Bits], ...]
+    models: tuple[tuple[str, Bits], ...]
+
+    def feature(self, name: str) -> Bits | None:
+        """The bits of a named feature."""
+        return next((b for n, b in self.features if n == name), None)
+
+    def model(self, name: str) -> Bits | None:
+        """The bits of a named model."""
+        return next((b for n, b in self.models if n == name), None)
+
+
+@cache
+def load_map(path: str) -> CpuMap | None:
+    """Read the x86 part of a CPU map file; None when it cannot be read."""
+    try:
+        root = etree.parse(path, etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    except (OSError, etree.XMLSyntaxError):
+        return None
+    arch = root.find("arch[@name='x86']")
+    if arch is None:
+        return None
+    features: dict[str, Bits] = {}
+    models: dict[str, Bits] = {}
+    for el in arch:
+        if el.tag == "feature":
+            acc: set[tuple[int, int, int]] = set()
+            for cpuid in el.iterfind("cpuid"):
+                leaf = int(cpuid.get("function", "0"), 16)
+                for i, reg in enumerate(_REGS):
+                    acc |= _bits(leaf, i, int(cpuid.get(reg, "0"), 16))
+            features[el.get("name", "")] = frozenset(acc)
+        elif el.tag == "model":
+            parent = el.find("model")
+            acc = set(models.get(parent.get("name"), frozenset())) if parent is not None else set()
+            for feat in el.iterfind("feature"):
+                acc |= features.get(feat.get("name", ""), frozenset())
+            models[el.get("name", "")] = frozenset(acc)
+    for name, mask in _KVM_FEATURES:
+        features[name] = frozenset(_bits(0x40000001, 0, mask))
+    # libvirt prepends each definition to its list, so the last one defined is met first.
+    return CpuMap(tuple(reversed(list(features.items()))), tuple(reversed(list(models.items()))))
+
+
+def _cpu_map(ctx: Ctx) -> CpuMap | None:
+    path = ctx.host.raw.get("cpu_map")
+    return load_map(str(Path(path))) if path else None
+
+
+def _to_features(cpu_map: CpuMap, data: set[tuple[int, int, int]]) -> list[str]:
+    """Name the features that make up some bits, in map order, consuming them."""
+    names = []
+    for name, bits in cpu_map.features:
+        if bits and bits <= data:
+            data -= bits
+            names.append(name)
+    return names
+
+
+def _decode(cpu_map: CpuMap, data: Bits, allowed: tuple[str, ...] | None,
+            preferred: str | None) -> tuple[str, list[str], list[str]] | None:
+    """The closest allowed model to some bits, with the features to add and to remove."""
+    best: tuple[str, list[str], list[str]] | None = None
+    for name, bits in cpu_map.models:
+        if allowed is not None and name not in allowed:
+            continue
+        extra = _to_features(cpu_map, set(data - bits))
+        missing = _to_features(cpu_map, set(bits - data))
+        candidate = (name, extra, missing)
+        if preferred and name == preferred:
+            return candidate
+        if best is None or len(best[1]) + len(best[2]) > len(extra) + len(missing):
+            best = candidate
+    return best
+
+
+def _guest_features(cpu_el: etree._Element) -> list[tuple[str, str]]:
+    return [(f.get("name", ""), f.get("policy", "require")) for f in cpu_el.iterfind("feature")]
+
+
+def guest_model_str(ctx: Ctx) -> tuple[str, bool]:
+    """'model,+feat,-feat' for a guest <cpu> that names a model or mode ('' for none), and svm."""
+    cpu_el = ctx.root.find("cpu")
+    if cpu_el is None:
+        return "", False
+    mode = cpu_el.get("mode", "custom")
+    model = (cpu_el.findtext("model") or "").strip()
+    if mode == "custom" and not model:
+        return "", False
+    if mode == "host-passthrough":
+        return "host", False
+    cpu_map = _cpu_map(ctx)
+    host_model = ctx.host.cpu_model
+    if cpu_map is None or not host_model or ctx.arch not in ("i686", "x86_64"):
+        return "", False
+    match = cpu_el.get("match", "exact")
+    features = _guest_features(cpu_el)
+    if mode == "host-model" and not ctx.opts.migrate_from:
+        # The host's model and features stand in for the guest's; the guest's features override.
+        model, match = host_model, "exact"
+        merged = {f: "require" for f in ctx.host.cpu_features}
+        merged.update(dict(features))
+        features = list(merged.items())
+    data = _guest_data(cpu_map, ctx, model, match, features)
+    if data is None:
+        return "", False
+    preferred = host_model if match == "minimum" else model
+    fb = cpu_el.find("model")
+    fallback = fb.get("fallback", "allow") if fb is not None else "allow"
+    allowed = ctx.host.cpu_models
+    if allowed is not None and preferred not in allowed and fallback != "allow":
+        return "", False
+    decoded = _decode(cpu_map, data, allowed, preferred)
+    if decoded is None:
+        return "", False
+    name, extra, missing = decoded
+    out = name
+    vendor_id = fb.get("vendor_id") if fb is not None else None
+    if vendor_id:
+        out += f",vendor={vendor_id}"
+    out += "".join(f",+{f}" for f in extra) + "".join(f",-{f}" for f in missing)
+    svm = cpu_map.feature("svm")
+    return out, bool(svm and svm <= data)
+
+
+def _guest_data(cpu_map: CpuMap, ctx: Ctx, model: str, match: str,
+                features: list[tuple[str, str]]) -> Bits | None:
+    """The guest's CPUID bits: the host's, trimmed to what the guest asked for (exact), +force -disable."""
+    host = set(cpu_map.model(ctx.host.cpu_model or "") or ())
+    for name in ctx.host.cpu_features:
+        host |= cpu_map.feature(name) or frozenset()
+    model_bits = cpu_map.model(model)
+    if model_bits is None:
+        return None
+    by_policy: dict[str, set[tuple[int, int, int]]] = {p: set() for p in
+                                                      ("force", "require", "optional", "disable", "forbid")}
+    for name, policy in features:
+        by_policy.setdefault(policy, set()).update(cpu_map.feature(name) or frozenset())
+    require = (set(model_bits) | by_policy["require"]) - by_policy["force"] - by_policy["optional"] \
+        - by_policy["disable"]
+    diff = host - by_policy["optional"] - require - by_policy["disable"] - by_policy["force"]
+    guest = set(host)
+    if match == "exact":
+        guest -= diff
+    guest |= by_policy["force"]
+    guest -= by_policy["disable"]
+    return frozenset(guest)

@@ -1,0 +1,49 @@
+"""Loading a YAML file that a JSON Schema describes, with errors that name the file, line and field."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .data import schema_dir
+from .errors import InputError
+from .rulepack import _child, _describe
+
+
+def load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, Any]:
+    """Read a YAML mapping and validate it against schema/<schema_name>; InputError on any problem."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(name, None, f"cannot read {what}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(name, None, f"{what} is not UTF-8: {exc.reason}") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(name, mark.line + 1 if mark else None, f"{what} is not valid YAML") from None
+    if not isinstance(doc, dict):
+        raise InputError(name, 1, f"{what} must be a mapping")
+
+    import jsonschema  # only when a file is actually loaded
+
+    schema = json.loads((schema_dir() / schema_name).read_text())
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(doc),
+                    key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        err = errors[0]
+        cur, line = node, node.start_mark.line + 1
+        for step in err.absolute_path:
+            cur = _child(cur, step) if cur is not None else None
+            if cur is not None:
+                line = cur.start_mark.line + 1
+        field = ".".join(str(p) for p in err.absolute_path)
+        where = f"field {field}: " if field else ""
+        raise InputError(name, line, f"{what}: {where}{_describe(err)}")
+    return doc
