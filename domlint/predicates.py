@@ -200,7 +200,7 @@ class UniqueTest(Predicate):
 
 @dataclass
 class HostTest(Predicate):
-    """A value (or a host fact) compared with a fact of the host profile; silent when unknown."""
+    """A value (or a host fact) compared with a fact of the host profile; silent when unknown (but for op unset)."""
 
     fact: str
     op: str
@@ -219,6 +219,8 @@ class HostTest(Predicate):
         if host is None:
             return None
         fact = getattr(host, self.fact, None)
+        if self.op == "unset":
+            return Hit("", self.fact) if fact in (None, "", ()) else None
         if self.xp is not None:
             subject: Any = str(self.xp(el))
             against = fact
