@@ -40,11 +40,15 @@ def test_domain_with_errors_is_refused_with_its_findings() -> None:
     assert "[disk-ide-readonly]" in res.stderr and "not emitted" in res.stderr
 
 
-def test_capability_options_change_the_command_line() -> None:
-    old = run_cli("argv", "--format", "json", "--caps", "name,uuid,kvm,enable-kvm", str(GOOD))
+def test_capability_options_change_the_command_line(tmp_path: Path) -> None:
+    path = tmp_path / "plain.xml"
+    path.write_text(domain())
+    old = run_cli("argv", "--format", "json", "--caps", "name,uuid", str(path))
     assert old.returncode == 0, old.stderr
     words = json.loads(old.stdout)
     assert "-M" in words and "-machine" not in words
+    new = json.loads(run_cli("argv", "--format", "json", "--caps-profile", "qemu-1.6.0", str(path)).stdout)
+    assert "-machine" in new and "-M" not in new
 
 
 def test_bad_host_profile_names_file_line_and_field(tmp_path: Path) -> None:
