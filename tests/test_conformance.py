@@ -16,7 +16,7 @@ if not MANIFEST.exists():
     raise RuntimeError(f"conformance corpus not found at {CONFORMANCE}; set DOMLINT_CONFORMANCE")
 CASES = json.loads(MANIFEST.read_text())["cases"]
 RATCHET = runner.load_ratchet()
-HOST = runner.hostmod.load(runner.HOST)
+HOST = runner.anchor_host(runner.hostmod.load(runner.HOST), CONFORMANCE)
 
 
 def _param(case: dict) -> object:
@@ -81,3 +81,22 @@ def test_ratchet_flags_a_listed_case_that_passes(tmp_path, capsys) -> None:
     assert "UNEXPECTED PASS bad" in capsys.readouterr().out
     ratchet.write_text("cases: {}\n")
     assert runner.main([str(tmp_path / "manifest.json"), "--ratchet", str(ratchet)]) == 0
+
+
+def test_runner_compares_command_lines_word_for_word(tmp_path, capsys) -> None:
+    (tmp_path / "cases").mkdir()
+    src = CONFORMANCE / "cases" / "minimal.xml"
+    (tmp_path / "cases" / "m.xml").write_text(src.read_text())
+    real = (CONFORMANCE / "cases" / "minimal.args").read_text()
+    (tmp_path / "cases" / "good.args").write_text(real)
+    (tmp_path / "cases" / "bad.args").write_text(real.replace("-m 214", "-m 215"))
+    manifest = {"cases": [
+        {"id": i, "name": i, "expect": "argv", "caps": ["name"], "xml": "cases/m.xml", "args": f"cases/{i}.args",
+         "settings": {}, "migrate_from": None, "migrate_fd": -1} for i in ("good", "bad")]}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    (tmp_path / "host").symlink_to(CONFORMANCE / "host")
+    assert runner.main([str(tmp_path / "manifest.json"), "--ratchet", str(tmp_path / "none.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL bad (argv, got valid): argv differs at word" in out and "'-m 215" in out
+    assert "FAIL good" not in out
+    assert out.strip().splitlines()[-1].startswith("argv 1/2 exact;")

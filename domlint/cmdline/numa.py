@@ -51,6 +51,11 @@ def _cell_page(ctx: Ctx, cell_id: int) -> int | None:
     return _page_kib(master) if master is not None else None
 
 
+def _cell_id(cell: etree._Element) -> int:
+    text = cell.get("id") or ""
+    return int(text) if text.isdigit() else 0
+
+
 def _split(mask: str, key: str) -> str:
     """'0-3,8' as ',key=0-3,key=8': QEMU takes one range per key."""
     return "".join(f",{key}={part}" for part in mask.split(","))
@@ -58,9 +63,11 @@ def _split(mask: str, key: str) -> str:
 
 def numa(ctx: Ctx, cmd: Command) -> None:
     """For each <cell>: a memory backend object when QEMU has them, then -numa node."""
-    cells = ctx.root.findall("cpu/numa/cell")
+    # libvirt keeps cells indexed by their id, whatever order the XML lists them in.
+    cells = sorted(ctx.root.iterfind("cpu/numa/cell"), key=_cell_id)
     backends = ctx.has("memory-backend-ram") or ctx.has("memory-backend-file")
-    for pos, cell in enumerate(cells):
+    for cell in cells:
+        pos = _cell_id(cell)
         mem_mib = -(-_cell_kib(cell) // 1024)
         cpus = format_cpuset(parse_cpuset(cell.get("cpus") or "") or set())
         if backends:

@@ -144,3 +144,9 @@ def test_smbios_from_sysinfo() -> None:
            "<system><entry name='manufacturer'>Fedora</entry><entry name='family'>Virt</entry></system></sysinfo>")
     words = emit_words(domain(top=top, os="<boot dev='hd'/><smbios mode='sysinfo'/>"), ["smbios-type"])
     assert after(words, "-smbios") == ["type=0,vendor=LENOVO", "type=1,manufacturer=Fedora,family=Virt"]
+
+
+def test_numa_cells_go_out_in_id_order() -> None:
+    top = ("<cpu><numa><cell id='1' cpus='1' memory='1024'/><cell id='0' cpus='0' memory='1024'/></numa></cpu>")
+    xml = domain(top=top).replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>")
+    assert after(emit_words(xml), "-numa") == ["node,nodeid=0,cpus=0,mem=1", "node,nodeid=1,cpus=1,mem=1"]
