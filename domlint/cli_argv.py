@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 
 from . import caps as capsmod
@@ -20,8 +19,8 @@ The domain is checked first, under the same capabilities; if any rule finds an
 error, the findings are printed on standard error and no command line is built.
 
 formats:
-  lines  one option per line, shell-quoted, ready to paste (default)
-  line   one line, words joined by spaces, unquoted, exactly as virsh prints it
+  lines  one option per line, ready to paste into a shell (default)
+  line   one line, exactly as virsh domxml-to-native prints it
   json   a JSON list of strings: environment assignments, emulator, arguments
 
 exit status:
@@ -59,16 +58,17 @@ def format_command(cmd: Command, fmt: str) -> str:
     if fmt == "line":
         return cmd.line()
     # One option and its value per line; environment first, then the emulator.
-    rows = [shlex.quote(f"{k}={v}") for k, v in cmd.env] + [shlex.quote(cmd.emulator)]
-    args = cmd.args
+    words = cmd.printable()
+    head = len(cmd.env) + 1
+    rows = words[:head]
+    raw, args = cmd.args, words[head:]
     i = 0
     while i < len(args):
-        word = args[i]
-        if word.startswith("-") and i + 1 < len(args) and not args[i + 1].startswith("-"):
-            rows.append(f"{shlex.quote(word)} {shlex.quote(args[i + 1])}")
+        if raw[i].startswith("-") and i + 1 < len(args) and not raw[i + 1].startswith("-"):
+            rows.append(f"{args[i]} {args[i + 1]}")
             i += 2
         else:
-            rows.append(shlex.quote(word))
+            rows.append(args[i])
             i += 1
     return " \\\n".join(rows)
 

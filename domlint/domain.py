@@ -8,6 +8,7 @@ same, and they carry the source line of the element that implied them.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from lxml import etree
@@ -61,11 +62,18 @@ def normalise(doc: Document, host: Host) -> Document:
     root = doc.root
     _os_defaults(root, host)
     devices = _child(root, "devices")
+    written = set(devices)
     _disk_defaults(devices)
     _input_defaults(root, devices)
     _numa_defaults(root)
     _net_defaults(root, devices)
+    _console_defaults(root, devices)
+    _video_defaults(root, devices)
+    _hostdev_scsi_addresses(devices)
     _controller_defaults(root, devices)
+    # The emitter needs to know which devices libvirt would have added itself:
+    # its lists keep those after the written ones, in the order they are added.
+    doc.implied.extend(el for el in devices if el not in written)
     return doc
 
 
@@ -147,6 +155,47 @@ def _net_defaults(root: etree._Element, devices: etree._Element) -> None:
             _sub(iface, "model", iface.sourceline, type=default)
 
 
+def _console_defaults(root: etree._Element, devices: etree._Element) -> None:
+    """Console target types, and the serial port an HVM guest's first serial console stands for."""
+    arch = root.find("os/type").get("arch", "")
+    consoles = list(devices.iterfind("console"))
+    for cons in consoles:
+        target = _child(cons, "target", cons.sourceline)
+        if not target.get("type"):
+            target.set("type", "virtio" if arch in ("s390", "s390x") else "serial")
+    if not consoles or (root.findtext("os/type") or "hvm").strip() != "hvm":
+        return
+    first = consoles[0]
+    if first.find("target").get("type") != "serial" or devices.find("serial") is not None:
+        return
+    # Libvirt moves such a console into the serial list, leaving an alias behind.
+    serial = _sub(devices, "serial", first.sourceline)
+    if first.get("type"):
+        serial.set("type", first.get("type"))
+    for child in first:
+        if child.tag in ("source", "protocol"):
+            serial.append(copy.deepcopy(child))
+    _sub(serial, "target", first.sourceline, port="0")
+    addr = first.find("address")
+    if addr is not None:
+        serial.append(addr)
+
+
+def _video_defaults(root: etree._Element, devices: etree._Element) -> None:
+    # Graphics without any <video> imply one video card of the default type.
+    if devices.find("graphics") is None or devices.find("video") is not None:
+        return
+    os_type = (root.findtext("os/type") or "hvm").strip()
+    if os_type in ("xen", "linux"):
+        vtype, vram = "xen", "4096"
+    elif root.find("os/type").get("arch") == "ppc64":
+        vtype, vram = "vga", "9216"
+    else:
+        vtype, vram = "cirrus", "9216"
+    video = _sub(devices, "video", devices.find("graphics").sourceline)
+    _sub(video, "model", video.sourceline, type=vtype, vram=vram, heads="1")
+
+
 def _has_controller(devices: etree._Element, ctype: str, index: int) -> bool:
     return any(c.get("type") == ctype and c.get("index", "0") == str(index)
                for c in devices.iterfind("controller"))
@@ -165,6 +214,11 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
     for ctrl in devices.iterfind("controller"):
         if ctrl.get("index") is None:
             ctrl.set("index", "0")
+    # Implied controllers are added in libvirt's order (the emitter relies on it):
+    # SCSI controllers for SCSI host devices while parsing, then the machine's own,
+    # then those for disks, virtio-serial ports, smartcards and host devices again.
+    _hostdev_scsi_controllers(devices)
+    _machine_controllers(root, devices)
     # Controllers the disks' drive addresses need.
     for bus in ("scsi", "fdc", "ide", "sata"):
         highest = -1
@@ -192,10 +246,74 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
             _add_controller(devices, "virtio-serial", int(idx), chr_el.sourceline)
     for card in devices.iterfind("smartcard"):
         _add_controller(devices, "ccid", 0, card.sourceline)
+    _hostdev_scsi_controllers(devices)
+
+
+def _drive_numbers(el: etree._Element) -> tuple[int, int, int, int] | None:
+    addr = el.find("address")
+    if addr is None or addr.get("type") != "drive":
+        return None
+    try:
+        return tuple(int(addr.get(k, "0"), 10) for k in ("controller", "bus", "target", "unit"))  # type: ignore[return-value]
+    except ValueError:
+        return None
+
+
+def _hostdev_scsi_addresses(devices: etree._Element) -> None:
+    """A SCSI host device without an address takes the first free unit of a SCSI controller."""
+    # Units on bus 0, target 0 already taken per controller, by SCSI disks and earlier host devices.
+    taken: set[tuple[int, int]] = set()
+    for disk in devices.iterfind("disk"):
+        target = disk.find("target")
+        nums = _drive_numbers(disk)
+        if target is not None and target.get("bus") == "scsi" and nums and nums[1:3] == (0, 0):
+            taken.add((nums[0], nums[3]))
+    written = sorted({int(c.get("index", "0")) for c in devices.iterfind("controller")
+                      if c.get("type") == "scsi" and c.get("index", "0").isdigit()})
+    implied: list[int] = []
     for hd in devices.iterfind("hostdev"):
-        if hd.get("type") == "scsi":
-            _add_controller(devices, "scsi", 0, hd.sourceline)
-    _machine_controllers(root, devices)
+        if hd.get("type") != "scsi":
+            continue
+        nums = _drive_numbers(hd)
+        if nums is None and hd.find("address") is None:
+            scsi = written + implied
+            # A narrow bus has units 0-6 (7 is the controller's own); with every
+            # controller full, the device names one past the last.
+            controller, unit = len(scsi), 0
+            for idx in scsi:
+                free = [u for u in range(7) if (idx, u) not in taken]
+                if free:
+                    controller, unit = idx, free[0]
+                    break
+            _sub(hd, "address", hd.sourceline, type="drive", controller=str(controller),
+                 bus="0", target="0", unit=str(unit))
+            nums = (controller, 0, 0, unit)
+        if nums is None:
+            continue
+        if nums[1:3] == (0, 0):
+            taken.add((nums[0], nums[3]))
+        # Each host device implies SCSI controllers up to the one it names.
+        for idx in range(nums[0] + 1):
+            if idx not in written and idx not in implied:
+                implied.append(idx)
+
+
+def _hostdev_scsi_controllers(devices: etree._Element) -> None:
+    # SCSI controllers 0..N for the highest controller a SCSI host device names.
+    highest, line = -1, None
+    for hd in devices.iterfind("hostdev"):
+        if hd.get("type") != "scsi":
+            continue
+        addr = hd.find("address")
+        ctl = addr.get("controller", "0") if addr is not None and addr.get("type") == "drive" else "0"
+        try:
+            num = int(ctl, 0)
+        except ValueError:
+            continue
+        if num > highest:
+            highest, line = num, hd.sourceline
+    for i in range(highest + 1):
+        _add_controller(devices, "scsi", i, line)
 
 
 def _machine_controllers(root: etree._Element, devices: etree._Element) -> None:
@@ -214,10 +332,6 @@ def _machine_controllers(root: etree._Element, devices: etree._Element) -> None:
         add_usb = False
     elif arch in ("ppc64", "alpha", "ppc", "ppcemb", "sh4", "sh4eb"):
         pci_root = True
-    if arch in ("s390", "s390x"):
-        for ctrl in devices.iterfind("controller"):
-            if ctrl.get("type") == "usb" and ctrl.get("model") is None and ctrl.find("address") is None:
-                ctrl.set("model", "none")
     if add_usb:
         _add_controller(devices, "usb", 0, line)
     if sata:
@@ -228,5 +342,10 @@ def _machine_controllers(root: etree._Element, devices: etree._Element) -> None:
         _add_controller(devices, "pci", 0, line, "pcie-root")
         _add_controller(devices, "pci", 1, line, "dmi-to-pci-bridge")
         _add_controller(devices, "pci", 2, line, "pci-bridge")
+    # s390 has no USB unless an address asks for it (the implied usb0 included).
+    if arch in ("s390", "s390x"):
+        for ctrl in devices.iterfind("controller"):
+            if ctrl.get("type") == "usb" and ctrl.get("model") is None and ctrl.find("address") is None:
+                ctrl.set("model", "none")
     if devices.find("memballoon") is None and arch not in ("armv7l", "aarch64"):
         _sub(devices, "memballoon", line, model="virtio")

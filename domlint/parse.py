@@ -32,6 +32,8 @@ class Document:
     data: bytes
     tree: etree._ElementTree
     _lines: list[str] | None = field(default=None, repr=False)
+    # Elements normalisation added (implied controllers, default devices), in the order added.
+    implied: list[etree._Element] = field(default_factory=list, repr=False)
 
     @property
     def root(self) -> etree._Element:

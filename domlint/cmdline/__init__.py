@@ -19,7 +19,8 @@ __all__ = ["Command", "RunOptions", "build_command"]
 def build_command(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Command:
     """Build the command line for a normalised domain (addresses and aliases are assigned here)."""
     ctx = Ctx(root=doc.root, caps=caps, host=host, opts=opts or RunOptions(),
-              driver=dict(host.raw.get("driver") or {}), path=doc.path)
+              driver=dict(host.raw.get("driver") or {}), path=doc.path,
+              implied=set(doc.implied))
     address.assign(ctx)
     ctx.caps = _late_caps(ctx)
     alias.assign(ctx)

@@ -88,9 +88,25 @@ def _as_source(src: ChrSource | etree._Element) -> ChrSource:
     return src if isinstance(src, ChrSource) else source(src)
 
 
+# What each source type cannot do without, as ChrSource fields.
+_REQUIRED = {"dev": ("path",), "file": ("path",), "pipe": ("path",), "unix": ("path",),
+             "tcp": ("host", "service"), "udp": ("connect_service",), "spiceport": ("channel",)}
+
+
+def _checked(ctx: Ctx, src: ChrSource | etree._Element) -> ChrSource:
+    """The source, refusing one that misses what its type needs (libvirt rejects it when parsing)."""
+    s = _as_source(src)
+    missing = [f for f in _REQUIRED.get(s.type, ()) if getattr(s, f) is None]
+    if missing:
+        el = src if isinstance(src, etree._Element) else None
+        raise InputError(ctx.path, el.sourceline if el is not None else None,
+                         f"{s.type} character device has no source {missing[0].replace('connect_', '')}")
+    return s
+
+
 def chardev_str(ctx: Ctx, src: ChrSource | etree._Element, alias_name: str) -> str:
     """The -chardev value for a source whose device alias is `alias_name` (the id is 'char' + alias)."""
-    s = _as_source(src)
+    s = _checked(ctx, src)
     cid = f"char{alias_name}"
     t = s.type
     if t in ("null", "vc", "pty", "stdio"):
@@ -120,7 +136,7 @@ def chardev_str(ctx: Ctx, src: ChrSource | etree._Element, alias_name: str) -> s
 
 def chr_arg_str(ctx: Ctx, src: ChrSource | etree._Element, prefix: str = "") -> str:
     """The legacy -serial / -parallel / -monitor value for a source, after `prefix`."""
-    s = _as_source(src)
+    s = _checked(ctx, src)
     t = s.type
     server = ",server,nowait" if s.listen else ""
     if t in ("null", "vc", "pty", "stdio"):
@@ -184,35 +200,44 @@ def _int(text: str | None, default: int = 0) -> int:
         return default
 
 
-def vioserial_address(ctx: Ctx, el: etree._Element) -> tuple[int, int, int] | None:
-    """(controller, bus, port) of a virtio-serial port, with the port libvirt picks when it is 0 or left out.
-
-    A virtio channel without an address sits on controller 0, bus 0; a console
-    only has one when the domain gives it.
-    """
+def _raw_vioserial(el: etree._Element) -> tuple[int, int, int] | None:
+    """The virtio-serial (controller, bus, port) as written; a virtio channel without one sits on 0.0."""
     addr = el.find("address")
-    if addr is not None and addr.get("type") != "virtio-serial":
-        return None
-    if addr is None and not (el.tag == "channel" and target_type(el) == "virtio"):
-        return None
-    ctrl = _int(addr.get("controller")) if addr is not None else 0
-    bus = _int(addr.get("bus")) if addr is not None else 0
-    port = _int(addr.get("port")) if addr is not None else 0
-    if port:
-        return ctrl, bus, port
-    # Libvirt numbers an unnumbered port after the highest one on the same bus,
-    # counting the channels parsed before it (consoles: every console).
-    siblings = list(ctx.devices.iterfind(str(el.tag)))
-    if el.tag == "channel":
-        siblings = siblings[:siblings.index(el)]
-    highest = 0
-    for other in siblings:
-        if other is el:
+    if addr is not None:
+        if addr.get("type") != "virtio-serial":
+            return None
+        return _int(addr.get("controller")), _int(addr.get("bus")), _int(addr.get("port"))
+    if el.tag == "channel" and target_type(el) == "virtio":
+        return 0, 0, 0
+    return None
+
+
+def _vioserial_ports(ctx: Ctx, tag: str) -> dict[etree._Element, tuple[int, int, int]]:
+    """Every channel's or console's virtio-serial address, with the ports libvirt fills in."""
+    key = f"vioserial_{tag}"
+    if key in ctx.state:
+        return ctx.state[key]
+    els = list(ctx.devices.iterfind(tag))
+    raw = [_raw_vioserial(el) for el in els]
+    done: dict[etree._Element, tuple[int, int, int]] = {}
+    for i, (el, addr) in enumerate(zip(els, raw, strict=True)):
+        if addr is None:
             continue
-        found = vioserial_address(ctx, other)
-        if found and found[:2] == (ctrl, bus):
-            highest = max(highest, found[2])
-    return ctrl, bus, highest + 1
+        if not addr[2]:
+            # An unnumbered port goes after the highest on its bus: channels look at those
+            # parsed before them, consoles at every console as numbered so far.
+            seen = list(done.values())
+            if tag == "console":
+                seen += [a for a in raw[i + 1:] if a is not None]
+            addr = (addr[0], addr[1], max((p for c, b, p in seen if (c, b) == addr[:2]), default=0) + 1)
+        done[el] = addr
+    ctx.state[key] = done
+    return done
+
+
+def vioserial_address(ctx: Ctx, el: etree._Element) -> tuple[int, int, int] | None:
+    """(controller, bus, port) of a virtio channel or console on a virtio-serial bus, else None."""
+    return _vioserial_ports(ctx, str(el.tag)).get(el)
 
 
 def virtio_port_str(ctx: Ctx, el: etree._Element, alias_name: str) -> str:
@@ -253,10 +278,14 @@ def parallel_device_str(alias_name: str) -> str:
     return f"isa-parallel,chardev=char{alias_name},id={alias_name}"
 
 
-def guestfwd_str(el: etree._Element, alias_name: str) -> str:
+def guestfwd_str(ctx: Ctx, el: etree._Element, alias_name: str) -> str:
     """The -netdev value that forwards a guest TCP address to a guestfwd channel's chardev."""
     target = el.find("target")
-    addr = str(ipaddress.ip_address((target.get("address") or "").strip()))
+    text = target.get("address") if target is not None else None
+    try:
+        addr = str(ipaddress.IPv4Address((text or "").strip()))
+    except ValueError:
+        raise InputError(ctx.path, el.sourceline, f"guestfwd channel address '{text}' is not an IPv4 address") from None
     port = _int(target.get("port"))
     return f"user,guestfwd=tcp:{addr}:{port}-chardev:char{alias_name},id=user-{alias_name}"
 
@@ -318,7 +347,7 @@ def channels(ctx: Ctx, cmd: Command) -> None:
         name = _alias(el, f"channel{i}")
         ttype = target_type(el)
         if ttype == "guestfwd":
-            cmd.add("-chardev", chardev_str(ctx, el, name), "-netdev", guestfwd_str(el, name))
+            cmd.add("-chardev", chardev_str(ctx, el, name), "-netdev", guestfwd_str(ctx, el, name))
         elif ttype == "virtio":
             # QEMUs with the old spicevmc device keep the SPICE agent inside the device.
             if not (el.get("type") == "spicevmc" and ctx.has("device-spicevmc")):

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Characters that make libvirt quote a word when it prints a command line.
+_SHELL_META = frozenset("\r\t\n !\"#$&'()*;<>?[\\]^`{|}~")
+
+
+def shell_word(word: str) -> str:
+    """A word as libvirt prints it: unchanged, or single-quoted when the shell would read it otherwise."""
+    if word and not _SHELL_META.intersection(word):
+        return word
+    return "'" + word.replace("'", "'\\''") + "'"
+
 
 @dataclass
 class Command:
@@ -29,6 +39,10 @@ class Command:
         """Everything in order, as virsh domxml-to-native prints it."""
         return [f"{k}={v}" for k, v in self.env] + [self.emulator, *self.args]
 
+    def printable(self) -> list[str]:
+        """Every word as libvirt prints it: environment values and arguments shell-quoted where needed."""
+        return [f"{k}={shell_word(v)}" for k, v in self.env] + [shell_word(w) for w in (self.emulator, *self.args)]
+
     def line(self) -> str:
-        """One line, joined by single spaces (values with spaces are not quoted, as libvirt prints them)."""
-        return " ".join(self.words())
+        """One line, joined by single spaces, exactly as virsh domxml-to-native prints it."""
+        return " ".join(self.printable())

@@ -36,6 +36,9 @@ class Ctx:
     state: dict[str, Any] = field(default_factory=dict)
     # The domain's file, for InputError messages about what cannot be built.
     path: str = "<domain>"
+    # Elements that libvirt would have added itself rather than read from the XML
+    # (its lists put them after the written ones, unsorted); address assignment adds bridges here.
+    implied: set[etree._Element] = field(default_factory=set)
 
     def has(self, *flags: str) -> bool:
         """True when every flag is present."""

@@ -36,7 +36,7 @@ def nographic(ctx: Ctx, cmd: Command) -> None:
     if _graphics(ctx):
         return
     cmd.add("-nographic")
-    if ctx.setting("nographics_allow_host_audio"):
+    if ctx.setting("nogfx_allow_host_audio"):
         _pass_env(ctx, cmd, "QEMU_AUDIO_DRV")
     else:
         cmd.setenv("QEMU_AUDIO_DRV", "none")

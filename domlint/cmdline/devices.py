@@ -1,0 +1,160 @@
+"""libvirt's device lists, in the order libvirt 1.2.8 keeps them (owner: E1).
+
+The normalised domain keeps source elements in document order and appends
+implied ones; libvirt instead sorts disks and controllers as it parses them,
+lists type='hostdev' interfaces among the host devices, drops implicit PS/2
+inputs and puts the primary video first. Address assignment, aliases and
+every family that loops over a device list read the lists from here, so
+their order agrees with libvirt's everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from lxml import etree
+
+from ..domain import disk_index
+from .context import Ctx
+
+Element = etree._Element
+
+
+def _sorted(items: list[Element], keys: list[tuple[str, int]]) -> list[Element]:
+    """Order items the way libvirt's *InsertPreAlloced helpers insert them one by one.
+
+    Each key is (group, index): an item goes after the last one of its group,
+    or before the first later one of its group that has a higher index;
+    an item of a new group goes at the end.
+    """
+    out: list[tuple[tuple[str, int], Element]] = []
+    for key, item in zip(keys, items, strict=True):
+        at = -1
+        for pos in range(len(out) - 1, -1, -1):
+            other = out[pos][0]
+            if other[0] == key[0]:
+                if other[1] > key[1]:
+                    at = pos
+                elif at == -1:
+                    at = pos + 1
+        if at == -1:
+            out.append((key, item))
+        else:
+            out.insert(at, (key, item))
+    return [item for _, item in out]
+
+
+def _disk_key(disk: Element) -> tuple[str, int]:
+    target = disk.find("target")
+    if target is None:
+        return "", -1
+    idx = disk_index(target.get("dev", ""))
+    return target.get("bus", ""), -1 if idx is None else idx
+
+
+def disks(ctx: Ctx) -> list[Element]:
+    """The disks, grouped by bus and sorted by target index within a bus, as libvirt stores them."""
+    found = list(ctx.devices.iterfind("disk"))
+    return _sorted(found, [_disk_key(d) for d in found])
+
+
+def _ctl_index(ctl: Element) -> int:
+    try:
+        return int(ctl.get("index", "0"))
+    except ValueError:
+        return 0
+
+
+def controllers(ctx: Ctx) -> list[Element]:
+    """The controllers: written ones sorted by type and index, then implied ones in the order libvirt adds them."""
+    written: list[Element] = []
+    implied: list[Element] = []
+    for ctl in ctx.devices.iterfind("controller"):
+        (implied if ctl in ctx.implied else written).append(ctl)
+    return _sorted(written, [(c.get("type", ""), _ctl_index(c)) for c in written]) + implied
+
+
+def controller(ctx: Ctx, ctype: str, index: int) -> Element | None:
+    """The last controller of a type and index (libvirt's lookups keep the last match)."""
+    found = None
+    for ctl in controllers(ctx):
+        if ctl.get("type") == ctype and _ctl_index(ctl) == index:
+            found = ctl
+    return found
+
+
+def nets(ctx: Ctx) -> list[Element]:
+    """The interfaces, in document order."""
+    return list(ctx.devices.iterfind("interface"))
+
+
+def hostdevs(ctx: Ctx) -> list[Element]:
+    """The host devices: type='hostdev' interfaces first (they are parsed earlier), then <hostdev>s."""
+    return ([n for n in ctx.devices.iterfind("interface") if n.get("type") == "hostdev"]
+            + list(ctx.devices.iterfind("hostdev")))
+
+
+def videos(ctx: Ctx) -> list[Element]:
+    """The videos, the one marked primary first."""
+    out: list[Element] = []
+    for video in ctx.devices.iterfind("video"):
+        model = video.find("model")
+        if model is not None and model.get("primary") == "yes":
+            out.insert(0, video)
+        else:
+            out.append(video)
+    return out
+
+
+def inputs(ctx: Ctx) -> list[Element]:
+    """The inputs libvirt keeps: PS/2 (hvm) or Xen (other) mice and keyboards are implied, not stored."""
+    hvm = (ctx.root.findtext("os/type") or "hvm").strip() == "hvm"
+    implicit_bus = "ps2" if hvm else "xen"
+    return [i for i in ctx.devices.iterfind("input")
+            if not (i.get("bus") == implicit_bus and i.get("type") in ("mouse", "keyboard"))]
+
+
+def serial_console(ctx: Ctx, console: Element, position: int) -> bool:
+    """True for the first console of an hvm guest when it stands for a serial port."""
+    if position != 0 or (ctx.root.findtext("os/type") or "hvm").strip() != "hvm":
+        return False
+    target = console.find("target")
+    ttype = target.get("type") if target is not None else None
+    if ttype is None and ctx.arch in ("s390", "s390x"):
+        return False  # an s390 console defaults to virtio
+    return ttype in (None, "serial")
+
+
+def serials(ctx: Ctx) -> list[Element]:
+    """The serial ports; with none written, a first console that stands for one becomes serial 0."""
+    found = list(ctx.devices.iterfind("serial"))
+    if not found:
+        first = ctx.devices.find("console")
+        if first is not None and serial_console(ctx, first, 0):
+            found = [first]
+    return found
+
+
+def iterate(ctx: Ctx) -> Iterator[Element]:
+    """Every device that has an address, in the order libvirt visits them (virDomainDeviceInfoIterate)."""
+    dev = ctx.devices
+    yield from disks(ctx)
+    yield from nets(ctx)
+    yield from dev.iterfind("sound")
+    yield from dev.iterfind("hostdev")
+    yield from videos(ctx)
+    yield from controllers(ctx)
+    yield from dev.iterfind("smartcard")
+    yield from serials(ctx)
+    yield from dev.iterfind("parallel")
+    yield from dev.iterfind("channel")
+    for pos, console in enumerate(dev.iterfind("console")):
+        if not serial_console(ctx, console, pos):
+            yield console
+    yield from inputs(ctx)
+    yield from dev.iterfind("filesystem")
+    yield from dev.iterfind("watchdog")
+    yield from dev.iterfind("memballoon")
+    yield from dev.iterfind("rng")
+    yield from dev.iterfind("nvram")
+    yield from dev.iterfind("hub")
