@@ -48,13 +48,24 @@ def test_directory_checks_every_xml_below(tmp_path: Path) -> None:
 
 
 def test_warnings_fail_only_with_fail_on_warning(tmp_path: Path) -> None:
-    f = tmp_path / "hostdev.xml"
-    f.write_text(Path(GOOD).read_text().replace(
-        "</devices>", "<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='6' "
-        "slot='7' function='0'/></source></hostdev></devices>"))
-    assert run_cli("check", str(f)).returncode == 0
-    proc = run_cli("check", "--fail-on", "warning", str(f))
-    assert proc.returncode == 1 and "warning [hostdev-pci-no-backend]" in proc.stdout
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "site.yaml").write_text("""\
+rules:
+  - id: site-no-description
+    summary: every guest carries a description
+    severity: warning
+    stage: parse
+    select: /domain[not(description)]
+    message: "domain {name}: no <description>"
+    hint: add a <description> saying what the guest is for
+    examples:
+      invalid: ["<on_crash>destroy</on_crash>"]
+      valid: ["<description>web front end</description>"]
+""")
+    assert run_cli("check", "--rules", str(rules), str(GOOD)).returncode == 0
+    proc = run_cli("check", "--rules", str(rules), "--fail-on", "warning", str(GOOD))
+    assert proc.returncode == 1 and "warning [site-no-description]" in proc.stdout
 
 
 def test_select_ignore_and_unknown_id() -> None:

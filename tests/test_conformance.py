@@ -97,6 +97,6 @@ def test_runner_compares_command_lines_word_for_word(tmp_path, capsys) -> None:
     (tmp_path / "host").symlink_to(CONFORMANCE / "host")
     assert runner.main([str(tmp_path / "manifest.json"), "--ratchet", str(tmp_path / "none.yaml")]) == 1
     out = capsys.readouterr().out
-    assert "FAIL bad (argv, got valid): argv differs at word" in out and "'-m 215" in out
+    assert "FAIL bad (argv, got valid): argv differs at word" in out and "want '215 " in out
     assert "FAIL good" not in out
     assert out.strip().splitlines()[-1].startswith("argv 1/2 exact;")

@@ -1,4 +1,4 @@
-"""Automatic device addresses, as libvirt 1.2.8 assigns them before building the command line (owner: E1).
+"""Automatic device addresses, as libvirt 1.2.8 assigns them before building the command line.
 
 spapr-vio registers on pseries, ccw device numbers (or the legacy
 virtio-s390 bus) on s390, virtio-mmio on ARM boards, then PCI slots, with
@@ -16,6 +16,7 @@ from lxml import etree
 
 from ..domain import is_i440fx, is_q35
 from ..errors import InputError
+from ..values import parse_int
 from . import devices
 from .context import Ctx
 
@@ -53,15 +54,36 @@ _USB_EITHER = ("ehci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3", "
 
 
 def c_uint(text: str | None, default: int = 0) -> int:
-    """An unsigned number the way libvirt reads address attributes (strtoul base 0: 0x hex, 0 octal)."""
+    """An unsigned number the way libvirt reads address attributes (base 0: 0x hex, 0 octal); ValueError if not one."""
     if text is None or text.strip() == "":
         return default
-    t = text.strip().lower()
-    if t.startswith("0x"):
-        return int(t[2:], 16)
-    if len(t) > 1 and t.startswith("0"):
-        return int(t[1:], 8)
-    return int(t, 10)
+    value = parse_int(text, 0)
+    if value is None or value < 0:
+        raise ValueError(text)
+    return value
+
+
+# Numeric attributes of each address type.
+_NUMERIC = {"pci": ("domain", "bus", "slot", "function"), "drive": ("controller", "bus", "target", "unit"),
+            "ccw": ("cssid", "ssid", "devno"), "spapr-vio": ("reg",), "usb": ("bus",),
+            "virtio-serial": ("controller", "bus", "port"), "ccid": ("controller", "slot")}
+
+
+def check_numbers(ctx: Ctx) -> None:
+    """Raise InputError, naming the line, for a device address whose numbers libvirt could not read."""
+    for dev in ctx.devices:
+        if not isinstance(dev.tag, str):
+            continue
+        addr = dev.find("address")
+        if addr is None:
+            continue
+        for attr in _NUMERIC.get(addr.get("type", ""), ()):
+            try:
+                c_uint(addr.get(attr))
+            except ValueError:
+                raise InputError(ctx.path, addr.sourceline,
+                                 f"<address type='{addr.get('type')}'>: {attr}='{addr.get(attr)}' "
+                                 "is not a number") from None
 
 
 @dataclass(frozen=True)
@@ -89,11 +111,8 @@ def pci_of(el: Element) -> PCIAddr | None:
     addr = el.find("address")
     if addr is None or addr.get("type") != "pci":
         return None
-    try:
-        return PCIAddr(c_uint(addr.get("domain")), c_uint(addr.get("bus")), c_uint(addr.get("slot")),
-                       c_uint(addr.get("function")), addr.get("multifunction"))
-    except ValueError:
-        raise InputError("<domain>", addr.sourceline, "PCI address attributes must be numbers") from None
+    return PCIAddr(c_uint(addr.get("domain")), c_uint(addr.get("bus")), c_uint(addr.get("slot")),
+                   c_uint(addr.get("function")), addr.get("multifunction"))
 
 
 def _set_address(el: Element, attrs: dict[str, str]) -> Element:
@@ -283,10 +302,7 @@ def _model(el: Element) -> str | None:
 
 
 def _idx(el: Element) -> int:
-    try:
-        return c_uint(el.get("index"))
-    except ValueError:
-        return 0
+    return devices.index(el)
 
 
 def _device_flags(el: Element) -> int:
@@ -705,6 +721,7 @@ def assign_mmio(ctx: Ctx) -> None:
 
 def assign(ctx: Ctx) -> None:
     """Give every device that needs one an address, in place (only when QEMU has -device)."""
+    check_numbers(ctx)
     if not ctx.has("device"):
         return
     assign_spapr_vio(ctx)

@@ -1,4 +1,4 @@
-"""Device aliases (ide0-0-0, virtio-disk0, net0, ...), as libvirt 1.2.8 names devices (owner: E1).
+"""Device aliases (ide0-0-0, virtio-disk0, net0, ...), as libvirt 1.2.8 names devices.
 
 Written into the domain as <alias name=.../> children (replacing any the XML
 carried: libvirt ignores those in a definition), so families read them with

@@ -1,5 +1,5 @@
 """Character devices: the shared -chardev / legacy argument builders, and the serial,
-parallel, channel and console stages (owner: E3).
+parallel, channel and console stages.
 
 Other families build on `source`, `chardev_str` and `chr_arg_str`: the monitor,
 smartcards, USB redirection, RNG EGD backends and vhost-user NICs all describe

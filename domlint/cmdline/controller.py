@@ -1,4 +1,4 @@
-"""Controllers: the 64-bit PCI hole, -device for bridges, USB, SCSI, SATA, virtio-serial and CCID, -usb (owner: E1).
+"""Controllers: the 64-bit PCI hole, -device for bridges, USB, SCSI, SATA, virtio-serial and CCID, -usb.
 
 libvirt emits controllers type by type (PCI, USB, SCSI, SATA, virtio-serial,
 CCID), each type in its own list order; IDE and floppy controllers, the PCI
@@ -48,7 +48,7 @@ def virtio_device(base: str, el: Element) -> str:
 
 def index(ctl: Element) -> int:
     """A controller's index."""
-    return address.c_uint(ctl.get("index"))
+    return devices.index(ctl)
 
 
 def usb_model(ctx: Ctx, ctl: Element) -> str:

@@ -1,4 +1,4 @@
-"""libvirt's device lists, in the order libvirt 1.2.8 keeps them (owner: E1).
+"""libvirt's device lists, in the order libvirt 1.2.8 keeps them.
 
 The normalised domain keeps source elements in document order and appends
 implied ones; libvirt instead sorts disks and controllers as it parses them,
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from lxml import etree
 
 from ..domain import disk_index
+from ..values import parse_int
 from .context import Ctx
 
 Element = etree._Element
@@ -58,11 +59,10 @@ def disks(ctx: Ctx) -> list[Element]:
     return _sorted(found, [_disk_key(d) for d in found])
 
 
-def _ctl_index(ctl: Element) -> int:
-    try:
-        return int(ctl.get("index", "0"))
-    except ValueError:
-        return 0
+def index(ctl: Element) -> int:
+    """A controller's index (decimal, as libvirt reads it; 0 when unreadable, which the rules report)."""
+    value = parse_int(ctl.get("index") or "0", 10)
+    return value if value is not None and value >= 0 else 0
 
 
 def controllers(ctx: Ctx) -> list[Element]:
@@ -71,14 +71,14 @@ def controllers(ctx: Ctx) -> list[Element]:
     implied: list[Element] = []
     for ctl in ctx.devices.iterfind("controller"):
         (implied if ctl in ctx.implied else written).append(ctl)
-    return _sorted(written, [(c.get("type", ""), _ctl_index(c)) for c in written]) + implied
+    return _sorted(written, [(c.get("type", ""), index(c)) for c in written]) + implied
 
 
-def controller(ctx: Ctx, ctype: str, index: int) -> Element | None:
+def controller(ctx: Ctx, ctype: str, number: int) -> Element | None:
     """The last controller of a type and index (libvirt's lookups keep the last match)."""
     found = None
     for ctl in controllers(ctx):
-        if ctl.get("type") == ctype and _ctl_index(ctl) == index:
+        if ctl.get("type") == ctype and index(ctl) == number:
             found = ctl
     return found
 

@@ -1,4 +1,4 @@
-"""Graphics: -nographic, -sdl, -vnc and -spice, with the environment each sets (owner: E3)."""
+"""Graphics: -nographic, -sdl, -vnc and -spice, with the environment each sets."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Host devices: PCI (pci-assign, vfio-pci, -pcidevice), USB (usb-host, -usbdevice host:),
-SCSI (-drive plus scsi-generic) (owner: E1).
+SCSI (-drive plus scsi-generic).
 
 type='hostdev' interfaces are host devices too: libvirt lists them first
 among the host devices, and they are emitted here, not with the NICs.

@@ -1,4 +1,4 @@
-"""The memory balloon: -device virtio-balloon-* (or -balloon virtio) (owner: E1)."""
+"""The memory balloon: -device virtio-balloon-* (or -balloon virtio)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Network interfaces: -netdev + -device, or the older -net nic + -net host pair (owner: E3).
+"""Network interfaces: -netdev + -device, or the older -net nic + -net host pair.
 
 Three spellings, by what QEMU offers: `-net nic,...,vlan=N -net user,vlan=N`
 (no -device), `-device e1000,vlan=N -net user,vlan=N` (no -netdev), and

@@ -1,4 +1,4 @@
-"""USB redirection: a chardev (usually spicevmc) and a usb-redir device per <redirdev> (owner: E3)."""
+"""USB redirection: a chardev (usually spicevmc) and a usb-redir device per <redirdev>."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Random number generators: -object rng-random / rng-egd (with its -chardev) and -device virtio-rng-* (owner: E1)."""
+"""Random number generators: -object rng-random / rng-egd (with its -chardev) and -device virtio-rng-*."""
 
 from __future__ import annotations
 

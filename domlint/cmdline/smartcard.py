@@ -1,4 +1,4 @@
-"""Smartcards: the ccid-card-emulated or ccid-card-passthru device on the CCID bus (owner: E3).
+"""Smartcards: the ccid-card-emulated or ccid-card-passthru device on the CCID bus.
 
 QEMU 1.2.8's driver handles a single smartcard, in slot 0 of CCID controller 0;
 the usb-ccid controller itself comes with the other controllers.

@@ -1,4 +1,4 @@
-"""The TPM: -tpmdev passthrough and -device tpm-tis (owner: E1)."""
+"""The TPM: -tpmdev passthrough and -device tpm-tis."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""USB hubs: -device usb-hub (owner: E1)."""
+"""USB hubs: -device usb-hub."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Video: -vga, or -device VGA / cirrus-vga / vmware-svga / qxl-vga / qxl, and qxl memory sizes (owner: E3)."""
+"""Video: -vga, or -device VGA / cirrus-vga / vmware-svga / qxl-vga / qxl, and qxl memory sizes."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The watchdog: -device i6300esb / ib700 (or -watchdog) and -watchdog-action (owner: E1)."""
+"""The watchdog: -device i6300esb / ib700 (or -watchdog) and -watchdog-action."""
 
 from __future__ import annotations
 
