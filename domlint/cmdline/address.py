@@ -119,7 +119,7 @@ def _set_address(el: Element, attrs: dict[str, str]) -> Element:
     """Replace an element's <address> (or add one) with these attributes."""
     old = el.find("address")
     new = etree.Element("address", attrs)
-    new.sourceline = el.sourceline
+    new.sourceline = old.sourceline if old is not None else el.sourceline
     if old is not None:
         new.tail = old.tail
         el.replace(old, new)
@@ -168,6 +168,8 @@ class PCIAddressSet:
         self.last_flags = 0
 
     def _bus(self, model: str, el: Element | None) -> _Bus:
+        if not model:
+            raise self.error(el, "a PCI controller needs a model (pci-root, pcie-root, pci-bridge...)")
         if model not in _BUS_MODELS:
             raise self.error(el, f"PCI controller model {model!r} cannot hold devices")
         return _Bus(model, _BUS_MODELS[model])
@@ -358,7 +360,7 @@ def _address_set(ctx: Ctx, nbuses: int, dry_run: bool) -> PCIAddressSet:
         idx = _idx(ctl)
         if idx >= nbuses:
             raise addrs.error(ctl, f"PCI controller index {idx} has no bus")
-        addrs.set_model(idx, _model(ctl) or ("pci-root" if idx == 0 else "pci-bridge"), ctl)
+        addrs.set_model(idx, _model(ctl) or "", ctl)
     _collect(ctx, addrs)
     return addrs
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..errors import InputError
 from .context import Ctx
 
 Bits = frozenset[tuple[int, int, int]]
@@ -125,10 +126,15 @@ def guest_model_str(ctx: Ctx) -> tuple[str, bool]:
         return "", False
     if mode == "host-passthrough":
         return "host", False
+    if ctx.arch not in ("i686", "x86_64"):
+        return "", False
     cpu_map = _cpu_map(ctx)
     host_model = ctx.host.cpu_model
-    if cpu_map is None or not host_model or ctx.arch not in ("i686", "x86_64"):
-        return "", False
+    if cpu_map is None or not host_model:
+        # Dropping -cpu would print a command line for a different guest: say what is missing instead.
+        missing = "a readable cpu_map" if cpu_map is None else "the host CPU model"
+        raise InputError(ctx.path, cpu_el.sourceline,
+                         f"the guest CPU needs {missing} in the host profile to be turned into -cpu")
     match = cpu_el.get("match", "exact")
     features = _guest_features(cpu_el)
     if mode == "host-model" and not ctx.opts.migrate_from:

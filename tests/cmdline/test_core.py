@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from emit_helpers import after, domain, emit_words
+from emit_helpers import HOST, after, domain, emit_words
+
+import domlint
 
 
 def test_frame_order_and_environment() -> None:
@@ -150,3 +152,10 @@ def test_numa_cells_go_out_in_id_order() -> None:
     top = ("<cpu><numa><cell id='1' cpus='1' memory='1024'/><cell id='0' cpus='0' memory='1024'/></numa></cpu>")
     xml = domain(top=top).replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>")
     assert after(emit_words(xml), "-numa") == ["node,nodeid=0,cpus=0,mem=1", "node,nodeid=1,cpus=1,mem=1"]
+
+
+def test_cpu_model_without_a_cpu_map_is_an_input_error() -> None:
+    bare = domlint.host.from_dict("bare", {k: v for k, v in HOST.raw.items() if k != "cpu_map"})
+    xml = domain(top="<cpu match='exact'><model>core2duo</model></cpu>", vtype="kvm")
+    with pytest.raises(domlint.InputError, match="cpu_map"):
+        domlint.emit(xml, caps={"kvm"}, host=bare)
