@@ -195,24 +195,35 @@ class Checker:
         """Parse, normalise and check one file (DomlintError when it cannot be used)."""
         settings = self.settings_for(path)
         doc = parse_file(path)
+        # Suppressions are read before normalisation, which may append elements after them.
+        read = self.suppressions(doc, settings)
         normalise(doc, settings.host)
-        return self.check_document(doc, settings)
+        return self.check_document(doc, settings, read)
 
-    def check_document(self, doc: Document, settings: Settings | None = None) -> list[Finding]:
-        """Every finding on a normalised document after per-path ignores, suppressions and overrides."""
+    def suppressions(self, doc: Document, settings: Settings) -> tuple[list[suppress.Suppression], list[Finding]]:
+        """The inline suppressions of a document as written, and findings about unusable ones."""
+        if not self.options.inline_suppressions:
+            return [], []
+        known = {r.id for r in settings.engine.rules} | set(suppress.META_RULES)
+        return suppress.parse(doc, lambda i: any(id_matches(k, [i]) for k in known))
+
+    def check_document(self, doc: Document, settings: Settings | None = None,
+                       read: tuple[list[suppress.Suppression], list[Finding]] | None = None) -> list[Finding]:
+        """Every finding on a normalised document after per-path ignores, suppressions and overrides.
+
+        read: the document's suppressions as suppressions() gave them before normalising;
+        when None they are read now.
+        """
         settings = settings or self.settings_for(doc.path)
         engine = settings.engine
         active = settings.active_ids(doc.path)
         self.checked.append(CheckedFile(doc.path, tuple(sorted(active))))
         found = [f for f in engine.evaluate(doc, settings.caps, settings.select, settings.ignore, settings.host)
                  if f.rule_id in active]
-        meta: list[Finding] = []
-        if self.options.inline_suppressions:
-            known = {r.id for r in engine.rules} | set(suppress.META_RULES)
-            sups, meta = suppress.parse(doc, lambda i: any(id_matches(k, [i]) for k in known))
-            found = suppress.apply(doc, found, sups)
-            if self.options.report_unused:
-                meta += suppress.unused(doc, sups, active)
+        sups, meta = read if read is not None else self.suppressions(doc, settings)
+        found = suppress.apply(doc, found, sups)
+        if self.options.report_unused:
+            meta = meta + suppress.unused(doc, sups, active)
         found += [f for f in meta if settings.wants(f.rule_id, doc.path)]
         if settings.severity:
             found = [dataclasses.replace(f, severity=settings.severity_of(f.rule_id, f.severity)) for f in found]

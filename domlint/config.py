@@ -79,7 +79,7 @@ class Config:
             rel = absolute.as_posix()
         out: set[str] = set()
         for pattern, ids in self.values.get("per-path-ignores", {}).items():
-            target = rel if "/" in pattern.rstrip("/") else rel.rsplit("/", 1)[-1]
+            target = rel if "/" in pattern else rel.rsplit("/", 1)[-1]
             if glob_regex(pattern).fullmatch(target):
                 out |= set(ids)
         return out
@@ -158,25 +158,20 @@ def _toml_keys(text: str) -> list[str]:
 def _toml_lines(text: str) -> dict[KeyPath, int]:
     """Lines of the keys under tool.domlint (tomllib keeps no positions; the layout is simple enough to scan)."""
     lines: dict[KeyPath, int] = {}
-    table: list[str] | None = None
+    table: list[str] = []
     for n, line in enumerate(text.splitlines(), 1):
         header = _TOML_HEADER.match(line)
+        key = None if header else _TOML_KEY.match(line)
         if header:
-            keys = _toml_keys(header.group(1))
-            table = keys[2:] if keys[:2] == ["tool", "domlint"] else None
-            if table is not None:
-                for i in range(len(table) + 1):
-                    lines.setdefault(tuple(table[:i]), n)
+            table = _toml_keys(header.group(1))
+            full = table
+        elif key:
+            full = table + _toml_keys(key.group(1))
+        else:
             continue
-        key = _TOML_KEY.match(line)
-        if key is None:
-            continue
-        keys = _toml_keys(key.group(1))
-        if table is not None:
-            lines.setdefault(tuple(table + keys), n)
-        elif keys[:2] == ["tool", "domlint"]:
-            lines.setdefault((), n)
-            lines.setdefault(tuple(keys[2:]), n)
+        if full[:2] == ["tool", "domlint"]:
+            for i in range(2, len(full) + 1):
+                lines.setdefault(tuple(full[2:i]), n)
     return lines
 
 
@@ -219,8 +214,9 @@ def _validator() -> Any:
 def _validate(cfg: Config) -> None:
     errors = list(_validator().iter_errors(cfg.values))
     if errors:
-        err = min(errors, key=lambda e: (cfg.line(*e.absolute_path) or 0, len(e.absolute_path)))
-        raise cfg.error(tuple(err.absolute_path), _describe(err))
+        located = sorted(((_where(e), e) for e in errors), key=lambda p: (cfg.line(*p[0]) or 0, len(p[0])))
+        where, err = located[0]
+        raise cfg.error(where, _describe(err))
     known = set(caps_names())
     for i, name in enumerate(cfg.values.get("caps", [])):
         if name not in known:
@@ -232,6 +228,18 @@ def _validate(cfg: Config) -> None:
         if profile not in profiles() and f"qemu-{profile}" not in profiles():
             raise cfg.error(("caps-profile",), f"caps-profile: unknown profile {profile!r}; "
                                                f"known: {', '.join(profiles())}")
+
+
+def _where(err: Any) -> KeyPath:
+    """The keys an error is about: an unknown key, or the last of conflicting ones, rather than their table."""
+    at = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
+        return (*at, *extra[:1])
+    if err.validator == "not" and isinstance(err.instance, dict):
+        given = [k for k in err.instance if k in CAPS_KEYS]
+        return (*at, *given[-1:])
+    return at
 
 
 _TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "an integer"}
