@@ -20,6 +20,8 @@ _PARSER_OPTIONS = dict(
     dtd_validation=False,
     huge_tree=False,
     remove_pis=True,
+    # Kept: inline suppressions are comments.
+    remove_comments=False,
     remove_blank_text=False,
 )
 

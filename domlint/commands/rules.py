@@ -9,6 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import yaml
+
 from ..engine import Engine, Rule, load_engine
 from ..errors import UsageError
 from ..selftest import run_all
@@ -105,7 +107,11 @@ def _find(engine: Engine, rule_id: str) -> Rule:
 
 def rule_source(rule: Rule, engine: Engine) -> str:
     """The text of rule as its file holds it, comments and examples included."""
-    lines = Path(rule.path).read_text(encoding="utf-8").splitlines()
+    try:
+        lines = Path(rule.path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        # The file went away after loading (rules can come from the cache): show the parsed form.
+        return yaml.safe_dump([rule.body], sort_keys=False, allow_unicode=True, width=110)
     later = [r.line for r in engine.rules if r.path == rule.path and r.line > rule.line]
     end = min(later) - 1 if later else len(lines)
     block = lines[rule.line - 1:end]
