@@ -67,7 +67,7 @@ def test_sarif_uris_are_repository_relative(tmp_path: Path, sarif_validator: jso
     sarif = json.loads(proc.stdout)
     assert not list(sarif_validator.iter_errors(sarif))
     run = sarif["runs"][0]
-    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == root.resolve().as_uri() + "/"
+    assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == root.as_uri() + "/"
     locs = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
     assert locs and all(loc == {"uri": "guests/web01.xml", "uriBaseId": "%SRCROOT%"} for loc in locs)
     ids = {r["id"] for r in run["tool"]["driver"]["rules"]}

@@ -61,6 +61,10 @@ def test_suppression_covers_descendants_but_not_siblings(tmp_path: Path) -> None
     first = "    <disk type='file' device='disk'>\n      <driver"
     guest = _guest(tmp_path, first, "<!-- domlint: ignore disk - tested by hand -->")
     assert _ids(_findings(guest)[1]) == {"disk-ide-readonly", "disk-lun-not-block"}
+    # Before the root element it covers the whole domain.
+    guest = tmp_path / "whole.xml"
+    guest.write_text("<!-- domlint: ignore disk - an archived definition -->\n" + BAD)
+    assert _findings(guest) == (0, [])
 
 
 def test_several_rules_and_several_comments(tmp_path: Path) -> None:
@@ -118,3 +122,20 @@ def test_suppression_findings_can_be_ignored_and_overridden(tmp_path: Path) -> N
     (tmp_path / ".domlint.yaml").write_text("severity:\n  domlint-suppression-reason: warning\n")
     found = _findings(guest)[1]
     assert next(f for f in found if f["rule_id"] == "domlint-suppression-reason")["severity"] == "warning"
+
+
+def test_checker_in_process_for_other_commands() -> None:
+    # Other subcommands (attach-check, argv) reuse Checker on documents they parsed and normalised.
+    from domlint.checker import Checker, Options
+    from domlint.domain import normalise
+    from domlint.parse import parse_bytes
+
+    text = BAD.replace(LUN_DISK, "    <!-- domlint: ignore disk-lun-not-block - scratch -->\n" + LUN_DISK)
+    checker = Checker(Options(use_config=False, select={"disk"}))
+    doc = parse_bytes(text.encode(), "guest.xml")
+    settings = checker.settings_for("guest.xml")
+    normalise(doc, settings.host)
+    found = checker.check_document(doc, settings)
+    assert {f.rule_id for f in found} == {"disk-io-native-cache", "disk-ide-readonly"}
+    assert [c.path for c in checker.checked] == ["guest.xml"]
+    assert all(r.startswith("disk-") for r in checker.checked[0].rule_ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
@@ -89,7 +90,7 @@ def document(report: Report) -> dict[str, Any]:
             "informationUri": "https://libvirt.org/formatdomain.html",
             "rules": [_rule(report, r) for r in rules],
         }},
-        "originalUriBaseIds": {ROOT_ID: {"uri": report.root.resolve().as_uri() + "/"}},
+        "originalUriBaseIds": {ROOT_ID: {"uri": Path(os.path.abspath(report.root)).as_uri() + "/"}},
         "invocations": [{"executionSuccessful": not report.errors, "toolExecutionNotifications": notes}],
         "results": [_result(report, f, index) for f in report.findings],
         "columnKind": "unicodeCodePoints",
