@@ -178,6 +178,7 @@ class Checker:
     @staticmethod
     def _check_config_ids(cfg: configmod.Config, known: set[str]) -> None:
         def check(keys: tuple[str | int, ...], rule_id: str) -> None:
+            """Raise when rule_id matches no known rule."""
             if not any(id_matches(k, [rule_id]) for k in known):
                 label = f"per-path-ignores {keys[1]!r}" if keys[0] == "per-path-ignores" else keys[0]
                 raise cfg.error(keys, f"{label}: no rule matches {rule_id!r}")
@@ -209,11 +210,8 @@ class Checker:
 
     def check_document(self, doc: Document, settings: Settings | None = None,
                        read: tuple[list[suppress.Suppression], list[Finding]] | None = None) -> list[Finding]:
-        """Every finding on a normalised document after per-path ignores, suppressions and overrides.
-
-        read: the document's suppressions as suppressions() gave them before normalising;
-        when None they are read now.
-        """
+        """Every finding on a normalised document after per-path ignores, suppressions and overrides."""
+        # read: what suppressions() gave before normalising; read now when the caller has none.
         settings = settings or self.settings_for(doc.path)
         engine = settings.engine
         active = settings.active_ids(doc.path)
