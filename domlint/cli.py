@@ -1,55 +1,33 @@
-"""The `domlint` command line."""
+"""The `domlint` command line: wiring only; each subcommand lives in domlint.commands."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
-from pathlib import Path
 
-from . import __version__, cli_argv
-from . import caps as capsmod
-from .domain import normalise
-from .engine import Engine, load_engine
+from . import __version__
+from .commands import argv, check, normalize, rules
+from .commands.options import EXIT_UNUSABLE, FORMATTER
 from .errors import DomlintError, UsageError
-from .findings import Finding
-from .host import Host, default_host
-from .host import load as load_host
-from .parse import parse_file
-from .report import write_json, write_text
 from .rulepack import RuleErrors
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS = 0, 1
 
-CHECK_EPILOG = """\
-capabilities:
-  With no --caps, --caps-profile or --qemu-caps, every QEMU capability is
-  taken as present, so only checks that hold for any QEMU fire.
+# Each module has register(subparsers), which sets func on its parser.
+COMMANDS = (check, argv, rules, normalize)
 
-exit status:
-  0 no errors, 1 errors found (warnings too with --fail-on warning),
-  2 an input, rule file or option could not be used.
-
+EPILOG = """\
 examples:
   domlint check guest.xml
-  domlint check --caps-profile qemu-1.6.0 /etc/libvirt/qemu/
-  domlint check --qemu-caps /var/cache/libvirt/qemu/capabilities/X.xml guest.xml
-  domlint check --format json --ignore disk-io-native-cache guest.xml
+  domlint check --caps-profile 1.6.0 guests/
+  domlint check --format sarif guests/ > domlint.sarif
+  domlint rules list
+  domlint rules test my-rules/
+  domlint normalize guest.xml
+  domlint argv guest.xml
+
+Run `domlint COMMAND --help` for the options of each command.
 """
-
-
-def _ids(text: str) -> set[str]:
-    return {t.strip() for t in text.split(",") if t.strip()}
-
-
-def _add_caps_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--caps", metavar="A,B,C", help="capability flag names present (libvirt spelling)")
-    g.add_argument("--caps-profile", metavar="NAME",
-                   help=f"built-in QEMU profile: {', '.join(capsmod.profiles())}")
-    g.add_argument("--qemu-caps", metavar="FILE",
-                   help="XML with <flag name=.../> elements, such as libvirt's capabilities cache")
-    p.add_argument("--host", metavar="HOST.yaml", help="host profile (default: a plain local host)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,102 +35,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="domlint",
         description="Validate libvirt domain XML against what QEMU will accept.",
-        epilog="examples:\n  domlint check guest.xml\n  domlint check --caps-profile qemu-1.6.0 guests/\n"
-               "  domlint argv guest.xml\n",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG,
+        formatter_class=FORMATTER,
     )
     parser.add_argument("--version", action="version", version=f"domlint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    p = sub.add_parser("check", help="check domain XML files",
-                       description="Check libvirt domain XML files (directories: every *.xml below).",
-                       epilog=CHECK_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="domain XML files or directories")
-    _add_caps_options(p)
-    p.add_argument("--format", choices=("text", "json"), default="text", help="report format")
-    p.add_argument("--fail-on", choices=("error", "warning"), default="error",
-                   help="lowest severity that makes the exit status 1 (default: error)")
-    p.add_argument("--rules", action="append", default=[], metavar="DIR",
-                   help="also load the rule files in DIR (repeatable)")
-    p.add_argument("--select", type=_ids, default=set(), metavar="IDS",
-                   help="only these rule ids or id prefixes (comma-separated)")
-    p.add_argument("--ignore", type=_ids, default=set(), metavar="IDS",
-                   help="skip these rule ids or id prefixes (comma-separated)")
-    p.add_argument("--no-hints", action="store_true", help="leave out the fix hints")
-    p.add_argument("--no-cache", action="store_true", help="validate rule files again, ignoring the cache")
-    cli_argv.add_parser(sub, _add_caps_options)
+    for command in COMMANDS:
+        command.register(sub)
     return parser
-
-
-def resolve_caps_options(args: argparse.Namespace,
-                         default: Callable[[], capsmod.Caps] = capsmod.all_caps) -> capsmod.Caps:
-    """The capability set the options name (all present, or `default`, when none)."""
-    if args.caps is not None:
-        return capsmod.from_list(args.caps)
-    if args.caps_profile:
-        return capsmod.from_profile(args.caps_profile)
-    if args.qemu_caps:
-        return capsmod.from_file(args.qemu_caps)
-    return default()
-
-
-def expand_paths(paths: list[str]) -> list[Path | DomlintError]:
-    """Files to check: each file as given, every *.xml below each directory."""
-    out: list[Path | DomlintError] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(q for q in p.rglob("*.xml") if q.is_file())
-            if not found:
-                out.append(DomlintError(str(p), None, "directory holds no *.xml file"))
-            out.extend(found)
-        elif p.exists():
-            out.append(p)
-        else:
-            out.append(DomlintError(str(p), None, "no such file or directory"))
-    return out
-
-
-def run_check(args: argparse.Namespace) -> int:
-    """`domlint check`: report every file, return the exit status."""
-    caps = resolve_caps_options(args)
-    host: Host = load_host(args.host) if args.host else default_host()
-    engine: Engine = load_engine(args.rules, use_cache=not args.no_cache)
-    unknown = [i for i in args.select | args.ignore
-               if not any(r.id == i or r.id.startswith(i.rstrip("-") + "-") for r in engine.rules)]
-    if unknown:
-        raise UsageError(f"no rule matches {', '.join(sorted(unknown))}")
-    findings: list[Finding] = []
-    errors: list[DomlintError] = []
-    targets = expand_paths(args.paths)
-    for target in targets:
-        if isinstance(target, DomlintError):
-            errors.append(target)
-            continue
-        try:
-            doc = parse_file(target)
-            normalise(doc, host)
-            findings.extend(engine.evaluate(doc, caps, args.select or None, args.ignore or None, host))
-        except DomlintError as exc:
-            errors.append(exc)
-    if args.format == "json":
-        write_json(sys.stdout, findings, errors, len(targets))
-    else:
-        write_text(sys.stdout, findings, not args.no_hints)
-        for e in errors:
-            sys.stderr.write(f"{e}\n")
-        _summary(findings, errors, len(targets))
-    if errors:
-        return EXIT_UNUSABLE
-    levels = ("error",) if args.fail_on == "error" else ("error", "warning")
-    return EXIT_FINDINGS if any(f.severity in levels for f in findings) else EXIT_OK
-
-
-def _summary(findings: list[Finding], errors: list[DomlintError], files: int) -> None:
-    n_err = sum(f.severity == "error" for f in findings)
-    n_warn = sum(f.severity == "warning" for f in findings)
-    parts = [f"{files} file{'s' if files != 1 else ''} checked", f"{n_err} error(s)", f"{n_warn} warning(s)"]
-    if errors:
-        parts.append(f"{len(errors)} unusable")
-    sys.stderr.write(", ".join(parts) + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,24 +50,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
+        parser.print_help(sys.stderr)
         return EXIT_UNUSABLE
     try:
-        if args.command == "check":
-            return run_check(args)
-        if args.command == "argv":
-            host = load_host(args.host) if args.host else default_host()
-            return cli_argv.run(args, resolve_caps_options(args, default=cli_argv.default_caps), host)
+        return int(args.func(args))
     except RuleErrors as exc:
         for e in exc.errors:
             sys.stderr.write(f"{e}\n")
         return EXIT_UNUSABLE
-    except (UsageError, DomlintError) as exc:
+    except DomlintError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return EXIT_UNUSABLE
+    except UsageError as exc:
         sys.stderr.write(f"domlint: {exc}\n")
+        return EXIT_UNUSABLE
+    except BrokenPipeError:
+        # A reader such as `head` went away: nothing left to say.
+        sys.stderr.close()
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
         return 130
-    return EXIT_UNUSABLE
 
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main"]

@@ -20,6 +20,8 @@ _PARSER_OPTIONS = dict(
     dtd_validation=False,
     huge_tree=False,
     remove_pis=True,
+    # Kept: inline suppressions are comments.
+    remove_comments=False,
     remove_blank_text=False,
 )
 
@@ -129,6 +131,9 @@ def parse_bytes(data: bytes, path: str, roots: tuple[str, ...] | None = ("domain
         line = exc.lineno if exc.lineno else None
         msg = exc.msg or "not well-formed XML"
         msg = msg.split(", line ")[0]
+        if "hyphen within comment" in msg:
+            # Easy to write when copying eslint-style `-- reason` into a suppression.
+            msg += " (XML comments cannot hold '--'; a domlint suppression puts its reason after a single '-')"
         raise InputError(path, line, f"not well-formed XML: {msg}") from None
     except (ValueError, MemoryError) as exc:
         raise InputError(path, None, f"cannot parse XML: {exc}") from None

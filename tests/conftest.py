@@ -27,3 +27,26 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "domlint", *args], cwd=cwd or REPO,
                           capture_output=True, text=True, env=full_env, input=stdin, timeout=120)
+
+
+WARNING_RULE = """\
+rules:
+  - id: site-no-description
+    summary: every guest carries a description
+    severity: warning
+    stage: parse
+    select: /domain[not(description)]
+    message: "domain {name}: no <description>"
+    hint: add a <description> saying what the guest is for
+    examples:
+      invalid: ["<on_crash>destroy</on_crash>"]
+      valid: ["<description>web front end</description>"]
+"""
+
+
+def warning_rules(tmp_path: Path) -> Path:
+    """A user rule directory holding one warning-severity rule (site-no-description)."""
+    rules = tmp_path / "site-rules"
+    rules.mkdir(exist_ok=True)
+    (rules / "site.yaml").write_text(WARNING_RULE)
+    return rules

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from conftest import CONFORMANCE, REPO, run_cli
+from conftest import CONFORMANCE, REPO, run_cli, warning_rules
 
 BAD = str(REPO / "examples" / "guest-bad.xml")
 GOOD = str(REPO / "examples" / "guest-good.xml")
@@ -48,21 +48,7 @@ def test_directory_checks_every_xml_below(tmp_path: Path) -> None:
 
 
 def test_warnings_fail_only_with_fail_on_warning(tmp_path: Path) -> None:
-    rules = tmp_path / "rules"
-    rules.mkdir()
-    (rules / "site.yaml").write_text("""\
-rules:
-  - id: site-no-description
-    summary: every guest carries a description
-    severity: warning
-    stage: parse
-    select: /domain[not(description)]
-    message: "domain {name}: no <description>"
-    hint: add a <description> saying what the guest is for
-    examples:
-      invalid: ["<on_crash>destroy</on_crash>"]
-      valid: ["<description>web front end</description>"]
-""")
+    rules = warning_rules(tmp_path)
     assert run_cli("check", "--rules", str(rules), str(GOOD)).returncode == 0
     proc = run_cli("check", "--rules", str(rules), "--fail-on", "warning", str(GOOD))
     assert proc.returncode == 1 and "warning [site-no-description]" in proc.stdout

@@ -6,11 +6,14 @@ import argparse
 import json
 import sys
 
-from . import caps as capsmod
-from .api import emit
-from .cmdline import Command, RunOptions
-from .errors import Refused
-from .report import write_text
+from .. import caps as capsmod
+from ..api import emit
+from ..cmdline import Command, RunOptions
+from ..errors import Refused
+from ..host import default_host
+from ..host import load as load_host
+from ..report import write_text
+from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options
 
 EPILOG = """\
 With no --caps, --caps-profile or --qemu-caps, the newest built-in QEMU profile
@@ -39,16 +42,27 @@ def default_caps() -> capsmod.Caps:
     return capsmod.from_profile(newest)
 
 
-def add_parser(sub: argparse._SubParsersAction, add_caps_options: object) -> None:
-    """Register the argv subcommand."""
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the argv subcommand."""
     p = sub.add_parser("argv", help="print the QEMU command line libvirt would run",
                        description="Print the QEMU command line libvirt 1.2.8 would build for a domain.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=EPILOG, formatter_class=FORMATTER)
     p.add_argument("path", metavar="FILE", help="domain XML file")
-    add_caps_options(p)  # type: ignore[operator]
+    add_caps_options(p)
     p.add_argument("--format", choices=("lines", "line", "json"), default="lines", help="output format")
     p.add_argument("--incoming", metavar="URI",
                    help="start from an incoming migration (tcp:HOST:PORT, exec:CMD, fd:N, stdio, unix:PATH)")
+    p.set_defaults(func=run)
+
+
+def _caps(args: argparse.Namespace) -> capsmod.Caps:
+    if args.caps is not None:
+        return capsmod.from_list(args.caps)
+    if args.caps_profile:
+        return capsmod.from_profile(args.caps_profile)
+    if args.qemu_caps:
+        return capsmod.from_file(args.qemu_caps)
+    return default_caps()
 
 
 def format_command(cmd: Command, fmt: str) -> str:
@@ -73,15 +87,17 @@ def format_command(cmd: Command, fmt: str) -> str:
     return " \\\n".join(rows)
 
 
-def run(args: argparse.Namespace, caps: object, host: object) -> int:
+def run(args: argparse.Namespace) -> int:
     """Emit one domain; 1 with the findings on stderr when it has errors."""
+    caps = _caps(args)
+    host = load_host(args.host) if args.host else default_host()
     # libvirt speaks QMP to any QEMU that offers it.
-    opts = RunOptions(migrate_from=args.incoming, json_monitor="monitor-json" in caps)  # type: ignore[operator]
+    opts = RunOptions(migrate_from=args.incoming, json_monitor="monitor-json" in caps)
     try:
-        cmd = emit(args.path, caps=caps, host=host, options=opts)  # type: ignore[arg-type]
+        cmd = emit(args.path, caps=caps, host=host, options=opts)
     except Refused as exc:
         write_text(sys.stderr, exc.findings, True)
         sys.stderr.write(f"{args.path}: not emitted: {len(exc.findings)} error(s)\n")
-        return 1
+        return EXIT_FINDINGS
     sys.stdout.write(format_command(cmd, args.format) + "\n")
-    return 0
+    return EXIT_OK

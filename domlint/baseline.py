@@ -1,0 +1,87 @@
+"""Baselines: record today's findings so that later runs report only new ones.
+
+An entry is keyed on the file (relative to the baseline's directory), the rule id and
+the element's XPath, so editing lines above a known finding does not make it new.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InputError
+from .findings import Finding
+
+FORMAT = 1
+Key = tuple[str, str, str]
+
+
+def _relpath(path: str, base: Path) -> str:
+    return Path(os.path.relpath(os.path.abspath(path), base)).as_posix()
+
+
+def key(f: Finding, base: Path) -> Key:
+    """The identity of a finding in a baseline kept in directory base."""
+    return (_relpath(f.path, base), f.rule_id, f.xpath)
+
+
+def write(path: str | Path, findings: list[Finding]) -> int:
+    """Write every finding to a baseline file; return how many entries it holds."""
+    target = Path(path)
+    base = Path(os.path.abspath(target)).parent
+    entries = sorted({key(f, base): f.message for f in findings}.items())
+    doc = {
+        "domlint-baseline": FORMAT,
+        "findings": [{"path": p, "rule": r, "xpath": x, "message": m} for (p, r, x), m in entries],
+    }
+    try:
+        target.write_text(json.dumps(doc, indent=2) + "\n")
+    except OSError as exc:
+        raise InputError(str(path), None, f"cannot write baseline: {exc.strerror or exc}") from None
+    return len(entries)
+
+
+@dataclass
+class Baseline:
+    """The findings a baseline file records."""
+
+    path: str
+    base: Path
+    keys: set[Key]
+
+    def filter(self, findings: list[Finding]) -> tuple[list[Finding], int]:
+        """The findings that are new, and how many entries no finding matched any more."""
+        seen: set[Key] = set()
+        new = []
+        for f in findings:
+            k = key(f, self.base)
+            if k in self.keys:
+                seen.add(k)
+            else:
+                new.append(f)
+        return new, len(self.keys - seen)
+
+
+def load(path: str | Path) -> Baseline:
+    """Read a baseline file; InputError naming it and the line when it cannot be used."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(name, None, f"cannot read baseline: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(name, None, f"baseline is not UTF-8: {exc.reason}") from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(name, exc.lineno, f"baseline is not valid JSON: {exc.msg}") from None
+    if not isinstance(doc, dict) or doc.get("domlint-baseline") != FORMAT or not isinstance(doc.get("findings"), list):
+        raise InputError(name, 1, f"not a domlint baseline (format {FORMAT}); write one with --write-baseline")
+    keys: set[Key] = set()
+    for i, entry in enumerate(doc["findings"]):
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(k), str) for k in ("path", "rule", "xpath")):
+            raise InputError(name, None, f"baseline entry {i + 1} lacks a path, rule or xpath string")
+        keys.add((entry["path"], entry["rule"], entry["xpath"]))
+    return Baseline(name, Path(os.path.abspath(name)).parent, keys)

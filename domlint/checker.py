@@ -1,0 +1,229 @@
+"""One checking run: settings from the command line and configuration files, applied file by file.
+
+Command-line values replace the matching configuration setting. Each file is governed
+by the nearest configuration above it, so the engine, capabilities and host can differ
+between files; each distinct combination is built once per run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import caps as capsmod
+from . import config as configmod
+from . import suppress
+from .domain import normalise
+from .engine import Engine, load_engine
+from .errors import UsageError
+from .findings import Finding
+from .formats import CheckedFile, RuleInfo
+from .host import Host, default_host
+from .host import load as load_host
+from .parse import Document, parse_file
+
+
+def id_matches(rule_id: str, patterns: Iterable[str]) -> bool:
+    """A rule id matches an id or a prefix of whole words ('disk' matches 'disk-ide-readonly')."""
+    return any(rule_id == p or rule_id.startswith(p.rstrip("-") + "-") for p in patterns)
+
+
+@dataclass
+class Options:
+    """What the command line said; None leaves the setting to configuration."""
+
+    caps: str | None = None
+    caps_profile: str | None = None
+    qemu_caps: str | None = None
+    host: str | None = None
+    rules: list[str] | None = None
+    select: set[str] | None = None
+    ignore: set[str] | None = None
+    config: str | None = None
+    use_config: bool = True
+    inline_suppressions: bool = True
+    report_unused: bool = False
+    use_cache: bool = True
+
+
+@dataclass
+class Settings:
+    """What applies to one file."""
+
+    engine: Engine
+    caps: capsmod.Caps
+    host: Host
+    select: set[str] | None
+    ignore: set[str] | None
+    severity: dict[str, str]
+    config: configmod.Config | None
+
+    def active_ids(self, path: str) -> set[str]:
+        """Ids of the rules that can fire on path under these settings."""
+        dropped = self.config.path_ignores(path) if self.config else set()
+        return {r.id for r in self.engine.active(self.caps, self.select, self.ignore)
+                if not id_matches(r.id, dropped)}
+
+    def wants(self, rule_id: str, path: str) -> bool:
+        """Whether a finding of rule_id in path survives select, ignore and per-path ignores."""
+        dropped = self.config.path_ignores(path) if self.config else set()
+        return ((not self.select or id_matches(rule_id, self.select))
+                and not (self.ignore and id_matches(rule_id, self.ignore))
+                and not id_matches(rule_id, dropped))
+
+    def severity_of(self, rule_id: str, default: str) -> str:
+        """The severity after overrides: the longest matching key wins."""
+        keys = [k for k in self.severity if id_matches(rule_id, [k])]
+        return self.severity[max(keys, key=len)] if keys else default
+
+
+class Checker:
+    """Checks files under options, reading each configuration, rule pack and profile once."""
+
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.finder = configmod.Finder()
+        self.explicit: configmod.Config | None = None
+        if options.config:
+            self.explicit = configmod.load(Path(options.config))
+            if self.explicit is None:
+                raise configmod.ConfigError(options.config, None, "has no [tool.domlint] table")
+        self._engines: dict[tuple[str, ...], Engine] = {}
+        self._caps: dict[tuple[str, str], capsmod.Caps] = {}
+        self._hosts: dict[str, Host] = {}
+        self._settings: dict[str, Settings] = {}
+        self.checked: list[CheckedFile] = []
+        self.rules: dict[str, RuleInfo] = dict(suppress.META_RULES)
+
+    def config_for(self, path: str | Path) -> configmod.Config | None:
+        """The configuration governing path, if any."""
+        if not self.options.use_config:
+            return None
+        return self.explicit or self.finder.for_file(path)
+
+    def settings_for(self, path: str | Path) -> Settings:
+        """The settings for one file (ConfigError, RuleErrors or UsageError when they cannot be built)."""
+        cfg = self.config_for(path)
+        key = str(cfg.path) if cfg else ""
+        if key not in self._settings:
+            self._settings[key] = self._build(cfg)
+        return self._settings[key]
+
+    def _engine(self, dirs: list[str]) -> Engine:
+        k = tuple(dirs)
+        if k not in self._engines:
+            engine = load_engine(dirs, use_cache=self.options.use_cache)
+            self._engines[k] = engine
+            for r in engine.rules:
+                self.rules.setdefault(r.id, RuleInfo(r.id, r.severity, r.summary, r.hint, tuple(r.caps.names()),
+                                                     r.path, r.line))
+        return self._engines[k]
+
+    def _caps_for(self, kind: str, value: Any) -> capsmod.Caps:
+        k = (kind, str(value))
+        if k not in self._caps:
+            if kind == "caps":
+                self._caps[k] = (capsmod.from_list(value) if isinstance(value, str)
+                                 else capsmod.Caps(frozenset(value), "configuration"))
+            elif kind == "caps-profile":
+                self._caps[k] = capsmod.from_profile(value)
+            elif kind == "qemu-caps":
+                self._caps[k] = capsmod.from_file(value)
+            else:
+                self._caps[k] = capsmod.all_caps()
+        return self._caps[k]
+
+    def _host_for(self, path: str | None) -> Host:
+        if path is None:
+            return default_host()
+        if path not in self._hosts:
+            self._hosts[path] = load_host(path)
+        return self._hosts[path]
+
+    def _build(self, cfg: configmod.Config | None) -> Settings:
+        o = self.options
+        values = cfg.values if cfg else {}
+        config_dirs = [str(cfg.resolve(d)) for d in values.get("rules", [])] if cfg else []
+        dirs = list(o.rules) if o.rules is not None else config_dirs
+        engine = self._engine(dirs)
+        if o.caps is not None:
+            caps = self._caps_for("caps", o.caps)
+        elif o.caps_profile:
+            caps = self._caps_for("caps-profile", o.caps_profile)
+        elif o.qemu_caps:
+            caps = self._caps_for("qemu-caps", o.qemu_caps)
+        elif cfg and cfg.caps_source():
+            caps = self._caps_for(*cfg.caps_source())
+        else:
+            caps = self._caps_for("all", "")
+        if o.host:
+            host = self._host_for(o.host)
+        else:
+            host = self._host_for(str(cfg.resolve(values["host"])) if cfg and "host" in values else None)
+        known = {r.id for r in engine.rules} | set(suppress.META_RULES)
+        for label, ids in (("--select", o.select), ("--ignore", o.ignore)):
+            unknown = sorted(i for i in ids or () if not any(id_matches(k, [i]) for k in known))
+            if unknown:
+                raise UsageError(f"{label}: no rule matches {', '.join(unknown)}")
+        if cfg:
+            self._check_config_ids(cfg, known)
+        select = o.select if o.select is not None else (cfg.ids("select") if cfg else None)
+        ignore = o.ignore if o.ignore is not None else (cfg.ids("ignore") if cfg else None)
+        return Settings(engine=engine, caps=caps, host=host, select=select or None, ignore=ignore or None,
+                        severity=dict(values.get("severity", {})), config=cfg)
+
+    @staticmethod
+    def _check_config_ids(cfg: configmod.Config, known: set[str]) -> None:
+        def check(keys: tuple[str | int, ...], rule_id: str) -> None:
+            """Raise when rule_id matches no known rule."""
+            if not any(id_matches(k, [rule_id]) for k in known):
+                label = f"per-path-ignores {keys[1]!r}" if keys[0] == "per-path-ignores" else keys[0]
+                raise cfg.error(keys, f"{label}: no rule matches {rule_id!r}")
+
+        for key in ("select", "ignore"):
+            for i, rid in enumerate(cfg.values.get(key, [])):
+                check((key, i), rid)
+        for rid in cfg.values.get("severity", {}):
+            check(("severity", rid), rid)
+        for pattern, ids in cfg.values.get("per-path-ignores", {}).items():
+            for i, rid in enumerate(ids):
+                check(("per-path-ignores", pattern, i), rid)
+
+    def check_file(self, path: str | Path) -> list[Finding]:
+        """Parse, normalise and check one file (DomlintError when it cannot be used)."""
+        settings = self.settings_for(path)
+        doc = parse_file(path)
+        # Suppressions are read before normalisation, which may append elements after them.
+        read = self.suppressions(doc, settings)
+        normalise(doc, settings.host)
+        return self.check_document(doc, settings, read)
+
+    def suppressions(self, doc: Document, settings: Settings) -> tuple[list[suppress.Suppression], list[Finding]]:
+        """The inline suppressions of a document as written, and findings about unusable ones."""
+        if not self.options.inline_suppressions:
+            return [], []
+        known = {r.id for r in settings.engine.rules} | set(suppress.META_RULES)
+        return suppress.parse(doc, lambda i: any(id_matches(k, [i]) for k in known))
+
+    def check_document(self, doc: Document, settings: Settings | None = None,
+                       read: tuple[list[suppress.Suppression], list[Finding]] | None = None) -> list[Finding]:
+        """Every finding on a normalised document after per-path ignores, suppressions and overrides."""
+        # read: what suppressions() gave before normalising; read now when the caller has none.
+        settings = settings or self.settings_for(doc.path)
+        engine = settings.engine
+        active = settings.active_ids(doc.path)
+        self.checked.append(CheckedFile(doc.path, tuple(sorted(active))))
+        found = [f for f in engine.evaluate(doc, settings.caps, settings.select, settings.ignore, settings.host)
+                 if f.rule_id in active]
+        sups, meta = read if read is not None else self.suppressions(doc, settings)
+        found = suppress.apply(doc, found, sups)
+        if self.options.report_unused:
+            meta = meta + suppress.unused(doc, sups, active)
+        found += [f for f in meta if settings.wants(f.rule_id, doc.path)]
+        if settings.severity:
+            found = [dataclasses.replace(f, severity=settings.severity_of(f.rule_id, f.severity)) for f in found]
+        found.sort(key=lambda f: (f.line, f.column, f.rule_id))
+        return found

@@ -1,0 +1,1 @@
+"""The subcommands of `domlint`: each module registers its parser and runs it."""

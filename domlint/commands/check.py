@@ -1,0 +1,67 @@
+"""`domlint check`: check domain XML files and report what QEMU would refuse."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import DomlintError
+from ..findings import Finding
+from .options import CAPS_HELP, CONFIG_HELP, FORMATTER, add_check_options, checker_from_args, finish
+
+EPILOG = CAPS_HELP + "\n" + CONFIG_HELP + """
+exit status:
+  0 no errors, 1 errors found (warnings too with --fail-on warning),
+  2 an input, rule file, configuration or option could not be used.
+
+examples:
+  domlint check guest.xml
+  domlint check --caps-profile qemu-1.6.0 /etc/libvirt/qemu/
+  domlint check --qemu-caps /var/cache/libvirt/qemu/capabilities/X.xml guest.xml
+  domlint check --format json --ignore disk-io-native-cache guest.xml
+  domlint check --format sarif guests/ > domlint.sarif
+  domlint check --write-baseline .domlint-baseline.json guests/
+  domlint check --baseline .domlint-baseline.json guests/
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the check subcommand."""
+    p = sub.add_parser("check", help="check domain XML files",
+                       description="Check libvirt domain XML files (directories: every *.xml below).",
+                       epilog=EPILOG, formatter_class=FORMATTER)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="domain XML files or directories")
+    add_check_options(p)
+    p.set_defaults(func=run)
+
+
+def expand_paths(paths: list[str]) -> list[Path | DomlintError]:
+    """Files to check: each file as given, every *.xml below each directory."""
+    out: list[Path | DomlintError] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            found = sorted(q for q in p.rglob("*.xml") if q.is_file())
+            if not found:
+                out.append(DomlintError(str(p), None, "directory holds no *.xml file"))
+            out.extend(found)
+        elif p.exists():
+            out.append(p)
+        else:
+            out.append(DomlintError(str(p), None, "no such file or directory"))
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    """Check every file; every file is reported even when another one is broken."""
+    checker = checker_from_args(args)
+    findings: list[Finding] = []
+    errors: list[DomlintError] = []
+    for target in expand_paths(args.paths):
+        if isinstance(target, DomlintError):
+            errors.append(target)
+            continue
+        try:
+            findings.extend(checker.check_file(target))
+        except DomlintError as exc:
+            errors.append(exc)
+    return finish(args, checker, findings, errors)

@@ -1,0 +1,159 @@
+"""Options shared by every command that checks domains, and the end of such a run.
+
+`add_check_options` gives a subcommand the capability sources, rule selection,
+configuration, suppressions, baseline and report format; `checker_from_args` turns
+them into a Checker; `finish` writes the report and returns the exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from .. import baseline as baselinemod
+from .. import caps as capsmod
+from .. import formats
+from ..checker import Checker, Options
+from ..errors import DomlintError
+from ..findings import Finding
+from ..terminal import use_color
+
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+
+FORMATTER = argparse.RawDescriptionHelpFormatter
+
+CAPS_HELP = """\
+capabilities:
+  With no --caps, --caps-profile or --qemu-caps (on the command line or in
+  the configuration), every QEMU capability is taken as present, so only
+  checks that hold for any QEMU fire.
+"""
+
+CONFIG_HELP = """\
+configuration:
+  [tool.domlint] in pyproject.toml or .domlint.yaml, looked for from each
+  checked file's directory upwards; options given here replace its settings.
+
+suppressions:
+  <!-- domlint: ignore RULE[,RULE] - reason --> just before an element
+  silences those rules for it and everything inside it.
+"""
+
+
+def ids(text: str) -> set[str]:
+    """A comma-separated list of rule ids or prefixes."""
+    return {t.strip() for t in text.split(",") if t.strip()}
+
+
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """--quiet and --color, for every command."""
+    p.add_argument("-q", "--quiet", action="store_true", help="no summary on standard error")
+    p.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                   help="colour the text report (auto: only on a terminal, and never with NO_COLOR set)")
+
+
+def add_caps_options(p: argparse.ArgumentParser) -> None:
+    """The capability sources and the host profile."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--caps", metavar="A,B,C", help="capability flag names present (libvirt spelling)")
+    g.add_argument("--caps-profile", metavar="NAME",
+                   help=f"built-in QEMU profile: {', '.join(capsmod.profiles())}")
+    g.add_argument("--qemu-caps", metavar="FILE",
+                   help="XML with <flag name=.../> elements, such as libvirt's capabilities cache")
+    p.add_argument("--host", metavar="HOST.yaml", help="host profile (default: a plain local host)")
+
+
+def add_check_options(p: argparse.ArgumentParser) -> None:
+    """Every option of a command that checks domains and reports findings."""
+    add_caps_options(p)
+    p.add_argument("--format", choices=formats.names(), default="text",
+                   help="report format: " + "; ".join(f"{f.name}: {f.help}" for f in formats.FORMATS.values()))
+    p.add_argument("--fail-on", choices=("error", "warning"), default="error",
+                   help="lowest severity that makes the exit status 1 (default: error)")
+    p.add_argument("--rules", action="append", default=None, metavar="DIR",
+                   help="also load the rule files in DIR (repeatable)")
+    p.add_argument("--select", type=ids, default=None, metavar="IDS",
+                   help="only these rule ids or id prefixes (comma-separated)")
+    p.add_argument("--ignore", type=ids, default=None, metavar="IDS",
+                   help="skip these rule ids or id prefixes (comma-separated)")
+    cfg = p.add_mutually_exclusive_group()
+    cfg.add_argument("--config", metavar="FILE", help="use this configuration file for every file")
+    cfg.add_argument("--no-config", action="store_true", help="read no configuration file")
+    p.add_argument("--no-inline-suppressions", action="store_true",
+                   help="ignore <!-- domlint: ignore ... --> comments")
+    p.add_argument("--report-unused-suppressions", action="store_true",
+                   help="report suppressions that silenced nothing")
+    base = p.add_mutually_exclusive_group()
+    base.add_argument("--baseline", metavar="FILE", help="report only findings that FILE does not record")
+    base.add_argument("--write-baseline", metavar="FILE", help="record every finding in FILE and exit 0")
+    p.add_argument("--no-hints", action="store_true", help="leave out the fix hints")
+    p.add_argument("--no-cache", action="store_true", help="validate rule files again, ignoring the cache")
+    add_output_options(p)
+
+
+def checker_from_args(args: argparse.Namespace) -> Checker:
+    """A Checker for what the options say."""
+    return Checker(Options(
+        caps=args.caps, caps_profile=args.caps_profile, qemu_caps=args.qemu_caps, host=args.host,
+        rules=args.rules, select=args.select, ignore=args.ignore, config=args.config,
+        use_config=not args.no_config, inline_suppressions=not args.no_inline_suppressions,
+        report_unused=args.report_unused_suppressions, use_cache=not args.no_cache,
+    ))
+
+
+def report_root(start: Path | None = None) -> Path:
+    """Where report paths are taken from: the git top-level above start (the current directory), or start."""
+    here = Path(os.path.abspath(start or Path.cwd()))
+    for d in (here, *here.parents):
+        if (d / ".git").exists():
+            return d
+    return here
+
+
+def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
+           errors: list[DomlintError]) -> int:
+    """Apply or write the baseline, write the report, the summary, and return the exit status."""
+    unique: dict[str, DomlintError] = {}
+    for e in errors:
+        unique.setdefault(str(e), e)
+    errors = list(unique.values())
+    if args.write_baseline:
+        n = baselinemod.write(args.write_baseline, findings)
+        for e in errors:
+            sys.stderr.write(f"{e}\n")
+        if not args.quiet:
+            sys.stderr.write(f"wrote {n} finding(s) to baseline {args.write_baseline}\n")
+        return EXIT_UNUSABLE if errors else EXIT_OK
+    gone = 0
+    if args.baseline:
+        findings, gone = baselinemod.load(args.baseline).filter(findings)
+    levels = ("error",) if args.fail_on == "error" else ("error", "warning")
+    report = formats.Report(
+        findings=findings, errors=errors, checked=checker.checked, rules=checker.rules, fail_on=levels,
+        root=report_root(), show_hints=not args.no_hints, color=use_color(sys.stdout, args.color),
+    )
+    formats.get(args.format).write(sys.stdout, report)
+    sys.stdout.flush()
+    if args.format == "text":
+        for e in errors:
+            sys.stderr.write(f"{e}\n")
+    if not args.quiet:
+        summary(report, gone if args.baseline else None)
+    if errors:
+        return EXIT_UNUSABLE
+    return EXIT_FINDINGS if any(f.severity in levels for f in findings) else EXIT_OK
+
+
+def summary(report: formats.Report, baseline_gone: int | None) -> None:
+    """One line of counts on standard error."""
+    files = report.files
+    n_err = sum(f.severity == "error" for f in report.findings)
+    n_warn = sum(f.severity == "warning" for f in report.findings)
+    parts = [f"{files} file{'s' if files != 1 else ''} checked", f"{n_err} error(s)", f"{n_warn} warning(s)"]
+    if report.errors:
+        parts.append(f"{len(report.errors)} unusable")
+    if baseline_gone:
+        parts.append(f"{baseline_gone} baseline entr{'ies' if baseline_gone != 1 else 'y'} no longer found")
+    sys.stderr.write(", ".join(parts) + "\n")

@@ -1,0 +1,147 @@
+"""`domlint rules`: list the rules, show one, and run the examples of built-in or user rules."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import yaml
+
+from ..engine import Engine, Rule, load_engine
+from ..errors import UsageError
+from ..selftest import run_all
+from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_output_options
+
+LIST_EPILOG = """\
+examples:
+  domlint rules list
+  domlint rules list --rules my-rules/ --format json
+"""
+SHOW_EPILOG = """\
+examples:
+  domlint rules show disk-ide-readonly
+  domlint rules show --rules my-rules/ disk-my-check
+"""
+TEST_EPILOG = """\
+Each invalid example must make its rule fire, each valid one must not.
+Exit status: 0 all passed, 1 an example failed, 2 a rule file cannot be loaded.
+
+examples:
+  domlint rules test                 # the built-in rule pack
+  domlint rules test my-rules/       # only the rules in my-rules/
+  domlint rules test -v my-rules/a.yaml
+"""
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the rules subcommand and its own subcommands."""
+    p = sub.add_parser("rules", help="list, show and test rules",
+                       description="Inspect the rule pack and run the examples embedded in rules.",
+                       epilog="examples:\n  domlint rules list\n  domlint rules show disk-ide-readonly\n"
+                              "  domlint rules test my-rules/\n", formatter_class=FORMATTER)
+    rsub = p.add_subparsers(dest="rules_command", metavar="ACTION", required=True)
+    ls = rsub.add_parser("list", help="id, severity, summary and capabilities of every rule",
+                         description="List every rule: id, severity, summary and the capabilities it depends on.",
+                         epilog=LIST_EPILOG, formatter_class=FORMATTER)
+    ls.add_argument("--rules", action="append", default=[], metavar="DIR", help="also load the rules in DIR")
+    ls.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    add_output_options(ls)
+    ls.set_defaults(func=run_list)
+    show = rsub.add_parser("show", help="a whole rule, with its examples",
+                           description="Print one rule as written in its file, examples included.",
+                           epilog=SHOW_EPILOG, formatter_class=FORMATTER)
+    show.add_argument("rule_id", metavar="ID", help="the rule id")
+    show.add_argument("--rules", action="append", default=[], metavar="DIR", help="also load the rules in DIR")
+    add_output_options(show)
+    show.set_defaults(func=run_show)
+    test = rsub.add_parser("test", help="run the examples of built-in or user rules",
+                           description="Run the examples of the rules in DIR (default: the built-in pack).",
+                           epilog=TEST_EPILOG, formatter_class=FORMATTER)
+    test.add_argument("dirs", nargs="*", metavar="DIR", help="rule directories or files")
+    test.add_argument("-v", "--verbose", action="store_true", help="list passing examples too")
+    add_output_options(test)
+    test.set_defaults(func=run_test)
+
+
+def caps_text(rule: Rule) -> str:
+    """The capability condition of a rule in a few words ('' when it holds for any QEMU)."""
+    parts = []
+    for key, names in rule.body.get("caps", {}).items():
+        parts.append(f"{key.replace('_', ' ')}: {', '.join(names)}")
+    if rule.body.get("needs"):
+        parts.append(f"needs: {', '.join(rule.body['needs'])}")
+    return "; ".join(parts)
+
+
+def run_list(args: argparse.Namespace) -> int:
+    """Print one line (or JSON object) per rule."""
+    engine = load_engine(args.rules)
+    if args.format == "json":
+        rows = [{"id": r.id, "severity": r.severity, "stage": r.stage, "summary": r.summary,
+                 "caps": r.body.get("caps", {}), "needs": r.body.get("needs", []),
+                 "source": f"{r.path}:{r.line}"} for r in engine.rules]
+        json.dump(rows, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    wid = max([len(r.id) for r in engine.rules] + [2])
+    sys.stdout.write(f"{'ID':<{wid}}  SEVERITY  SUMMARY  [CAPABILITIES]\n")
+    for r in engine.rules:
+        caps = caps_text(r)
+        sys.stdout.write(f"{r.id:<{wid}}  {r.severity:<8}  {r.summary}{f'  [{caps}]' if caps else ''}\n")
+    if not args.quiet:
+        sys.stderr.write(f"{len(engine.rules)} rules\n")
+    return EXIT_OK
+
+
+def _find(engine: Engine, rule_id: str) -> Rule:
+    if rule_id in engine.by_id:
+        return engine.by_id[rule_id]
+    close = difflib.get_close_matches(rule_id, list(engine.by_id), 3)
+    maybe = f"; did you mean {', '.join(close)}?" if close else "; see `domlint rules list`"
+    raise UsageError(f"no rule {rule_id!r}{maybe}")
+
+
+def rule_source(rule: Rule, engine: Engine) -> str:
+    """The text of rule as its file holds it, comments and examples included."""
+    try:
+        lines = Path(rule.path).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        # The file went away after loading (rules can come from the cache): show the parsed form.
+        return yaml.safe_dump([rule.body], sort_keys=False, allow_unicode=True, width=110)
+    later = [r.line for r in engine.rules if r.path == rule.path and r.line > rule.line]
+    end = min(later) - 1 if later else len(lines)
+    block = lines[rule.line - 1:end]
+    # Comments and blank lines before the next rule belong to it.
+    while block and (not block[-1].strip() or block[-1].lstrip().startswith("#")):
+        block.pop()
+    return textwrap.dedent("\n".join(block)) + "\n"
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """Print one rule."""
+    engine = load_engine(args.rules)
+    rule = _find(engine, args.rule_id)
+    sys.stdout.write(f"# {rule.path}:{rule.line}\n{rule_source(rule, engine)}")
+    return EXIT_OK
+
+
+def run_test(args: argparse.Namespace) -> int:
+    """Run every example; list failures on stdout, counts on stderr."""
+    engine = load_engine(args.dirs, builtin=False) if args.dirs else load_engine()
+    results = run_all(engine)
+    failed = 0
+    for res in results:
+        rule = engine.by_id[res.rule_id]
+        if not res.ok:
+            failed += 1
+            sys.stdout.write(f"{rule.path}:{rule.line}: FAIL {res.name}: {res.detail}\n")
+        elif args.verbose:
+            sys.stdout.write(f"{rule.path}:{rule.line}: ok {res.name}\n")
+    if not args.quiet:
+        sys.stderr.write(f"{len(results)} examples of {len(engine.rules)} rules: "
+                         f"{len(results) - failed} passed, {failed} failed\n")
+    return EXIT_FINDINGS if failed else EXIT_OK

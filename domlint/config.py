@@ -1,0 +1,300 @@
+"""Configuration: `[tool.domlint]` in pyproject.toml or a .domlint.yaml, found by walking up from each file."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .data import caps_names, schema_dir
+from .errors import DomlintError
+
+# Looked for in this order in each directory; the nearest directory holding one wins.
+CANDIDATES = (".domlint.yaml", ".domlint.yml", "pyproject.toml")
+KEYS = ("rules", "select", "ignore", "severity", "caps", "caps-profile", "qemu-caps", "host", "per-path-ignores")
+CAPS_KEYS = ("caps", "caps-profile", "qemu-caps")
+
+KeyPath = tuple[str | int, ...]
+
+
+class ConfigError(DomlintError):
+    """A configuration file that cannot be used: never ignored, always exit 2."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """One configuration file's settings, with the line of each key for later messages."""
+
+    path: Path
+    values: dict[str, Any]
+    lines: dict[KeyPath, int] = field(default_factory=dict, compare=False)
+
+    @property
+    def base(self) -> Path:
+        """The directory relative paths and globs are taken from."""
+        return self.path.parent
+
+    def line(self, *keys: str | int) -> int | None:
+        """The line of the innermost key of keys that the file shows, or None."""
+        for n in range(len(keys), -1, -1):
+            if keys[:n] in self.lines:
+                return self.lines[keys[:n]]
+        return None
+
+    def error(self, keys: KeyPath, message: str) -> ConfigError:
+        """An error pointing at keys in this file."""
+        return ConfigError(str(self.path), self.line(*keys), message)
+
+    def resolve(self, value: str) -> Path:
+        """A path named in the file, taken relative to it."""
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else self.base / p
+
+    def ids(self, key: str) -> set[str] | None:
+        """A set of rule ids or prefixes (select, ignore), or None when unset."""
+        return set(self.values[key]) if key in self.values else None
+
+    def caps_source(self) -> tuple[str, Any] | None:
+        """The capability source (key, value), paths resolved, or None."""
+        for key in CAPS_KEYS:
+            if key in self.values:
+                value = self.values[key]
+                return (key, self.resolve(value) if key == "qemu-caps" else value)
+        return None
+
+    def path_ignores(self, file: str | Path) -> set[str]:
+        """The rule ids ignored for file by per-path-ignores."""
+        absolute = Path(os.path.abspath(file))
+        try:
+            rel = absolute.relative_to(self.base).as_posix()
+        except ValueError:
+            rel = absolute.as_posix()
+        out: set[str] = set()
+        for pattern, ids in self.values.get("per-path-ignores", {}).items():
+            target = rel if "/" in pattern else rel.rsplit("/", 1)[-1]
+            if glob_regex(pattern).fullmatch(target):
+                out |= set(ids)
+        return out
+
+
+@cache
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob as a regex: `*` and `?` stay inside one directory, `**/` spans any number of them."""
+    if pattern.endswith("/"):
+        pattern += "**"
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out))
+
+
+def load(path: Path) -> Config | None:
+    """Read one configuration file; None for a pyproject.toml without [tool.domlint]."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), None, f"cannot read configuration: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), None, f"configuration is not UTF-8: {exc.reason}") from None
+    if path.name == "pyproject.toml":
+        values, lines = _from_toml(path, text)
+        if values is None:
+            return None
+    else:
+        values, lines = _from_yaml(path, text)
+    cfg = Config(path=path, values=values, lines=lines)
+    _validate(cfg)
+    return cfg
+
+
+def _from_toml(path: Path, text: str) -> tuple[dict[str, Any] | None, dict[KeyPath, int]]:
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(exc))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)) or "invalid TOML"
+        raise ConfigError(str(path), int(m.group(1)) if m else None, f"not valid TOML: {message}") from None
+    tool = doc.get("tool")
+    if not isinstance(tool, dict) or "domlint" not in tool:
+        return None, {}
+    lines = _toml_lines(text)
+    values = tool["domlint"]
+    if not isinstance(values, dict):
+        raise ConfigError(str(path), lines.get((), None), "tool.domlint must be a table")
+    return values, lines
+
+
+_TOML_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+_TOML_KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=""")
+_TOML_PART = re.compile(r""""([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+)""")
+
+
+def _toml_keys(text: str) -> list[str]:
+    return [a or b or c for a, b, c in _TOML_PART.findall(text)]
+
+
+def _toml_lines(text: str) -> dict[KeyPath, int]:
+    """Lines of the keys under tool.domlint (tomllib keeps no positions; the layout is simple enough to scan)."""
+    lines: dict[KeyPath, int] = {}
+    table: list[str] = []
+    for n, line in enumerate(text.splitlines(), 1):
+        header = _TOML_HEADER.match(line)
+        key = None if header else _TOML_KEY.match(line)
+        if header:
+            table = _toml_keys(header.group(1))
+            full = table
+        elif key:
+            full = table + _toml_keys(key.group(1))
+        else:
+            continue
+        if full[:2] == ["tool", "domlint"]:
+            for i in range(2, len(full) + 1):
+                lines.setdefault(tuple(full[2:i]), n)
+    return lines
+
+
+def _from_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[KeyPath, int]]:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(str(path), mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
+    if values is None:
+        return {}, {}
+    if not isinstance(values, dict):
+        raise ConfigError(str(path), 1, "configuration must be a mapping of settings")
+    lines: dict[KeyPath, int] = {}
+    _yaml_lines(node, (), lines)
+    return values, lines
+
+
+def _yaml_lines(node: Any, at: KeyPath, out: dict[KeyPath, int]) -> None:
+    out.setdefault(at, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            out[(*at, str(k.value))] = k.start_mark.line + 1
+            _yaml_lines(v, (*at, str(k.value)), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _yaml_lines(v, (*at, i), out)
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema
+
+    schema = json.loads((schema_dir() / "config.schema.json").read_text())
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _validate(cfg: Config) -> None:
+    errors = list(_validator().iter_errors(cfg.values))
+    if errors:
+        located = sorted(((_where(e), e) for e in errors), key=lambda p: (cfg.line(*p[0]) or 0, len(p[0])))
+        where, err = located[0]
+        raise cfg.error(where, _describe(err))
+    known = set(caps_names())
+    for i, name in enumerate(cfg.values.get("caps", [])):
+        if name not in known:
+            raise cfg.error(("caps", i), f"caps: {name!r} is not a libvirt 1.2.8 capability")
+    profile = cfg.values.get("caps-profile")
+    if profile is not None:
+        from .caps import profiles
+
+        if profile not in profiles() and f"qemu-{profile}" not in profiles():
+            raise cfg.error(("caps-profile",), f"caps-profile: unknown profile {profile!r}; "
+                                               f"known: {', '.join(profiles())}")
+
+
+def _where(err: Any) -> KeyPath:
+    """The keys an error is about: an unknown key, or the last of conflicting ones, rather than their table."""
+    at = tuple(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        extra = [k for k in err.instance if k not in err.schema.get("properties", {})]
+        return (*at, *extra[:1])
+    if err.validator == "not" and isinstance(err.instance, dict):
+        given = [k for k in err.instance if k in CAPS_KEYS]
+        return (*at, *given[-1:])
+    return at
+
+
+_TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "integer": "an integer"}
+
+
+def _describe(err: Any) -> str:
+    where = ".".join(str(p) for p in err.absolute_path)
+    prefix = f"{where}: " if where else ""
+    if err.validator == "additionalProperties" and not err.absolute_path:
+        extra = sorted(set(err.instance) - set(KEYS))
+        hints = [m for k in extra for m in difflib.get_close_matches(k, KEYS, 1)]
+        maybe = f" (did you mean {hints[0]!r}?)" if hints else ""
+        return f"unknown key {extra[0]!r}{maybe}; known keys: {', '.join(KEYS)}"
+    if err.validator == "type":
+        want = err.validator_value if isinstance(err.validator_value, str) else err.validator_value[0]
+        return f"{prefix}expected {_TYPES.get(want, want)}, got {json.dumps(err.instance)}"
+    if err.validator == "not":
+        given = [k for k in CAPS_KEYS if k in err.instance]
+        return f"{' and '.join(given)} are alternative capability sources; give one"
+    if err.validator == "enum":
+        return f"{prefix}{json.dumps(err.instance)} is not one of {', '.join(err.validator_value)}"
+    if err.validator == "pattern":
+        return f"{prefix}{json.dumps(err.instance)} is not a rule id or id prefix"
+    return f"{prefix}{err.message}"
+
+
+class Finder:
+    """Finds the configuration governing each file, reading each directory once."""
+
+    def __init__(self) -> None:
+        self._by_dir: dict[Path, Config | None] = {}
+
+    def for_file(self, file: str | Path) -> Config | None:
+        """The nearest configuration above file's directory, or None."""
+        start = Path(os.path.abspath(file)).parent
+        walked: list[Path] = []
+        found: Config | None = None
+        for d in (start, *start.parents):
+            if d in self._by_dir:
+                found = self._by_dir[d]
+                break
+            walked.append(d)
+            found = self._in_dir(d)
+            if found is not None:
+                break
+        for d in walked:
+            self._by_dir[d] = found
+        return found
+
+    @staticmethod
+    def _in_dir(d: Path) -> Config | None:
+        for name in CANDIDATES:
+            candidate = d / name
+            if candidate.is_file():
+                cfg = load(candidate)
+                if cfg is not None:
+                    return cfg
+        return None

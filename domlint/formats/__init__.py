@@ -1,0 +1,93 @@
+"""Report formats: one module per format, all registered here so `--format` lists them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TextIO
+
+from ..errors import DomlintError
+from ..findings import Finding
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a report says about a rule: enough for SARIF's rule metadata."""
+
+    id: str
+    severity: str
+    summary: str
+    hint: str = ""
+    caps: tuple[str, ...] = ()
+    path: str = ""
+    line: int = 0
+
+
+@dataclass
+class CheckedFile:
+    """One file that was checked, with the ids of the rules that could fire on it."""
+
+    path: str
+    rule_ids: tuple[str, ...]
+
+
+@dataclass
+class Report:
+    """Everything a format may show about one run."""
+
+    findings: list[Finding]
+    errors: list[DomlintError] = field(default_factory=list)
+    checked: list[CheckedFile] = field(default_factory=list)
+    rules: dict[str, RuleInfo] = field(default_factory=dict)
+    fail_on: tuple[str, ...] = ("error",)
+    root: Path = field(default_factory=Path.cwd)
+    show_hints: bool = True
+    color: bool = False
+
+    @property
+    def files(self) -> int:
+        """How many inputs were named, checked or not."""
+        return len(self.checked) + len({e.path for e in self.errors})
+
+    def relpath(self, path: str) -> str | None:
+        """path relative to the report's root in POSIX form, or None when outside it."""
+        try:
+            rel = Path(os.path.abspath(path)).relative_to(self.root)
+        except ValueError:
+            return None
+        return rel.as_posix()
+
+
+Writer = Callable[[TextIO, Report], None]
+
+
+@dataclass(frozen=True)
+class Format:
+    """A registered report format."""
+
+    name: str
+    help: str
+    write: Writer
+
+
+def _registry() -> dict[str, Format]:
+    # Imported here so that each format module can import Report from this one.
+    from . import github, json, junit, sarif, text
+
+    mods = (text, json, sarif, junit, github)
+    return {m.NAME: Format(m.NAME, m.HELP, m.write) for m in mods}
+
+
+FORMATS: dict[str, Format] = _registry()
+
+
+def names() -> list[str]:
+    """The format names, the default first."""
+    return list(FORMATS)
+
+
+def get(name: str) -> Format:
+    """The format called name."""
+    return FORMATS[name]

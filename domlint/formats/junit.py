@@ -1,0 +1,62 @@
+"""JUnit XML, for CI dashboards: one test suite per file, one test case per file and rule."""
+
+from __future__ import annotations
+
+from typing import TextIO
+from xml.etree import ElementTree as ET
+
+from . import Report
+
+NAME = "junit"
+HELP = "JUnit XML: a test suite per file, a test case per file and rule"
+
+
+def document(report: Report) -> ET.Element:
+    """The <testsuites> element."""
+    by_file: dict[tuple[str, str], list] = {}
+    for f in report.findings:
+        by_file.setdefault((f.path, f.rule_id), []).append(f)
+    top = ET.Element("testsuites", name="domlint")
+    total = failures = errors = 0
+    for checked in report.checked:
+        suite = ET.SubElement(top, "testsuite", name=checked.path)
+        n_fail = 0
+        ids = list(checked.rule_ids)
+        # Findings of rules outside the active set (suppression hygiene) still get a case.
+        ids += sorted({rid for (p, rid) in by_file if p == checked.path} - set(ids))
+        for rid in ids:
+            case = ET.SubElement(suite, "testcase", classname=checked.path, name=rid)
+            hits = by_file.get((checked.path, rid), [])
+            failing = [f for f in hits if f.severity in report.fail_on]
+            body = "\n".join(f"{f.path}:{f.line}:{f.column}: {f.severity}: {f.message}"
+                             + (f"\nhint: {f.hint}" if f.hint else "") for f in hits)
+            if failing:
+                n_fail += 1
+                fail = ET.SubElement(case, "failure", message=failing[0].message, type=failing[0].severity)
+                fail.text = body
+            elif hits:
+                ET.SubElement(case, "system-out").text = body
+        suite.set("tests", str(len(ids)))
+        suite.set("failures", str(n_fail))
+        suite.set("errors", "0")
+        total += len(ids)
+        failures += n_fail
+    for e in report.errors:
+        suite = ET.SubElement(top, "testsuite", name=e.path, tests="1", failures="0", errors="1")
+        case = ET.SubElement(suite, "testcase", classname=e.path, name="readable")
+        ET.SubElement(case, "error", message=e.message, type="unusable").text = str(e)
+        total += 1
+        errors += 1
+    top.set("tests", str(total))
+    top.set("failures", str(failures))
+    top.set("errors", str(errors))
+    return top
+
+
+def write(out: TextIO, report: Report) -> None:
+    """The JUnit XML document."""
+    top = document(report)
+    ET.indent(top)
+    out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+    out.write(ET.tostring(top, encoding="unicode"))
+    out.write("\n")
