@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,11 @@ def _describe(err: Any) -> str:
             " was unexpected", " is not a known field")
     if err.validator == "required":
         return str(err.message).replace(" is a required property", " is required")
+    if err.validator == "dependentRequired":
+        # jsonschema says "'needs' is a dependency of 'feature'"; say it the other way round.
+        m = re.fullmatch(r"(.+) is a dependency of (.+)", str(err.message))
+        if m:
+            return f"{m.group(2)} is only allowed together with {m.group(1)}"
     if err.validator in ("oneOf", "anyOf"):
         return "does not match any of the allowed forms"
     return str(err.message)
