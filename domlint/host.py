@@ -36,6 +36,11 @@ class Host:
     cpu_vendor: str | None = None
     cpu_features: tuple[str, ...] = ()
     pci_backend: str | None = None
+    # libvirtd's own settings (qemu.conf and how it runs); None where unknown.
+    privileged: bool | None = None
+    hugetlbfs: tuple[str, ...] | None = None
+    seccomp_sandbox: bool | None = None
+    smbios: bool | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def guest(self, arch: str | None, emulator: str | None = None,
@@ -54,8 +59,8 @@ class Host:
         return self.arch if self.guest(self.arch) else (self.guests[0].arch if self.guests else self.arch)
 
 
-def from_dict(name: str, raw: dict[str, Any]) -> Host:
-    """Build a host from its YAML form."""
+def from_dict(name: str, raw: dict[str, Any], lines: dict[str, int] | None = None) -> Host:
+    """Build a host from its YAML form (lines: where each top-level key is, for errors)."""
     guests = tuple(
         Guest(arch=str(g["arch"]), emulator=str(g["emulator"]),
               machines=tuple(str(m) for m in g.get("machines", [])),
@@ -70,8 +75,20 @@ def from_dict(name: str, raw: dict[str, Any]) -> Host:
         cpu_models=tuple(models) if models is not None else None,
         cpu_model=cpu.get("model"), cpu_vendor=cpu.get("vendor"),
         cpu_features=tuple(cpu.get("features", [])),
-        pci_backend=raw.get("pci_backend"), raw=raw,
+        pci_backend=raw.get("pci_backend"),
+        privileged=_switch(name, raw, "privileged", lines),
+        hugetlbfs=tuple(str(m) for m in raw["hugetlbfs"] or ()) if "hugetlbfs" in raw else None,
+        seccomp_sandbox=_switch(name, raw, "seccomp_sandbox", lines),
+        smbios=_switch(name, raw, "smbios", lines), raw=raw,
     )
+
+
+def _switch(name: str, raw: dict[str, Any], key: str, lines: dict[str, int] | None) -> bool | None:
+    """A true/false setting of the profile, None when the profile does not say."""
+    value = raw.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise InputError(name, (lines or {}).get(key), f"host profile: {key} must be true or false, not {value!r}")
+    return value
 
 
 def load(path: str | Path) -> Host:
@@ -86,7 +103,9 @@ def load(path: str | Path) -> Host:
                          "host profile is not valid YAML") from None
     if not isinstance(raw, dict):
         raise InputError(str(path), 1, "host profile must be a mapping")
-    return from_dict(str(path), raw)
+    node = yaml.compose(Path(path).read_text(), Loader=yaml.SafeLoader)
+    lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
+    return from_dict(str(path), raw, lines)
 
 
 @cache

@@ -10,7 +10,10 @@ from lxml import etree
 
 from .values import is_contiguous, parse_cpuset, parse_int, parse_size, parse_size_literal
 
-NAMESPACES = {"qemu": "http://libvirt.org/schemas/domain/qemu/1.0"}
+# re: is EXSLT's regular expressions (re:test(value, pattern)), which lxml
+# evaluates natively: character-class checks XPath 1.0 cannot say.
+NAMESPACES = {"qemu": "http://libvirt.org/schemas/domain/qemu/1.0",
+              "re": "http://exslt.org/regular-expressions"}
 
 
 def compile_xpath(expr: str) -> etree.XPath:
@@ -200,7 +203,7 @@ class UniqueTest(Predicate):
 
 @dataclass
 class HostTest(Predicate):
-    """A value (or a host fact) compared with a fact of the host profile; silent when unknown."""
+    """A value (or a host fact) compared with a fact of the host profile, or a host switch; silent when unknown."""
 
     fact: str
     op: str
@@ -219,6 +222,11 @@ class HostTest(Predicate):
         if host is None:
             return None
         fact = getattr(host, self.fact, None)
+        if self.op in ("enabled", "disabled"):
+            # A switch or a list of the host (privileged, hugetlbfs mounts): on when true or non-empty.
+            if fact is None or bool(fact) != (self.op == "enabled"):
+                return None
+            return Hit(", ".join(fact) if isinstance(fact, tuple) else str(fact), self.fact)
         if self.xp is not None:
             subject: Any = str(self.xp(el))
             against = fact
@@ -228,6 +236,8 @@ class HostTest(Predicate):
             return None
         if self.op == "not-in":
             return Hit(str(subject), self.fact) if subject not in against else None
+        if self.op == "equals":
+            return Hit(str(subject), self.fact) if subject == against else None
         return Hit(str(subject), self.fact) if subject != against else None
 
 
