@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .api import check
+from .api import attach_check, check
+from .attach import dumpxml
 from .caps import Caps
 from .errors import DomlintError, InputError, RuleError
 from .findings import Finding
@@ -11,4 +12,4 @@ from .rulepack import RuleErrors
 __version__ = "0.1.0"
 
 __all__ = ["Caps", "DomlintError", "Finding", "InputError", "RuleError", "RuleErrors",
-           "__version__", "check"]
+           "__version__", "attach_check", "check", "dumpxml"]

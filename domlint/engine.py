@@ -275,8 +275,8 @@ class Engine:
         """The rules that can fire under caps, after select and ignore."""
         return [r for r in self.rules
                 if r.caps.holds(caps)
-                and (not select or _matches(r.id, select))
-                and not (ignore and _matches(r.id, ignore))]
+                and (not select or matches_id(r.id, select))
+                and not (ignore and matches_id(r.id, ignore))]
 
     def evaluate(self, doc: Document, caps: frozenset[str], select: set[str] | None = None,
                  ignore: set[str] | None = None, host: Any = None) -> list[Finding]:
@@ -316,9 +316,10 @@ class Engine:
         return findings
 
 
-def _matches(rule_id: str, patterns: set[str]) -> bool:
+def matches_id(rule_id: str, patterns: set[str]) -> bool:
     """A rule id matches an id or a prefix of whole words ('disk' matches 'disk-ide-readonly')."""
     return any(rule_id == p or rule_id.startswith(p.rstrip("-") + "-") for p in patterns)
+
 
 
 def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
@@ -334,4 +335,4 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     return Engine(compile_rules(raws))
 
 
-__all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine"]
+__all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]
