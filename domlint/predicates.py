@@ -16,9 +16,9 @@ NAMESPACES = {"qemu": "http://libvirt.org/schemas/domain/qemu/1.0",
               "re": "http://exslt.org/regular-expressions"}
 
 
-def compile_xpath(expr: str) -> etree.XPath:
+def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
     """Compile an XPath with the namespaces rules may use."""
-    return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=False)
+    return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=smart_strings)
 
 
 @dataclass
@@ -76,7 +76,8 @@ class ValueTest(Predicate):
     value: str
 
     def __post_init__(self) -> None:
-        self.xp = compile_xpath(self.value)
+        # Smart strings keep an attribute value's name, which {$name} shows.
+        self.xp = compile_xpath(self.value, smart_strings=True)
 
     def xpaths(self) -> tuple[etree.XPath, ...]:
         """The value expression."""

@@ -1,4 +1,4 @@
-"""Rules may use EXSLT regular expressions (re:test) where XPath 1.0 has no character classes."""
+"""What rule XPath can do beyond plain XPath 1.0: re:test, and attribute names for {$name}."""
 
 from __future__ import annotations
 
@@ -31,3 +31,26 @@ def test_re_test_decides_a_rule(tmp_path: Path) -> None:
     eng = load_engine([tmp_path], use_cache=False, builtin=False)
     assert [f.message for f in domlint.check(_domain("vdA"), engine=eng)] == ["disk vdA: odd name"]
     assert domlint.check(_domain("hdb"), engine=eng) == []
+
+
+ATTR_RULE = """\
+rules:
+  - id: controller-test-attr
+    summary: s
+    severity: error
+    stage: parse
+    select: /domain/devices/controller
+    test:
+      - int: {value: "driver/@queues | driver/@max_sectors", max: 0}
+    message: "{$name} is {$value}"
+    hint: h
+    examples: {invalid: ["<controller type='scsi'><driver queues='2'/></controller>"],
+               valid: ["<controller type='scsi'/>"]}
+"""
+
+
+def test_name_placeholder_names_the_attribute(tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text(ATTR_RULE)
+    eng = load_engine([tmp_path], use_cache=False, builtin=False)
+    xml = _domain("vda").replace("</devices>", "<controller type='scsi'><driver max_sectors='8'/></controller></devices>")
+    assert [f.message for f in domlint.check(xml, engine=eng)] == ["max_sectors is 8"]
