@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from lxml import etree
 
+from .caps import all_caps
 from .domain import normalise
 from .engine import Engine, matches_id
 from .errors import InputError
@@ -36,6 +37,10 @@ PERSISTENT = frozenset({"disk", "interface", "hostdev", "controller", "lease", "
 LIVE_OR_EDIT_ONLY = frozenset({"input", "sound", "video", "watchdog", "graphics", "hub", "redirdev",
                                "smartcard", "memballoon", "nvram", "rng"})
 CHARDEVS = frozenset({"serial", "parallel", "console", "channel"})
+# checks.tsv rows of qemuCheckDiskConfig: attach --config runs it on the new
+# disk before merging, whatever the QEMU can do, so rules covering these rows
+# judge the new disk with every capability taken as present.
+DISK_CONFIG_ROWS = frozenset({"Q055", "Q056", "Q057", "Q058", "Q059", "Q060", "Q061", "Q062"})
 
 STAGE = "attach"
 
@@ -448,11 +453,27 @@ def refusals(m: Merge, select: set[str] | None = None, ignore: set[str] | None =
     return out
 
 
+def _disk_config_findings(m: Merge, engine: Engine, host: Host, select: set[str] | None,
+                          ignore: set[str] | None) -> list[Finding]:
+    """Findings on the new disk of rules for qemuCheckDiskConfig, checked whatever the QEMU."""
+    if m.new.tag != "disk":
+        return []
+    ids = {r.id for r in engine.rules if DISK_CONFIG_ROWS & set(r.upstream)
+           and (not select or matches_id(r.id, select))}
+    if not ids:
+        return []
+    found = engine.evaluate(m.after, all_caps(), ids, ignore, host=host)
+    return [f for f in locate(m, found) if f.path == m.device.path]
+
+
 def check_merge(m: Merge, engine: Engine, caps: frozenset[str], host: Host,
                 select: set[str] | None = None, ignore: set[str] | None = None) -> list[Finding]:
     """Merge refusals plus every rule's findings on the merged domain, located."""
     found = refusals(m, select, ignore)
     found += locate(m, engine.evaluate(m.after, caps, select, ignore, host=host))
+    seen = {(f.rule_id, f.path, f.line, f.column) for f in found}
+    found += [f for f in _disk_config_findings(m, engine, host, select, ignore)
+              if (f.rule_id, f.path, f.line, f.column) not in seen]
     found.sort(key=lambda f: (f.path != m.device.path, f.path, f.line, f.column, f.rule_id))
     return found
 

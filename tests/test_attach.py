@@ -103,6 +103,14 @@ def test_api_takes_paths_strings_and_documents(tmp_path: Path) -> None:
     assert not domlint.attach_check(GOOD, DEVICES["target-taken"], ignore=["attach"])
 
 
+def test_disk_config_checks_hold_whatever_the_qemu() -> None:
+    # attach --config checks a new disk's lun/wwn/vendor settings before it looks at the QEMU.
+    assert "disk-lun-not-block" in [f.rule_id for f in domlint.attach_check(GOOD, DEVICES["lun"], caps=[])]
+    merged = GOOD.read_text().replace("</devices>", DEVICES["lun"].split("-->\n")[1] + "</devices>")
+    assert "disk-lun-not-block" in [f.rule_id for f in domlint.check(merged)]
+    assert "disk-lun-not-block" not in [f.rule_id for f in domlint.check(merged, caps=[])]
+
+
 def test_never_writes(tmp_path: Path) -> None:
     dom = tmp_path / "guest.xml"
     shutil.copy(GOOD, dom)
