@@ -24,7 +24,7 @@ _INTERNAL = {"$caps_noun": "caps", "$caps_and": "caps", "$feature_what": "featur
 
 # The texts a `needs` rule gets when it gives no message or hint of its own.
 DERIVED_MESSAGE = "{feature} needs the QEMU {$caps_noun} {$caps}, which this QEMU lacks"
-DERIVED_HINT = "use a QEMU binary that has {$caps_and}, or remove {$feature_what}"
+DERIVED_HINT = "use a QEMU binary that has {$caps_and}, or do without {$feature_what}"
 
 Template = list[tuple[str, etree.XPath | str | None]]
 

@@ -55,7 +55,7 @@ def test_derived_message_and_hint_name_the_missing_capabilities(tmp_path: Path) 
     [one] = domlint.check(DOMAIN, caps=["drive", "drive-readonly"], engine=eng)
     assert one.message == ("disk vdb: I/O throttling (<iotune>) needs the QEMU capability drive-iotune, "
                            "which this QEMU lacks")
-    assert one.hint == "use a QEMU binary that has drive-iotune, or remove I/O throttling (<iotune>)"
+    assert one.hint == "use a QEMU binary that has drive-iotune, or do without I/O throttling (<iotune>)"
     [both] = domlint.check(DOMAIN, caps=["drive"], engine=eng)
     assert "needs the QEMU capabilities drive-iotune, drive-readonly," in both.message
     assert "has drive-iotune and drive-readonly, or" in both.hint
