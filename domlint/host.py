@@ -41,6 +41,9 @@ class Host:
     hugetlbfs: tuple[str, ...] | None = None
     seccomp_sandbox: bool | None = None
     smbios: bool | None = None
+    # libvirt secrets by usage id and by UUID (lower case, no dashes); None where unknown.
+    secret_usages: tuple[str, ...] | None = None
+    secret_uuids: tuple[str, ...] | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def guest(self, arch: str | None, emulator: str | None = None,
@@ -79,8 +82,17 @@ def from_dict(name: str, raw: dict[str, Any], lines: dict[str, int] | None = Non
         privileged=_switch(name, raw, "privileged", lines),
         hugetlbfs=tuple(str(m) for m in raw["hugetlbfs"] or ()) if "hugetlbfs" in raw else None,
         seccomp_sandbox=_switch(name, raw, "seccomp_sandbox", lines),
-        smbios=_switch(name, raw, "smbios", lines), raw=raw,
+        smbios=_switch(name, raw, "smbios", lines),
+        secret_usages=_secrets(raw, "usages"), secret_uuids=_secrets(raw, "uuids"), raw=raw,
     )
+
+
+def _secrets(raw: dict[str, Any], kind: str) -> tuple[str, ...] | None:
+    """The secrets a profile lists (uuids canonical), or None when it has no secrets section."""
+    if not isinstance(raw.get("secrets"), dict):
+        return None
+    names = [str(n) for n in raw["secrets"].get(kind) or ()]
+    return tuple(n.lower().replace("-", "") for n in names) if kind == "uuids" else tuple(names)
 
 
 def _switch(name: str, raw: dict[str, Any], key: str, lines: dict[str, int] | None) -> bool | None:

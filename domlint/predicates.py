@@ -242,6 +242,55 @@ class HostTest(Predicate):
         return Hit(str(subject), self.fact) if subject != against else None
 
 
+_PCI_FIELDS = ("domain", "bus", "slot", "function")
+
+
+def _pci_spec(text: str) -> tuple[int, ...]:
+    """'0000:00:01.1' (or '0000:00:02', a whole slot) as integers; all parts hexadecimal."""
+    head, dot, func = text.partition(".")
+    parts = head.split(":")
+    if len(parts) != 3 or (dot and not func):
+        raise ValueError(f"PCI address {text!r} is not written domain:bus:slot[.function]")
+    try:
+        return tuple(int(x, 16) for x in parts + ([func] if dot else []))
+    except ValueError:
+        raise ValueError(f"PCI address {text!r} is not hexadecimal") from None
+
+
+@dataclass
+class PciTest(Predicate):
+    """A PCI <address> equal to (equals) or other than (differs) a given one; a spec without function means the slot."""
+
+    value: str
+    equals: str | None = None
+    differs: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.equals is None) == (self.differs is None):
+            raise ValueError("a pci test takes exactly one of equals and differs")
+        self.xp = compile_xpath(self.value)
+        self.want = _pci_spec(self.equals if self.equals is not None else str(self.differs))
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The address expression."""
+        return (self.xp,)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        res = self.xp(el)
+        for node in res if isinstance(res, list) else []:
+            if not isinstance(node, etree._Element):
+                continue
+            # libvirt reads each part with C prefixes (0x1f, 031, 25); a missing part is 0.
+            got = tuple(parse_int(node.get(k, "0"), 0) for k in _PCI_FIELDS)
+            if any(v is None for v in got):
+                continue
+            same = got[:len(self.want)] == self.want
+            if same == (self.equals is not None):
+                d, b, s, f = got
+                return Hit(f"{d:04x}:{b:02x}:{s:02x}.{f:x}", "address")
+        return None
+
+
 def _unique(spec: dict[str, Any]) -> UniqueTest:
     return UniqueTest(key=spec["key"], as_=spec.get("as", "string"), within=spec.get("within"))
 
@@ -253,6 +302,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "unique": _unique,
     "enum": lambda s: EnumTest(**s),
     "host": lambda s: HostTest(**s),
+    "pci": lambda s: PciTest(**s),
 }
 
 
