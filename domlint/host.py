@@ -41,6 +41,10 @@ class Host:
     hugetlbfs: tuple[str, ...] | None = None
     seccomp_sandbox: bool | None = None
     smbios: bool | None = None
+    # qemu.conf spice_tls: whether SPICE displays may have a TLS port.
+    spice_tls: bool | None = None
+    # Page sizes (KiB, as decimal strings) of the hugetlbfs mounts libvirt uses.
+    hugepage_sizes: tuple[str, ...] | None = None
     # libvirt secrets by usage id and by UUID (lower case, no dashes); None where unknown.
     secret_usages: tuple[str, ...] | None = None
     secret_uuids: tuple[str, ...] | None = None
@@ -83,8 +87,22 @@ def from_dict(name: str, raw: dict[str, Any], lines: dict[str, int] | None = Non
         hugetlbfs=tuple(str(m) for m in raw["hugetlbfs"] or ()) if "hugetlbfs" in raw else None,
         seccomp_sandbox=_switch(name, raw, "seccomp_sandbox", lines),
         smbios=_switch(name, raw, "smbios", lines),
+        spice_tls=_switch(name, raw, "spice_tls", lines),
+        hugepage_sizes=_page_sizes(name, raw, lines),
         secret_usages=_secrets(raw, "usages"), secret_uuids=_secrets(raw, "uuids"), raw=raw,
     )
+
+
+def _page_sizes(name: str, raw: dict[str, Any], lines: dict[str, int] | None) -> tuple[str, ...] | None:
+    """The hugetlbfs page sizes in KiB, as decimal strings (how rules compare them), or None."""
+    if raw.get("hugepage_sizes") is None:
+        return None
+    sizes = raw["hugepage_sizes"]
+    if not isinstance(sizes, list) or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0
+                                              for n in sizes):
+        raise InputError(name, (lines or {}).get("hugepage_sizes"),
+                         f"host profile: hugepage_sizes must be a list of page sizes in KiB, not {sizes!r}")
+    return tuple(str(n) for n in sizes)
 
 
 def _secrets(raw: dict[str, Any], kind: str) -> tuple[str, ...] | None:
