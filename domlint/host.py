@@ -45,6 +45,10 @@ class Host:
     spice_tls: bool | None = None
     # Page sizes (KiB, as decimal strings) of the hugetlbfs mounts libvirt uses.
     hugepage_sizes: tuple[str, ...] | None = None
+    # Whether libvirt has its network driver, and the virtual networks it can
+    # give a listen address (active, with an IP address).
+    network_driver: bool | None = None
+    networks: tuple[str, ...] | None = None
     # libvirt secrets by usage id and by UUID (lower case, no dashes); None where unknown.
     secret_usages: tuple[str, ...] | None = None
     secret_uuids: tuple[str, ...] | None = None
@@ -89,6 +93,8 @@ def from_dict(name: str, raw: dict[str, Any], lines: dict[str, int] | None = Non
         smbios=_switch(name, raw, "smbios", lines),
         spice_tls=_switch(name, raw, "spice_tls", lines),
         hugepage_sizes=_page_sizes(name, raw, lines),
+        network_driver=_switch(name, raw, "network_driver", lines),
+        networks=tuple(str(n) for n in raw["networks"] or ()) if "networks" in raw else None,
         secret_usages=_secrets(raw, "usages"), secret_uuids=_secrets(raw, "uuids"), raw=raw,
     )
 

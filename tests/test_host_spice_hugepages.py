@@ -60,3 +60,17 @@ def test_page_sizes_are_compared_in_kib_with_the_hosts_mounts(size: str, unit: s
     assert ("hugepages-numa-no-mount" in fired) == fires
     # A host that does not say which page sizes it has mounted decides nothing.
     assert "hugepages-numa-no-mount" not in _fired(PAGES.format(size=size, unit=unit), {}, BACKENDS)
+
+
+@pytest.mark.parametrize("graphics", ["vnc", "spice"])
+def test_a_network_listen_follows_the_hosts_networks(graphics: str) -> None:
+    xml = SPICE.replace("graphics type='spice' {ports}/",
+                        f"graphics type='{graphics}' port='5903' autoport='no'>"
+                        "<listen type='network' network='default'/></graphics")
+    caps = ["vnc", "vnc-colon", "spice"]
+    kinds = {f"graphics-{graphics}-listen-network-no-driver", f"graphics-{graphics}-listen-network-no-address"}
+    assert kinds <= set(_fired(xml, {"network_driver": False, "networks": []}, caps))
+    assert not kinds & set(_fired(xml, {"network_driver": True, "networks": ["default"]}, caps))
+    assert _fired(xml, {"network_driver": True, "networks": ["other"]}, caps) == [
+        f"graphics-{graphics}-listen-network-no-address"]
+    assert not kinds & set(_fired(xml, {}, caps))
