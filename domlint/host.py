@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,8 @@ class Host:
     # give a listen address (active, with an IP address).
     network_driver: bool | None = None
     networks: tuple[str, ...] | None = None
+    # libvirt's CPU map (cpu_map.xml): x86 models and features as CPUID bits.
+    cpu_map: str | None = None
     # libvirt secrets by usage id and by UUID (lower case, no dashes); None where unknown.
     secret_usages: tuple[str, ...] | None = None
     secret_uuids: tuple[str, ...] | None = None
@@ -95,6 +97,7 @@ def from_dict(name: str, raw: dict[str, Any], lines: dict[str, int] | None = Non
         hugepage_sizes=_page_sizes(name, raw, lines),
         network_driver=_switch(name, raw, "network_driver", lines),
         networks=tuple(str(n) for n in raw["networks"] or ()) if "networks" in raw else None,
+        cpu_map=str(raw["cpu_map"]) if raw.get("cpu_map") is not None else None,
         secret_usages=_secrets(raw, "usages"), secret_uuids=_secrets(raw, "uuids"), raw=raw,
     )
 
@@ -141,7 +144,14 @@ def load(path: str | Path) -> Host:
         raise InputError(str(path), 1, "host profile must be a mapping")
     node = yaml.compose(Path(path).read_text(), Loader=yaml.SafeLoader)
     lines = {str(k.value): k.start_mark.line + 1 for k, _ in node.value}
-    return from_dict(str(path), raw, lines)
+    host = from_dict(str(path), raw, lines)
+    if host.cpu_map is not None:
+        # A relative CPU map path is relative to the profile, like an include.
+        cpu_map = Path(path).parent / host.cpu_map
+        if not cpu_map.is_file():
+            raise InputError(str(path), lines.get("cpu_map"), f"host profile: cpu_map {host.cpu_map} is not a file")
+        host = replace(host, cpu_map=str(cpu_map))
+    return host
 
 
 @cache

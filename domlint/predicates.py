@@ -291,6 +291,20 @@ class PciTest(Predicate):
         return None
 
 
+@dataclass
+class CpuCompatTest(Predicate):
+    """A guest <cpu> (custom mode) that the host CPU cannot provide, by the host's CPU map; silent when unknown."""
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        host = ctx.host
+        if host is None or not getattr(host, "cpu_map", None) or not host.cpu_model:
+            return None
+        from .cpu import guest_cpu_problem
+
+        problem = guest_cpu_problem(host.cpu_map, host.cpu_model, tuple(host.cpu_features), el)
+        return Hit(problem, "cpu") if problem else None
+
+
 def _unique(spec: dict[str, Any]) -> UniqueTest:
     return UniqueTest(key=spec["key"], as_=spec.get("as", "string"), within=spec.get("within"))
 
@@ -303,6 +317,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "enum": lambda s: EnumTest(**s),
     "host": lambda s: HostTest(**s),
     "pci": lambda s: PciTest(**s),
+    "cpu-compat": lambda s: CpuCompatTest(),
 }
 
 

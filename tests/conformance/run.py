@@ -76,8 +76,11 @@ def join_args(text: str) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
-def case_host(base: hostmod.Host, case: dict[str, Any]) -> hostmod.Host:
-    """The test host as one case sees it."""
+def case_host(base: hostmod.Host, case: dict[str, Any], root: Path | None = None) -> hostmod.Host:
+    """The test host as one case sees it (with the manifest's CPU map when the profile names none)."""
+    cpu_map = root / "host" / "cpu_map.xml" if root is not None else None
+    if base.cpu_map is None and cpu_map is not None and cpu_map.is_file():
+        base = replace(base, cpu_map=str(cpu_map))
     settings = case.get("settings") or {}
     if settings.get("skip_legacy_cpus") and base.cpu_models is not None:
         modern = tuple(base.raw.get("modern_cpu_models", base.cpu_models))
@@ -90,7 +93,7 @@ def run_case(root: Path, case: dict[str, Any], host: hostmod.Host) -> Result:
     caps = set(case.get("caps") or ()) | set(ALWAYS_CAPS)
     res = Result(id=case["id"], expect=case["expect"], verdict="valid")
     try:
-        findings = domlint.check(root / case["xml"], caps=caps, host=case_host(host, case))
+        findings = domlint.check(root / case["xml"], caps=caps, host=case_host(host, case, root))
     except domlint.InputError as exc:
         res.verdict, res.rules, res.detail = "rejected", ["input"], str(exc)
         return res
