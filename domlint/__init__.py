@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .api import check, emit
+from .api import attach_check, check, emit
+from .attach import dumpxml
 from .caps import Caps
 from .cmdline import Command, RunOptions
 from .errors import DomlintError, InputError, Refused, RuleError
@@ -12,4 +13,4 @@ from .rulepack import RuleErrors
 __version__ = "0.1.0"
 
 __all__ = ["Caps", "Command", "DomlintError", "Finding", "InputError", "Refused", "RuleError", "RuleErrors",
-           "RunOptions", "__version__", "check", "emit"]
+           "RunOptions", "__version__", "attach_check", "check", "dumpxml", "emit"]

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+from . import attach
 from . import caps as capsmod
 from .cmdline import Command, RunOptions, build_command
 from .domain import normalise
@@ -34,15 +35,16 @@ def resolve_caps(caps: Iterable[str] | None) -> capsmod.Caps:
     return capsmod.Caps(frozenset(caps), "api")
 
 
-def load_document(source: Source, path: str | None = None) -> Document:
+def load_document(source: Source, path: str | None = None,
+                  roots: tuple[str, ...] | None = ("domain",)) -> Document:
     """Parse a source given as a Document, XML bytes or text, or a file path."""
     if isinstance(source, Document):
         return source
     if isinstance(source, bytes):
-        return parse_bytes(source, path or "<bytes>")
+        return parse_bytes(source, path or "<bytes>", roots)
     if isinstance(source, str) and source.lstrip().startswith("<"):
-        return parse_bytes(source.encode(), path or "<string>")
-    return parse_file(source)
+        return parse_bytes(source.encode(), path or "<string>", roots)
+    return parse_file(source, roots)
 
 
 def _prepared(source: Source, caps: Iterable[str] | None, host: Host | None, rules: Iterable[str | Path],
@@ -74,3 +76,17 @@ def emit(source: Source, caps: Iterable[str] | None = None, host: Host | None = 
     if errors:
         raise Refused(errors)
     return build_command(doc, caps_, host_, options)
+
+
+def attach_check(domain: Source, device: Source, caps: Iterable[str] | None = None, host: Host | None = None,
+                 rules: Iterable[str | Path] = (), select: Iterable[str] = (), ignore: Iterable[str] = (),
+                 domain_path: str | None = None, device_path: str | None = None,
+                 engine: Engine | None = None) -> list[Finding]:
+    """Check adding device to domain as `virsh attach-device --config` would; nothing is written."""
+    dom = load_document(domain, domain_path)
+    dev = attach.device_document(load_document(device, device_path, roots=None))
+    eng = engine or _engine(tuple(str(r) for r in rules))
+    host = host or default_host()
+    merged = attach.merge(dom, dev, host)
+    return attach.check_merge(merged, eng, resolve_caps(caps), host, set(select) or None, set(ignore) or None)
+

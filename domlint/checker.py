@@ -47,6 +47,8 @@ class Options:
     inline_suppressions: bool = True
     report_unused: bool = False
     use_cache: bool = True
+    # Finding ids a command adds beyond the rules (attach-check's refusals), valid in select and ignore.
+    extra_ids: tuple[str, ...] = ()
 
 
 @dataclass
@@ -163,7 +165,7 @@ class Checker:
             host = self._host_for(o.host)
         else:
             host = self._host_for(str(cfg.resolve(values["host"])) if cfg and "host" in values else None)
-        known = {r.id for r in engine.rules} | set(suppress.META_RULES)
+        known = {r.id for r in engine.rules} | set(suppress.META_RULES) | set(o.extra_ids)
         for label, ids in (("--select", o.select), ("--ignore", o.ignore)):
             unknown = sorted(i for i in ids or () if not any(id_matches(k, [i]) for k in known))
             if unknown:

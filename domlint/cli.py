@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from . import __version__
-from .commands import argv, check, normalize, rules
+from .commands import argv, attach_check, check, normalize, rules
 from .commands.options import EXIT_UNUSABLE, FORMATTER
 from .errors import DomlintError, UsageError
 from .rulepack import RuleErrors
@@ -14,7 +14,7 @@ from .rulepack import RuleErrors
 EXIT_OK, EXIT_FINDINGS = 0, 1
 
 # Each module has register(subparsers), which sets func on its parser.
-COMMANDS = (check, argv, rules, normalize)
+COMMANDS = (check, attach_check, argv, rules, normalize)
 
 EPILOG = """\
 examples:
@@ -24,6 +24,7 @@ examples:
   domlint rules list
   domlint rules test my-rules/
   domlint normalize guest.xml
+  domlint attach-check guest.xml disk.xml
   domlint argv guest.xml
 
 Run `domlint COMMAND --help` for the options of each command.

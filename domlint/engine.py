@@ -19,6 +19,14 @@ from .rulepack import RawRule, RuleErrors
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # Values a rule's message may name with {$...}, and what provides them.
 _VARIABLES = {"$value": "test", "$name": "test", "$caps": "caps"}
+# Only the derived texts of `needs` rules use these.
+_INTERNAL = {"$caps_noun": "caps", "$caps_and": "caps", "$feature_what": "feature"}
+
+# The texts a `needs` rule gets when it gives no message or hint of its own.
+DERIVED_MESSAGE = "{feature} needs the QEMU {$caps_noun} {$caps}, which this QEMU lacks"
+DERIVED_HINT = "use a QEMU binary that has {$caps_and}, or do without {$feature_what}"
+
+Template = list[tuple[str, etree.XPath | str | None]]
 
 
 @dataclass
@@ -28,16 +36,25 @@ class CapsCondition:
     present: frozenset[str] = frozenset()
     absent: frozenset[str] = frozenset()
     lacking_any: frozenset[str] = frozenset()
+    # A rule's `needs`: like lacking_any, but kept apart so that a rule may
+    # have both conditions, and so messages can name what is missing.
+    needs: frozenset[str] = frozenset()
 
     def holds(self, caps: frozenset[str]) -> bool:
         """True when a domain checked under caps can hit this rule."""
         return (self.present <= caps
                 and not (self.absent & caps)
-                and (not self.lacking_any or not self.lacking_any <= caps))
+                and (not self.lacking_any or not self.lacking_any <= caps)
+                and (not self.needs or not self.needs <= caps))
 
     def names(self) -> list[str]:
         """Every capability the condition names."""
-        return sorted(self.present | self.absent | self.lacking_any)
+        return sorted(self.present | self.absent | self.lacking_any | self.needs)
+
+    def missing(self, caps: frozenset[str]) -> list[str]:
+        """The capabilities whose absence the rule is about, among those caps lacks."""
+        wanted = self.needs or (self.lacking_any | self.absent)
+        return sorted(wanted - caps)
 
 
 @dataclass
@@ -59,25 +76,45 @@ class Rule:
     tests: list[Predicate] = field(default_factory=list)
     upstream: list[str] = field(default_factory=list)
     when_xp: etree.XPath | None = None
-    parts: list[tuple[str, etree.XPath | str | None]] = field(default_factory=list)
+    parts: Template = field(default_factory=list)
+    hint_parts: Template = field(default_factory=list)
+    feature_what: Template = field(default_factory=list)
 
-    def render(self, el: etree._Element, hit: Any) -> str:
+    def render(self, el: etree._Element, hit: Any, caps: frozenset[str] = frozenset()) -> str:
         """The message for el, placeholders filled in."""
+        return self._fill(self.parts, el, hit, caps)
+
+    def render_hint(self, el: etree._Element, hit: Any, caps: frozenset[str] = frozenset()) -> str:
+        """The hint for el, placeholders filled in."""
+        return self._fill(self.hint_parts, el, hit, caps)
+
+    def _fill(self, parts: Template, el: etree._Element, hit: Any, caps: frozenset[str]) -> str:
         out = []
-        for literal, ph in self.parts:
+        for literal, ph in parts:
             out.append(literal)
             if ph is None:
                 continue
             if isinstance(ph, str):
-                if ph == "$value":
-                    out.append(hit.value if hit else "")
-                elif ph == "$name":
-                    out.append(hit.name if hit else "")
-                elif ph == "$caps":
-                    out.append(", ".join(self.caps.names()))
+                out.append(self._variable(ph, el, hit, caps))
             else:
                 out.append(str(ph(el)))
         return "".join(out)
+
+    def _variable(self, name: str, el: etree._Element, hit: Any, caps: frozenset[str]) -> str:
+        if name == "$value":
+            return hit.value if hit else ""
+        if name == "$name":
+            return hit.name if hit else ""
+        missing = self.caps.missing(caps)
+        if name == "$caps":
+            return ", ".join(missing)
+        if name == "$caps_and":
+            return " and ".join(missing) if len(missing) < 3 else ", ".join(missing[:-1]) + " and " + missing[-1]
+        if name == "$caps_noun":
+            return "capability" if len(missing) == 1 else "capabilities"
+        if name == "$feature_what":
+            return self._fill(self.feature_what, el, hit, caps)
+        return ""
 
 
 def _err(raw: RawRule, field_name: str, message: str) -> RuleError:
@@ -106,22 +143,23 @@ def _xpath(raw: RawRule, field_name: str, expr: str, errors: list[RuleError]) ->
     return None
 
 
-def _template(raw: RawRule, text: str, has_test: bool, has_caps: bool,
-              errors: list[RuleError]) -> list[tuple[str, etree.XPath | str | None]]:
-    parts: list[tuple[str, etree.XPath | str | None]] = []
+def _template(raw: RawRule, field_name: str, text: str, has_test: bool, has_caps: bool,
+              errors: list[RuleError], internal: bool = False) -> Template:
+    parts: Template = []
     pos = 0
     for m in _PLACEHOLDER.finditer(text):
         literal = text[pos:m.start()]
         pos = m.end()
         expr = m.group(1).strip()
         if expr.startswith("$"):
-            provider = _VARIABLES.get(expr)
+            provider = _VARIABLES.get(expr) or (_INTERNAL.get(expr) if internal else None)
             if provider is None:
-                errors.append(_err(raw, "message", f"unknown placeholder {{{expr}}}"))
+                errors.append(_err(raw, field_name, f"unknown placeholder {{{expr}}}"))
             elif provider == "test" and not has_test:
-                errors.append(_err(raw, "message", f"placeholder {{{expr}}} needs a test to supply it"))
+                errors.append(_err(raw, field_name, f"placeholder {{{expr}}} needs a test to supply it"))
             elif provider == "caps" and not has_caps:
-                errors.append(_err(raw, "message", f"placeholder {{{expr}}} needs a caps condition"))
+                errors.append(_err(raw, field_name, f"placeholder {{{expr}}} needs `needs`, or caps "
+                                                    "with absent or lacking_any, to name what is missing"))
             parts.append((literal, expr))
             continue
         try:
@@ -129,11 +167,28 @@ def _template(raw: RawRule, text: str, has_test: bool, has_caps: bool,
             _probe(xp)
             parts.append((literal, xp))
         except etree.XPathError:
-            errors.append(_err(raw, "message", f"placeholder {{{expr}}} is not an XPath expression"))
+            errors.append(_err(raw, field_name, f"placeholder {{{expr}}} is not an XPath expression"))
     parts.append((text[pos:], None))
     if "{" in parts[-1][0] or "}" in parts[-1][0]:
-        errors.append(_err(raw, "message", "unbalanced brace in message"))
+        errors.append(_err(raw, field_name, f"unbalanced brace in {field_name}"))
     return parts
+
+
+def _split_feature(feature: str) -> str:
+    """The 'what' of a feature written 'subject: what' (outside placeholders), else all of it."""
+    depth = 0
+    for i, ch in enumerate(feature):
+        depth += (ch == "{") - (ch == "}")
+        if depth == 0 and feature.startswith(": ", i):
+            return feature[i + 2:].strip() or feature
+    return feature
+
+
+def _check_caps(raw: RawRule, field_name: str, names: Iterable[str], known: set[str],
+                errors: list[RuleError]) -> None:
+    for name in names:
+        if name not in known:
+            errors.append(_err(raw, field_name, f"{name!r} is not a libvirt 1.2.8 capability"))
 
 
 def compile_rules(raws: Iterable[RawRule]) -> list[Rule]:
@@ -151,15 +206,12 @@ def compile_rules(raws: Iterable[RawRule]) -> list[Rule]:
         seen[raw.id] = raw
         caps_body = b.get("caps", {})
         for key, names in caps_body.items():
-            for name in names:
-                if name not in known_caps:
-                    errors.append(_err(raw, f"caps.{key}", f"{name!r} is not a libvirt 1.2.8 capability"))
+            _check_caps(raw, f"caps.{key}", names, known_caps, errors)
+        _check_caps(raw, "needs", b.get("needs", []), known_caps, errors)
         for ex_kind in ("invalid", "valid"):
             for i, ex in enumerate(b["examples"][ex_kind]):
-                for name in (ex.get("caps", []) if isinstance(ex, dict) else []):
-                    if name not in known_caps:
-                        errors.append(_err(raw, f"examples.{ex_kind}[{i}].caps",
-                                           f"{name!r} is not a libvirt 1.2.8 capability"))
+                _check_caps(raw, f"examples.{ex_kind}[{i}].caps",
+                            ex.get("caps", []) if isinstance(ex, dict) else [], known_caps, errors)
         _xpath(raw, "select", b["select"], errors)
         when_xp = _xpath(raw, "when", f"boolean({b['when']})", errors) if "when" in b else None
         tests: list[Predicate] = []
@@ -175,13 +227,29 @@ def compile_rules(raws: Iterable[RawRule]) -> list[Rule]:
                 errors.append(_err(raw, f"test[{i}]", f"XPath cannot be evaluated ({exc})"))
             except (ValueError, TypeError) as exc:
                 errors.append(_err(raw, f"test[{i}]", str(exc)))
-        cond = CapsCondition(**{k: frozenset(v) for k, v in caps_body.items()})
-        parts = _template(raw, b["message"], bool(b.get("test")), bool(caps_body), errors)
+        cond = CapsCondition(needs=frozenset(b.get("needs", ())),
+                             **{k: frozenset(v) for k, v in caps_body.items()})
+        has_test = bool(b.get("test"))
+        names_missing = bool(cond.needs or cond.absent or cond.lacking_any)
+        feature = b.get("feature")
+        feature_what: Template = []
+        if feature is not None:
+            # Compiled on its own first so that its errors name the feature field.
+            _template(raw, "feature", feature, has_test, names_missing, errors)
+            feature_what = _template(raw, "feature", _split_feature(feature), has_test, names_missing, [])
+        message = b.get("message") or DERIVED_MESSAGE.replace("{feature}", feature or "")
+        hint = b.get("hint") or DERIVED_HINT
+        derived_msg, derived_hint = "message" not in b, "hint" not in b
+        parts = _template(raw, "feature" if derived_msg else "message", message, has_test, names_missing,
+                          [] if derived_msg else errors, internal=derived_msg)
+        hint_parts = _template(raw, "hint", hint, has_test, names_missing, [] if derived_hint else errors,
+                               internal=derived_hint)
         rules.append(Rule(
             id=raw.id, summary=b["summary"], severity=b["severity"], stage=b["stage"],
-            select=b["select"], message=b["message"], hint=b["hint"], path=raw.path,
+            select=b["select"], message=message, hint=hint, path=raw.path,
             line=raw.line, body=b, when=b.get("when"), caps=cond, tests=tests,
             upstream=list(b.get("upstream", [])), when_xp=when_xp, parts=parts,
+            hint_parts=hint_parts, feature_what=feature_what,
         ))
     if errors:
         raise RuleErrors(errors)
@@ -207,8 +275,8 @@ class Engine:
         """The rules that can fire under caps, after select and ignore."""
         return [r for r in self.rules
                 if r.caps.holds(caps)
-                and (not select or _matches(r.id, select))
-                and not (ignore and _matches(r.id, ignore))]
+                and (not select or matches_id(r.id, select))
+                and not (ignore and matches_id(r.id, ignore))]
 
     def evaluate(self, doc: Document, caps: frozenset[str], select: set[str] | None = None,
                  ignore: set[str] | None = None, host: Any = None) -> list[Finding]:
@@ -240,17 +308,18 @@ class Engine:
                     if not fired:
                         continue
                     findings.append(Finding(
-                        rule_id=rule.id, severity=rule.severity, message=rule.render(el, hit),
-                        hint=rule.hint, path=doc.path, line=el.sourceline or 1,
+                        rule_id=rule.id, severity=rule.severity, message=rule.render(el, hit, caps),
+                        hint=rule.render_hint(el, hit, caps), path=doc.path, line=el.sourceline or 1,
                         column=doc.column(el), xpath=tree.getpath(el), stage=rule.stage,
                     ))
         findings.sort(key=lambda f: (f.line, f.column, f.rule_id))
         return findings
 
 
-def _matches(rule_id: str, patterns: set[str]) -> bool:
+def matches_id(rule_id: str, patterns: set[str]) -> bool:
     """A rule id matches an id or a prefix of whole words ('disk' matches 'disk-ide-readonly')."""
     return any(rule_id == p or rule_id.startswith(p.rstrip("-") + "-") for p in patterns)
+
 
 
 def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
@@ -266,4 +335,4 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     return Engine(compile_rules(raws))
 
 
-__all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine"]
+__all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]

@@ -1,4 +1,9 @@
-"""What the host offers beyond the domain: guests, machines, CPU models."""
+"""What the host offers beyond the domain: guests, machines, CPU, libvirtd's settings.
+
+A profile is YAML checked against schema/host.schema.json. Rules read the
+facts below (each None when the profile does not say, so rules that need it
+stay silent); the emitter reads the whole profile through `raw`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .data import data_file
+from .errors import InputError
 from .yamlcheck import load_checked
 
 
@@ -34,6 +40,23 @@ class Host:
     cpu_vendor: str | None = None
     cpu_features: tuple[str, ...] = ()
     pci_backend: str | None = None
+    # libvirtd's own settings (qemu.conf and how it runs).
+    privileged: bool | None = None
+    hugetlbfs: tuple[str, ...] | None = None
+    # Page sizes (KiB, as decimal strings, how rules compare them) of those mounts.
+    hugepage_sizes: tuple[str, ...] | None = None
+    seccomp_sandbox: bool | None = None
+    spice_tls: bool | None = None
+    # Whether libvirtd can read the host's own SMBIOS tables.
+    smbios: bool | None = None
+    # Whether libvirt has its network driver, and the networks that can give a listen address.
+    network_driver: bool | None = None
+    networks: tuple[str, ...] | None = None
+    # libvirt's CPU map (cpu_map.xml): x86 models and features as CPUID bits.
+    cpu_map: str | None = None
+    # Secrets by usage id and by UUID (lower case, no dashes).
+    secret_usages: tuple[str, ...] | None = None
+    secret_uuids: tuple[str, ...] | None = None
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def guest(self, arch: str | None, emulator: str | None = None,
@@ -52,6 +75,10 @@ class Host:
         return self.arch if self.guest(self.arch) else (self.guests[0].arch if self.guests else self.arch)
 
 
+def _strings(values: Any) -> tuple[str, ...] | None:
+    return None if values is None else tuple(str(v) for v in values)
+
+
 def from_dict(name: str, raw: dict[str, Any]) -> Host:
     """Build a host from its YAML form."""
     guests = tuple(
@@ -62,19 +89,43 @@ def from_dict(name: str, raw: dict[str, Any]) -> Host:
         for g in raw.get("guests", [])
     )
     cpu = raw.get("cpu") or {}
-    models = raw.get("cpu_models")
+    driver = raw.get("driver") or {}
+    mounts = driver.get("hugetlbfs")
+    secrets = raw.get("secrets")
+    networks = raw.get("networks")
     return Host(
         name=name, arch=str(raw.get("arch", "x86_64")), guests=guests,
-        cpu_models=tuple(models) if models is not None else None,
+        cpu_models=_strings(raw.get("cpu_models")),
         cpu_model=cpu.get("model"), cpu_vendor=cpu.get("vendor"),
         cpu_features=tuple(cpu.get("features", [])),
-        pci_backend=raw.get("pci_backend"), raw=raw,
+        pci_backend=raw.get("pci_backend"),
+        privileged=driver.get("privileged"),
+        hugetlbfs=None if mounts is None else tuple(str(m["mount"]) for m in mounts),
+        hugepage_sizes=None if mounts is None else tuple(str(m["page_size_kib"]) for m in mounts),
+        seccomp_sandbox=driver.get("seccomp_sandbox"),
+        spice_tls=driver.get("spice_tls"),
+        smbios=raw.get("smbios"),
+        network_driver=raw.get("network_driver"),
+        networks=None if networks is None else tuple(n for n, v in networks.items() if (v or {}).get("address")),
+        cpu_map=str(raw["cpu_map"]) if raw.get("cpu_map") else None,
+        secret_usages=None if secrets is None else tuple(str(s["usage"]) for s in secrets if s.get("usage")),
+        secret_uuids=None if secrets is None else tuple(
+            str(s["uuid"]).lower().replace("-", "") for s in secrets if s.get("uuid")),
+        raw=raw,
     )
 
 
 def load(path: str | Path) -> Host:
     """Load a host profile from a YAML file, checked against schema/host.schema.json."""
     raw = load_checked(path, "host.schema.json", "host profile")
+    # Relative paths in a profile (CPU map, storage pools) are relative to the profile file.
+    for key in ("cpu_map", "storage_pools"):
+        if raw.get(key) and not Path(raw[key]).is_absolute():
+            raw[key] = str(Path(path).parent / raw[key])
+    if raw.get("cpu_map") and not Path(raw["cpu_map"]).is_file():
+        text = Path(path).read_text(encoding="utf-8").splitlines()
+        line = next((i for i, t in enumerate(text, 1) if t.startswith("cpu_map:")), None)
+        raise InputError(str(path), line, f"host profile: cpu_map {raw['cpu_map']} is not a file")
     return from_dict(str(raw.get("name") or path), raw)
 
 

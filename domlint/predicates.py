@@ -10,12 +10,15 @@ from lxml import etree
 
 from .values import is_contiguous, parse_cpuset, parse_int, parse_size, parse_size_literal
 
-NAMESPACES = {"qemu": "http://libvirt.org/schemas/domain/qemu/1.0"}
+# re: is EXSLT's regular expressions (re:test(value, pattern)), which lxml
+# evaluates natively: character-class checks XPath 1.0 cannot say.
+NAMESPACES = {"qemu": "http://libvirt.org/schemas/domain/qemu/1.0",
+              "re": "http://exslt.org/regular-expressions"}
 
 
-def compile_xpath(expr: str) -> etree.XPath:
+def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
     """Compile an XPath with the namespaces rules may use."""
-    return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=False)
+    return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=smart_strings)
 
 
 @dataclass
@@ -73,7 +76,8 @@ class ValueTest(Predicate):
     value: str
 
     def __post_init__(self) -> None:
-        self.xp = compile_xpath(self.value)
+        # Smart strings keep an attribute value's name, which {$name} shows.
+        self.xp = compile_xpath(self.value, smart_strings=True)
 
     def xpaths(self) -> tuple[etree.XPath, ...]:
         """The value expression."""
@@ -200,7 +204,7 @@ class UniqueTest(Predicate):
 
 @dataclass
 class HostTest(Predicate):
-    """A value (or a host fact) compared with a fact of the host profile; silent when unknown (but for op unset)."""
+    """A domain value or host fact compared with the host profile; silent when it lacks the fact (but op unset)."""
 
     fact: str
     op: str
@@ -221,6 +225,11 @@ class HostTest(Predicate):
         fact = getattr(host, self.fact, None)
         if self.op == "unset":
             return Hit("", self.fact) if fact in (None, "", ()) else None
+        if self.op in ("enabled", "disabled"):
+            # A switch or a list of the host (privileged, hugetlbfs mounts): on when true or non-empty.
+            if fact is None or bool(fact) != (self.op == "enabled"):
+                return None
+            return Hit(", ".join(fact) if isinstance(fact, tuple) else str(fact), self.fact)
         if self.xp is not None:
             subject: Any = str(self.xp(el))
             against = fact
@@ -230,7 +239,72 @@ class HostTest(Predicate):
             return None
         if self.op == "not-in":
             return Hit(str(subject), self.fact) if subject not in against else None
+        if self.op == "equals":
+            return Hit(str(subject), self.fact) if subject == against else None
         return Hit(str(subject), self.fact) if subject != against else None
+
+
+_PCI_FIELDS = ("domain", "bus", "slot", "function")
+
+
+def _pci_spec(text: str) -> tuple[int, ...]:
+    """'0000:00:01.1' (or '0000:00:02', a whole slot) as integers; all parts hexadecimal."""
+    head, dot, func = text.partition(".")
+    parts = head.split(":")
+    if len(parts) != 3 or (dot and not func):
+        raise ValueError(f"PCI address {text!r} is not written domain:bus:slot[.function]")
+    try:
+        return tuple(int(x, 16) for x in parts + ([func] if dot else []))
+    except ValueError:
+        raise ValueError(f"PCI address {text!r} is not hexadecimal") from None
+
+
+@dataclass
+class PciTest(Predicate):
+    """A PCI <address> equal to (equals) or other than (differs) a given one; a spec without function means the slot."""
+
+    value: str
+    equals: str | None = None
+    differs: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.equals is None) == (self.differs is None):
+            raise ValueError("a pci test takes exactly one of equals and differs")
+        self.xp = compile_xpath(self.value)
+        self.want = _pci_spec(self.equals if self.equals is not None else str(self.differs))
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The address expression."""
+        return (self.xp,)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        res = self.xp(el)
+        for node in res if isinstance(res, list) else []:
+            if not isinstance(node, etree._Element):
+                continue
+            # libvirt reads each part with C prefixes (0x1f, 031, 25); a missing part is 0.
+            got = tuple(parse_int(node.get(k, "0"), 0) for k in _PCI_FIELDS)
+            if any(v is None for v in got):
+                continue
+            same = got[:len(self.want)] == self.want
+            if same == (self.equals is not None):
+                d, b, s, f = got
+                return Hit(f"{d:04x}:{b:02x}:{s:02x}.{f:x}", "address")
+        return None
+
+
+@dataclass
+class CpuCompatTest(Predicate):
+    """A guest <cpu> (custom mode) that the host CPU cannot provide, by the host's CPU map; silent when unknown."""
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        host = ctx.host
+        if host is None or not getattr(host, "cpu_map", None) or not host.cpu_model:
+            return None
+        from .cpu import guest_cpu_problem
+
+        problem = guest_cpu_problem(host.cpu_map, host.cpu_model, tuple(host.cpu_features), el)
+        return Hit(problem, "cpu") if problem else None
 
 
 def _unique(spec: dict[str, Any]) -> UniqueTest:
@@ -244,6 +318,8 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "unique": _unique,
     "enum": lambda s: EnumTest(**s),
     "host": lambda s: HostTest(**s),
+    "pci": lambda s: PciTest(**s),
+    "cpu-compat": lambda s: CpuCompatTest(),
 }
 
 

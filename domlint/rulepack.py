@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,11 @@ def _describe(err: Any) -> str:
             " was unexpected", " is not a known field")
     if err.validator == "required":
         return str(err.message).replace(" is a required property", " is required")
+    if err.validator == "dependentRequired":
+        # jsonschema says "'needs' is a dependency of 'feature'"; say it the other way round.
+        m = re.fullmatch(r"(.+) is a dependency of (.+)", str(err.message))
+        if m:
+            return f"{m.group(2)} is only allowed together with {m.group(1)}"
     if err.validator in ("oneOf", "anyOf"):
         return "does not match any of the allowed forms"
     return str(err.message)
@@ -218,3 +224,38 @@ def _schema_error(name: str, doc: Any, node: Any, path: list[Any], message: str)
     elif path == ["rules"]:
         field = "rules"
     return RuleError(name, line, message, rule_id=rule_id, field=field)
+
+
+def load_uncovered(path: Path | None = None) -> dict[str, str]:
+    """The checks.tsv rows no rule can decide: id to reason (RuleErrors if the table is malformed)."""
+    path = path or data_file("uncovered-checks.yaml")
+    name = str(path)
+    try:
+        text = path.read_text()
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        doc = yaml.safe_load(text)
+    except OSError as exc:
+        raise RuleErrors([RuleError(name, None, f"cannot read: {exc.strerror or exc}")]) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise RuleErrors([RuleError(name, mark.line + 1 if mark else None, "not valid YAML")]) from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, list):
+        raise RuleErrors([RuleError(name, 1, "must be a list of {id, reason} entries")])
+    out: dict[str, str] = {}
+    errors: list[RuleError] = []
+    for i, entry in enumerate(doc):
+        line = node.value[i].start_mark.line + 1
+        if (not isinstance(entry, dict) or set(entry) != {"id", "reason"}
+                or not re.fullmatch(r"Q[0-9]{3}", str(entry["id"])) or not str(entry["reason"] or "").strip()):
+            errors.append(RuleError(name, line, "an entry needs exactly an id (Q followed by 3 digits) and a reason"))
+            continue
+        qid = str(entry["id"])
+        if qid in out:
+            errors.append(RuleError(name, line, f"{qid} is listed twice"))
+        out[qid] = str(entry["reason"]).strip()
+    if errors:
+        raise RuleErrors(errors)
+    return out
+

@@ -10,7 +10,8 @@ from .domain import normalise
 from .engine import Engine, Rule
 from .errors import DomlintError
 from .examples import example_document
-from .host import Host, example_host
+from .findings import Finding
+from .host import Host, example_host, from_dict
 
 
 @dataclass(frozen=True)
@@ -39,18 +40,45 @@ def example_caps(example: Any) -> capsmod.Caps:
     return capsmod.all_caps()
 
 
-def run_example(engine: Engine, rule: Rule, kind: str, index: int, host: Host | None = None) -> ExampleResult:
-    """Check one example of a rule and say whether it behaved."""
-    example = rule.body["examples"][kind][index]
-    xml = example["xml"] if isinstance(example, dict) else example
-    try:
-        doc = example_document(xml, f"{rule.id}/{kind}[{index}]")
-    except (DomlintError, ValueError) as exc:
-        return ExampleResult(rule.id, kind, index, False, f"example does not parse: {exc}")
+def example_xml(example: Any) -> str:
+    """The XML text of an example in either form."""
+    return str(example["xml"] if isinstance(example, dict) else example)
+
+
+def example_host_for(example: Any, host: Host | None = None) -> Host:
+    """The host an example runs on: the example host, with the example's own `host:` keys replaced."""
+    base = host or example_host()
+    changes = example.get("host") if isinstance(example, dict) else None
+    if not changes:
+        return base
+    raw = {**base.raw, **changes}
+    return from_dict(base.name, {k: v for k, v in raw.items() if v is not None})
+
+
+def has_own_caps(example: Any) -> bool:
+    """True when an example names the capabilities it runs under."""
+    return isinstance(example, dict) and ("caps" in example or "caps_profile" in example)
+
+
+def fired(engine: Engine, rule: Rule, xml: str, caps: frozenset[str], name: str,
+          host: Host | None = None) -> list[Finding]:
+    """The findings of rule alone on an example's XML under caps (InputError-like failures raise)."""
+    doc = example_document(xml, name)
     host = host or example_host()
     normalise(doc, host)
-    findings = [f for f in engine.evaluate(doc, example_caps(example), select={rule.id}, host=host)
-                if f.rule_id == rule.id]
+    return [f for f in engine.evaluate(doc, caps, select={rule.id}, host=host) if f.rule_id == rule.id]
+
+
+def run_example(engine: Engine, rule: Rule, kind: str, index: int, host: Host | None = None,
+                caps: frozenset[str] | None = None) -> ExampleResult:
+    """Check one example of a rule (under its own caps, or caps) and say whether it behaved."""
+    example = rule.body["examples"][kind][index]
+    try:
+        findings = fired(engine, rule, example_xml(example),
+                         example_caps(example) if caps is None else caps, f"{rule.id}/{kind}[{index}]",
+                         example_host_for(example, host))
+    except (DomlintError, ValueError) as exc:
+        return ExampleResult(rule.id, kind, index, False, f"example does not parse: {exc}")
     if kind == "invalid":
         ok = bool(findings)
         detail = findings[0].message if findings else "the rule did not fire"
@@ -58,6 +86,26 @@ def run_example(engine: Engine, rule: Rule, kind: str, index: int, host: Host | 
         ok = not findings
         detail = "" if ok else f"the rule fired: {findings[0].message}"
     return ExampleResult(rule.id, kind, index, ok, detail)
+
+
+def depends_on_caps(rule: Rule) -> bool:
+    """True when a rule's verdict hangs on the capability set."""
+    return bool(rule.caps.names())
+
+
+def flipping_examples(engine: Engine, rule: Rule, host: Host | None = None) -> list[str]:
+    """Examples with their own caps whose verdict turns over when every capability is present."""
+    every = capsmod.all_caps()
+    out = []
+    for kind in ("invalid", "valid"):
+        for i, ex in enumerate(rule.body["examples"][kind]):
+            if not has_own_caps(ex):
+                continue
+            own = run_example(engine, rule, kind, i, host)
+            other = run_example(engine, rule, kind, i, host, caps=every)
+            if own.ok and not other.ok:
+                out.append(own.name)
+    return out
 
 
 def run_all(engine: Engine, host: Host | None = None) -> list[ExampleResult]:

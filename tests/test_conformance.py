@@ -56,7 +56,7 @@ def test_runner_accepts_expect_valid(tmp_path) -> None:
     (tmp_path / "cases" / "ok.xml").write_text((REPO / "examples" / "guest-good.xml").read_text())
     (tmp_path / "cases" / "bad.xml").write_text((REPO / "examples" / "guest-bad.xml").read_text())
     manifest = {"cases": [
-        {"id": "ok", "name": "ok", "expect": "valid", "caps": ["drive", "device", "kvm"], "xml": "cases/ok.xml",
+        {"id": "ok", "name": "ok", "expect": "valid", "caps": ["drive", "device", "drive-aio", "kvm"], "xml": "cases/ok.xml",
          "args": None, "settings": {}},
         {"id": "bad", "name": "bad", "expect": "failure", "caps": ["drive", "device", "drive-readonly", "kvm"],
          "xml": "cases/bad.xml", "args": None, "settings": {}},

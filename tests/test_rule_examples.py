@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from domlint.engine import load_engine
-from domlint.selftest import run_example
+from domlint.rulepack import RuleErrors
+from domlint.selftest import depends_on_caps, flipping_examples, run_example
 
 ENGINE = load_engine(use_cache=False)
 CASES = [(r.id, kind, i) for r in ENGINE.rules for kind in ("invalid", "valid")
@@ -19,20 +22,26 @@ def test_example(rule_id: str, kind: str, index: int) -> None:
     assert result.ok, result.detail
 
 
-def test_every_rule_has_both_kinds_of_example() -> None:
-    for rule in ENGINE.rules:
-        assert rule.body["examples"]["invalid"], rule.id
-        assert rule.body["examples"]["valid"], rule.id
+@pytest.mark.parametrize("examples", ["{invalid: [<disk/>], valid: []}", "{valid: [<disk/>]}",
+                                      "{invalid: [], valid: [<disk/>]}"])
+def test_a_rule_without_both_kinds_of_example_is_refused(examples: str, tmp_path: Path) -> None:
+    # The schema is what guarantees every built-in rule (ENGINE loaded) has both kinds.
+    (tmp_path / "r.yaml").write_text(
+        "rules:\n  - id: disk-test-rule\n    summary: s\n    severity: error\n    stage: parse\n"
+        f"    select: /domain/devices/disk\n    message: m\n    hint: h\n    examples: {examples}\n")
+    with pytest.raises(RuleErrors) as exc:
+        load_engine([tmp_path], use_cache=False, builtin=False)
+    assert "rule disk-test-rule, field examples" in str(exc.value)
+    assert all(r.body["examples"]["invalid"] and r.body["examples"]["valid"] for r in ENGINE.rules)
 
 
-def test_caps_rules_have_an_example_that_flips_on_caps() -> None:
-    # A rule that depends on capabilities shows the verdict changing with them.
-    for rule in ENGINE.rules:
-        if not rule.body.get("caps"):
-            continue
-        valid = rule.body["examples"]["valid"]
-        assert any(isinstance(v, dict) and "caps" in v for v in valid) or any(
-            isinstance(v, dict) and "caps" in v for v in rule.body["examples"]["invalid"]), rule.id
+@pytest.mark.parametrize("rule_id", [r.id for r in ENGINE.rules if depends_on_caps(r)])
+def test_caps_rule_has_an_example_that_flips_with_caps(rule_id: str) -> None:
+    # Shown, not claimed: some example with its own capability set reaches the
+    # opposite verdict when every capability is present.
+    rule = ENGINE.by_id[rule_id]
+    assert flipping_examples(ENGINE, rule), (
+        f"{rule_id}: no example with its own caps changes verdict when every capability is present")
 
 
 def test_upstream_ids_exist(conformance_checks: set[str]) -> None:

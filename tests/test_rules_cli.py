@@ -58,7 +58,7 @@ def test_rules_show_prints_the_whole_rule() -> None:
 
 def test_rules_show_unknown_id_suggests() -> None:
     proc = run_cli("rules", "show", "disk-ide-readonli")
-    assert proc.returncode == 2 and "did you mean disk-ide-readonly?" in proc.stderr
+    assert proc.returncode == 2 and "did you mean disk-ide-readonly" in proc.stderr
 
 
 def test_rules_test_builtin_pack_passes() -> None:

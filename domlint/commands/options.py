@@ -93,9 +93,9 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
     add_output_options(p)
 
 
-def checker_from_args(args: argparse.Namespace) -> Checker:
-    """A Checker for what the options say."""
-    return Checker(Options(
+def checker_from_args(args: argparse.Namespace, extra_ids: tuple[str, ...] = ()) -> Checker:
+    """A Checker for what the options say (extra_ids: finding ids the command adds beyond the rules)."""
+    return Checker(Options(extra_ids=extra_ids,
         caps=args.caps, caps_profile=args.caps_profile, qemu_caps=args.qemu_caps, host=args.host,
         rules=args.rules, select=args.select, ignore=args.ignore, config=args.config,
         use_config=not args.no_config, inline_suppressions=not args.no_inline_suppressions,

@@ -102,6 +102,6 @@ def test_hostdev_interfaces_keep_their_vlan_slot() -> None:
     hostdev = ("<interface type='hostdev' managed='yes'><mac address='52:54:00:00:00:09'/>"
                "<source><address type='pci' domain='0x0000' bus='0x03' slot='0x07' function='0x1'/></source>"
                "</interface>")
-    words = emit_words(domain(hostdev + _iface("user")))
+    words = emit_words(domain(hostdev + _iface("user")), ["pci-device"])
     assert after(words, "-net") == ["nic,macaddr=52:54:00:ab:cd:01,vlan=1,model=rtl8139", "user,vlan=1"]
 

@@ -28,7 +28,7 @@ def test_redirected_devices_with_filter_and_boot_order() -> None:
             "<boot order='1'/></redirdev><redirdev bus='usb' type='spicevmc'/>"
             "<redirfilter><usbdev class='0x08' vendor='0x15E1' product='0x2007' version='1.10' allow='yes'/>"
             "<usbdev allow='no'/></redirfilter>")
-    words = emit_words(domain(SPICE + devs, os=""), [*CAPS, "usb-redir.filter", "usb-redir.bootindex"])
+    words = emit_words(domain(SPICE + devs, os=""), [*CAPS, "usb-redir.filter", "usb-redir.bootindex", "boot-index"])
     assert after(words, "-chardev")[-2:] == ["socket,id=charredir0,host=localhost,port=4000",
                                             "spicevmc,id=charredir1,name=usbredir"]
     redirs = [d for d in after(words, "-device") if d.startswith("usb-redir")]

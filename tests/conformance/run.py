@@ -83,12 +83,12 @@ def case_host(base: hostmod.Host, case: dict[str, Any]) -> hostmod.Host:
 
 
 def anchor_host(host: hostmod.Host, root: Path) -> hostmod.Host:
-    """The host profile with its relative file paths (CPU map, storage pools) resolved against the manifest's directory."""
+    """The host profile with the corpus's own CPU map and storage pools (its host/ directory) where it names none."""
     raw = dict(host.raw)
-    for key in ("cpu_map", "storage_pools"):
-        if raw.get(key) and not Path(raw[key]).is_absolute():
-            raw[key] = str(root / raw[key])
-    return replace(host, raw=raw)
+    for key, rel in (("cpu_map", "host/cpu_map.xml"), ("storage_pools", "host/storage-pools")):
+        if not raw.get(key) and (root / rel).exists():
+            raw[key] = str(root / rel)
+    return hostmod.from_dict(host.name, raw)
 
 
 def case_options(case: dict[str, Any]) -> RunOptions:

@@ -1,0 +1,119 @@
+"""Guest and host x86 CPUs compared the way libvirt does before it builds -cpu.
+
+libvirt's CPU map (cpu_map.xml, installed with libvirt) defines each x86
+feature as CPUID bits and each model as a parent model plus features. A
+guest CPU in custom mode asks for a model's features plus those it requires,
+less those it disables, forces or makes optional; the host must have all of
+them, none it forbids, and, for match='strict', nothing beyond them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+from .errors import InputError
+
+# One CPUID bit: (leaf, register, bit mask).
+Bit = tuple[int, str, int]
+_REGISTERS = ("eax", "ebx", "ecx", "edx")
+
+
+@dataclass(frozen=True)
+class CpuMap:
+    """The x86 part of a libvirt CPU map: features and models as sets of CPUID bits."""
+
+    features: dict[str, frozenset[Bit]]
+    models: dict[str, frozenset[Bit]]
+
+    def names(self, bits: frozenset[Bit]) -> list[str]:
+        """The features wholly inside bits, in map order (how libvirt names a difference)."""
+        return [name for name, own in self.features.items() if own and own <= bits]
+
+
+def _bits(el: etree._Element, where: str) -> frozenset[Bit]:
+    out = set()
+    for cpuid in el.iterfind("cpuid"):
+        try:
+            leaf = int(cpuid.get("function", ""), 0)
+            for reg in _REGISTERS:
+                mask = int(cpuid.get(reg, "0"), 0)
+                out.update((leaf, reg, 1 << b) for b in range(32) if mask >> b & 1)
+        except ValueError:
+            raise InputError(where, cpuid.sourceline, "CPU map: a cpuid function or register is not a number") from None
+    return frozenset(out)
+
+
+@cache
+def load_map(path: str) -> CpuMap:
+    """Read the x86 models and features of a libvirt CPU map file."""
+    try:
+        root = etree.parse(path, etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    except OSError as exc:
+        raise InputError(path, None, f"cannot read the CPU map: {exc}") from None
+    except etree.XMLSyntaxError as exc:
+        raise InputError(path, exc.lineno, f"CPU map is not well-formed XML: {exc.msg}") from None
+    arch = root.find("arch[@name='x86']")
+    if arch is None:
+        raise InputError(path, root.sourceline, "CPU map has no <arch name='x86'>")
+    features = {str(f.get("name")): _bits(f, path) for f in arch.iterfind("feature")}
+    models: dict[str, frozenset[Bit]] = {}
+    for m in arch.iterfind("model"):
+        bits: set[Bit] = set()
+        parent = m.find("model")
+        if parent is not None:
+            if parent.get("name") not in models:
+                raise InputError(path, parent.sourceline,
+                                 f"CPU map: model {m.get('name')} builds on unknown model {parent.get('name')}")
+            bits |= models[str(parent.get("name"))]
+        for f in m.iterfind("feature"):
+            if f.get("name") not in features:
+                raise InputError(path, f.sourceline, f"CPU map: model {m.get('name')} names unknown feature {f.get('name')}")
+            bits |= features[str(f.get("name"))]
+        models[str(m.get("name"))] = frozenset(bits)
+    return CpuMap(features, models)
+
+
+def incompatibility(cpu_map: CpuMap, host_model: str, host_features: tuple[str, ...],
+                    guest_model: str, guest_features: list[tuple[str, str]], match: str) -> str | None:
+    """Why the host cannot run this guest CPU, or None (also None for names the map lacks)."""
+    if host_model not in cpu_map.models or guest_model not in cpu_map.models:
+        return None
+    known = set(cpu_map.features)
+    if any(n not in known for n in host_features) or any(n not in known for n, _ in guest_features):
+        return None
+    host = set(cpu_map.models[host_model])
+    for name in host_features:
+        host |= cpu_map.features[name]
+    by_policy: dict[str, set[Bit]] = {}
+    for name, policy in guest_features:
+        by_policy.setdefault(policy, set()).update(cpu_map.features[name])
+    forbidden = by_policy.get("forbid", set()) & host
+    if forbidden:
+        return f"the host CPU has features the guest CPU forbids: {', '.join(cpu_map.names(frozenset(forbidden)))}"
+    wanted = set(cpu_map.models[guest_model]) | by_policy.get("require", set())
+    wanted -= by_policy.get("force", set()) | by_policy.get("optional", set()) | by_policy.get("disable", set())
+    missing = wanted - host
+    if missing:
+        return f"the host CPU ({host_model}) lacks features the guest CPU needs: {', '.join(cpu_map.names(frozenset(missing)))}"
+    if match == "strict":
+        extra = host - wanted - by_policy.get("optional", set()) - by_policy.get("disable", set()) \
+            - by_policy.get("force", set())
+        if extra:
+            return ("match='strict' allows no host features beyond the guest CPU's, but the host has "
+                    f"{', '.join(cpu_map.names(frozenset(extra)))}")
+    return None
+
+
+def guest_cpu_problem(cpu_map_path: str | Path, host_model: str, host_features: tuple[str, ...],
+                      cpu: etree._Element) -> str | None:
+    """The incompatibility of a <cpu> element (custom mode) with the host CPU, or None."""
+    model = (cpu.findtext("model") or "").strip()
+    if not model:
+        return None
+    features = [(str(f.get("name")), f.get("policy") or "require") for f in cpu.iterfind("feature")]
+    return incompatibility(load_map(str(cpu_map_path)), host_model, host_features, model, features,
+                           cpu.get("match") or "exact")
