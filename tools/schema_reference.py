@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write the README's rule and configuration field references from the JSON Schemas.
+"""Write the README's rule, configuration and host profile references from the JSON Schemas.
 
     python tools/schema_reference.py          # rewrite the README sections in place
     python tools/schema_reference.py --check  # exit 1 when they are out of date
@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 RULE_SCHEMA = REPO / "schema" / "rule.schema.json"
 CONFIG_SCHEMA = REPO / "schema" / "config.schema.json"
+HOST_SCHEMA = REPO / "schema" / "host.schema.json"
 
 Node = dict[str, Any]
 
@@ -140,6 +141,7 @@ def config_reference(schema: Node) -> str:
 SECTIONS = {
     "rule-reference": (RULE_SCHEMA, rule_reference),
     "config-reference": (CONFIG_SCHEMA, config_reference),
+    "host-reference": (HOST_SCHEMA, config_reference),
 }
 
 

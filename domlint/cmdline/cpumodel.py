@@ -1,6 +1,6 @@
 """Guest CPU models on x86: which QEMU model and which +/- features stand for the guest <cpu>.
 
-A CPU is a set of CPUID bits, here a frozenset of (leaf, register, bit).
+A CPU is a set of CPUID bits (domlint.cpu reads the map they come from).
 The host's CPU map (libvirt's cpu_map.xml, named by the host profile) gives
 each feature and model its bits. The guest's bits come from the host CPU and
 the guest's model and feature policies; QEMU is then given the allowed model
@@ -12,28 +12,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 
 from lxml import etree
 
+from ..cpu import Bit
+from ..cpu import load_map as read_map
 from ..errors import InputError
 from .context import Ctx
 
-Bits = frozenset[tuple[int, int, int]]
-_REGS = ("eax", "ebx", "ecx", "edx")
+Bits = frozenset[Bit]
 # The paravirtual features libvirt defines itself (leaf 0x40000001, eax), in its order.
 _KVM_FEATURES = (("kvmclock", 0x1), ("kvm_nopiodelay", 0x2), ("kvm_mmu", 0x4), ("kvmclock2", 0x8),
                  ("kvm_asyncpf", 0x10), ("kvm_steal_time", 0x20), ("kvm_pv_eoi", 0x40),
                  ("kvm_pv_unhalt", 0x80), ("kvmclock_stable_bit", 0x1000000))
 
 
-def _bits(leaf: int, reg: int, mask: int) -> set[tuple[int, int, int]]:
-    return {(leaf, reg, b) for b in range(32) if mask >> b & 1}
-
-
 @dataclass(frozen=True)
 class CpuMap:
-    """Features and models of one architecture, each in libvirt's iteration order."""
+    """Features and models in the order libvirt walks them, with its own paravirtual features."""
 
     features: tuple[tuple[str, Bits], ...]
     models: tuple[tuple[str, Bits], ...]
@@ -48,43 +44,21 @@ class CpuMap:
 
 
 @cache
-def load_map(path: str) -> CpuMap | None:
-    """Read the x86 part of a CPU map file; None when it cannot be read."""
-    try:
-        root = etree.parse(path, etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
-    except (OSError, etree.XMLSyntaxError):
-        return None
-    arch = root.find("arch[@name='x86']")
-    if arch is None:
-        return None
-    features: dict[str, Bits] = {}
-    models: dict[str, Bits] = {}
-    for el in arch:
-        if el.tag == "feature":
-            acc: set[tuple[int, int, int]] = set()
-            for cpuid in el.iterfind("cpuid"):
-                leaf = int(cpuid.get("function", "0"), 16)
-                for i, reg in enumerate(_REGS):
-                    acc |= _bits(leaf, i, int(cpuid.get(reg, "0"), 16))
-            features[el.get("name", "")] = frozenset(acc)
-        elif el.tag == "model":
-            parent = el.find("model")
-            acc = set(models.get(parent.get("name"), frozenset())) if parent is not None else set()
-            for feat in el.iterfind("feature"):
-                acc |= features.get(feat.get("name", ""), frozenset())
-            models[el.get("name", "")] = frozenset(acc)
+def load_map(path: str) -> CpuMap:
+    """The CPU map at path, ordered for decoding (InputError when it cannot be read)."""
+    data = read_map(path)
+    features = dict(data.features)
     for name, mask in _KVM_FEATURES:
-        features[name] = frozenset(_bits(0x40000001, 0, mask))
+        features[name] = frozenset((0x40000001, "eax", 1 << b) for b in range(32) if mask >> b & 1)
     # libvirt prepends each definition to its list, so the last one defined is met first.
-    return CpuMap(tuple(reversed(list(features.items()))), tuple(reversed(list(models.items()))))
+    return CpuMap(tuple(reversed(list(features.items()))), tuple(reversed(list(data.models.items()))))
 
 
 def _cpu_map(ctx: Ctx) -> CpuMap | None:
-    path = ctx.host.raw.get("cpu_map")
-    return load_map(str(Path(path))) if path else None
+    return load_map(ctx.host.cpu_map) if ctx.host.cpu_map else None
 
 
-def _to_features(cpu_map: CpuMap, data: set[tuple[int, int, int]]) -> list[str]:
+def _to_features(cpu_map: CpuMap, data: set[Bit]) -> list[str]:
     """Name the features that make up some bits, in map order, consuming them."""
     names = []
     for name, bits in cpu_map.features:
@@ -174,7 +148,7 @@ def _guest_data(cpu_map: CpuMap, ctx: Ctx, model: str, match: str,
     model_bits = cpu_map.model(model)
     if model_bits is None:
         return None
-    by_policy: dict[str, set[tuple[int, int, int]]] = {p: set() for p in
+    by_policy: dict[str, set[Bit]] = {p: set() for p in
                                                       ("force", "require", "optional", "disable", "forbid")}
     for name, policy in features:
         by_policy.setdefault(policy, set()).update(cpu_map.feature(name) or frozenset())
