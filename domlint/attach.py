@@ -28,14 +28,18 @@ from .findings import Finding
 from .host import Host
 from .parse import Document, parse_bytes
 
-# Root elements `attach-device --config` accepts in libvirt 1.2.8
-# (qemuDomainAttachDeviceConfig); serial, parallel, console and channel are
-# all character devices there.
+# Root elements `attach-device --config` accepts: those of libvirt 1.2.8
+# (qemuDomainAttachDeviceConfig; serial, parallel, console and channel are all
+# character devices there), plus those later libvirt adds to a persistent
+# definition too (rng, watchdog, sound, input, redirdev, smartcard, hub), so a
+# user of a newer virsh can precheck them against what 1.2.8's QEMU side accepts.
 PERSISTENT = frozenset({"disk", "interface", "hostdev", "controller", "lease", "filesystem",
-                        "serial", "parallel", "console", "channel"})
-# Device elements libvirt parses but 1.2.8 cannot add to a persistent definition.
-LIVE_OR_EDIT_ONLY = frozenset({"input", "sound", "video", "watchdog", "graphics", "hub", "redirdev",
-                               "smartcard", "memballoon", "nvram", "rng"})
+                        "serial", "parallel", "console", "channel",
+                        "rng", "watchdog", "sound", "input", "redirdev", "smartcard", "hub"})
+# Device elements a domain has once at most, or changes rather than adds: virsh edit, not attach.
+LIVE_OR_EDIT_ONLY = frozenset({"video", "graphics", "memballoon", "nvram", "panic", "tpm"})
+# Devices a domain has at most one of.
+SINGLE = frozenset({"watchdog", "smartcard"})
 CHARDEVS = frozenset({"serial", "parallel", "console", "channel"})
 # checks.tsv rows of qemuCheckDiskConfig: attach --config runs it on the new
 # disk before merging, whatever the QEMU can do, so rules covering these rows
@@ -78,8 +82,8 @@ def device_document(doc: Document) -> Document:
         return doc
     if tag in LIVE_OR_EDIT_ONLY:
         raise InputError(path, doc.root.sourceline,
-                         f"libvirt 1.2.8 cannot add a <{tag}> with attach-device --config; "
-                         "add it with virsh edit (or define the whole domain) instead")
+                         f"attach-device --config does not add a <{tag}>; "
+                         "change it with virsh edit (or define the whole domain) instead")
     if tag == "domain":
         raise InputError(path, doc.root.sourceline,
                          "this is a whole domain; give one device element such as <disk> or <interface>")
@@ -367,6 +371,14 @@ def _usb_without_controller(m: Merge) -> Iterator[tuple[str, str]]:
                "add a <controller type='usb'/> to the domain first, or put the device on another bus")
 
 
+def _single_exists(m: Merge) -> Iterator[tuple[str, str]]:
+    for other in _devices(m.before):
+        if other.tag == m.new.tag:
+            yield (f"<{m.new.tag}>: the domain already has one ({_line_of(m, other)}), and it can have only one",
+                   f"change the existing <{m.new.tag}> with virsh edit instead of adding a second")
+            return
+
+
 def _address_used(m: Merge) -> Iterator[tuple[str, str]]:
     key = _address_key(m.new)
     if key is None:
@@ -392,6 +404,7 @@ REFUSALS = (
     Refusal("attach-chardev-duplicate", "the character device is there already", CHARDEVS, _chardev_duplicate),
     Refusal("attach-usb-no-controller", "a USB device needs a USB controller", frozenset({"disk", "hostdev"}),
             _usb_without_controller),
+    Refusal("attach-single-exists", "the domain can have only one such device", SINGLE, _single_exists),
     Refusal("attach-address-used", "the device's address is taken", PERSISTENT, _address_used),
 )
 REFUSAL_IDS = tuple(r.id for r in REFUSALS)

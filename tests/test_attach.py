@@ -261,8 +261,7 @@ def test_findings_point_into_device_or_domain(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- unusable input
 
 @pytest.mark.parametrize(("text", "line", "message"), [
-    ("<rng model='virtio'>\n<backend model='random'>/dev/random</backend></rng>", 1,
-     "libvirt 1.2.8 cannot add a <rng> with attach-device --config"),
+    ("<video>\n<model type='qxl'/></video>", 1, "attach-device --config does not add a <video>"),
     ("<?xml version='1.0'?>\n<gizmo/>", 2, "<gizmo> is not a device attach-device --config accepts"),
     ("<domain type='kvm'><name>x</name></domain>", 1, "this is a whole domain"),
     ("<disk type='file'>\n<source file='/a'/>\n</dsk>", 3, "not well-formed"),
@@ -327,3 +326,26 @@ def test_test_driver_domain_is_judged_as_qemu(tmp_path: Path) -> None:
                           domlint.host.default_host())
     assert merged.after.root.get("type") == "qemu" and dom.root.get("type") == "test"
     assert os.path.basename(merged.device.path) == "<string>"
+
+
+@pytest.mark.parametrize(("text", "caps", "expected"), [
+    # A virtio RNG is added and judged like any device: fine with the capability, refused without it.
+    ("<rng model='virtio'><backend model='random'>/dev/random</backend></rng>", None, []),
+    ("<rng model='virtio'><backend model='random'>/dev/random</backend></rng>", ["device", "rng-random"],
+     ["rng-virtio-unsupported"]),
+    ("<watchdog model='i6300esb' action='reset'/>", None, []),
+    ("<sound model='ich6'/>", None, []),
+])
+def test_later_libvirt_devices_are_merged_and_judged(text: str, caps: list[str] | None, expected: list[str],
+                                                     tmp_path: Path) -> None:
+    dev = _device(tmp_path, "dev", text)
+    found = domlint.attach_check(GOOD, dev, caps=caps)
+    assert sorted({f.rule_id for f in found if f.severity == "error" and f.path == str(dev)}) == expected
+
+
+def test_a_second_watchdog_is_refused(tmp_path: Path) -> None:
+    dom = tmp_path / "dom.xml"
+    dom.write_text(GOOD.read_text().replace("</devices>", "<watchdog model='ib700'/></devices>"))
+    dev = _device(tmp_path, "wd", "<watchdog model='i6300esb'/>")
+    found = domlint.attach_check(dom, dev)
+    assert [(f.rule_id, f.path, f.line) for f in found] == [("attach-single-exists", str(dev), 1)]

@@ -20,7 +20,8 @@ what it does:
   ...), then runs every rule over the result. Findings about the device name
   DEVICE.xml and its lines. No file is ever written. DEVICE.xml holds one
   <disk>, <interface>, <hostdev>, <controller>, <filesystem>, <lease>,
-  <serial>, <parallel>, <console> or <channel>.
+  <serial>, <parallel>, <console>, <channel>, <rng>, <watchdog>, <sound>,
+  <input>, <redirdev>, <smartcard> or <hub>.
 
 """ + CAPS_HELP + """
 exit status: as for `domlint check`.
