@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, read_text
 from .findings import Finding
 
 FORMAT = 1
@@ -67,12 +67,7 @@ class Baseline:
 def load(path: str | Path) -> Baseline:
     """Read a baseline file; InputError naming it and the line when it cannot be used."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(name, None, f"cannot read baseline: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(name, None, f"baseline is not UTF-8: {exc.reason}") from None
+    text = read_text(path, "baseline")
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from .data import caps_names, schema_dir
-from .errors import DomlintError
+from .errors import DomlintError, read_text
 
 # Looked for in this order in each directory; the nearest directory holding one wins.
 CANDIDATES = (".domlint.yaml", ".domlint.yml", "pyproject.toml")
@@ -112,12 +112,7 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 def load(path: Path) -> Config | None:
     """Read one configuration file; None for a pyproject.toml without [tool.domlint]."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ConfigError(str(path), None, f"cannot read configuration: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(str(path), None, f"configuration is not UTF-8: {exc.reason}") from None
+    text = read_text(path, "configuration", ConfigError)
     if path.name == "pyproject.toml":
         values, lines = _from_toml(path, text)
         if values is None:

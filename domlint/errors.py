@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class DomlintError(Exception):
     """An error a user must fix; shown as one line, never as a traceback."""
@@ -47,3 +49,14 @@ class Refused(Exception):
     def __init__(self, findings: list) -> None:
         super().__init__(f"{len(findings)} error(s) found; no command line built")
         self.findings = findings
+
+
+def read_text(path: str | Path, what: str, error: type[DomlintError] = InputError) -> str:
+    """A UTF-8 text file's content, or `error` naming the file and saying why it cannot be read."""
+    name = str(path)
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise error(name, None, f"cannot read {what}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise error(name, None, f"{what} is not UTF-8: {exc.reason}") from None

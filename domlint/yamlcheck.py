@@ -9,19 +9,14 @@ from typing import Any
 import yaml
 
 from .data import schema_dir
-from .errors import InputError
+from .errors import InputError, read_text
 from .rulepack import _child, _describe
 
 
 def load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, Any]:
     """Read a YAML mapping and validate it against schema/<schema_name>; InputError on any problem."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(name, None, f"cannot read {what}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(name, None, f"{what} is not UTF-8: {exc.reason}") from None
+    text = read_text(path, what)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         doc = yaml.safe_load(text)

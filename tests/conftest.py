@@ -29,24 +29,25 @@ def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
                           capture_output=True, text=True, env=full_env, input=stdin, timeout=120)
 
 
-WARNING_RULE = """\
+# A site rule of warning severity; it fires on examples/guest-good.xml, whose disks carry no serial.
+USER_RULE = """\
 rules:
-  - id: site-no-description
-    summary: every guest carries a description
+  - id: disk-needs-serial
+    summary: every disk carries a serial number
     severity: warning
     stage: parse
-    select: /domain[not(description)]
-    message: "domain {name}: no <description>"
-    hint: add a <description> saying what the guest is for
+    select: /domain/devices/disk[not(serial)]
+    message: "disk {target/@dev} has no <serial>"
+    hint: add <serial>
     examples:
-      invalid: ["<on_crash>destroy</on_crash>"]
-      valid: ["<description>web front end</description>"]
+      invalid: [<disk type='file'><source file='/a'/><target dev='vda'/></disk>]
+      valid: [<disk type='file'><source file='/a'/><target dev='vda'/><serial>1</serial></disk>]
 """
 
 
 def warning_rules(tmp_path: Path) -> Path:
-    """A user rule directory holding one warning-severity rule (site-no-description)."""
+    """A user rule directory holding USER_RULE (disk-needs-serial, a warning)."""
     rules = tmp_path / "site-rules"
     rules.mkdir(exist_ok=True)
-    (rules / "site.yaml").write_text(WARNING_RULE)
+    (rules / "site.yaml").write_text(USER_RULE)
     return rules

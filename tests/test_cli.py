@@ -51,7 +51,7 @@ def test_warnings_fail_only_with_fail_on_warning(tmp_path: Path) -> None:
     rules = warning_rules(tmp_path)
     assert run_cli("check", "--rules", str(rules), str(GOOD)).returncode == 0
     proc = run_cli("check", "--rules", str(rules), "--fail-on", "warning", str(GOOD))
-    assert proc.returncode == 1 and "warning [site-no-description]" in proc.stdout
+    assert proc.returncode == 1 and "warning [disk-needs-serial]" in proc.stdout
 
 
 def test_select_ignore_and_unknown_id() -> None:

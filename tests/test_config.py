@@ -6,24 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import CONFORMANCE, REPO, run_cli
+from conftest import CONFORMANCE, REPO, USER_RULE, run_cli
 
 BAD = (REPO / "examples" / "guest-bad.xml").read_text()
 ALL_THREE = {"disk-io-native-cache", "disk-ide-readonly", "disk-lun-not-block"}
 
-USER_RULE = """\
-rules:
-  - id: disk-needs-serial
-    summary: every disk carries a serial number
-    severity: warning
-    stage: parse
-    select: /domain/devices/disk[not(serial)]
-    message: "disk {target/@dev} has no <serial>"
-    hint: add <serial>
-    examples:
-      invalid: [<disk type='file'><source file='/a'/><target dev='vda'/></disk>]
-      valid: [<disk type='file'><source file='/a'/><target dev='vda'/><serial>1</serial></disk>]
-"""
 
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:

@@ -167,7 +167,7 @@ def test_junit_warnings_fail_only_with_fail_on_warning(tmp_path: Path) -> None:
         proc = run_cli("check", "--format", "junit", "--rules", str(rules), "--fail-on", fail_on, str(GOOD))
         suite = ET.fromstring(proc.stdout).find("testsuite")
         assert suite.get("failures") == failures
-        case = next(c for c in suite.iter("testcase") if c.get("name") == "site-no-description")
+        case = next(c for c in suite.iter("testcase") if c.get("name") == "disk-needs-serial")
         assert (case.find("failure") is not None) == (fail_on == "warning")
         assert case.find("failure") is not None or "warning" in case.find("system-out").text
 

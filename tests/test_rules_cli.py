@@ -7,23 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO, run_cli
+from conftest import REPO, USER_RULE, run_cli
 
 from domlint.engine import load_engine
-
-USER_RULES = """\
-rules:
-  - id: disk-needs-serial
-    summary: every disk carries a serial number
-    severity: warning
-    stage: parse
-    select: /domain/devices/disk[not(serial)]
-    message: "disk {target/@dev} has no <serial>"
-    hint: add <serial>
-    examples:
-      invalid: [<disk type='file'><source file='/a'/><target dev='vda'/></disk>]
-      valid: [<disk type='file'><source file='/a'/><target dev='vda'/><serial>1</serial></disk>]
-"""
 
 
 def test_rules_list_names_every_rule() -> None:
@@ -41,7 +27,7 @@ def test_rules_list_names_every_rule() -> None:
 
 
 def test_rules_list_with_user_rules(tmp_path: Path) -> None:
-    (tmp_path / "site.yaml").write_text(USER_RULES)
+    (tmp_path / "site.yaml").write_text(USER_RULE)
     proc = run_cli("rules", "list", "--rules", str(tmp_path))
     assert any(line.startswith("disk-needs-serial ") and "warning" in line for line in proc.stdout.splitlines())
 
@@ -72,7 +58,7 @@ def test_rules_test_builtin_pack_passes() -> None:
 def test_rules_test_user_dir_passes_and_fails(tmp_path: Path) -> None:
     good = tmp_path / "good"
     good.mkdir()
-    (good / "serial.yaml").write_text(USER_RULES)
+    (good / "serial.yaml").write_text(USER_RULE)
     proc = run_cli("rules", "test", "-v", str(good))
     assert proc.returncode == 0
     assert "2 examples of 1 rules: 2 passed, 0 failed" in proc.stderr
@@ -80,7 +66,7 @@ def test_rules_test_user_dir_passes_and_fails(tmp_path: Path) -> None:
     # An invalid example that does not fire and a valid one that does: both reported, exit 1.
     bad = tmp_path / "bad"
     bad.mkdir()
-    (bad / "serial.yaml").write_text(USER_RULES.replace("<target dev='vda'/></disk>]", "<target dev='vda'/>"
+    (bad / "serial.yaml").write_text(USER_RULE.replace("<target dev='vda'/></disk>]", "<target dev='vda'/>"
                                                         "<serial>2</serial></disk>]", 1)
                                      .replace("<serial>1</serial></disk>]", "</disk>]"))
     proc = run_cli("rules", "test", str(bad))
@@ -94,7 +80,7 @@ def test_rules_test_user_dir_passes_and_fails(tmp_path: Path) -> None:
 
 
 def test_rules_test_broken_rule_file_is_exit_2(tmp_path: Path) -> None:
-    (tmp_path / "broken.yaml").write_text(USER_RULES.replace("severity: warning", "severity: loud"))
+    (tmp_path / "broken.yaml").write_text(USER_RULE.replace("severity: warning", "severity: loud"))
     proc = run_cli("rules", "test", str(tmp_path))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"{tmp_path / 'broken.yaml'}:4: rule disk-needs-serial, field severity" in proc.stderr
