@@ -8,12 +8,28 @@ from typing import Any
 
 from lxml import etree
 
+from .domain import is_i440fx, is_q35
 from .values import is_contiguous, parse_cpuset, parse_int, parse_size, parse_size_literal
 
 # re: is EXSLT's regular expressions (re:test(value, pattern)), which lxml
-# evaluates natively: character-class checks XPath 1.0 cannot say.
+# evaluates natively: character-class checks XPath 1.0 cannot say. dl: holds
+# domlint's own functions, for facts every rule would otherwise spell out.
+DL_NS = "https://domlint.invalid/xpath"
 NAMESPACES = {"qemu": "http://libvirt.org/schemas/domain/qemu/1.0",
-              "re": "http://exslt.org/regular-expressions"}
+              "re": "http://exslt.org/regular-expressions",
+              "dl": DL_NS}
+
+
+def _machine(context: Any) -> str:
+    root = context.context_node.getroottree().getroot()
+    type_el = root.find("os/type")
+    return (type_el.get("machine") or "") if type_el is not None else ""
+
+
+_FUNCTIONS = etree.FunctionNamespace(DL_NS)
+# dl:i440fx() and dl:q35(): whether the domain's machine type is built on that chipset.
+_FUNCTIONS["i440fx"] = lambda context: is_i440fx(_machine(context))
+_FUNCTIONS["q35"] = lambda context: is_q35(_machine(context))
 
 
 def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lxml import etree
+
 import domlint
 from domlint.engine import load_engine
+from domlint.predicates import compile_xpath
 
 RULE = """\
 rules:
@@ -54,3 +57,14 @@ def test_name_placeholder_names_the_attribute(tmp_path: Path) -> None:
     eng = load_engine([tmp_path], use_cache=False, builtin=False)
     xml = _domain("vda").replace("</devices>", "<controller type='scsi'><driver max_sectors='8'/></controller></devices>")
     assert [f.message for f in domlint.check(xml, engine=eng)] == ["max_sectors is 8"]
+
+
+def test_machine_family_functions() -> None:
+    on_pc = compile_xpath("dl:i440fx()")
+    on_q35 = compile_xpath("dl:q35()")
+    for machine, pc, q35 in (("pc", True, False), ("pc-i440fx-1.6", True, False), ("pc-0.11", True, False),
+                             ("rhel6.5.0", True, False), ("q35", False, True), ("pc-q35-2.0", False, True),
+                             ("isapc", False, False), ("pseries", False, False)):
+        doc = etree.fromstring(f"<domain><os><type machine='{machine}'>hvm</type></os><devices><disk/></devices></domain>")
+        disk = doc.find("devices/disk")
+        assert (on_pc(disk), on_q35(disk)) == (pc, q35), machine
