@@ -13,8 +13,10 @@ import re
 
 from lxml import etree
 
+from .errors import InputError
 from .host import Host
 from .parse import Document
+from .values import within_limit
 
 # Target-name prefixes and the bus libvirt derives from them.
 _BUS_BY_PREFIX = (("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"), ("ubd", "uml"))
@@ -57,8 +59,30 @@ def _child(parent: etree._Element, tag: str, line: int | None = None) -> etree._
     return found if found is not None else _sub(parent, tag, line)
 
 
+class _TooLarge(Exception):
+    """A number in the domain would imply more devices than domlint models (values.IMPLIED_LIMIT)."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+def _limited(number: int, line: int | None, what: str) -> int:
+    message = within_limit(number, what)
+    if message:
+        raise _TooLarge(line, message)
+    return number
+
+
 def normalise(doc: Document, host: Host) -> Document:
-    """Fill in libvirt's parse-time defaults, in place; return doc."""
+    """Fill in libvirt's parse-time defaults, in place; return doc (InputError for a domain too large to model)."""
+    try:
+        return _normalise(doc, host)
+    except _TooLarge as exc:
+        raise InputError(doc.path, exc.line, str(exc)) from None
+
+
+def _normalise(doc: Document, host: Host) -> Document:
     root = doc.root
     _os_defaults(root, host)
     devices = _child(root, "devices")
@@ -210,6 +234,14 @@ def _add_controller(devices: etree._Element, ctype: str, index: int, line: int |
         _sub(devices, "controller", line, **attrs)
 
 
+def _add_controllers_upto(devices: etree._Element, ctype: str, highest: int, line: int | None) -> None:
+    """Controllers of one type with every index from 0 to highest (one scan of the existing ones)."""
+    have = {c.get("index", "0") for c in devices.iterfind("controller") if c.get("type") == ctype}
+    for i in range(highest + 1):
+        if str(i) not in have:
+            _sub(devices, "controller", line, type=ctype, index=str(i))
+
+
 def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
     for ctrl in devices.iterfind("controller"):
         if ctrl.get("index") is None:
@@ -233,8 +265,7 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
                 continue
             if ctl > highest:
                 highest, line = ctl, disk.sourceline
-        for i in range(highest + 1):
-            _add_controller(devices, bus, i, line)
+        _add_controllers_upto(devices, bus, _limited(highest, line, f"{bus} drive address controller"), line)
     # virtio-serial controllers for virtio channels and consoles.
     for chr_el in list(devices.iterfind("channel")) + list(devices.iterfind("console")):
         target = chr_el.find("target")
@@ -293,9 +324,11 @@ def _hostdev_scsi_addresses(devices: etree._Element) -> None:
         if nums[1:3] == (0, 0):
             taken.add((nums[0], nums[3]))
         # Each host device implies SCSI controllers up to the one it names.
-        for idx in range(nums[0] + 1):
-            if idx not in written and idx not in implied:
+        known = set(written) | set(implied)
+        for idx in range(_limited(nums[0], hd.sourceline, "SCSI host device controller") + 1):
+            if idx not in known:
                 implied.append(idx)
+                known.add(idx)
 
 
 def _hostdev_scsi_controllers(devices: etree._Element) -> None:
@@ -312,8 +345,7 @@ def _hostdev_scsi_controllers(devices: etree._Element) -> None:
             continue
         if num > highest:
             highest, line = num, hd.sourceline
-    for i in range(highest + 1):
-        _add_controller(devices, "scsi", i, line)
+    _add_controllers_upto(devices, "scsi", _limited(highest, line, "SCSI host device controller"), line)
 
 
 def _machine_controllers(root: etree._Element, devices: etree._Element) -> None:

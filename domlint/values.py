@@ -116,3 +116,17 @@ def format_cpuset(ids: set[int]) -> str:
     if run:
         out.append(f"{run[0]}-{run[-1]}" if len(run) > 1 else str(run[0]))
     return ",".join(out)
+
+
+# The most devices domlint implies or emits from one number of a domain
+# (controllers up to a drive address's index, IOThreads, NIC queues). libvirt
+# would try to create that many; past this a domain is refused as too large to
+# model, as a file past the parser's size limit is, instead of looping for ever.
+IMPLIED_LIMIT = 4096
+
+
+def within_limit(number: int, what: str) -> str | None:
+    """None when a count is within IMPLIED_LIMIT, else the message to refuse it with."""
+    if number < IMPLIED_LIMIT:
+        return None
+    return f"{what} {number}: libvirt would create that many, more than the {IMPLIED_LIMIT} domlint models"

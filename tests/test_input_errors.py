@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_cli
 
+import domlint
+
 SECRET = "TOP-SECRET-CONTENT-4711"
 
 BROKEN = {
@@ -76,3 +78,33 @@ def test_oversized_file_is_refused(tmp_path: Path) -> None:
     proc = run_cli("check", str(f))
     assert proc.returncode == 2
     assert "over the" in proc.stderr and "byte limit" in proc.stderr
+
+
+@pytest.mark.parametrize(("devices", "top", "where"), [
+    ("<disk type='file'><source file='/x'/><target dev='sda' bus='scsi'/>"
+     "<address type='drive' controller='99999999999999999999999999999' bus='0' target='0' unit='0'/></disk>", "",
+     "scsi drive address controller"),
+    ("<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host0'/><address bus='0' target='0' unit='0'/>"
+     "</source><address type='drive' controller='5000' bus='0' target='0' unit='0'/></hostdev>", "",
+     "SCSI host device controller"),
+])
+def test_numbers_that_would_imply_endless_devices_are_refused(devices: str, top: str, where: str,
+                                                              tmp_path: Path) -> None:
+    f = tmp_path / "big.xml"
+    f.write_text(f"<domain type='qemu'><name>a</name><memory>1024</memory><os><type arch='x86_64'>hvm</type></os>{top}"
+                 f"<devices>{devices}</devices></domain>")
+    proc = run_cli("check", str(f))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{f}:1: {where}" in proc.stderr and "domlint models" in proc.stderr
+
+
+@pytest.mark.parametrize("xml", [
+    "<domain type='qemu'><name>a</name><memory>1024</memory><iothreads>99999999999999999999</iothreads>"
+    "<os><type arch='x86_64'>hvm</type></os><devices/></domain>",
+    "<domain type='qemu'><name>a</name><memory>1024</memory><os><type arch='x86_64'>hvm</type></os><devices>"
+    "<interface type='bridge'><source bridge='br0'/><model type='virtio'/><driver queues='99999999999'/></interface>"
+    "</devices></domain>",
+])
+def test_emitter_refuses_counts_it_would_loop_on(xml: str) -> None:
+    with pytest.raises(domlint.InputError, match="domlint models"):
+        domlint.emit(xml, caps=["iothread", "device", "netdev", "vhost-net"])

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..values import parse_size
+from ..errors import InputError
+from ..values import parse_size, within_limit
 from .command import Command
 from .context import Ctx
 
@@ -56,5 +57,9 @@ def iothreads(ctx: Ctx, cmd: Command) -> None:
     """One -object iothread per <iothreads>, numbered from 1."""
     text = (ctx.root.findtext("iothreads") or "").strip()
     if text.isdigit() and ctx.has("iothread"):
-        for i in range(1, int(text) + 1):
+        count = int(text)
+        message = within_limit(count, "<iothreads>")
+        if message:
+            raise InputError(ctx.path, ctx.root.find("iothreads").sourceline, message)
+        for i in range(1, count + 1):
             cmd.add("-object", f"iothread,id=iothread{i}")

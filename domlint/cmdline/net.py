@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..errors import InputError
+from ..values import within_limit
 from . import address, alias
 from .command import Command
 from .context import Ctx
@@ -73,6 +74,9 @@ def queues(ctx: Ctx, el: etree._Element) -> int:
         return 0
     if not text.strip().isdigit():
         raise InputError(ctx.path, el.sourceline, f"interface queues '{text}' is not a positive number")
+    message = within_limit(int(text), "interface queues")
+    if message:
+        raise InputError(ctx.path, el.sourceline, message)
     return int(text)
 
 
