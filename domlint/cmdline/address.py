@@ -63,6 +63,16 @@ def c_uint(text: str | None, default: int = 0) -> int:
     return value
 
 
+def number(ctx: Ctx, el: Element | None, attr: str, default: int = 0) -> int:
+    """An unsigned attribute read as libvirt reads it; InputError naming the line when it is not a number."""
+    if el is None:
+        return default
+    try:
+        return c_uint(el.get(attr), default)
+    except ValueError:
+        raise InputError(ctx.path, el.sourceline, f"{el.tag} {attr}='{el.get(attr)}' is not a number") from None
+
+
 # Numeric attributes of each address type.
 _NUMERIC = {"pci": ("domain", "bus", "slot", "function"), "drive": ("controller", "bus", "target", "unit"),
             "ccw": ("cssid", "ssid", "devno"), "spapr-vio": ("reg",), "usb": ("bus",),

@@ -7,6 +7,8 @@ import time
 
 from lxml import etree
 
+from ..errors import InputError
+from ..values import parse_int
 from .command import Command
 from .context import Ctx
 
@@ -42,11 +44,16 @@ def rtc_str(ctx: Ctx) -> str:
     if offset in ("localtime", "timezone"):
         out = "base=localtime"
     elif offset == "variable":
-        adjust = int(clock.get("adjustment", "0") or 0)
+        adjust = parse_int(clock.get("adjustment") or "0")
+        if adjust is None:
+            raise InputError(ctx.path, clock.sourceline, f"clock adjustment '{clock.get('adjustment')}' is not a number")
         if clock.get("basis", "utc") == "localtime":
             adjust += local_offset((ctx.host.raw.get("clock") or {}).get("timezone"))
-        stamp = time.gmtime(host_now(ctx) + adjust)
-        out = "base=" + time.strftime("%Y-%m-%dT%H:%M:%S", stamp)
+        try:
+            out = "base=" + time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(host_now(ctx) + adjust))
+        except (OverflowError, OSError, ValueError):
+            raise InputError(ctx.path, clock.sourceline,
+                             f"clock adjustment {adjust} puts the guest's clock outside any date QEMU can take") from None
     else:
         out = "base=utc"
     for timer in _timers(ctx):

@@ -56,33 +56,33 @@ def usb_model(ctx: Ctx, ctl: Element) -> str:
     return ctl.get("model") or ("pci-ohci" if ctx.arch == "ppc64" else "piix3-uhci")
 
 
-def _master_port(ctl: Element) -> int | None:
+def _master_port(ctx: Ctx, ctl: Element) -> int | None:
     master = ctl.find("master")
     if master is not None:
-        return address.c_uint(master.get("startport"), 0)
+        return address.number(ctx, master, "startport")
     return _COMPANION_PORT.get(ctl.get("model") or "")
 
 
 def usb_str(ctx: Ctx, ctl: Element) -> str:
     """The -device value of a USB controller (without its address)."""
     out = USB_DEVICES.get(usb_model(ctx, ctl), usb_model(ctx, ctl))
-    port = _master_port(ctl)
+    port = _master_port(ctx, ctl)
     bus_id = address.usb_bus_id(index(ctl))
     if port is not None:
         return f"{out},masterbus={bus_id}.0,firstport={port}"
     return f"{out},id={bus_id}"
 
 
-def _driver_opts(ctl: Element) -> str:
+def _driver_opts(ctx: Ctx, ctl: Element) -> str:
     drivers = ctl.findall("driver")
     if not drivers:
         return ""
     drv = drivers[-1]
     out = ""
     for attr, opt in (("queues", "num_queues"), ("cmd_per_lun", "cmd_per_lun"), ("max_sectors", "max_sectors")):
-        value = drv.get(attr)
-        if value is not None and address.c_uint(value):
-            out += f",{opt}={address.c_uint(value)}"
+        value = address.number(ctx, drv, attr)
+        if value:
+            out += f",{opt}={value}"
     return out
 
 
@@ -99,7 +99,7 @@ def controller_str(ctx: Ctx, ctl: Element) -> str:
         out = f"{dev},id=virtio-serial{idx}"
         for attr, opt in (("ports", "max_ports"), ("vectors", "vectors")):
             if ctl.get(attr) is not None:
-                out += f",{opt}={address.c_uint(ctl.get(attr))}"
+                out += f",{opt}={address.number(ctx, ctl, attr)}"
     elif ctype == "ccid":
         out = f"usb-ccid,id=ccid{idx}"
     elif ctype == "sata":
@@ -112,7 +112,7 @@ def controller_str(ctx: Ctx, ctl: Element) -> str:
         out = f"pci-bridge,chassis_nr={idx},id=pci.{idx}"
     else:
         out = str(ctype)
-    return out + _driver_opts(ctl) + address.suffix(ctx, ctl)
+    return out + _driver_opts(ctx, ctl) + address.suffix(ctx, ctl)
 
 
 def _hole64(ctx: Ctx, cmd: Command) -> None:

@@ -30,13 +30,7 @@ def _is_subsystem(hd: Element) -> bool:
     return hd.tag == "interface" or hd.get("mode", "subsystem") == "subsystem"
 
 
-def _num(ctx: Ctx, el: Element | None, attr: str, default: int = 0) -> int:
-    if el is None:
-        return default
-    try:
-        return address.c_uint(el.get(attr), default)
-    except ValueError:
-        raise InputError(ctx.path, el.sourceline, f"{attr}='{el.get(attr)}' is not a number") from None
+_num = address.number
 
 
 def boot_index(ctx: Ctx, el: Element) -> int:

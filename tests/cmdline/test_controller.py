@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from emit_helpers import domain
+from emit_helpers import domain, emit_unchecked
 from family_ctx import ctx_for
 
 from domlint.cmdline import address, alias, controller
 from domlint.cmdline.command import Command
 from domlint.cmdline.context import Ctx
+from domlint.errors import InputError
 
 DEV = ["device", "drive", "pci-multibus"]
 
@@ -84,3 +85,10 @@ def test_pci_hole64_global_for_the_root_bus() -> None:
     xml = domain("<controller type='pci' index='0' model='pci-root'><pcihole64 unit='MiB'>1</pcihole64>"
                  "</controller>")
     assert _emitted(xml, DEV)[:2] == ["-global", "i440FX-pcihost.pci-hole64-size=1024K"]
+
+
+def test_unreadable_companion_start_port_is_an_input_error() -> None:
+    xml = domain("<controller type='usb' index='0' model='ich9-ehci1'/>"
+                 "<controller type='usb' index='0' model='ich9-uhci1'><master startport='abc'/></controller>")
+    with pytest.raises(InputError, match=r"startport='abc' is not a number"):
+        emit_unchecked(xml, ["device", "ich9-usb-ehci1", "pci-multibus"])

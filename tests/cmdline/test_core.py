@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from emit_helpers import HOST, after, domain, emit_words
+from emit_helpers import HOST, after, domain, emit_unchecked, emit_words
 
 import domlint
 
@@ -159,3 +159,10 @@ def test_cpu_model_without_a_cpu_map_is_an_input_error() -> None:
     xml = domain(top="<cpu match='exact'><model>core2duo</model></cpu>", vtype="kvm")
     with pytest.raises(domlint.InputError, match="cpu_map"):
         domlint.emit(xml, caps={"kvm"}, host=bare)
+
+
+@pytest.mark.parametrize("adjustment", ["abc", "99999999999999999999999"])
+def test_unreadable_clock_adjustment_is_an_input_error(adjustment: str) -> None:
+    xml = domain(top=f"<clock offset='variable' adjustment='{adjustment}' basis='utc'/>")
+    with pytest.raises(domlint.InputError, match="clock adjustment"):
+        emit_unchecked(xml, ["rtc"])
