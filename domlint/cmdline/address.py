@@ -73,6 +73,8 @@ def number(ctx: Ctx, el: Element | None, attr: str, default: int = 0) -> int:
         raise InputError(ctx.path, el.sourceline, f"{el.tag} {attr}='{el.get(attr)}' is not a number") from None
 
 
+PCI_BUS_LAST = 0xFF
+
 # Numeric attributes of each address type.
 _NUMERIC = {"pci": ("domain", "bus", "slot", "function"), "drive": ("controller", "bus", "target", "unit"),
             "ccw": ("cssid", "ssid", "devno"), "spapr-vio": ("reg",), "usb": ("bus",),
@@ -241,6 +243,9 @@ class PCIAddressSet:
         add = addr.bus - len(self.buses) + 1
         if add <= 0:
             return 0
+        if addr.bus > PCI_BUS_LAST:
+            # Bus numbers are 8 bits wide: libvirt would try to add bridges up to it and fail.
+            raise self.error(el, f"PCI bus {addr.bus} cannot exist: a PCI domain has buses 0 to {PCI_BUS_LAST} only")
         if not flags & PCI:
             raise self.error(el, "a new PCI bus can only be added for a device that takes a standard PCI slot")
         for _ in range(add):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from emit_helpers import domain
+from emit_helpers import domain, emit_unchecked
 from family_ctx import ctx_for
 from lxml import etree
 
@@ -197,3 +197,12 @@ def test_disks_group_by_bus_in_target_order() -> None:
     ctx = ctx_for(domain("<disk type='file'><target dev='vdb'/></disk><disk type='file'><target dev='hda'/></disk>"
                          "<disk type='file'><target dev='vda'/></disk>"), DEV)
     assert [d.find("target").get("dev") for d in devices.disks(ctx)] == ["vda", "vdb", "hda"]
+
+
+def test_a_pci_bus_beyond_255_is_refused_rather_than_grown() -> None:
+    xml = domain("<controller type='pci' index='0' model='pci-root'/>"
+                 "<interface type='user'><mac address='52:54:00:00:00:01'/><model type='rtl8139'/>"
+                 "<address type='pci' domain='0x0000' bus='99999999999999999999' slot='0x06' function='0x0'/>"
+                 "</interface>")
+    with pytest.raises(InputError, match="PCI bus 99999999999999999999 cannot exist"):
+        emit_unchecked(xml, ["device", "pci-bridge", "netdev"])
