@@ -10,12 +10,16 @@ from .command import Command
 from .context import Ctx
 
 
-def size_kib(el: etree._Element | None) -> int:
-    """A libvirt size element or attribute holder (text + unit) in KiB; 0 when absent or unreadable."""
-    if el is None or not (el.text or "").strip():
+def kib(text: str | None, unit: str | None) -> int:
+    """A libvirt size (a number and its unit) in KiB; 0 when absent or unreadable."""
+    if not (text or "").strip():
         return 0
-    size = parse_size(el.text.strip(), el.get("unit"))
-    return (size or 0) // 1024
+    return (parse_size(text.strip(), unit) or 0) // 1024
+
+
+def size_kib(el: etree._Element | None) -> int:
+    """A size element (<memory unit='...'>N</memory>) in KiB; 0 when absent or unreadable."""
+    return 0 if el is None else kib(el.text, el.get("unit"))
 
 
 def max_memory_kib(ctx: Ctx) -> int:

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..values import format_cpuset, parse_cpuset, parse_size
+from ..values import format_cpuset, parse_cpuset
 from .command import Command
 from .context import Ctx
-from .memory import hugetlbfs_for, hugetlbfs_path
+from .memory import hugetlbfs_for, hugetlbfs_path, kib
 
 # numatune modes as QEMU's memory backends name the policy.
 _POLICY = {"strict": "bind", "preferred": "preferred", "interleave": "interleave"}
-
-
-def _cell_kib(cell: etree._Element) -> int:
-    size = parse_size((cell.get("memory") or "0").strip(), cell.get("unit"))
-    return (size or 0) // 1024
 
 
 def _cell_nodeset(ctx: Ctx, cell_id: int) -> tuple[str | None, str]:
@@ -33,11 +28,6 @@ def _cell_nodeset(ctx: Ctx, cell_id: int) -> tuple[str | None, str]:
     return None, mode
 
 
-def _page_kib(page: etree._Element) -> int:
-    size = parse_size((page.get("size") or "0").strip(), page.get("unit"))
-    return (size or 0) // 1024
-
-
 def _cell_page(ctx: Ctx, cell_id: int) -> int | None:
     """The hugepage size (KiB) backing one cell: a <page> naming the cell, else one naming no cells."""
     master = None
@@ -47,8 +37,8 @@ def _cell_page(ctx: Ctx, cell_id: int) -> int | None:
             master = page
             continue
         if cell_id in (parse_cpuset(nodeset) or set()):
-            return _page_kib(page)
-    return _page_kib(master) if master is not None else None
+            return kib(page.get("size"), page.get("unit"))
+    return kib(master.get("size"), master.get("unit")) if master is not None else None
 
 
 def _cell_id(cell: etree._Element) -> int:
@@ -68,7 +58,7 @@ def numa(ctx: Ctx, cmd: Command) -> None:
     backends = ctx.has("memory-backend-ram") or ctx.has("memory-backend-file")
     for cell in cells:
         pos = _cell_id(cell)
-        mem_mib = -(-_cell_kib(cell) // 1024)
+        mem_mib = -(-kib(cell.get("memory"), cell.get("unit")) // 1024)
         cpus = format_cpuset(parse_cpuset(cell.get("cpus") or "") or set())
         if backends:
             page = _cell_page(ctx, pos)
