@@ -84,3 +84,15 @@ def test_pci_hostdev_without_driver_needs_a_backend_from_the_host() -> None:
 def test_shipped_host_profiles_validate() -> None:
     for path in (REPO / "domlint" / "data").glob("host-*.yaml"):
         assert domlint.host.load(path).guests
+
+
+def test_argv_reads_the_capability_source_from_configuration(tmp_path: Path) -> None:
+    path = tmp_path / "plain.xml"
+    path.write_text(domain())
+    (tmp_path / ".domlint.yaml").write_text("caps: [name, uuid]\n")
+    words = json.loads(run_cli("argv", "--format", "json", str(path)).stdout)
+    assert "-M" in words and "-machine" not in words
+    # Options win over the configuration, and --no-config ignores it.
+    assert "-machine" in json.loads(run_cli("argv", "--format", "json", "--caps-profile", "qemu-1.6.0",
+                                            str(path)).stdout)
+    assert "-machine" in json.loads(run_cli("argv", "--format", "json", "--no-config", str(path)).stdout)

@@ -5,19 +5,20 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from .. import caps as capsmod
 from ..api import emit
+from ..checker import Checker, Options
 from ..cmdline import Command, RunOptions
 from ..errors import Refused
-from ..host import default_host
-from ..host import load as load_host
 from ..report import write_text
 from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options
 
 EPILOG = """\
-With no --caps, --caps-profile or --qemu-caps, the newest built-in QEMU profile
-is used (a command line needs a real QEMU, not every capability at once).
+Capabilities and host come from the options, else from the configuration
+`check` would read for the file; with neither, the newest built-in QEMU
+profile is used (a command line needs a real QEMU, not every capability).
 The domain is checked first, under the same capabilities; if any rule finds an
 error, the findings are printed on standard error and no command line is built.
 
@@ -50,19 +51,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", metavar="FILE", help="domain XML file")
     add_caps_options(p)
     p.add_argument("--format", choices=("lines", "line", "json"), default="lines", help="output format")
+    cfg = p.add_mutually_exclusive_group()
+    cfg.add_argument("--config", metavar="FILE", help="use this configuration file")
+    cfg.add_argument("--no-config", action="store_true", help="read no configuration file")
     p.add_argument("--incoming", metavar="URI",
                    help="start from an incoming migration (tcp:HOST:PORT, exec:CMD, fd:N, stdio, unix:PATH)")
     p.set_defaults(func=run)
-
-
-def _caps(args: argparse.Namespace) -> capsmod.Caps:
-    if args.caps is not None:
-        return capsmod.from_list(args.caps)
-    if args.caps_profile:
-        return capsmod.from_profile(args.caps_profile)
-    if args.qemu_caps:
-        return capsmod.from_file(args.qemu_caps)
-    return default_caps()
 
 
 def format_command(cmd: Command, fmt: str) -> str:
@@ -89,12 +83,15 @@ def format_command(cmd: Command, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Emit one domain; 1 with the findings on stderr when it has errors."""
-    caps = _caps(args)
-    host = load_host(args.host) if args.host else default_host()
+    # The same capability source, host and rules `check` would use for this file (options, then configuration).
+    checker = Checker(Options(caps=args.caps, caps_profile=args.caps_profile, qemu_caps=args.qemu_caps,
+                              host=args.host, config=args.config, use_config=not args.no_config))
+    settings = checker.settings_for(Path(args.path).resolve())
+    caps = default_caps() if settings.caps.source == capsmod.all_caps().source else settings.caps
     # libvirt speaks QMP to any QEMU that offers it.
     opts = RunOptions(migrate_from=args.incoming, json_monitor="monitor-json" in caps)
     try:
-        cmd = emit(args.path, caps=caps, host=host, options=opts)
+        cmd = emit(args.path, caps=caps, host=settings.host, options=opts, engine=settings.engine)
     except Refused as exc:
         write_text(sys.stderr, exc.findings, True)
         sys.stderr.write(f"{args.path}: not emitted: {len(exc.findings)} error(s)\n")
