@@ -13,6 +13,7 @@ from ..errors import InputError
 from . import address, alias, devices, secret, source
 from .command import Command
 from .context import Ctx
+from .net import rom_str
 from .storage import parse_auth
 
 Element = etree._Element
@@ -36,17 +37,6 @@ _num = address.number
 def boot_index(ctx: Ctx, el: Element) -> int:
     """A device's <boot order='N'/>, or 0."""
     return _num(ctx, el.find("boot"), "order")
-
-
-def rom_str(ctx: Ctx, el: Element) -> str:
-    """',rombar=...,romfile=...' from a PCI device's <rom> (qemuBuildRomStr)."""
-    rom = el.find("rom")
-    if rom is None:
-        return ""
-    out = {"on": ",rombar=1", "off": ",rombar=0"}.get(rom.get("bar", ""), "")
-    if rom.get("file") is not None:
-        out += f",romfile={rom.get('file')}"
-    return out
 
 
 def pci_backend(ctx: Ctx, hd: Element) -> str:
@@ -76,7 +66,7 @@ def pci_dev_str(ctx: Ctx, hd: Element) -> str:
     boot = boot_index(ctx, hd)
     if boot:
         out += f",bootindex={boot}"
-    return out + address.suffix(ctx, hd) + rom_str(ctx, hd)
+    return out + address.suffix(ctx, hd) + rom_str(hd)
 
 
 def usb_host(ctx: Ctx, hd: Element) -> tuple[int, int]:
