@@ -248,7 +248,8 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
             ctrl.set("index", "0")
     # Implied controllers are added in libvirt's order (the emitter relies on it):
     # SCSI controllers for SCSI host devices while parsing, then the machine's own,
-    # then those for disks, virtio-serial ports, smartcards and host devices again.
+    # then those for disks, virtio-serial ports and smartcards. libvirt passes over
+    # SCSI host devices once more at the end, but their controllers all exist by then.
     _hostdev_scsi_controllers(devices)
     _machine_controllers(root, devices)
     # Controllers the disks' drive addresses need.
@@ -277,7 +278,6 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
             _add_controller(devices, "virtio-serial", int(idx), chr_el.sourceline)
     for card in devices.iterfind("smartcard"):
         _add_controller(devices, "ccid", 0, card.sourceline)
-    _hostdev_scsi_controllers(devices)
 
 
 def _drive_numbers(el: etree._Element) -> tuple[int, int, int, int] | None:
