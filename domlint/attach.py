@@ -214,13 +214,16 @@ def _describe_address(key: tuple[object, ...]) -> str:
     return f"{kind} address " + " ".join(str(k) for k in key[1:])
 
 
-def _chardev_port(el: etree._Element, earlier: list[etree._Element]) -> int | None:
-    """A serial, parallel or console port: as given, else one above the highest before it."""
-    port = _num((el.find("target").get("port") if el.find("target") is not None else None), None)
-    if port is not None or el.tag == "channel":
-        return port
-    ports = [p for p in (_chardev_port(e, earlier[:i]) for i, e in enumerate(earlier)) if p is not None]
-    return max(ports, default=-1) + 1
+def _chardev_ports(els: list[etree._Element]) -> list[int | None]:
+    """Each serial, parallel or console port: as given, else one above the highest before it."""
+    ports: list[int | None] = []
+    for el in els:
+        target = el.find("target")
+        port = _num(target.get("port") if target is not None else None, None)
+        if port is None and el.tag != "channel":
+            port = max((p for p in ports if p is not None), default=-1) + 1
+        ports.append(port)
+    return ports
 
 
 def _console_target(el: etree._Element) -> str:
@@ -349,9 +352,9 @@ def _console_serial(m: Merge) -> Iterator[tuple[str, str]]:
 
 def _chardev_duplicate(m: Merge) -> Iterator[tuple[str, str]]:
     same_kind = [el for el in _devices(m.before) if el.tag == m.new.tag]
-    new_port = _chardev_port(m.new, same_kind)
-    for i, other in enumerate(same_kind):
-        if _chardev_same(m.new, other, new_port, _chardev_port(other, same_kind[:i])):
+    *ports, new_port = _chardev_ports([*same_kind, m.new])
+    for other, port in zip(same_kind, ports, strict=True):
+        if _chardev_same(m.new, other, new_port, port):
             yield (f"{m.new.tag}: the domain already has this {m.new.tag}, same host side and target "
                    f"({_line_of(m, other)})",
                    "leave it out, or give it another target port or name")

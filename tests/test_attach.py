@@ -197,6 +197,16 @@ def test_refusal_messages_say_what_and_where() -> None:
     assert f.message.startswith("PCI host device 0000:06:12.5: already assigned")
 
 
+def test_implied_serial_ports_count_up_without_exploding() -> None:
+    # Serials without a port take one above the highest before them, read in one pass:
+    # thirty of them are judged at once, and the implied port 29 is taken.
+    serials = "".join(f"<serial type='file'><source path='/tmp/s{i}'/></serial>" for i in range(30))
+    dom = DOMAIN.replace("<serial type='pty'><target port='0'/></serial>", serials)
+    again = "<serial type='file'><source path='/tmp/s29'/><target port='29'/></serial>"
+    assert [f.rule_id for f in domlint.attach_check(dom, again, select=["attach"])] == ["attach-chardev-duplicate"]
+    assert domlint.attach_check(dom, again.replace("'29'", "'30'"), select=["attach"]) == []
+
+
 def test_usb_device_needs_a_usb_controller() -> None:
     usb_disk = "<disk type='file'><source file='/u.img'/><target dev='sdz' bus='usb'/></disk>"
     assert domlint.attach_check(DOMAIN, usb_disk, select=["attach"]) == []
