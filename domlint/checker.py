@@ -8,7 +8,6 @@ between files; each distinct combination is built once per run.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,13 @@ from . import caps as capsmod
 from . import config as configmod
 from . import suppress
 from .domain import normalise
-from .engine import Engine, load_engine
+from .engine import Engine, load_engine, matches_id
 from .errors import UsageError
 from .findings import Finding
 from .formats import CheckedFile, RuleInfo
 from .host import Host, default_host
 from .host import load as load_host
 from .parse import Document, parse_file
-
-
-def id_matches(rule_id: str, patterns: Iterable[str]) -> bool:
-    """A rule id matches an id or a prefix of whole words ('disk' matches 'disk-ide-readonly')."""
-    return any(rule_id == p or rule_id.startswith(p.rstrip("-") + "-") for p in patterns)
 
 
 @dataclass
@@ -67,18 +61,18 @@ class Settings:
         """Ids of the rules that can fire on path under these settings."""
         dropped = self.config.path_ignores(path) if self.config else set()
         return {r.id for r in self.engine.active(self.caps, self.select, self.ignore)
-                if not id_matches(r.id, dropped)}
+                if not matches_id(r.id, dropped)}
 
     def wants(self, rule_id: str, path: str) -> bool:
         """Whether a finding of rule_id in path survives select, ignore and per-path ignores."""
         dropped = self.config.path_ignores(path) if self.config else set()
-        return ((not self.select or id_matches(rule_id, self.select))
-                and not (self.ignore and id_matches(rule_id, self.ignore))
-                and not id_matches(rule_id, dropped))
+        return ((not self.select or matches_id(rule_id, self.select))
+                and not (self.ignore and matches_id(rule_id, self.ignore))
+                and not matches_id(rule_id, dropped))
 
     def severity_of(self, rule_id: str, default: str) -> str:
         """The severity after overrides: the longest matching key wins."""
-        keys = [k for k in self.severity if id_matches(rule_id, [k])]
+        keys = [k for k in self.severity if matches_id(rule_id, [k])]
         return self.severity[max(keys, key=len)] if keys else default
 
 
@@ -167,7 +161,7 @@ class Checker:
             host = self._host_for(str(cfg.resolve(values["host"])) if cfg and "host" in values else None)
         known = {r.id for r in engine.rules} | set(suppress.META_RULES) | set(o.extra_ids)
         for label, ids in (("--select", o.select), ("--ignore", o.ignore)):
-            unknown = sorted(i for i in ids or () if not any(id_matches(k, [i]) for k in known))
+            unknown = sorted(i for i in ids or () if not any(matches_id(k, [i]) for k in known))
             if unknown:
                 raise UsageError(f"{label}: no rule matches {', '.join(unknown)}")
         if cfg:
@@ -181,7 +175,7 @@ class Checker:
     def _check_config_ids(cfg: configmod.Config, known: set[str]) -> None:
         def check(keys: tuple[str | int, ...], rule_id: str) -> None:
             """Raise when rule_id matches no known rule."""
-            if not any(id_matches(k, [rule_id]) for k in known):
+            if not any(matches_id(k, [rule_id]) for k in known):
                 label = f"per-path-ignores {keys[1]!r}" if keys[0] == "per-path-ignores" else keys[0]
                 raise cfg.error(keys, f"{label}: no rule matches {rule_id!r}")
 
@@ -208,7 +202,7 @@ class Checker:
         if not self.options.inline_suppressions:
             return [], []
         known = {r.id for r in settings.engine.rules} | set(suppress.META_RULES)
-        return suppress.parse(doc, lambda i: any(id_matches(k, [i]) for k in known))
+        return suppress.parse(doc, lambda i: any(matches_id(k, [i]) for k in known))
 
     def check_document(self, doc: Document, settings: Settings | None = None,
                        read: tuple[list[suppress.Suppression], list[Finding]] | None = None) -> list[Finding]:

@@ -316,10 +316,9 @@ class Engine:
         return findings
 
 
-def matches_id(rule_id: str, patterns: set[str]) -> bool:
+def matches_id(rule_id: str, patterns: Iterable[str]) -> bool:
     """A rule id matches an id or a prefix of whole words ('disk' matches 'disk-ide-readonly')."""
     return any(rule_id == p or rule_id.startswith(p.rstrip("-") + "-") for p in patterns)
-
 
 
 def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from .engine import matches_id
 from .findings import Finding
 from .formats import RuleInfo
 from .parse import Document, _utf16_codec
@@ -105,10 +106,6 @@ def parse(doc: Document, known: Callable[[str], bool]) -> tuple[list[Suppression
     return found, problems
 
 
-def _matching(rule_id: str, ids: Iterable[str]) -> list[str]:
-    return [i for i in ids if rule_id == i or rule_id.startswith(i + "-")]
-
-
 def apply(doc: Document, findings: list[Finding], suppressions: list[Suppression]) -> list[Finding]:
     """findings less those a suppression covers; marks each suppression id that was used."""
     if not suppressions:
@@ -124,7 +121,7 @@ def apply(doc: Document, findings: list[Finding], suppressions: list[Suppression
         covered = False
         while el is not None and not covered:
             for s in by_target.get(el, ()):
-                used = _matching(f.rule_id, s.ids)
+                used = [i for i in s.ids if matches_id(f.rule_id, [i])]
                 if used:
                     s.used.update(used)
                     covered = True
@@ -138,7 +135,7 @@ def unused(doc: Document, suppressions: list[Suppression], active: set[str]) -> 
     """Findings for suppression ids that silenced nothing although their rule could fire here."""
     out = []
     for s in suppressions:
-        idle = [i for i in s.ids if i not in s.used and any(_matching(r, [i]) for r in active)]
+        idle = [i for i in s.ids if i not in s.used and any(matches_id(r, [i]) for r in active)]
         if s.target is None:
             out.append(_meta(doc, s.comment, UNUSED, "suppression comment is followed by no element"))
         elif idle:
