@@ -16,6 +16,7 @@ import yaml
 
 from .data import caps_names, schema_dir
 from .errors import DomlintError, read_text
+from .rulepack import compose_yaml
 
 # Looked for in this order in each directory; the nearest directory holding one wins.
 CANDIDATES = (".domlint.yaml", ".domlint.yml", "pyproject.toml")
@@ -172,8 +173,7 @@ def _toml_lines(text: str) -> dict[KeyPath, int]:
 
 def _from_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[KeyPath, int]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        values = yaml.safe_load(text)
+        node, values = compose_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)

@@ -61,6 +61,16 @@ def _stamp() -> bytes:
     return h.digest()
 
 
+def compose_yaml(text: str) -> tuple[yaml.Node | None, Any]:
+    """The YAML node tree (for line numbers) and the data built from it, from one parse (YAMLError if invalid)."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        return node, (loader.construct_document(node) if node is not None else None)
+    finally:
+        loader.dispose()
+
+
 def rule_files(dirs: list[Path]) -> list[Path]:
     """The rule files of the given directories, in a stable order."""
     files: list[Path] = []
@@ -131,9 +141,7 @@ def _cache_write(cdir: Path | None, key: str, entries: list[tuple[dict[str, Any]
 def _validate(name: str, data: bytes) -> list[tuple[dict[str, Any], int]]:
     """Parse and schema-check one rule file (the slow path; jsonschema loads here)."""
     try:
-        text = data.decode("utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
+        node, doc = compose_yaml(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise RuleErrors([RuleError(name, None, f"not UTF-8: {exc.reason}")]) from None
     except yaml.YAMLError as exc:
@@ -231,9 +239,7 @@ def load_uncovered(path: Path | None = None) -> dict[str, str]:
     path = path or data_file("uncovered-checks.yaml")
     name = str(path)
     try:
-        text = path.read_text()
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
+        node, doc = compose_yaml(path.read_text())
     except OSError as exc:
         raise RuleErrors([RuleError(name, None, f"cannot read: {exc.strerror or exc}")]) from None
     except yaml.YAMLError as exc:
