@@ -10,7 +10,7 @@ import yaml
 
 from .data import schema_dir
 from .errors import InputError, read_text
-from .rulepack import _child, _describe
+from .rulepack import _child, _describe, compose_yaml
 
 
 def load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, Any]:
@@ -18,8 +18,7 @@ def load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, Any
     name = str(path)
     text = read_text(path, what)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        doc = yaml.safe_load(text)
+        node, doc = compose_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(name, mark.line + 1 if mark else None, f"{what} is not valid YAML") from None
