@@ -17,17 +17,16 @@ from lxml import etree
 
 from ..errors import InputError
 from ..values import within_limit
-from . import address, alias
+from . import address, alias, devices
 from .command import Command
 from .context import Ctx
+from .controller import virtio_device
 
 # Interface types that run on a tap device libvirt opens (or macvtap, for direct).
 _FD_TYPES = ("network", "bridge", "direct")
 # Interface types that may use vhost-net.
 _VHOST_TYPES = ("network", "bridge", "ethernet", "direct")
 _ARM = ("armv7l", "aarch64")
-_VIRTIO_BY_ADDRESS = {"ccw": "virtio-net-ccw", "virtio-s390": "virtio-net-s390",
-                      "virtio-mmio": "virtio-net-device"}
 _TX_MODE = {"iothread": "bh", "timer": "timer"}
 
 
@@ -37,11 +36,6 @@ class Fds:
 
     tap: tuple[str, ...] = ()
     vhost: tuple[str, ...] = ()
-
-
-def _addr_type(el: etree._Element) -> str | None:
-    addr = el.find("address")
-    return addr.get("type") if addr is not None else None
 
 
 def model(el: etree._Element) -> str | None:
@@ -100,7 +94,7 @@ def supports_nicdev(ctx: Ctx, el: etree._Element) -> bool:
     """True when the NIC is a -device (ARM boards' own NICs still need -net nic)."""
     if not ctx.has("device"):
         return False
-    return ctx.arch not in _ARM or _addr_type(el) == "virtio-mmio"
+    return ctx.arch not in _ARM or address.kind(el) == "virtio-mmio"
 
 
 def supports_netdev(ctx: Ctx, el: etree._Element) -> bool:
@@ -223,7 +217,7 @@ def nic_device_str(ctx: Ctx, el: etree._Element, vlan: int, bootindex: int, vhos
     nic = model(el) or ""
     virtio = nic == "virtio"
     if virtio:
-        nic = _VIRTIO_BY_ADDRESS.get(_addr_type(el) or "", "virtio-net-pci")
+        nic = virtio_device("virtio-net", el)
     parts = [nic]
     if virtio:
         tx = _driver_attr(el, "txmode")
@@ -293,7 +287,7 @@ def interface_args(ctx: Ctx, el: etree._Element, vlan: int, boot_net: int) -> li
 
 def interfaces(ctx: Ctx, cmd: Command) -> None:
     """Every interface in order; -net none when there are none and no -nodefaults."""
-    nets = list(ctx.devices.iterfind("interface"))
+    nets = devices.nets(ctx)
     if not nets:
         if not ctx.has("device"):
             cmd.add("-net", "none")
