@@ -242,14 +242,6 @@ def nic_device_str(ctx: Ctx, el: etree._Element, vlan: int, bootindex: int, vhos
     return out
 
 
-def _boot_order(el: etree._Element) -> int:
-    boot = el.find("boot")
-    try:
-        return int(boot.get("order", "0")) if boot is not None else 0
-    except ValueError:
-        return 0
-
-
 def vhostuser_args(ctx: Ctx, el: etree._Element) -> list[str]:
     """-chardev, -netdev type=vhost-user and -device for a vhost-user interface."""
     name = alias.name(el)
@@ -270,7 +262,7 @@ def interface_args(ctx: Ctx, el: etree._Element, vlan: int, boot_net: int) -> li
     if ntype == "hostdev":
         # Passed-through NICs are host devices and built with them.
         return []
-    bootindex = boot_net or _boot_order(el)
+    bootindex = boot_net or address.number(ctx, el.find("boot"), "order")
     fds = open_fds(ctx, el)
     out: list[str] = []
     netdev = supports_netdev(ctx, el)

@@ -71,9 +71,9 @@ def device_str(ctx: Ctx, redir: etree._Element, name: str) -> str:
     rf = ctx.devices.find("redirfilter")
     if rf is not None and rf.find("usbdev") is not None:
         opt += f",filter={filter_str(ctx, rf)}"
-    boot = redir.find("boot")
-    if boot is not None and boot.get("order"):
-        opt += f",bootindex={boot.get('order')}"
+    order = address.number(ctx, redir.find("boot"), "order")
+    if order:
+        opt += f",bootindex={order}"
     return opt + address.suffix(ctx, redir)
 
 

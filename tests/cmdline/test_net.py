@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from emit_helpers import after, domain, emit_words
+
+from domlint.errors import InputError
 
 NETDEV = ["device", "netdev", "nodefconfig"]
 
@@ -105,3 +108,8 @@ def test_hostdev_interfaces_keep_their_vlan_slot() -> None:
     words = emit_words(domain(hostdev + _iface("user")), ["pci-device"])
     assert after(words, "-net") == ["nic,macaddr=52:54:00:ab:cd:01,vlan=1,model=rtl8139", "user,vlan=1"]
 
+
+def test_unreadable_boot_order_is_an_input_error() -> None:
+    xml = domain(_iface("user", body="<boot order='first'/>"), os="")
+    with pytest.raises(InputError, match=r"boot order='first' is not a number"):
+        emit_words(xml, [*NETDEV, "boot-index"])

@@ -6,6 +6,7 @@ import pytest
 from emit_helpers import after, domain, emit_words
 
 from domlint.cmdline.redirdev import c_int, usb_version
+from domlint.errors import InputError
 
 CAPS = ["device", "nodefconfig", "chardev", "usb-redir", "chardev-spicevmc", "spice"]
 SPICE = "<graphics type='spice' port='5900'/>"
@@ -35,3 +36,9 @@ def test_redirected_devices_with_filter_and_boot_order() -> None:
     rules = "filter=0x08:0x15E1:0x2007:0x0110:1|-1:-1:-1:-1:0"
     assert redirs[0].startswith(f"usb-redir,chardev=charredir0,id=redir0,{rules},bootindex=1")
     assert redirs[1].startswith(f"usb-redir,chardev=charredir1,id=redir1,{rules}")
+
+
+def test_unreadable_boot_order_is_an_input_error() -> None:
+    xml = domain(SPICE + "<redirdev bus='usb' type='spicevmc'><boot order='first'/></redirdev>", os="")
+    with pytest.raises(InputError, match=r"boot order='first' is not a number"):
+        emit_words(xml, [*CAPS, "usb-redir.bootindex", "boot-index"])
