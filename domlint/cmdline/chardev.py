@@ -162,11 +162,6 @@ def chr_arg_str(ctx: Ctx, src: ChrSource | etree._Element, prefix: str = "") -> 
 # --- which spelling a device gets -------------------------------------------------------
 
 
-def _addr_type(el: etree._Element) -> str | None:
-    addr = el.find("address")
-    return addr.get("type") if addr is not None else None
-
-
 def target_type(el: etree._Element) -> str:
     """The target type of a serial, parallel, channel or console element, defaults applied."""
     target = el.find("target")
@@ -182,22 +177,15 @@ def supports_chardev(ctx: Ctx, el: etree._Element) -> bool:
         return False
     if ctx.arch in _PPC:
         # Only pseries' spapr-vty takes a chardev property.
-        return el.tag == "serial" and _addr_type(el) == "spapr-vio"
+        return el.tag == "serial" and address.kind(el) == "spapr-vio"
     if ctx.arch not in _ARM:
         return True
     # The boards' own UARTs have no chardev property; virtio devices do.
-    return _addr_type(el) == "virtio-mmio" or (el.tag == "console" and target_type(el) == "virtio")
+    return address.kind(el) == "virtio-mmio" or (el.tag == "console" and target_type(el) == "virtio")
 
 
 def _alias(el: etree._Element, fallback: str) -> str:
     return alias.name(el) or fallback
-
-
-def _int(text: str | None, default: int = 0) -> int:
-    try:
-        return int(text, 0) if text else default
-    except ValueError:
-        return default
 
 
 def _raw_vioserial(el: etree._Element) -> tuple[int, int, int] | None:
@@ -206,7 +194,9 @@ def _raw_vioserial(el: etree._Element) -> tuple[int, int, int] | None:
     if addr is not None:
         if addr.get("type") != "virtio-serial":
             return None
-        return _int(addr.get("controller")), _int(addr.get("bus")), _int(addr.get("port"))
+        # address.check_numbers has refused unreadable ones before any family runs.
+        return (address.c_uint(addr.get("controller")), address.c_uint(addr.get("bus")),
+                address.c_uint(addr.get("port")))
     if el.tag == "channel" and target_type(el) == "virtio":
         return 0, 0, 0
     return None
@@ -286,7 +276,7 @@ def guestfwd_str(ctx: Ctx, el: etree._Element, alias_name: str) -> str:
         addr = str(ipaddress.IPv4Address((text or "").strip()))
     except ValueError:
         raise InputError(ctx.path, el.sourceline, f"guestfwd channel address '{text}' is not an IPv4 address") from None
-    port = _int(target.get("port"))
+    port = address.number(ctx, target, "port")
     return f"user,guestfwd=tcp:{addr}:{port}-chardev:char{alias_name},id=user-{alias_name}"
 
 

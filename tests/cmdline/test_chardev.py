@@ -139,6 +139,14 @@ def test_console_ports_also_see_later_consoles() -> None:
                     "virtconsole,bus=virtio-serial0.0,nr=2,chardev=charconsole1,id=console1"]
 
 
+def test_virtio_serial_port_numbers_read_like_other_address_numbers() -> None:
+    # Base 0 as address.c_uint reads them: a leading zero is octal, not an unset port.
+    chan = ("<channel type='pty'><target type='virtio' name='a'/>"
+            "<address type='virtio-serial' controller='0' bus='0' port='05'/></channel>")
+    devs = [d for d in after(emit_words(domain(chan), CHARDEV), "-device") if d.startswith("virtserialport")]
+    assert devs == ["virtserialport,bus=virtio-serial0.0,nr=5,chardev=charchannel0,id=channel0,name=a"]
+
+
 def test_old_spicevmc_device_carries_the_agent_itself() -> None:
     chan = ("<channel type='spicevmc'><target type='virtio' name='com.redhat.spice.0'/></channel>"
             "<graphics type='spice' port='5900'/>")
@@ -154,6 +162,13 @@ def test_guestfwd_channel_is_a_user_netdev() -> None:
     words = emit_words(domain(chan), CHARDEV)
     assert after(words, "-netdev") == ["user,guestfwd=tcp:10.0.2.1:4600-chardev:charchannel0,id=user-channel0"]
     assert "pipe,id=charchannel0,path=/tmp/g" in after(words, "-chardev")
+
+
+def test_unreadable_guestfwd_port_is_an_input_error() -> None:
+    chan = ("<channel type='pipe'><source path='/tmp/g'/>"
+            "<target type='guestfwd' address='10.0.2.1' port='http'/></channel>")
+    with pytest.raises(InputError, match=r"target port='http' is not a number"):
+        emit_words(domain(chan), CHARDEV)
 
 
 def test_virtio_consoles_after_the_serial_one() -> None:
