@@ -5,6 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..errors import InputError
+from ..values import parse_int
 from . import address, alias
 from .chardev import chardev_str
 from .command import Command
@@ -13,19 +14,7 @@ from .context import Ctx
 
 def c_int(text: str | None) -> int | None:
     """An integer the way strtol with base 0 reads it (0x hex, leading-0 octal), or None."""
-    if text is None:
-        return None
-    s = text.strip()
-    sign = -1 if s.startswith("-") else 1
-    s = s.lstrip("+-")
-    try:
-        if s[:2].lower() == "0x":
-            return sign * int(s[2:], 16)
-        if len(s) > 1 and s.startswith("0"):
-            return sign * int(s[1:], 8)
-        return sign * int(s, 10)
-    except ValueError:
-        return None
+    return None if text is None else parse_int(text.strip(), 0)
 
 
 def usb_version(text: str | None) -> int:
