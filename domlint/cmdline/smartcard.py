@@ -22,8 +22,7 @@ def emulated_str(card: etree._Element) -> str:
     if card.get("mode") == "host":
         return "ccid-card-emulated,backend=nss-emulated"
     certs = [c.text or "" for c in card.iterfind("certificate")]
-    db = card.find("database")
-    database = (db.text or "") if db is not None and db.text else DEFAULT_DATABASE
+    database = card.findtext("database") or DEFAULT_DATABASE
     parts = ["ccid-card-emulated,backend=certificates"]
     parts += [f"cert{i}={cert}" for i, cert in enumerate(certs, start=1)]
     parts.append(f"db={database}")
