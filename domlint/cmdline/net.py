@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..errors import InputError
-from ..values import within_limit
+from ..values import parse_int, within_limit
 from . import address, alias, devices
 from .command import Command
 from .context import Ctx
@@ -66,12 +66,13 @@ def queues(ctx: Ctx, el: etree._Element) -> int:
     text = _driver_attr(el, "queues")
     if not text:
         return 0
-    if not text.strip().isdigit():
+    count = parse_int(text)
+    if count is None or count < 0:
         raise InputError(ctx.path, el.sourceline, f"interface queues '{text}' is not a positive number")
-    message = within_limit(int(text), "interface queues")
+    message = within_limit(count, "interface queues")
     if message:
         raise InputError(ctx.path, el.sourceline, message)
-    return int(text)
+    return count
 
 
 def mac(el: etree._Element) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from emit_helpers import after, domain, emit_words
+from emit_helpers import after, domain, emit_unchecked, emit_words
 
 from domlint.errors import InputError
 
@@ -113,3 +113,11 @@ def test_unreadable_boot_order_is_an_input_error() -> None:
     xml = domain(_iface("user", body="<boot order='first'/>"), os="")
     with pytest.raises(InputError, match=r"boot order='first' is not a number"):
         emit_words(xml, [*NETDEV, "boot-index"])
+
+
+@pytest.mark.parametrize("queues", ["two", "²", "-1"])
+def test_unreadable_queue_count_is_an_input_error(queues: str) -> None:
+    xml = domain(f"<interface type='bridge'><source bridge='br0'/><model type='virtio'/>"
+                 f"<driver name='vhost' queues='{queues}'/></interface>")
+    with pytest.raises(InputError, match="queues"):
+        emit_unchecked(xml, ["device", "netdev", "vhost-net"])
