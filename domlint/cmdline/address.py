@@ -507,13 +507,8 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
         addrs.reserve_next(disk, flags)
 
     for hd in devices.hostdevs(ctx):
-        if kind(hd) is not None:
-            continue
-        if hd.tag == "hostdev" and (hd.get("mode", "subsystem") != "subsystem" or hd.get("type") != "pci"):
-            continue
-        if hd.tag == "interface" and _hostdev_source_type(hd) != "pci":
-            continue
-        addrs.reserve_next(hd, flags)
+        if kind(hd) is None and devices.is_subsystem(hd) and devices.subsys_type(hd) == "pci":
+            addrs.reserve_next(hd, flags)
 
     balloon = dev.find("memballoon")
     if balloon is not None and balloon.get("model") == "virtio" and kind(balloon) is None:
@@ -534,12 +529,6 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
             raise addrs.error(video, "only qxl can be a secondary video card")
         if kind(video) is None:
             addrs.reserve_next(video, flags)
-
-
-def _hostdev_source_type(iface: Element) -> str:
-    """The bus of a type='hostdev' interface's host device (PCI unless its source says USB)."""
-    src = iface.find("source/address")
-    return src.get("type", "pci") if src is not None else "pci"
 
 
 def _usb2_companion(addrs: PCIAddressSet, ctls: list[Element], pos: int, flags: int) -> None:

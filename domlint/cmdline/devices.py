@@ -94,6 +94,19 @@ def hostdevs(ctx: Ctx) -> list[Element]:
             + list(ctx.devices.iterfind("hostdev")))
 
 
+def is_subsystem(hd: Element) -> bool:
+    """True for a host device QEMU is handed directly (mode='subsystem', or a type='hostdev' interface)."""
+    return hd.tag == "interface" or hd.get("mode", "subsystem") == "subsystem"
+
+
+def subsys_type(hd: Element) -> str:
+    """pci, usb or scsi: the host bus of a <hostdev> or type='hostdev' <interface> (PCI unless its source says)."""
+    if hd.tag == "interface":
+        src = hd.find("source/address")
+        return src.get("type", "pci") if src is not None else "pci"
+    return hd.get("type", "")
+
+
 def videos(ctx: Ctx) -> list[Element]:
     """The videos, the one marked primary first."""
     out: list[Element] = []

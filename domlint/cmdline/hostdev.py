@@ -19,18 +19,6 @@ from .storage import parse_auth
 Element = etree._Element
 
 
-def subsys_type(hd: Element) -> str:
-    """pci, usb or scsi: the host bus of a <hostdev> or type='hostdev' <interface>."""
-    if hd.tag == "interface":
-        src = hd.find("source/address")
-        return src.get("type", "pci") if src is not None else "pci"
-    return hd.get("type", "")
-
-
-def _is_subsystem(hd: Element) -> bool:
-    return hd.tag == "interface" or hd.get("mode", "subsystem") == "subsystem"
-
-
 _num = address.number
 
 
@@ -152,9 +140,9 @@ def hostdevs(ctx: Ctx, cmd: Command) -> None:
     """Append the arguments of every host device, in libvirt's host device order."""
     has_device = ctx.has("device")
     for hd in devices.hostdevs(ctx):
-        if not _is_subsystem(hd):
+        if not devices.is_subsystem(hd):
             continue
-        kind = subsys_type(hd)
+        kind = devices.subsys_type(hd)
         if kind == "usb":
             if has_device:
                 cmd.add("-device", usb_dev_str(ctx, hd))
