@@ -464,11 +464,8 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
     for ctl in ctls:
         if ctl.get("type") != "pci" or kind(ctl) is not None:
             continue
-        model = _model(ctl)
-        if model in ("pci-root", "pcie-root"):
-            continue
-        flags = {"pci-bridge": PCI, "dmi-to-pci-bridge": PCIE}.get(model or "", HOTPLUG | PCI)
-        addrs.reserve_next(ctl, flags)
+        if _model(ctl) not in ("pci-root", "pcie-root"):
+            addrs.reserve_next(ctl, _device_flags(ctl))
 
     flags = HOTPLUG | PCI
     dev = ctx.devices
