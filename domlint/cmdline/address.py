@@ -318,10 +318,6 @@ def _model(el: Element) -> str | None:
     return el.get("model")
 
 
-def _idx(el: Element) -> int:
-    return devices.index(el)
-
-
 def _device_flags(el: Element) -> int:
     """How a device with a written address may connect (qemuCollectPCIAddress)."""
     tag = el.tag
@@ -346,7 +342,7 @@ def _device_flags(el: Element) -> int:
 
 def _piix3_builtin(el: Element, addr: PCIAddr) -> bool:
     """The PIIX3's own IDE (0:0:1.1) and USB (0:0:1.2) functions, which need no reservation."""
-    if el.tag != "controller" or (addr.domain, addr.bus, addr.slot) != (0, 0, 1) or _idx(el) != 0:
+    if el.tag != "controller" or (addr.domain, addr.bus, addr.slot) != (0, 0, 1) or devices.index(el) != 0:
         return False
     if el.get("type") == "ide":
         return addr.function == 1
@@ -372,7 +368,7 @@ def _address_set(ctx: Ctx, nbuses: int, dry_run: bool) -> PCIAddressSet:
     for ctl in devices.controllers(ctx):
         if ctl.get("type") != "pci":
             continue
-        idx = _idx(ctl)
+        idx = devices.index(ctl)
         if idx >= nbuses:
             raise addrs.error(ctl, f"PCI controller index {idx} has no bus")
         addrs.set_model(idx, _model(ctl) or "", ctl)
@@ -417,7 +413,7 @@ def _primary_video(ctx: Ctx, addrs: PCIAddressSet, slot: int, flags: int) -> Non
 
 def _piix3_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
     for ctl in devices.controllers(ctx):
-        if _idx(ctl) != 0:
+        if devices.index(ctl) != 0:
             continue
         if ctl.get("type") == "ide":
             _fixed(ctx, addrs, ctl, PCIAddr(0, 0, 1, 1), "primary IDE controller")
@@ -432,7 +428,7 @@ def _piix3_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
 def _q35_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
     flags = PCIE
     for ctl in devices.controllers(ctx):
-        if ctl.get("type") == "sata" and _idx(ctl) == 0:
+        if ctl.get("type") == "sata" and devices.index(ctl) == 0:
             _fixed(ctx, addrs, ctl, PCIAddr(0, 0, 0x1F, 2), "primary SATA controller")
         elif (ctl.get("type") == "pci" and _model(ctl) == "dmi-to-pci-bridge"
               and kind(ctl) is None):
@@ -483,7 +479,7 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
         ctype = ctl.get("type")
         if ctype in ("pci", "fdc", "ccid") or (ctype == "usb" and _model(ctl) == "none"):
             continue
-        if ctype == "ide" and _idx(ctl) == 0:
+        if ctype == "ide" and devices.index(ctl) == 0:
             continue
         if kind(ctl) is not None:
             continue
@@ -533,7 +529,7 @@ def _usb2_companion(addrs: PCIAddressSet, ctls: list[Element], pos: int, flags: 
     ctl = ctls[pos]
     base = PCIAddr()
     for other in ctls[:pos]:
-        if _is_usb2(other) and _idx(other) == _idx(ctl):
+        if _is_usb2(other) and devices.index(other) == devices.index(ctl):
             base = pci_of(other) or PCIAddr()
             break
     model = _model(ctl) or ""
@@ -565,7 +561,7 @@ def _add_bridge(ctx: Ctx, index: int, model: str) -> bool:
 def assign_pci(ctx: Ctx) -> None:
     """PCI slots for everything that needs one; PCI bridges when bus 0 is full."""
     pci_ctls = [c for c in devices.controllers(ctx) if c.get("type") == "pci"]
-    max_idx = max((_idx(c) for c in pci_ctls), default=-1)
+    max_idx = max((devices.index(c) for c in pci_ctls), default=-1)
     nbuses = max_idx + 1
     if nbuses > 0 and ctx.has("pci-bridge"):
         # A dry run first, to learn how many buses the devices need.
@@ -758,7 +754,7 @@ def pci_bus_alias(ctx: Ctx, bus: int, el: Element) -> str:
     """The alias of the PCI controller providing a bus."""
     ctl = None
     for c in devices.controllers(ctx):
-        if c.get("type") == "pci" and _idx(c) == bus:
+        if c.get("type") == "pci" and devices.index(c) == bus:
             ctl = c
             break
     if ctl is None:

@@ -46,11 +46,6 @@ def virtio_device(base: str, el: Element) -> str:
     return f"{base}-{VIRTIO_TRANSPORT.get(address.kind(el) or '', 'pci')}"
 
 
-def index(ctl: Element) -> int:
-    """A controller's index."""
-    return devices.index(ctl)
-
-
 def usb_model(ctx: Ctx, ctl: Element) -> str:
     """A USB controller's model, with libvirt's per-arch default."""
     return ctl.get("model") or ("pci-ohci" if ctx.arch == "ppc64" else "piix3-uhci")
@@ -67,7 +62,7 @@ def usb_str(ctx: Ctx, ctl: Element) -> str:
     """The -device value of a USB controller (without its address)."""
     out = USB_DEVICES.get(usb_model(ctx, ctl), usb_model(ctx, ctl))
     port = _master_port(ctx, ctl)
-    bus_id = address.usb_bus_id(index(ctl))
+    bus_id = address.usb_bus_id(devices.index(ctl))
     if port is not None:
         return f"{out},masterbus={bus_id}.0,firstport={port}"
     return f"{out},id={bus_id}"
@@ -88,7 +83,7 @@ def _driver_opts(ctx: Ctx, ctl: Element) -> str:
 
 def controller_str(ctx: Ctx, ctl: Element) -> str:
     """The -device value of a controller, address included (qemuBuildControllerDevStr)."""
-    ctype, idx = ctl.get("type"), index(ctl)
+    ctype, idx = ctl.get("type"), devices.index(ctl)
     if ctype == "scsi":
         model = address.scsi_model(ctx, ctl.get("model"), ctl)
         dev = virtio_device("virtio-scsi", ctl) if model == "virtio-scsi" else _SCSI_DEVICES.get(model, model)
@@ -151,7 +146,7 @@ def controllers(ctx: Ctx, cmd: Command) -> None:
                     continue
                 if ctype == "pci" and model in ("pci-root", "pcie-root"):
                     continue
-                if ctype == "sata" and index(ctl) == 0 and is_q35(ctx.machine):
+                if ctype == "sata" and devices.index(ctl) == 0 and is_q35(ctx.machine):
                     continue  # q35's own AHCI
                 if ctype == "usb" and _legacy_usb(ctx, ctl):
                     continue
