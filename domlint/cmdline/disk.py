@@ -255,8 +255,9 @@ def drive_dev_str(ctx: Ctx, disk: etree._Element, bootindex: int) -> str:
         blockio = disk.find("blockio")
         if blockio is not None:
             for key in ("logical_block_size", "physical_block_size"):
-                if _int(blockio.get(key)) > 0:
-                    opt += f",{key}={_int(blockio.get(key))}"
+                size = _int(blockio.get(key))
+                if size > 0:
+                    opt += f",{key}={size}"
     wwn = disk.findtext("wwn")
     if wwn:
         opt += f",wwn={wwn}" if wwn.startswith("0x") else f",wwn=0x{wwn}"
@@ -328,10 +329,8 @@ def _drive_style(ctx: Ctx, cmd: Command, ordered: list[etree._Element]) -> None:
         # Xen PV and SD disks have no -device form; they keep the if= form.
         with_device = with_device_cap and bus not in ("xen", "sd")
         cmd.add("-drive", drive_str(ctx, disk, src, not emit_bootindex and bootindex > 0, with_device))
-        if not emit_bootindex:
-            bootindex = 0
-        elif _boot_order(disk):
-            bootindex = _boot_order(disk)
+        # With bootindex, a disk's own <boot order> wins over its <os><boot> position.
+        bootindex = (_boot_order(disk) or bootindex) if emit_bootindex else 0
         if not with_device:
             continue
         if bus == "fdc":
