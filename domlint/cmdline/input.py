@@ -12,7 +12,6 @@ from .command import Command
 from .context import Ctx
 
 _DEVICE = {"mouse": "usb-mouse", "tablet": "usb-tablet", "keyboard": "usb-kbd"}
-_USBDEVICE = {"mouse": "mouse", "tablet": "tablet", "keyboard": "keyboard"}
 
 
 def usb_input_dev_str(ctx: Ctx, inp: etree._Element) -> str:
@@ -28,4 +27,5 @@ def inputs(ctx: Ctx, cmd: Command) -> None:
         if ctx.has("device"):
             cmd.add("-device", usb_input_dev_str(ctx, inp))
         else:
-            cmd.add("-usbdevice", _USBDEVICE[inp.get("type", "")])
+            # -usbdevice spells these three types as libvirt does.
+            cmd.add("-usbdevice", inp.get("type", ""))
