@@ -7,6 +7,8 @@ disks and iSCSI host devices share these builders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from lxml import etree
 
 from ..errors import InputError
@@ -22,6 +24,8 @@ _URI_PROTOCOLS = frozenset(("http", "https", "ftp", "ftps", "tftp", "iscsi", "gl
 _UNRESERVED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()")
 _PATH_SAFE = _UNRESERVED | frozenset("/;@&=+$,")
 _USER_SAFE = _UNRESERVED | frozenset(";:&=+$,")
+# Builds the InputError, with the disk's line, that a malformed source raises.
+_Fail = Callable[[str], InputError]
 
 
 def parse_hosts(source: etree._Element) -> tuple[NetHost, ...]:
@@ -110,7 +114,7 @@ def _old_style_nbd(host: NetHost) -> bool:
                 or (host.transport == "unix" and host.socket and not host.socket.startswith("/")))
 
 
-def _nbd_string(host: NetHost, export: str | None, fail) -> str:
+def _nbd_string(host: NetHost, export: str | None, fail: _Fail) -> str:
     if host.transport == "tcp":
         text = f"nbd:{host.name}:{host.port or '10809'}"
     elif host.transport == "unix":
@@ -123,7 +127,7 @@ def _nbd_string(host: NetHost, export: str | None, fail) -> str:
 
 
 def _uri(protocol: str, path: str | None, volume: str | None, host: NetHost,
-         username: str | None, secret_text: str | None, fail) -> str:
+         username: str | None, secret_text: str | None, fail: _Fail) -> str:
     scheme = protocol if host.transport == "tcp" else f"{protocol}+{host.transport}"
     if host.port is not None:
         try:
@@ -153,7 +157,8 @@ def _escape(text: str, safe: frozenset[str]) -> str:
     return "".join(c if c in safe else "".join(f"%{b:02X}" for b in c.encode()) for c in text)
 
 
-def _rbd_string(name: str, hosts: tuple[NetHost, ...], username: str | None, secret_text: str | None, fail) -> str:
+def _rbd_string(name: str, hosts: tuple[NetHost, ...], username: str | None, secret_text: str | None,
+                fail: _Fail) -> str:
     if ":" in name:
         raise fail(f"an RBD source name cannot contain ':' ('{name}')")
     parts = [f"rbd:{name}"]
