@@ -16,7 +16,7 @@ from lxml import etree
 from .errors import InputError
 from .host import Host
 from .parse import Document
-from .values import within_limit
+from .values import parse_int, within_limit
 
 # Target-name prefixes and the bus libvirt derives from them.
 _BUS_BY_PREFIX = (("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"), ("ubd", "uml"))
@@ -257,13 +257,10 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
         highest = -1
         line = None
         for disk in devices.iterfind("disk"):
-            addr, target = disk.find("address"), disk.find("target")
-            if target is None or target.get("bus") != bus or addr is None or addr.get("type") != "drive":
+            target, nums = disk.find("target"), _drive_numbers(disk)
+            if target is None or target.get("bus") != bus or nums is None:
                 continue
-            try:
-                ctl = int(addr.get("controller", "0"), 0)
-            except ValueError:
-                continue
+            ctl = nums[0]
             if ctl > highest:
                 highest, line = ctl, disk.sourceline
         _add_controllers_upto(devices, bus, _limited(highest, line, f"{bus} drive address controller"), line)
@@ -284,10 +281,9 @@ def _drive_numbers(el: etree._Element) -> tuple[int, int, int, int] | None:
     addr = el.find("address")
     if addr is None or addr.get("type") != "drive":
         return None
-    try:
-        return tuple(int(addr.get(k, "0"), 10) for k in ("controller", "bus", "target", "unit"))  # type: ignore[return-value]
-    except ValueError:
-        return None
+    # libvirt reads drive address numbers in decimal.
+    nums = tuple(parse_int(addr.get(k, "0"), 10) for k in ("controller", "bus", "target", "unit"))
+    return None if any(n is None or n < 0 for n in nums) else nums  # type: ignore[return-value]
 
 
 def _hostdev_scsi_addresses(devices: etree._Element) -> None:
@@ -338,11 +334,10 @@ def _hostdev_scsi_controllers(devices: etree._Element) -> None:
         if hd.get("type") != "scsi":
             continue
         addr = hd.find("address")
-        ctl = addr.get("controller", "0") if addr is not None and addr.get("type") == "drive" else "0"
-        try:
-            num = int(ctl, 0)
-        except ValueError:
+        nums = _drive_numbers(hd) if addr is not None and addr.get("type") == "drive" else (0, 0, 0, 0)
+        if nums is None:
             continue
+        num = nums[0]
         if num > highest:
             highest, line = num, hd.sourceline
     _add_controllers_upto(devices, "scsi", _limited(highest, line, "SCSI host device controller"), line)

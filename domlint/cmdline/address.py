@@ -53,11 +53,11 @@ _USB2_COMPANIONS = {"ich9-ehci1": 7, "ich9-uhci1": 0, "ich9-uhci2": 1, "ich9-uhc
 _USB_EITHER = ("ehci", "ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3", "vt82c686b-uhci")
 
 
-def c_uint(text: str | None, default: int = 0) -> int:
-    """An unsigned number the way libvirt reads address attributes (base 0: 0x hex, 0 octal); ValueError if not one."""
+def c_uint(text: str | None, default: int = 0, base: int = 0) -> int:
+    """An unsigned number as libvirt reads it (base 0: 0x hex, 0 octal, else decimal); ValueError if not one."""
     if text is None or text.strip() == "":
         return default
-    value = parse_int(text, 0)
+    value = parse_int(text, base)
     if value is None or value < 0:
         raise ValueError(text)
     return value
@@ -79,6 +79,15 @@ PCI_BUS_LAST = 0xFF
 _NUMERIC = {"pci": ("domain", "bus", "slot", "function"), "drive": ("controller", "bus", "target", "unit"),
             "ccw": ("cssid", "ssid", "devno"), "spapr-vio": ("reg",), "usb": ("bus",),
             "virtio-serial": ("controller", "bus", "port"), "ccid": ("controller", "slot")}
+# The base libvirt reads each address type's numbers in: C prefixes for PCI and
+# ccw, hexadecimal for spapr-vio registers, decimal for the rest.
+BASE = {"pci": 0, "ccw": 0, "spapr-vio": 16}
+
+
+def address_numbers(addr: Element, kind: str) -> tuple[int, ...]:
+    """The numbers of an <address> of one type, read in that type's base (ValueError if one is not a number)."""
+    base = BASE.get(kind, 10)
+    return tuple(c_uint(addr.get(attr), 0, base) for attr in _NUMERIC[kind])
 
 
 def check_numbers(ctx: Ctx) -> None:
@@ -89,9 +98,10 @@ def check_numbers(ctx: Ctx) -> None:
         addr = dev.find("address")
         if addr is None:
             continue
-        for attr in _NUMERIC.get(addr.get("type", ""), ()):
+        kind = addr.get("type", "")
+        for attr in _NUMERIC.get(kind, ()):
             try:
-                c_uint(addr.get(attr))
+                c_uint(addr.get(attr), 0, BASE.get(kind, 10))
             except ValueError:
                 raise InputError(ctx.path, addr.sourceline,
                                  f"<address type='{addr.get('type')}'>: {attr}='{addr.get(attr)}' "
@@ -589,7 +599,7 @@ def _vio_reg(el: Element) -> int | None:
     if addr is None or addr.get("type") != "spapr-vio" or addr.get("reg") is None:
         return None
     try:
-        return c_uint(addr.get("reg"))
+        return c_uint(addr.get("reg"), 0, BASE["spapr-vio"])
     except ValueError:
         return None
 
@@ -783,7 +793,7 @@ def suffix(ctx: Ctx, el: Element) -> str:
             out += f".{pci.function:#x}"
         return out
     if atype == "usb":
-        bus = c_uint(addr.get("bus"))
+        bus = c_uint(addr.get("bus"), 0, 10)
         return f",bus={usb_bus_id(bus)}.0,port={addr.get('port', '')}"
     if atype == "spapr-vio":
         reg = _vio_reg(el)

@@ -39,7 +39,7 @@ def _drive(disk: Element) -> tuple[int, int, int, int] | None:
     if addr is None or addr.get("type") != "drive":
         return None
     try:
-        return tuple(address.c_uint(addr.get(k)) for k in ("controller", "bus", "target", "unit"))  # type: ignore[return-value]
+        return address.address_numbers(addr, "drive")  # type: ignore[return-value]
     except ValueError:
         return None
 

@@ -195,8 +195,7 @@ def _raw_vioserial(el: etree._Element) -> tuple[int, int, int] | None:
         if addr.get("type") != "virtio-serial":
             return None
         # address.check_numbers has refused unreadable ones before any family runs.
-        return (address.c_uint(addr.get("controller")), address.c_uint(addr.get("bus")),
-                address.c_uint(addr.get("port")))
+        return address.address_numbers(addr, "virtio-serial")  # type: ignore[return-value]
     if el.tag == "channel" and target_type(el) == "virtio":
         return 0, 0, 0
     return None

@@ -11,6 +11,7 @@ from lxml import etree
 
 from ..domain import disk_index, is_q35
 from ..errors import InputError
+from ..values import parse_int
 from . import address, alias, devices, source
 from .command import Command
 from .context import Ctx
@@ -53,10 +54,8 @@ def _drive_address(disk: etree._Element) -> tuple[int, int, int, int]:
 
 
 def _int(text: str | None) -> int:
-    try:
-        return int(text or "0", 10)
-    except ValueError:
-        return 0
+    # Drive address numbers are decimal to libvirt; check_numbers refused unreadable ones already.
+    return parse_int(text or "0", 10) or 0
 
 
 def _driver(disk: etree._Element) -> etree._Element:

@@ -82,7 +82,8 @@ def _drive_addr(ctx: Ctx, hd: Element) -> tuple[int, int, int, int]:
     addr = hd.find("address")
     if addr is None or addr.get("type") != "drive":
         return 0, 0, 0, 0
-    return tuple(_num(ctx, addr, k) for k in ("controller", "bus", "target", "unit"))  # type: ignore[return-value]
+    # address.check_numbers has refused unreadable ones before any family runs.
+    return address.address_numbers(addr, "drive")  # type: ignore[return-value]
 
 
 def _drive_id(hd: Element) -> str:

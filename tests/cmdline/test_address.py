@@ -206,3 +206,24 @@ def test_a_pci_bus_beyond_255_is_refused_rather_than_grown() -> None:
                  "</interface>")
     with pytest.raises(InputError, match="PCI bus 99999999999999999999 cannot exist"):
         emit_unchecked(xml, ["device", "pci-bridge", "netdev"])
+
+
+@pytest.mark.parametrize(("kind", "attrs", "numbers"), [
+    # libvirt reads drive, virtio-serial and ccid numbers in decimal, PCI and ccw with C prefixes,
+    # spapr-vio registers in hexadecimal.
+    ("drive", {"controller": "010", "bus": "0", "target": "0", "unit": "1"}, (10, 0, 0, 1)),
+    ("virtio-serial", {"controller": "0", "bus": "0", "port": "012"}, (0, 0, 12)),
+    ("pci", {"domain": "0", "bus": "0", "slot": "010", "function": "0x1"}, (0, 0, 8, 1)),
+    ("spapr-vio", {"reg": "2000"}, (0x2000,)),
+])
+def test_address_numbers_are_read_in_the_base_libvirt_uses(kind: str, attrs: dict[str, str],
+                                                           numbers: tuple[int, ...]) -> None:
+    addr = etree.Element("address", {"type": kind, **attrs})
+    assert address.address_numbers(addr, kind) == numbers
+
+
+def test_a_hexadecimal_drive_address_is_not_a_number() -> None:
+    xml = domain("<disk type='file'><source file='/a'/><target dev='sda' bus='scsi'/>"
+                 "<address type='drive' controller='0x1' bus='0' target='0' unit='0'/></disk>")
+    with pytest.raises(InputError, match="controller='0x1' is not a number"):
+        emit_unchecked(xml, ["device", "drive", "scsi-disk.channel"])
