@@ -16,9 +16,17 @@ from .storage import Auth
 
 def value(ctx: Ctx, auth: Auth, protocol: str, encode: bool = False) -> str:
     """The secret an <auth> refers to, base64-encoded when encode (QEMU's rbd driver wants that)."""
-    for entry in ctx.host.raw.get("secrets") or ():
-        if (auth.uuid and entry.get("uuid") == auth.uuid) or (auth.usage and entry.get("usage") == auth.usage):
-            text = str(entry.get("value", ""))
-            return base64.b64encode(text.encode()).decode() if encode else text
     what = f"uuid '{auth.uuid}'" if auth.uuid else f"usage '{auth.usage}'"
+    for entry in ctx.host.raw.get("secrets") or ():
+        if (auth.uuid and _same_uuid(entry.get("uuid"), auth.uuid)) or (auth.usage and entry.get("usage") == auth.usage):
+            if entry.get("value") is None:
+                raise InputError(ctx.path, auth.line, f"{protocol}: the host profile names the secret with {what} "
+                                                      "but not its value, which the command line carries")
+            text = str(entry["value"])
+            return base64.b64encode(text.encode()).decode() if encode else text
     raise InputError(ctx.path, auth.line, f"{protocol}: the host has no secret with {what} (for user '{auth.username}')")
+
+
+def _same_uuid(a: str | None, b: str) -> bool:
+    # libvirt reads a UUID with or without dashes, in either case.
+    return a is not None and a.lower().replace("-", "") == b.lower().replace("-", "")

@@ -12,6 +12,7 @@ from family_ctx import ctx_for
 from domlint.cmdline import secret, source, storage
 from domlint.cmdline.storage import Auth
 from domlint.errors import InputError
+from domlint.host import from_dict
 
 SECRET = HOST.raw["secrets"][0]["value"]
 
@@ -143,3 +144,13 @@ def test_without_test_naming_a_volume_lives_under_the_pool_target(tmp_path) -> N
     raw = {k: v for k, v in HOST.raw.items() if k != "volume_naming"} | {"storage_pools": str(tmp_path)}
     got = resolved(pool_disk("images", "a.qcow2"), host=replace(HOST, raw=raw))
     assert (got.type, got.path) == ("file", "/var/lib/images/a.qcow2")
+
+
+def test_a_secret_is_found_by_uuid_in_any_spelling_and_needs_its_value() -> None:
+    host = from_dict("h", {**HOST.raw, "secrets": [
+        {"uuid": "0A8B2C0E-5F0E-4A53-9C1F-4B1B3F2F1C22", "value": "s3cret"}, {"usage": "novalue"}]})
+    ctx = ctx_for(domain(), host=host)
+    assert secret.value(ctx, Auth(username="u", uuid="0a8b2c0e5f0e4a539c1f4b1b3f2f1c22", line=3), "iscsi") == "s3cret"
+    with pytest.raises(InputError, match="not its value") as err:
+        secret.value(ctx, Auth(username="u", usage="novalue", line=5), "iscsi")
+    assert err.value.line == 5
