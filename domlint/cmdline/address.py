@@ -635,6 +635,12 @@ def scsi_model(ctx: Ctx, model: str | None, el: Element | None = None) -> str:
                      "no SCSI controller model fits this QEMU")
 
 
+def scsi_controller_model(ctx: Ctx, index: int, device: Element) -> str:
+    """The model of SCSI controller `index` a device sits on (libvirt's default when it names none)."""
+    ctl = devices.controller(ctx, "scsi", index)
+    return scsi_model(ctx, ctl.get("model") if ctl is not None else None, ctl if ctl is not None else device)
+
+
 def assign_spapr_vio(ctx: Ctx) -> None:
     """spapr-vio registers for pseries NICs, vSCSI controllers, serial ports and NVRAM."""
     pseries = ctx.arch == "ppc64" and ctx.machine == "pseries"

@@ -71,11 +71,8 @@ def disk_alias(ctx: Ctx, disk: Element) -> str:
     if drive is None:
         return f"{bus}-disk{_dst_index(dst)}"
     controller, dbus, target, unit = drive
-    if bus == "scsi":
-        ctl = devices.controller(ctx, "scsi", controller)
-        model = address.scsi_model(ctx, ctl.get("model") if ctl is not None else None, disk)
-        if model != "lsilogic":
-            return f"{bus}{controller}-{dbus}-{target}-{unit}"
+    if bus == "scsi" and address.scsi_controller_model(ctx, controller, disk) != "lsilogic":
+        return f"{bus}{controller}-{dbus}-{target}-{unit}"
     return f"{bus}{controller}-{dbus}-{unit}"
 
 

@@ -204,12 +204,6 @@ def _iotune(disk: etree._Element) -> list[str]:
     return out
 
 
-def _scsi_controller_model(ctx: Ctx, disk: etree._Element, index: int) -> str:
-    ctrl = devices.controller(ctx, "scsi", index)
-    model = ctrl.get("model") if ctrl is not None else None
-    return address.scsi_model(ctx, model, ctrl if ctrl is not None else disk)
-
-
 def _ide_model(ctx: Ctx, device: str) -> str:
     if not ctx.has("ide-cd"):
         return "ide-drive"
@@ -232,7 +226,7 @@ def drive_dev_str(ctx: Ctx, disk: etree._Element, bootindex: int) -> str:
     if bus == "ide":
         opt = f"{_ide_model(ctx, device)},bus=ide.{dbus},unit={unit}"
     elif bus == "scsi":
-        if _scsi_controller_model(ctx, disk, ctrl) == "lsilogic":
+        if address.scsi_controller_model(ctx, ctrl, disk) == "lsilogic":
             opt = f"{_scsi_model(ctx, device)},bus=scsi{ctrl}.{dbus},scsi-id={unit}"
         else:
             opt = f"{_scsi_model(ctx, device)},bus=scsi{ctrl}.0,channel={dbus},scsi-id={target},lun={unit}"

@@ -124,9 +124,7 @@ def scsi_drive_str(ctx: Ctx, hd: Element) -> str:
 def scsi_dev_str(ctx: Ctx, hd: Element) -> str:
     """The -device scsi-generic value of a SCSI host device."""
     controller, bus, target, unit = _drive_addr(ctx, hd)
-    ctl = devices.controller(ctx, "scsi", controller)
-    model = address.scsi_model(ctx, ctl.get("model") if ctl is not None else None, hd)
-    if model == "lsilogic":
+    if address.scsi_controller_model(ctx, controller, hd) == "lsilogic":
         out = f"scsi-generic,bus=scsi{controller}.{bus},scsi-id={unit}"
     else:
         out = f"scsi-generic,bus=scsi{controller}.0,channel={bus},scsi-id={target},lun={unit}"
