@@ -205,19 +205,28 @@ def _console_defaults(root: etree._Element, devices: etree._Element) -> None:
         serial.append(addr)
 
 
+# The video RAM (KiB) libvirt assumes for a video model that gives none.
+VIDEO_VRAM_KIB = {"vga": 9216, "cirrus": 9216, "vmvga": 9216, "xen": 4096, "qxl": 65536}
+
+
+def default_video_model(root: etree._Element) -> str:
+    """The model libvirt gives a video device that names none."""
+    os_type = (root.findtext("os/type") or "hvm").strip()
+    if os_type in ("xen", "linux"):
+        return "xen"
+    type_el = root.find("os/type")
+    if type_el is not None and type_el.get("arch") == "ppc64":
+        return "vga"
+    return "cirrus"
+
+
 def _video_defaults(root: etree._Element, devices: etree._Element) -> None:
     # Graphics without any <video> imply one video card of the default type.
     if devices.find("graphics") is None or devices.find("video") is not None:
         return
-    os_type = (root.findtext("os/type") or "hvm").strip()
-    if os_type in ("xen", "linux"):
-        vtype, vram = "xen", "4096"
-    elif root.find("os/type").get("arch") == "ppc64":
-        vtype, vram = "vga", "9216"
-    else:
-        vtype, vram = "cirrus", "9216"
+    vtype = default_video_model(root)
     video = _sub(devices, "video", devices.find("graphics").sourceline)
-    _sub(video, "model", video.sourceline, type=vtype, vram=vram, heads="1")
+    _sub(video, "model", video.sourceline, type=vtype, vram=str(VIDEO_VRAM_KIB[vtype]), heads="1")
 
 
 def _has_controller(devices: etree._Element, ctype: str, index: int) -> bool:

@@ -13,14 +13,18 @@ from . import address, alias, order
 from .command import Command
 from .context import Ctx, RunOptions
 
-__all__ = ["Command", "RunOptions", "build_command"]
+__all__ = ["Command", "RunOptions", "build_command", "make_ctx"]
+
+
+def make_ctx(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Ctx:
+    """The emitter's view of a normalised domain, before addresses and aliases are assigned."""
+    return Ctx(root=doc.root, caps=caps, host=host, opts=opts or RunOptions(),
+               driver=dict(host.raw.get("driver") or {}), path=doc.path, implied=set(doc.implied))
 
 
 def build_command(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Command:
     """Build the command line for a normalised domain (addresses and aliases are assigned here)."""
-    ctx = Ctx(root=doc.root, caps=caps, host=host, opts=opts or RunOptions(),
-              driver=dict(host.raw.get("driver") or {}), path=doc.path,
-              implied=set(doc.implied))
+    ctx = make_ctx(doc, caps, host, opts)
     address.assign(ctx)
     ctx.caps = _late_caps(ctx)
     alias.assign(ctx)

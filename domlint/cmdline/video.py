@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from ..domain import VIDEO_VRAM_KIB, default_video_model
 from ..errors import InputError
 from . import address, alias, devices
 from .command import Command
@@ -18,15 +19,7 @@ PRIMARY_DEVICE = {"vga": ("VGA", "VGA"), "cirrus": ("cirrus-vga", "cirrus-vga"),
 _MAX_KIB = 0xFFFFFFFF // 1024
 
 
-def default_model(root: etree._Element) -> str:
-    """The model libvirt gives a video device that names none."""
-    os_type = (root.findtext("os/type") or "hvm").strip()
-    if os_type in ("xen", "linux"):
-        return "xen"
-    type_el = root.find("os/type")
-    if type_el is not None and type_el.get("arch") == "ppc64":
-        return "vga"
-    return "cirrus"
+default_model = default_video_model
 
 
 def model_of(root: etree._Element, video: etree._Element) -> str:
@@ -37,7 +30,7 @@ def model_of(root: etree._Element, video: etree._Element) -> str:
 
 def default_vram(model: str) -> int:
     """The video RAM (KiB) libvirt assumes for a model."""
-    return {"vga": 9216, "cirrus": 9216, "vmvga": 9216, "xen": 4096, "qxl": 65536}.get(model, 0)
+    return VIDEO_VRAM_KIB.get(model, 0)
 
 
 def _kib(ctx: Ctx, video: etree._Element, attr: str, default: int) -> int:

@@ -9,7 +9,8 @@ from emit_helpers import HOST
 
 from domlint.api import load_document
 from domlint.caps import Caps
-from domlint.cmdline.context import Ctx, RunOptions
+from domlint.cmdline import make_ctx
+from domlint.cmdline.context import Ctx
 from domlint.domain import normalise
 from domlint.host import Host
 
@@ -17,7 +18,6 @@ from domlint.host import Host
 def ctx_for(xml: str, caps: Iterable[str] = (), host: Host = HOST, **state: Any) -> Ctx:
     """A normalised domain on the conformance host, without address or alias assignment."""
     doc = normalise(load_document(xml, "guest.xml"), host)
-    ctx = Ctx(root=doc.root, caps=Caps(frozenset(caps), "test"), host=host, opts=RunOptions(),
-              driver=dict(host.raw.get("driver") or {}), path=doc.path, implied=set(doc.implied))
+    ctx = make_ctx(doc, Caps(frozenset(caps), "test"), host)
     ctx.state.update(state)
     return ctx
