@@ -77,9 +77,27 @@ def load_map(path: str) -> CpuMap:
     return CpuMap(features, models)
 
 
-def incompatibility(cpu_map: CpuMap, host_model: str, host_features: tuple[str, ...],
-                    guest_model: str, guest_features: list[tuple[str, str]], match: str) -> str | None:
-    """Why the host cannot run this guest CPU, or None (also None for names the map lacks)."""
+@dataclass(frozen=True)
+class Demand:
+    """What a guest CPU asks of the host, in CPUID bits."""
+
+    host: frozenset[Bit]                  # everything the host CPU has
+    policy: dict[str, frozenset[Bit]]     # the guest's named features, by policy
+    wanted: frozenset[Bit]                # the model and required features, less forced, optional, disabled
+
+    def of(self, policy: str) -> frozenset[Bit]:
+        """The bits of the guest's features with one policy."""
+        return self.policy.get(policy, frozenset())
+
+    @property
+    def extra(self) -> frozenset[Bit]:
+        """Host bits the guest neither wants nor names: what match='exact' drops and 'strict' refuses."""
+        return self.host - self.wanted - self.of("optional") - self.of("disable") - self.of("force")
+
+
+def demand(cpu_map: CpuMap, host_model: str, host_features: tuple[str, ...], guest_model: str,
+           guest_features: list[tuple[str, str]]) -> Demand | None:
+    """The guest CPU's demand on the host CPU, or None when the map lacks one of the names."""
     if host_model not in cpu_map.models or guest_model not in cpu_map.models:
         return None
     known = set(cpu_map.features)
@@ -91,20 +109,27 @@ def incompatibility(cpu_map: CpuMap, host_model: str, host_features: tuple[str, 
     by_policy: dict[str, set[Bit]] = {}
     for name, policy in guest_features:
         by_policy.setdefault(policy, set()).update(cpu_map.features[name])
-    forbidden = by_policy.get("forbid", set()) & host
+    policy = {k: frozenset(v) for k, v in by_policy.items()}
+    wanted = set(cpu_map.models[guest_model]) | policy.get("require", frozenset())
+    wanted -= policy.get("force", frozenset()) | policy.get("optional", frozenset()) | policy.get("disable", frozenset())
+    return Demand(frozenset(host), policy, frozenset(wanted))
+
+
+def incompatibility(cpu_map: CpuMap, host_model: str, host_features: tuple[str, ...],
+                    guest_model: str, guest_features: list[tuple[str, str]], match: str) -> str | None:
+    """Why the host cannot run this guest CPU, or None (also None for names the map lacks)."""
+    need = demand(cpu_map, host_model, host_features, guest_model, guest_features)
+    if need is None:
+        return None
+    forbidden = need.of("forbid") & need.host
     if forbidden:
-        return f"the host CPU has features the guest CPU forbids: {', '.join(cpu_map.names(frozenset(forbidden)))}"
-    wanted = set(cpu_map.models[guest_model]) | by_policy.get("require", set())
-    wanted -= by_policy.get("force", set()) | by_policy.get("optional", set()) | by_policy.get("disable", set())
-    missing = wanted - host
+        return f"the host CPU has features the guest CPU forbids: {', '.join(cpu_map.names(forbidden))}"
+    missing = need.wanted - need.host
     if missing:
-        return f"the host CPU ({host_model}) lacks features the guest CPU needs: {', '.join(cpu_map.names(frozenset(missing)))}"
-    if match == "strict":
-        extra = host - wanted - by_policy.get("optional", set()) - by_policy.get("disable", set()) \
-            - by_policy.get("force", set())
-        if extra:
-            return ("match='strict' allows no host features beyond the guest CPU's, but the host has "
-                    f"{', '.join(cpu_map.names(frozenset(extra)))}")
+        return f"the host CPU ({host_model}) lacks features the guest CPU needs: {', '.join(cpu_map.names(missing))}"
+    if match == "strict" and need.extra:
+        return ("match='strict' allows no host features beyond the guest CPU's, but the host has "
+                f"{', '.join(cpu_map.names(need.extra))}")
     return None
 
 

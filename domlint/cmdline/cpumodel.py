@@ -15,7 +15,8 @@ from functools import cache
 
 from lxml import etree
 
-from ..cpu import Bit
+from ..cpu import Bit, demand
+from ..cpu import CpuMap as MapData
 from ..cpu import load_map as read_map
 from ..errors import InputError
 from .context import Ctx
@@ -33,6 +34,7 @@ class CpuMap:
 
     features: tuple[tuple[str, Bits], ...]
     models: tuple[tuple[str, Bits], ...]
+    data: MapData
 
     def feature(self, name: str) -> Bits | None:
         """The bits of a named feature."""
@@ -51,7 +53,7 @@ def load_map(path: str) -> CpuMap:
     for name, mask in _KVM_FEATURES:
         features[name] = frozenset((0x40000001, "eax", 1 << b) for b in range(32) if mask >> b & 1)
     # libvirt prepends each definition to its list, so the last one defined is met first.
-    return CpuMap(tuple(reversed(list(features.items()))), tuple(reversed(list(data.models.items()))))
+    return CpuMap(tuple(reversed(list(features.items()))), tuple(reversed(list(data.models.items()))), data)
 
 
 def _cpu_map(ctx: Ctx) -> CpuMap | None:
@@ -119,7 +121,9 @@ def guest_model_str(ctx: Ctx) -> tuple[str, bool]:
         features = list(merged.items())
     data = _guest_data(cpu_map, ctx, model, match, features)
     if data is None:
-        return "", False
+        # libvirt stops here too: it cannot turn names its CPU map lacks into CPUID bits.
+        raise InputError(ctx.path, cpu_el.sourceline,
+                         f"the CPU map names no model '{model}' or lacks one of the guest's or host's features")
     preferred = host_model if match == "minimum" else model
     fb = cpu_el.find("model")
     fallback = fb.get("fallback", "allow") if fb is not None else "allow"
@@ -142,22 +146,8 @@ def guest_model_str(ctx: Ctx) -> tuple[str, bool]:
 def _guest_data(cpu_map: CpuMap, ctx: Ctx, model: str, match: str,
                 features: list[tuple[str, str]]) -> Bits | None:
     """The guest's CPUID bits: the host's, trimmed to what the guest asked for (exact), +force -disable."""
-    host = set(cpu_map.model(ctx.host.cpu_model or "") or ())
-    for name in ctx.host.cpu_features:
-        host |= cpu_map.feature(name) or frozenset()
-    model_bits = cpu_map.model(model)
-    if model_bits is None:
+    need = demand(cpu_map.data, ctx.host.cpu_model or "", ctx.host.cpu_features, model, features)
+    if need is None:
         return None
-    by_policy: dict[str, set[Bit]] = {p: set() for p in
-                                                      ("force", "require", "optional", "disable", "forbid")}
-    for name, policy in features:
-        by_policy.setdefault(policy, set()).update(cpu_map.feature(name) or frozenset())
-    require = (set(model_bits) | by_policy["require"]) - by_policy["force"] - by_policy["optional"] \
-        - by_policy["disable"]
-    diff = host - by_policy["optional"] - require - by_policy["disable"] - by_policy["force"]
-    guest = set(host)
-    if match == "exact":
-        guest -= diff
-    guest |= by_policy["force"]
-    guest -= by_policy["disable"]
-    return frozenset(guest)
+    guest = need.host - need.extra if match == "exact" else need.host
+    return (guest | need.of("force")) - need.of("disable")

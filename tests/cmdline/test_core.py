@@ -166,3 +166,10 @@ def test_unreadable_clock_adjustment_is_an_input_error(adjustment: str) -> None:
     xml = domain(top=f"<clock offset='variable' adjustment='{adjustment}' basis='utc'/>")
     with pytest.raises(domlint.InputError, match="clock adjustment"):
         emit_unchecked(xml, ["rtc"])
+
+
+def test_a_cpu_feature_the_map_lacks_is_an_input_error() -> None:
+    xml = domain(top="<cpu match='exact'><model>core2duo</model><feature policy='require' name='warpdrive'/></cpu>",
+                 vtype="kvm")
+    with pytest.raises(domlint.InputError, match="CPU map"):
+        emit_unchecked(xml, ["kvm", "cpu-host"])
