@@ -262,17 +262,18 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
     _hostdev_scsi_controllers(devices)
     _machine_controllers(root, devices)
     # Controllers the disks' drive addresses need.
+    highest: dict[str, tuple[int, int | None]] = {}
+    for disk in devices.iterfind("disk"):
+        target = disk.find("target")
+        bus = target.get("bus") if target is not None else None
+        if bus not in ("scsi", "fdc", "ide", "sata"):
+            continue
+        nums = _drive_numbers(disk)
+        if nums is not None and nums[0] > highest.get(bus, (-1, None))[0]:
+            highest[bus] = (nums[0], disk.sourceline)
     for bus in ("scsi", "fdc", "ide", "sata"):
-        highest = -1
-        line = None
-        for disk in devices.iterfind("disk"):
-            target, nums = disk.find("target"), _drive_numbers(disk)
-            if target is None or target.get("bus") != bus or nums is None:
-                continue
-            ctl = nums[0]
-            if ctl > highest:
-                highest, line = ctl, disk.sourceline
-        _add_controllers_upto(devices, bus, _limited(highest, line, f"{bus} drive address controller"), line)
+        top, line = highest.get(bus, (-1, None))
+        _add_controllers_upto(devices, bus, _limited(top, line, f"{bus} drive address controller"), line)
     # virtio-serial controllers for virtio channels and consoles.
     for chr_el in list(devices.iterfind("channel")) + list(devices.iterfind("console")):
         target = chr_el.find("target")

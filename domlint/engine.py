@@ -14,7 +14,9 @@ from .errors import RuleError
 from .findings import Finding
 from .parse import Document
 from .predicates import Context, Predicate, build, compile_xpath
+from .predicates import forget as forget_document
 from .rulepack import RawRule, RuleErrors
+from .selectors import may_match, required_names
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # Values a rule's message may name with {$...}, and what provides them.
@@ -58,8 +60,19 @@ class CapsCondition:
 
 
 @dataclass
+class Compiled:
+    """The XPath-bearing parts of a rule, compiled when the rule first has an element to judge."""
+
+    when_xp: etree.XPath | None = None
+    tests: list[Predicate] = field(default_factory=list)
+    parts: Template = field(default_factory=list)
+    hint_parts: Template = field(default_factory=list)
+    feature_what: Template = field(default_factory=list)
+
+
+@dataclass
 class Rule:
-    """A compiled rule."""
+    """A rule ready to evaluate: cheap fields at once, XPath compiled on first use."""
 
     id: str
     summary: str
@@ -73,20 +86,25 @@ class Rule:
     body: dict[str, Any]
     when: str | None = None
     caps: CapsCondition = field(default_factory=CapsCondition)
-    tests: list[Predicate] = field(default_factory=list)
     upstream: list[str] = field(default_factory=list)
-    when_xp: etree.XPath | None = None
-    parts: Template = field(default_factory=list)
-    hint_parts: Template = field(default_factory=list)
-    feature_what: Template = field(default_factory=list)
+    raw: RawRule | None = field(default=None, repr=False)
+    _compiled: Compiled | None = field(default=None, repr=False)
+
+    @property
+    def compiled(self) -> Compiled:
+        """The compiled XPath parts (a rule pack that was validated when cached compiles them here)."""
+        if self._compiled is None:
+            assert self.raw is not None
+            self._compiled = _compile_parts(self.raw, [], probe=False)
+        return self._compiled
 
     def render(self, el: etree._Element, hit: Any, caps: frozenset[str] = frozenset()) -> str:
         """The message for el, placeholders filled in."""
-        return self._fill(self.parts, el, hit, caps)
+        return self._fill(self.compiled.parts, el, hit, caps)
 
     def render_hint(self, el: etree._Element, hit: Any, caps: frozenset[str] = frozenset()) -> str:
         """The hint for el, placeholders filled in."""
-        return self._fill(self.hint_parts, el, hit, caps)
+        return self._fill(self.compiled.hint_parts, el, hit, caps)
 
     def _fill(self, parts: Template, el: etree._Element, hit: Any, caps: frozenset[str]) -> str:
         out = []
@@ -113,7 +131,7 @@ class Rule:
         if name == "$caps_noun":
             return "capability" if len(missing) == 1 else "capabilities"
         if name == "$feature_what":
-            return self._fill(self.feature_what, el, hit, caps)
+            return self._fill(self.compiled.feature_what, el, hit, caps)
         return ""
 
 
@@ -131,10 +149,11 @@ def _probe(xp: etree.XPath) -> None:
         xp(el)
 
 
-def _xpath(raw: RawRule, field_name: str, expr: str, errors: list[RuleError]) -> etree.XPath | None:
+def _xpath(raw: RawRule, field_name: str, expr: str, errors: list[RuleError], probe: bool = True) -> etree.XPath | None:
     try:
         xp = compile_xpath(expr)
-        _probe(xp)
+        if probe:
+            _probe(xp)
         return xp
     except etree.XPathSyntaxError as exc:
         errors.append(_err(raw, field_name, f"XPath does not compile: {expr!r} ({exc})"))
@@ -144,7 +163,7 @@ def _xpath(raw: RawRule, field_name: str, expr: str, errors: list[RuleError]) ->
 
 
 def _template(raw: RawRule, field_name: str, text: str, has_test: bool, has_caps: bool,
-              errors: list[RuleError], internal: bool = False) -> Template:
+              errors: list[RuleError], internal: bool = False, probe: bool = True) -> Template:
     parts: Template = []
     pos = 0
     for m in _PLACEHOLDER.finditer(text):
@@ -164,7 +183,8 @@ def _template(raw: RawRule, field_name: str, text: str, has_test: bool, has_caps
             continue
         try:
             xp = compile_xpath(f"string({expr})")
-            _probe(xp)
+            if probe:
+                _probe(xp)
             parts.append((literal, xp))
         except etree.XPathError:
             errors.append(_err(raw, field_name, f"placeholder {{{expr}}} is not an XPath expression"))
@@ -191,8 +211,62 @@ def _check_caps(raw: RawRule, field_name: str, names: Iterable[str], known: set[
             errors.append(_err(raw, field_name, f"{name!r} is not a libvirt 1.2.8 capability"))
 
 
-def compile_rules(raws: Iterable[RawRule]) -> list[Rule]:
-    """Compile schema-valid rules; raise RuleErrors for anything the schema cannot see."""
+def _texts(b: dict[str, Any]) -> tuple[str, str]:
+    """A rule's message and hint, derived from its feature when it gives none."""
+    message = b.get("message") or DERIVED_MESSAGE.replace("{feature}", b.get("feature") or "")
+    return message, b.get("hint") or DERIVED_HINT
+
+
+def _compile_parts(raw: RawRule, errors: list[RuleError], probe: bool = True) -> Compiled:
+    """Compile a rule's when, tests and message templates; problems go to errors."""
+    b = raw.body
+    when_xp = _xpath(raw, "when", f"boolean({b['when']})", errors, probe) if "when" in b else None
+    tests: list[Predicate] = []
+    for i, spec in enumerate(b.get("test", [])):
+        try:
+            test = build(spec)
+            if probe:
+                for xp in test.xpaths():
+                    _probe(xp)
+            tests.append(test)
+        except etree.XPathSyntaxError as exc:
+            errors.append(_err(raw, f"test[{i}]", f"XPath does not compile ({exc})"))
+        except etree.XPathError as exc:
+            errors.append(_err(raw, f"test[{i}]", f"XPath cannot be evaluated ({exc})"))
+        except (ValueError, TypeError) as exc:
+            errors.append(_err(raw, f"test[{i}]", str(exc)))
+    has_test = bool(b.get("test"))
+    names_missing = bool(b.get("needs") or b.get("caps", {}).get("absent") or b.get("caps", {}).get("lacking_any"))
+    feature = b.get("feature")
+    feature_what: Template = []
+    if feature is not None:
+        # Compiled on its own first so that its errors name the feature field.
+        _template(raw, "feature", feature, has_test, names_missing, errors, probe=probe)
+        feature_what = _template(raw, "feature", _split_feature(feature), has_test, names_missing, [], probe=probe)
+    message, hint = _texts(b)
+    derived_msg, derived_hint = "message" not in b, "hint" not in b
+    parts = _template(raw, "feature" if derived_msg else "message", message, has_test, names_missing,
+                      [] if derived_msg else errors, internal=derived_msg, probe=probe)
+    hint_parts = _template(raw, "hint", hint, has_test, names_missing, [] if derived_hint else errors,
+                           internal=derived_hint, probe=probe)
+    return Compiled(when_xp, tests, parts, hint_parts, feature_what)
+
+
+def _rule(raw: RawRule) -> Rule:
+    """The cheap part of a rule; its XPath waits until first use."""
+    b = raw.body
+    message, hint = _texts(b)
+    cond = CapsCondition(needs=frozenset(b.get("needs", ())),
+                         **{k: frozenset(v) for k, v in b.get("caps", {}).items()})
+    return Rule(id=raw.id, summary=b["summary"], severity=b["severity"], stage=b["stage"],
+                select=b["select"], message=message, hint=hint, path=raw.path, line=raw.line, body=b,
+                when=b.get("when"), caps=cond, upstream=list(b.get("upstream", [])), raw=raw)
+
+
+def compile_rules(raws: Iterable[RawRule], validate: bool = True) -> list[Rule]:
+    """Rules from schema-valid raws; validate compiles every XPath now and raises RuleErrors for what the schema cannot see."""
+    if not validate:
+        return [_rule(raw) for raw in raws]
     known_caps = set(caps_names())
     errors: list[RuleError] = []
     seen: dict[str, RawRule] = {}
@@ -204,8 +278,7 @@ def compile_rules(raws: Iterable[RawRule]) -> list[Rule]:
             errors.append(_err(raw, "id", f"duplicate id, first defined at {first.path}:{first.line}"))
             continue
         seen[raw.id] = raw
-        caps_body = b.get("caps", {})
-        for key, names in caps_body.items():
+        for key, names in b.get("caps", {}).items():
             _check_caps(raw, f"caps.{key}", names, known_caps, errors)
         _check_caps(raw, "needs", b.get("needs", []), known_caps, errors)
         for ex_kind in ("invalid", "valid"):
@@ -213,62 +286,29 @@ def compile_rules(raws: Iterable[RawRule]) -> list[Rule]:
                 _check_caps(raw, f"examples.{ex_kind}[{i}].caps",
                             ex.get("caps", []) if isinstance(ex, dict) else [], known_caps, errors)
         _xpath(raw, "select", b["select"], errors)
-        when_xp = _xpath(raw, "when", f"boolean({b['when']})", errors) if "when" in b else None
-        tests: list[Predicate] = []
-        for i, spec in enumerate(b.get("test", [])):
-            try:
-                test = build(spec)
-                for xp in test.xpaths():
-                    _probe(xp)
-                tests.append(test)
-            except etree.XPathSyntaxError as exc:
-                errors.append(_err(raw, f"test[{i}]", f"XPath does not compile ({exc})"))
-            except etree.XPathError as exc:
-                errors.append(_err(raw, f"test[{i}]", f"XPath cannot be evaluated ({exc})"))
-            except (ValueError, TypeError) as exc:
-                errors.append(_err(raw, f"test[{i}]", str(exc)))
-        cond = CapsCondition(needs=frozenset(b.get("needs", ())),
-                             **{k: frozenset(v) for k, v in caps_body.items()})
-        has_test = bool(b.get("test"))
-        names_missing = bool(cond.needs or cond.absent or cond.lacking_any)
-        feature = b.get("feature")
-        feature_what: Template = []
-        if feature is not None:
-            # Compiled on its own first so that its errors name the feature field.
-            _template(raw, "feature", feature, has_test, names_missing, errors)
-            feature_what = _template(raw, "feature", _split_feature(feature), has_test, names_missing, [])
-        message = b.get("message") or DERIVED_MESSAGE.replace("{feature}", feature or "")
-        hint = b.get("hint") or DERIVED_HINT
-        derived_msg, derived_hint = "message" not in b, "hint" not in b
-        parts = _template(raw, "feature" if derived_msg else "message", message, has_test, names_missing,
-                          [] if derived_msg else errors, internal=derived_msg)
-        hint_parts = _template(raw, "hint", hint, has_test, names_missing, [] if derived_hint else errors,
-                               internal=derived_hint)
-        rules.append(Rule(
-            id=raw.id, summary=b["summary"], severity=b["severity"], stage=b["stage"],
-            select=b["select"], message=message, hint=hint, path=raw.path,
-            line=raw.line, body=b, when=b.get("when"), caps=cond, tests=tests,
-            upstream=list(b.get("upstream", [])), when_xp=when_xp, parts=parts,
-            hint_parts=hint_parts, feature_what=feature_what,
-        ))
+        rule = _rule(raw)
+        rule._compiled = _compile_parts(raw, errors)
+        rules.append(rule)
     if errors:
         raise RuleErrors(errors)
     return rules
 
 
 class Engine:
-    """A compiled rule pack, ready to check any number of domains."""
+    """A rule pack, ready to check any number of domains."""
 
-    def __init__(self, rules: list[Rule]) -> None:
+    def __init__(self, rules: list[Rule], needs: dict[str, tuple[frozenset[str], ...] | None] | None = None) -> None:
         self.rules = rules
         self.by_id = {r.id: r for r in rules}
-        # Rules sharing one select expression share one evaluation of it.
-        self._selects: dict[str, etree.XPath] = {}
+        # Rules sharing one select expression share one evaluation of it, and
+        # a select is only evaluated on documents holding the elements it names.
         self._groups: dict[str, list[Rule]] = {}
         for r in rules:
-            if r.select not in self._selects:
-                self._selects[r.select] = compile_xpath(r.select)
             self._groups.setdefault(r.select, []).append(r)
+        known = needs or {}
+        self._needs = {expr: known[expr] if expr in known else required_names(expr) for expr in self._groups}
+        self._selects: dict[str, etree.XPath] = {}
+        self._plans: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], _Plan] = {}
 
     def active(self, caps: frozenset[str], select: set[str] | None = None,
                ignore: set[str] | None = None) -> list[Rule]:
@@ -278,29 +318,45 @@ class Engine:
                 and (not select or matches_id(r.id, select))
                 and not (ignore and matches_id(r.id, ignore))]
 
+    def _plan(self, caps: frozenset[str], select: set[str] | None, ignore: set[str] | None) -> _Plan:
+        # Most runs check many files under one capability set: work out once
+        # which rules are live and which element names wake each select.
+        key = (caps, frozenset(select or ()), frozenset(ignore or ()))
+        plan = self._plans.get(key)
+        if plan is None:
+            wanted = {id(r) for r in self.active(caps, select, ignore)}
+            groups = [(expr, live) for expr, group in self._groups.items()
+                      if (live := [r for r in group if id(r) in wanted])]
+            plan = self._plans[key] = _Plan(groups, [self._needs[expr] for expr, _ in groups])
+        return plan
+
+    def _select(self, expr: str) -> etree.XPath:
+        xp = self._selects.get(expr)
+        if xp is None:
+            xp = self._selects[expr] = compile_xpath(expr)
+        return xp
+
     def evaluate(self, doc: Document, caps: frozenset[str], select: set[str] | None = None,
                  ignore: set[str] | None = None, host: Any = None) -> list[Finding]:
         """Every finding of every active rule on a normalised document."""
-        wanted = {id(r) for r in self.active(caps, select, ignore)}
+        plan = self._plan(caps, select, ignore)
         tree = doc.tree
+        forget_document()
         findings: list[Finding] = []
-        for expr, group in self._groups.items():
-            live = [r for r in group if id(r) in wanted]
-            if not live:
+        for expr, live in plan.candidates({el.tag for el in tree.iter()}):
+            selected = self._select(expr)(tree)
+            if not isinstance(selected, list) or not selected:
                 continue
-            selected = self._selects[expr](tree)
-            if not isinstance(selected, list):
-                continue
+            elements = [el for el in selected if isinstance(el, etree._Element)]
             for rule in live:
-                ctx = Context(host=host)
-                for el in selected:
-                    if not isinstance(el, etree._Element):
-                        continue
-                    if rule.when_xp is not None and not rule.when_xp(el):
+                compiled = rule.compiled
+                ctx = Context(host=host)  # a test's state spans one rule's selection
+                for el in elements:
+                    if compiled.when_xp is not None and not compiled.when_xp(el):
                         continue
                     hit = None
                     fired = True
-                    for test in rule.tests:
+                    for test in compiled.tests:
                         hit = test.holds(el, ctx)
                         if hit is None:
                             fired = False
@@ -316,6 +372,36 @@ class Engine:
         return findings
 
 
+class _Plan:
+    """The live select groups for one capability set, indexed by the element names that wake them."""
+
+    def __init__(self, groups: list[tuple[str, list[Rule]]],
+                 needs: list[tuple[frozenset[str], ...] | None]) -> None:
+        self.groups = groups
+        self.needs = needs
+        self.always = [i for i, n in enumerate(needs) if n is None]
+        # Each branch is filed under its rarest name, so a document wakes few groups it cannot match.
+        counts: dict[str, int] = {}
+        for n in needs:
+            for names in n or ():
+                for name in names:
+                    counts[name] = counts.get(name, 0) + 1
+        self.by_name: dict[str, list[int]] = {}
+        for i, n in enumerate(needs):
+            for names in n or ():
+                key = min(names, key=lambda name: (counts[name], name)) if names else ""
+                self.by_name.setdefault(key, []).append(i)
+
+    def candidates(self, present: set[str]) -> list[tuple[str, list[Rule]]]:
+        """The groups whose select can match a document holding these element names, in pack order."""
+        woken = set(self.always)
+        woken.update(self.by_name.get("", ()))
+        for name in present:
+            woken.update(self.by_name.get(name, ()))
+        needs = self.needs
+        return [self.groups[i] for i in sorted(woken) if may_match(needs[i], present)]
+
+
 def matches_id(rule_id: str, patterns: Iterable[str]) -> bool:
     """A rule id matches an id or a prefix of whole words ('disk' matches 'disk-ide-readonly')."""
     return any(rule_id == p or rule_id.startswith(p.rstrip("-") + "-") for p in patterns)
@@ -327,11 +413,16 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     from pathlib import Path
 
     from .data import rules_dir
-    from .rulepack import load_raw
+    from .rulepack import load_pack, save_pack
 
     dirs = ([rules_dir()] if builtin else []) + [Path(d) for d in (extra_dirs or [])]
-    raws = load_raw(dirs, use_cache=use_cache)
-    return Engine(compile_rules(raws))
+    raws, key, needs = load_pack(dirs, use_cache=use_cache)
+    # A pack read back from the cache compiled cleanly when it was saved: its
+    # XPath is compiled as rules meet elements. A fresh one is checked whole now.
+    engine = Engine(compile_rules(raws, validate=key is not None or not use_cache), needs)
+    if key is not None:
+        save_pack(key, raws, engine._needs)
+    return engine
 
 
 __all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]

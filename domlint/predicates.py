@@ -31,6 +31,51 @@ _FUNCTIONS = etree.FunctionNamespace(DL_NS)
 _FUNCTIONS["i440fx"] = lambda context: is_i440fx(_machine(context))
 _FUNCTIONS["q35"] = lambda context: is_q35(_machine(context))
 
+# The controllers of the document last asked about, by (type, index). Keyed on
+# the root element itself (held here, so its identity is stable); the engine
+# calls forget() before each document, since normalisation adds controllers.
+_controller_index: tuple[Any, dict[tuple[str, int], list[etree._Element]]] = (None, {})
+
+
+def forget() -> None:
+    """Drop what dl: functions cached about the last document."""
+    global _controller_index
+    _controller_index = (None, {})
+
+
+def _controller(context: Any, ctype: Any, index: Any) -> list[etree._Element]:
+    """dl:controller(type, index): the controller of that type and index, found without scanning siblings."""
+    global _controller_index
+    root = context.context_node.getroottree().getroot()
+    if _controller_index[0] is not root:
+        table: dict[tuple[str, int], list[etree._Element]] = {}
+        for ctrl in root.iterfind("devices/controller"):
+            # libvirt reads a controller index in decimal.
+            n = parse_int(ctrl.get("index", "0"), 10)
+            if n is not None:
+                table.setdefault((ctrl.get("type", ""), n), []).append(ctrl)
+        _controller_index = (root, table)
+    table = _controller_index[1]
+    kind = "".join(_strings(ctype)[:1])
+    found: list[etree._Element] = []
+    for text in _strings(index):
+        n = parse_int(text, 10)
+        if n is not None:
+            found.extend(table.get((kind, n), ()))
+    return found
+
+
+def _strings(value: Any) -> list[str]:
+    """An XPath argument (node-set, string or number) as strings."""
+    if isinstance(value, list):
+        return [v if isinstance(v, str) else (v.text or "") for v in value]
+    if isinstance(value, float):
+        return [str(int(value))] if value.is_integer() else []
+    return [str(value)]
+
+
+_FUNCTIONS["controller"] = _controller
+
 
 def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
     """Compile an XPath with the namespaces rules may use."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import marshal
 import os
 import re
 from dataclasses import dataclass
@@ -99,6 +100,58 @@ def load_raw(dirs: list[Path] | None = None, use_cache: bool = True) -> list[Raw
     if errors:
         raise RuleErrors(errors)
     return rules
+
+
+def _pack_key(paths: list[Path]) -> str:
+    """What a rule pack was built from: every rule file's identity and change time, and the code judging them."""
+    h = hashlib.sha256(_CACHE_FORMAT.encode())
+    here = Path(__file__).parent
+    judges = [schema_dir() / "rule.schema.json", data_file("caps-names.txt"),
+              here / "engine.py", here / "predicates.py", here / "rulepack.py"]
+    for p in [*judges, *paths]:
+        st = p.stat()
+        h.update(f"{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
+    return h.hexdigest()
+
+
+Needs = dict[str, tuple[frozenset[str], ...] | None]
+
+
+def load_pack(dirs: list[Path], use_cache: bool = True) -> tuple[list[RawRule], str | None, Needs]:
+    """The rules of dirs, the key to save them under once compiled (None: read from a pack), and the pack's select index.
+
+    A pack is the whole rule set after it compiled cleanly, kept until any rule
+    file (or the code that judges rules) changes, so a run needs no YAML, no
+    schema check and no XPath probing.
+    """
+    paths = rule_files(dirs)
+    cdir = cache_dir() if use_cache else None
+    try:
+        key = _pack_key(paths)
+    except OSError:
+        key = None  # a file vanished under us: load_raw below says which
+    if cdir is not None and key is not None:
+        try:
+            entries, needs = marshal.loads((cdir / f"pack-{key}.bin").read_bytes())
+            return ([RawRule(body, name, line) for body, name, line in entries], None,
+                    {expr: None if n is None else tuple(frozenset(names) for names in n) for expr, n in needs.items()})
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+    return load_raw(dirs, use_cache), (key if cdir is not None else None), {}
+
+
+def save_pack(key: str, rules: list[RawRule], needs: Needs) -> None:
+    """Keep a cleanly compiled rule set for the next run (best effort)."""
+    cdir = cache_dir()
+    if cdir is None:
+        return
+    try:
+        cdir.mkdir(parents=True, exist_ok=True)
+        tmp = cdir / f".pack-{key}.{os.getpid()}.tmp"
+        tmp.write_bytes(marshal.dumps(([(r.body, r.path, r.line) for r in rules], needs)))
+        tmp.replace(cdir / f"pack-{key}.bin")
+    except (OSError, ValueError):
+        pass  # a read-only cache only costs speed
 
 
 def _load_file(path: Path, stamp: bytes, cdir: Path | None) -> list[RawRule]:
