@@ -5,8 +5,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 
-import yaml
-
+from . import cache as diskcache
 from .data import caps_names, data_file
 from .errors import InputError, UsageError
 
@@ -35,8 +34,13 @@ def all_caps() -> Caps:
 @cache
 def profiles() -> dict[str, tuple[str, ...]]:
     """Built-in profiles: name to capability flags."""
-    raw = yaml.safe_load(data_file("qemu-profiles.yaml").read_text())
-    return {name: tuple(body["flags"]) for name, body in raw.items()}
+    path = data_file("qemu-profiles.yaml")
+
+    def build() -> dict[str, list[str]]:
+        import yaml  # imported only on a cache miss
+
+        return {name: list(body["flags"]) for name, body in yaml.safe_load(path.read_text()).items()}
+    return {name: tuple(flags) for name, flags in diskcache.load("profiles", [path], build).items()}
 
 
 def _checked(names: list[str], where: str) -> list[str]:

@@ -15,6 +15,7 @@ EXIT_OK, EXIT_FINDINGS = 0, 1
 
 # Each module has register(subparsers), which sets func on its parser.
 COMMANDS = (check, attach_check, argv, rules, normalize)
+NAMES = {command.NAME for command in COMMANDS}
 
 EPILOG = """\
 examples:
@@ -31,8 +32,8 @@ Run `domlint COMMAND --help` for the options of each command.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for every subcommand."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser for every subcommand, or for the one named only."""
     parser = argparse.ArgumentParser(
         prog="domlint",
         description="Validate libvirt domain XML against what QEMU will accept.",
@@ -42,14 +43,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"domlint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
-        command.register(sub)
+        if only is None or only == command.NAME:
+            command.register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    # A run names its command first: build only that command's options, since
+    # building every subcommand's parser costs more than checking a small file.
+    named = words[0] if words and words[0] in NAMES else None
+    parser = build_parser(named)
+    args = parser.parse_args(words)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_UNUSABLE

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
-import json
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .data import caps_names, schema_dir
 from .errors import DomlintError, read_text
@@ -126,6 +121,7 @@ def load(path: Path) -> Config | None:
 
 
 def _from_toml(path: Path, text: str) -> tuple[dict[str, Any] | None, dict[KeyPath, int]]:
+    import tomllib
     try:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -172,6 +168,7 @@ def _toml_lines(text: str) -> dict[KeyPath, int]:
 
 
 def _from_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[KeyPath, int]]:
+    import yaml  # imported only when YAML is really read
     try:
         node, values = compose_yaml(text)
     except yaml.YAMLError as exc:
@@ -188,6 +185,7 @@ def _from_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[KeyPath, int
 
 
 def _yaml_lines(node: Any, at: KeyPath, out: dict[KeyPath, int]) -> None:
+    import yaml  # imported only when YAML is really read
     out.setdefault(at, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
@@ -200,6 +198,8 @@ def _yaml_lines(node: Any, at: KeyPath, out: dict[KeyPath, int]) -> None:
 
 @cache
 def _validator() -> Any:
+    import json
+
     import jsonschema
 
     schema = json.loads((schema_dir() / "config.schema.json").read_text())
@@ -241,6 +241,8 @@ _TYPES = {"array": "a list", "object": "a mapping", "string": "a string", "integ
 
 
 def _describe(err: Any) -> str:
+    import difflib
+    import json
     where = ".".join(str(p) for p in err.absolute_path)
     prefix = f"{where}: " if where else ""
     if err.validator == "additionalProperties" and not err.absolute_path:

@@ -412,17 +412,26 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     """Load, validate and compile the built-in rules plus any extra directories."""
     from pathlib import Path
 
+    from . import cache
     from .data import rules_dir
-    from .rulepack import load_pack, save_pack
+    from .rulepack import load_raw, rule_files
 
     dirs = ([rules_dir()] if builtin else []) + [Path(d) for d in (extra_dirs or [])]
-    raws, key, needs = load_pack(dirs, use_cache=use_cache)
-    # A pack read back from the cache compiled cleanly when it was saved: its
-    # XPath is compiled as rules meet elements. A fresh one is checked whole now.
-    engine = Engine(compile_rules(raws, validate=key is not None or not use_cache), needs)
-    if key is not None:
-        save_pack(key, raws, engine._needs)
-    return engine
+    if not use_cache:
+        return Engine(compile_rules(load_raw(dirs, use_cache=False)))
+
+    def build() -> tuple[list[tuple[dict[str, Any], str, int]], dict[str, Any]]:
+        # Checked whole here (schema, capability names, every XPath probed);
+        # only a pack that passed is ever stored.
+        raws = load_raw(dirs)
+        engine = Engine(compile_rules(raws))
+        return [(r.body, r.path, r.line) for r in raws], engine._needs
+
+    entries, needs = cache.load("pack", rule_files(dirs), build)
+    # The pack's XPath is compiled again as rules first meet elements.
+    raws = [RawRule(body, path, line) for body, path, line in entries]
+    return Engine(compile_rules(raws, validate=False),
+                  {expr: None if n is None else tuple(map(frozenset, n)) for expr, n in needs.items()})
 
 
 __all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-import marshal
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
+if TYPE_CHECKING:
+    import yaml
 
+
+from . import cache
 from .data import data_file, rules_dir, schema_dir
 from .errors import RuleError
 
@@ -42,20 +41,10 @@ class RawRule:
         return str(self.body["id"])
 
 
-def cache_dir() -> Path | None:
-    """Where validated rule files are cached, or None when caching is off."""
-    env = os.environ.get("DOMLINT_CACHE_DIR")
-    if env == "":
-        return None
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "domlint"
-
-
 def _stamp() -> bytes:
     # A cached file is valid only for the schema and capability names it was
     # checked against.
+    import hashlib
     h = hashlib.sha256(_CACHE_FORMAT.encode())
     h.update((schema_dir() / "rule.schema.json").read_bytes())
     h.update(data_file("caps-names.txt").read_bytes())
@@ -64,6 +53,7 @@ def _stamp() -> bytes:
 
 def compose_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The YAML node tree (for line numbers) and the data built from it, from one parse (YAMLError if invalid)."""
+    import yaml  # imported only when YAML is really read
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
@@ -89,12 +79,11 @@ def load_raw(dirs: list[Path] | None = None, use_cache: bool = True) -> list[Raw
     """Read and schema-validate every rule file; raise RuleErrors listing every problem."""
     paths = rule_files(dirs if dirs is not None else [rules_dir()])
     stamp = _stamp()
-    cdir = cache_dir() if use_cache else None
     rules: list[RawRule] = []
     errors: list[RuleError] = []
     for path in paths:
         try:
-            rules.extend(_load_file(path, stamp, cdir))
+            rules.extend(_load_file(path, stamp, use_cache))
         except RuleErrors as exc:
             errors.extend(exc.errors)
     if errors:
@@ -102,97 +91,29 @@ def load_raw(dirs: list[Path] | None = None, use_cache: bool = True) -> list[Raw
     return rules
 
 
-def _pack_key(paths: list[Path]) -> str:
-    """What a rule pack was built from: every rule file's identity and change time, and the code judging them."""
-    h = hashlib.sha256(_CACHE_FORMAT.encode())
-    here = Path(__file__).parent
-    judges = [schema_dir() / "rule.schema.json", data_file("caps-names.txt"),
-              here / "engine.py", here / "predicates.py", here / "rulepack.py"]
-    for p in [*judges, *paths]:
-        st = p.stat()
-        h.update(f"{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
-    return h.hexdigest()
-
-
-Needs = dict[str, tuple[frozenset[str], ...] | None]
-
-
-def load_pack(dirs: list[Path], use_cache: bool = True) -> tuple[list[RawRule], str | None, Needs]:
-    """The rules of dirs, the key to save them under once compiled (None: read from a pack), and the pack's select index.
-
-    A pack is the whole rule set after it compiled cleanly, kept until any rule
-    file (or the code that judges rules) changes, so a run needs no YAML, no
-    schema check and no XPath probing.
-    """
-    paths = rule_files(dirs)
-    cdir = cache_dir() if use_cache else None
-    try:
-        key = _pack_key(paths)
-    except OSError:
-        key = None  # a file vanished under us: load_raw below says which
-    if cdir is not None and key is not None:
-        try:
-            entries, needs = marshal.loads((cdir / f"pack-{key}.bin").read_bytes())
-            return ([RawRule(body, name, line) for body, name, line in entries], None,
-                    {expr: None if n is None else tuple(frozenset(names) for names in n) for expr, n in needs.items()})
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
-    return load_raw(dirs, use_cache), (key if cdir is not None else None), {}
-
-
-def save_pack(key: str, rules: list[RawRule], needs: Needs) -> None:
-    """Keep a cleanly compiled rule set for the next run (best effort)."""
-    cdir = cache_dir()
-    if cdir is None:
-        return
-    try:
-        cdir.mkdir(parents=True, exist_ok=True)
-        tmp = cdir / f".pack-{key}.{os.getpid()}.tmp"
-        tmp.write_bytes(marshal.dumps(([(r.body, r.path, r.line) for r in rules], needs)))
-        tmp.replace(cdir / f"pack-{key}.bin")
-    except (OSError, ValueError):
-        pass  # a read-only cache only costs speed
-
-
-def _load_file(path: Path, stamp: bytes, cdir: Path | None) -> list[RawRule]:
+def _load_file(path: Path, stamp: bytes, use_cache: bool) -> list[RawRule]:
+    import hashlib
     name = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise RuleErrors([RuleError(name, None, f"cannot read: {exc.strerror or exc}")]) from None
+    # Keyed on content: a rule file validated once is not validated again,
+    # wherever it lives, until it changes.
     key = hashlib.sha256(stamp + data).hexdigest()
-    cached = _cache_read(cdir, key)
-    if cached is not None:
-        return [RawRule(body, name, line) for body, line in cached]
-    entries = _validate(name, data)
-    _cache_write(cdir, key, entries)
+    entries = cache.read("rules", key) if use_cache else None
+    if entries is None:
+        entries = _validate(name, data)
+        if use_cache:
+            cache.write("rules", key, entries)
     return [RawRule(body, name, line) for body, line in entries]
-
-
-def _cache_read(cdir: Path | None, key: str) -> list[tuple[dict[str, Any], int]] | None:
-    if cdir is None:
-        return None
-    try:
-        raw = json.loads((cdir / f"rules-{key}.json").read_text())
-        return [(item["rule"], int(item["line"])) for item in raw]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _cache_write(cdir: Path | None, key: str, entries: list[tuple[dict[str, Any], int]]) -> None:
-    if cdir is None:
-        return
-    try:
-        cdir.mkdir(parents=True, exist_ok=True)
-        tmp = cdir / f".rules-{key}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps([{"rule": b, "line": n} for b, n in entries]))
-        tmp.replace(cdir / f"rules-{key}.json")
-    except OSError:
-        pass  # a read-only cache only costs speed
 
 
 def _validate(name: str, data: bytes) -> list[tuple[dict[str, Any], int]]:
     """Parse and schema-check one rule file (the slow path; jsonschema loads here)."""
+    import json
+
+    import yaml  # imported only when YAML is really read
     try:
         node, doc = compose_yaml(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
@@ -249,6 +170,7 @@ def _dedupe(errors: list[RuleError]) -> list[RuleError]:
 
 
 def _child(node: Any, key: str | int) -> Any:
+    import yaml  # imported only when YAML is really read
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if k.value == key:
@@ -289,6 +211,7 @@ def _schema_error(name: str, doc: Any, node: Any, path: list[Any], message: str)
 
 def load_uncovered(path: Path | None = None) -> dict[str, str]:
     """The checks.tsv rows no rule can decide: id to reason (RuleErrors if the table is malformed)."""
+    import yaml  # imported only when YAML is really read
     path = path or data_file("uncovered-checks.yaml")
     name = str(path)
     try:

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from . import cache
 from .data import schema_dir
 from .errors import InputError, read_text
 from .rulepack import _child, _describe, compose_yaml
@@ -15,6 +14,14 @@ from .rulepack import _child, _describe, compose_yaml
 
 def load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, Any]:
     """Read a YAML mapping and validate it against schema/<schema_name>; InputError on any problem."""
+    # Kept once valid: later runs need neither the YAML parser nor jsonschema.
+    data = cache.load(f"yaml-{schema_name.split('.')[0]}", [Path(path)], lambda: _load_checked(path, schema_name, what))
+    assert isinstance(data, dict)
+    return data
+
+
+def _load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, Any]:
+    import yaml  # imported only when YAML is really read
     name = str(path)
     text = read_text(path, what)
     try:

@@ -196,7 +196,7 @@ def test_github_escapes_properties() -> None:
 
     f = Finding("disk-x", "warning", "50% done\nreally", "", "a,b:c.xml", 3, 4, "/domain")
     out = io.StringIO()
-    get("github").write(out, Report(findings=[f], root=Path("/nonexistent")))
+    get("github")(out, Report(findings=[f], root=Path("/nonexistent")))
     assert out.getvalue() == "::warning file=a%2Cb%3Ac.xml,line=3,col=4,title=disk-x::50%25 done%0Areally\n"
 
 

@@ -6,13 +6,13 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import caps as capsmod
-from ..api import emit
-from ..checker import Checker, Options
-from ..cmdline import Command, RunOptions
-from ..errors import Refused
-from ..report import write_text
+
+if TYPE_CHECKING:
+    from ..cmdline import Command
+
 from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options
 
 EPILOG = """\
@@ -43,9 +43,12 @@ def default_caps() -> capsmod.Caps:
     return capsmod.from_profile(newest)
 
 
+NAME = "argv"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the argv subcommand."""
-    p = sub.add_parser("argv", help="print the QEMU command line libvirt would run",
+    p = sub.add_parser(NAME, help="print the QEMU command line libvirt would run",
                        description="Print the QEMU command line libvirt 1.2.8 would build for a domain.",
                        epilog=EPILOG, formatter_class=FORMATTER)
     p.add_argument("path", metavar="FILE", help="domain XML file")
@@ -83,6 +86,13 @@ def format_command(cmd: Command, fmt: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Emit one domain; 1 with the findings on stderr when it has errors."""
+    # Imported here: `domlint check` never needs the emitter.
+    from ..api import emit
+    from ..checker import Checker, Options
+    from ..cmdline import RunOptions
+    from ..errors import Refused
+    from ..report import write_text
+
     # The same capability source, host and rules `check` would use for this file (options, then configuration).
     checker = Checker(Options(caps=args.caps, caps_profile=args.caps_profile, qemu_caps=args.qemu_caps,
                               host=args.host, config=args.config, use_config=not args.no_config))

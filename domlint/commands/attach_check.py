@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from .. import attach
 from ..errors import DomlintError, UsageError
 from ..findings import Finding
 from ..formats import CheckedFile, RuleInfo
@@ -33,9 +32,12 @@ examples:
 """
 
 
+NAME = "attach-check"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the attach-check subcommand."""
-    p = sub.add_parser("attach-check", help="check a device before virsh attach-device --config",
+    p = sub.add_parser(NAME, help="check a device before virsh attach-device --config",
                        usage="domlint attach-check [options] (DOMAIN.xml | --domain-name NAME) DEVICE.xml",
                        description="Check what `virsh attach-device DOMAIN DEVICE.xml --config` would store.",
                        epilog=EPILOG, formatter_class=FORMATTER)
@@ -54,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("give DOMAIN.xml and DEVICE.xml" if want == 2 else "with --domain-name, give only DEVICE.xml")
     if args.connect and not args.domain_name:
         raise UsageError("--connect goes with --domain-name")
+    from .. import attach  # the virsh glue, only for this command
+
     checker = checker_from_args(args, attach.REFUSAL_IDS)
     device_path = args.files[-1]
     settings = checker.settings_for(Path(device_path).resolve())

@@ -25,9 +25,12 @@ examples:
 """
 
 
+NAME = "check"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the check subcommand."""
-    p = sub.add_parser("check", help="check domain XML files",
+    p = sub.add_parser(NAME, help="check domain XML files",
                        description="Check libvirt domain XML files (directories: every *.xml below).",
                        epilog=EPILOG, formatter_class=FORMATTER)
     p.add_argument("paths", nargs="+", metavar="PATH", help="domain XML files or directories")

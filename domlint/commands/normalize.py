@@ -25,9 +25,12 @@ examples:
 ADDED = " added: a libvirt default "
 
 
+NAME = "normalize"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the normalize subcommand."""
-    p = sub.add_parser("normalize", help="print a domain with libvirt's defaults filled in",
+    p = sub.add_parser(NAME, help="print a domain with libvirt's defaults filled in",
                        description="Print the normalised domain: what libvirt would store, and what rules see.",
                        epilog=EPILOG, formatter_class=FORMATTER)
     p.add_argument("path", metavar="FILE", help="a domain XML file")

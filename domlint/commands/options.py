@@ -12,7 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-from .. import baseline as baselinemod
 from .. import caps as capsmod
 from .. import formats
 from ..checker import Checker, Options
@@ -69,7 +68,7 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
     """Every option of a command that checks domains and reports findings."""
     add_caps_options(p)
     p.add_argument("--format", choices=formats.names(), default="text",
-                   help="report format: " + "; ".join(f"{f.name}: {f.help}" for f in formats.FORMATS.values()))
+                   help="report format: " + "; ".join(f"{name}: {text}" for name, text in formats.HELP.items()))
     p.add_argument("--fail-on", choices=("error", "warning"), default="error",
                    help="lowest severity that makes the exit status 1 (default: error)")
     p.add_argument("--rules", action="append", default=None, metavar="DIR",
@@ -119,6 +118,8 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
     for e in errors:
         unique.setdefault(str(e), e)
     errors = list(unique.values())
+    if args.write_baseline or args.baseline:
+        from .. import baseline as baselinemod
     if args.write_baseline:
         n = baselinemod.write(args.write_baseline, findings)
         for e in errors:
@@ -134,7 +135,7 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
         findings=findings, errors=errors, checked=checker.checked, rules=checker.rules, fail_on=levels,
         root=report_root(), show_hints=not args.no_hints, color=use_color(sys.stdout, args.color),
     )
-    formats.get(args.format).write(sys.stdout, report)
+    formats.get(args.format)(sys.stdout, report)
     sys.stdout.flush()
     if args.format == "text":
         for e in errors:

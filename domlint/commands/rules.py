@@ -9,11 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-import yaml
-
 from ..engine import Engine, Rule, load_engine
 from ..errors import UsageError
-from ..selftest import run_all
 from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_output_options
 
 LIST_EPILOG = """\
@@ -37,9 +34,12 @@ examples:
 """
 
 
+NAME = "rules"
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the rules subcommand and its own subcommands."""
-    p = sub.add_parser("rules", help="list, show and test rules",
+    p = sub.add_parser(NAME, help="list, show and test rules",
                        description="Inspect the rule pack and run the examples embedded in rules.",
                        epilog="examples:\n  domlint rules list\n  domlint rules show disk-ide-readonly\n"
                               "  domlint rules test my-rules/\n", formatter_class=FORMATTER)
@@ -111,6 +111,8 @@ def rule_source(rule: Rule, engine: Engine) -> str:
         lines = Path(rule.path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         # The file went away after loading (rules can come from the cache): show the parsed form.
+        import yaml
+
         return yaml.safe_dump([rule.body], sort_keys=False, allow_unicode=True, width=110)
     later = [r.line for r in engine.rules if r.path == rule.path and r.line > rule.line]
     end = min(later) - 1 if later else len(lines)
@@ -132,6 +134,8 @@ def run_show(args: argparse.Namespace) -> int:
 def run_test(args: argparse.Namespace) -> int:
     """Run every example; list failures on stdout, counts on stderr."""
     engine = load_engine(args.dirs, builtin=False) if args.dirs else load_engine()
+    from ..selftest import run_all
+
     results = run_all(engine)
     failed = 0
     for res in results:

@@ -63,31 +63,25 @@ class Report:
 Writer = Callable[[TextIO, Report], None]
 
 
-@dataclass(frozen=True)
-class Format:
-    """A registered report format."""
-
-    name: str
-    help: str
-    write: Writer
-
-
-def _registry() -> dict[str, Format]:
-    # Imported here so that each format module can import Report from this one.
-    from . import github, json, junit, sarif, text
-
-    mods = (text, json, sarif, junit, github)
-    return {m.NAME: Format(m.NAME, m.HELP, m.write) for m in mods}
-
-
-FORMATS: dict[str, Format] = _registry()
+# Every format, the default first: its name (also its module's) and what it writes.
+# Only the chosen format's module is imported.
+HELP = {
+    "text": "path:line:col: severity [rule] message, a hint below (default)",
+    "json": "one JSON object: findings, unusable inputs, counts",
+    "sarif": "SARIF 2.1.0 (GitHub code scanning and other services)",
+    "junit": "JUnit XML: a test suite per file, a test case per file and rule",
+    "github": "GitHub Actions annotations (::error file=...,line=...::message)",
+}
 
 
 def names() -> list[str]:
     """The format names, the default first."""
-    return list(FORMATS)
+    return list(HELP)
 
 
-def get(name: str) -> Format:
-    """The format called name."""
-    return FORMATS[name]
+def get(name: str) -> Writer:
+    """The writer of the format called name."""
+    from importlib import import_module
+
+    writer: Writer = import_module(f".{name}", __name__).write
+    return writer

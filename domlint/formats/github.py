@@ -6,9 +6,6 @@ from typing import TextIO
 
 from . import Report
 
-NAME = "github"
-HELP = "GitHub Actions annotations (::error file=...,line=...::message)"
-
 _COMMANDS = {"error": "error", "warning": "warning", "info": "notice"}
 
 

@@ -9,9 +9,6 @@ from ..errors import DomlintError
 from ..findings import Finding
 from . import Report
 
-NAME = "json"
-HELP = "one JSON object: findings, unusable inputs, counts"
-
 
 def write_json(out: TextIO, findings: list[Finding], errors: list[DomlintError], files: int) -> None:
     """One JSON object: findings, unusable inputs and counts."""

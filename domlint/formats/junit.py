@@ -7,9 +7,6 @@ from xml.etree import ElementTree as ET
 
 from . import Report
 
-NAME = "junit"
-HELP = "JUnit XML: a test suite per file, a test case per file and rule"
-
 
 def document(report: Report) -> ET.Element:
     """The <testsuites> element."""

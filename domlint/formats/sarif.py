@@ -13,9 +13,6 @@ from .. import __version__
 from ..findings import Finding
 from . import Report, RuleInfo
 
-NAME = "sarif"
-HELP = "SARIF 2.1.0 (GitHub code scanning and other services)"
-
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 ROOT_ID = "%SRCROOT%"
 # The key under which results carry their identity; bump the suffix if the recipe changes.

@@ -7,9 +7,6 @@ from typing import TextIO
 from ..findings import Finding
 from . import Report
 
-NAME = "text"
-HELP = "path:line:col: severity [rule] message, a hint below (default)"
-
 _COLOURS = {"error": "31", "warning": "33", "info": "36"}
 
 

@@ -1,0 +1,111 @@
+"""Results of slow, checked loading (YAML read and schema-validated, rules compiled) kept on disk.
+
+A linter in a pre-commit hook starts once per commit: reading YAML and
+importing jsonschema would cost it more than checking the files does. Each
+entry is keyed on what it was built from: the source files' identity, size and
+change time, the schemas and the code that judges them, so any edit rebuilds
+it, like Python's own bytecode cache. Entries are marshal data (plain dicts,
+lists, strings and numbers), never pickles: loading one runs no code.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import zlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+# Bump when the meaning of a cached entry changes.
+FORMAT = "2"
+_HERE = Path(__file__).parent
+# The code and data whose change invalidates every entry: what decides validity.
+_JUDGES = ("engine.py", "predicates.py", "rulepack.py", "yamlcheck.py", "host.py", "caps.py", "cache.py",
+           "schema/rule.schema.json", "schema/host.schema.json", "schema/config.schema.json",
+           "data/caps-names.txt")
+
+
+def cache_dir() -> Path | None:
+    """Where checked results are kept, or None when caching is off (DOMLINT_CACHE_DIR='')."""
+    env = os.environ.get("DOMLINT_CACHE_DIR")
+    if env == "":
+        return None
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "domlint"
+
+
+def _judge_paths() -> list[Path]:
+    from .data import data_file, schema_dir
+
+    out = []
+    for name in _JUDGES:
+        if name.startswith("schema/"):
+            out.append(schema_dir() / name.removeprefix("schema/"))
+        elif name.startswith("data/"):
+            out.append(data_file(name.removeprefix("data/")))
+        else:
+            out.append(_HERE / name)
+    return out
+
+
+def key(kind: str, sources: Iterable[Path]) -> str:
+    """The key of an entry built from sources (OSError when one cannot be read)."""
+    parts = [FORMAT, kind]
+    for p in [*_judge_paths(), *sources]:
+        st = os.stat(p)
+        parts.append(f"{os.path.realpath(p)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}")
+    return "\n".join(parts)
+
+
+def _file(kind: str, entry_key: str) -> str:
+    # A short name from two checksums; the entry holds its whole key, so a
+    # clash only costs a rebuild. (zlib, not hashlib: it imports in a tenth of the time.)
+    data = entry_key.encode()
+    return f"{kind}-{zlib.crc32(data):08x}{zlib.adler32(data):08x}.bin"
+
+
+def read(kind: str, entry_key: str) -> Any:
+    """The entry stored under key, or None."""
+    cdir = cache_dir()
+    if cdir is None:
+        return None
+    try:
+        stored_key, value = marshal.loads((cdir / _file(kind, entry_key)).read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        return None
+    return value if stored_key == entry_key else None
+
+
+def write(kind: str, entry_key: str, value: Any) -> None:
+    """Store value under key (best effort: a read-only cache only costs speed)."""
+    cdir = cache_dir()
+    if cdir is None:
+        return
+    try:
+        cdir.mkdir(parents=True, exist_ok=True)
+        name = _file(kind, entry_key)
+        tmp = cdir / f".{name}.{os.getpid()}.tmp"
+        tmp.write_bytes(marshal.dumps((entry_key, value)))
+        tmp.replace(cdir / name)
+    except (OSError, ValueError):
+        pass
+
+
+def load(kind: str, sources: list[Path], build: Callable[[], Any]) -> Any:
+    """The cached result of build() for these sources, building and storing it on a miss.
+
+    build raises on bad input; nothing is stored then, so the error repeats on
+    every run until the file is fixed.
+    """
+    try:
+        entry_key = key(kind, sources)
+    except OSError:
+        return build()  # a source cannot be read: build says which, with its own message
+    value = read(kind, entry_key)
+    if value is None:
+        value = build()
+        write(kind, entry_key, value)
+    return value
