@@ -11,6 +11,7 @@ last lines compare the three ratios with the targets.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -127,11 +128,9 @@ def main() -> int:
 
     def emit_all() -> None:
         for case in argv_cases:
-            try:
+            with contextlib.suppress(domlint.Refused, domlint.DomlintError):
                 domlint.emit(args.corpus / case["xml"], caps=set(case["caps"]) | set(ALWAYS_CAPS),
                              host=case_host(host, case), options=case_options(case))
-            except (domlint.Refused, domlint.DomlintError):
-                pass
     t = _best(emit_all, args.rounds)
     print(f"argv:     {len(argv_cases)} command lines in {t * 1000:.0f} ms = {len(argv_cases) / t:,.0f} cases/s")
 

@@ -54,12 +54,38 @@ def _stamp() -> bytes:
 def compose_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The YAML node tree (for line numbers) and the data built from it, from one parse (YAMLError if invalid)."""
     import yaml  # imported only when YAML is really read
+
     loader = yaml.SafeLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _refuse_duplicate_keys(node)
         return node, (loader.construct_document(node) if node is not None else None)
     finally:
         loader.dispose()
+
+
+def _refuse_duplicate_keys(root: Any) -> None:
+    """YAML lets a later key silently replace an earlier one; in a rule or profile that hides a mistake."""
+    import yaml
+
+    stack, seen_nodes = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen_nodes:
+            continue  # an alias: already walked
+        seen_nodes.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in keys:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"duplicate key {k.value!r}", k.start_mark)
+                    keys.add(k.value)
+                stack.extend((k, v))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def rule_files(dirs: list[Path]) -> list[Path]:

@@ -122,3 +122,15 @@ def test_cache_invalidated_when_rule_file_changes(tmp_path: Path, monkeypatch: p
     (rules / "a.yaml").write_text(variant("severity: error", "severity: fatal"))
     with pytest.raises(RuleErrors):
         load_raw([rules])
+
+
+def test_a_key_written_twice_is_refused_with_its_line(tmp_path: Path) -> None:
+    # YAML would let the second `rules:` silently replace the first.
+    from conftest import USER_RULE
+
+    from domlint.rulepack import RuleErrors, load_raw
+
+    (tmp_path / "twice.yaml").write_text("rules:\n" + USER_RULE)
+    with pytest.raises(RuleErrors) as exc:
+        load_raw([tmp_path], use_cache=False)
+    assert str(exc.value) == f"{tmp_path / 'twice.yaml'}:2: not valid YAML: duplicate key 'rules'"

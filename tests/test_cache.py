@@ -1,0 +1,101 @@
+"""The on-disk cache: used when nothing changed, rebuilt when anything it was built from did."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO, USER_RULE
+
+from domlint import cache, engine, rulepack
+from domlint.errors import InputError
+from domlint.host import load as load_host
+from domlint.rulepack import RuleErrors
+
+SMALL = REPO / "examples" / "guest-good.xml"
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    d = tmp_path / "cache"
+    monkeypatch.setenv("DOMLINT_CACHE_DIR", str(d))
+    return d
+
+
+def _touch_later(path: Path, text: str) -> None:
+    """Rewrite path and move its change time on, as any later edit would."""
+    st = path.stat()
+    path.write_text(text)
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
+def test_a_warm_run_reads_no_yaml_and_loads_neither_jsonschema_nor_the_emitter(tmp_path: Path) -> None:
+    code = ("import sys\nfrom domlint.cli import main\nmain(['check', '-q', sys.argv[1]])\n"
+            "print(sorted(m for m in ('yaml', 'jsonschema', 'domlint.cmdline', 'domlint.attach') if m in sys.modules))")
+    env = {**os.environ, "DOMLINT_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    runs = [subprocess.run([sys.executable, "-c", code, str(SMALL)], capture_output=True, text=True, env=env,
+                           cwd=tmp_path, check=False) for _ in range(2)]
+    assert "'jsonschema'" in runs[0].stdout, runs[0].stderr  # the cold run validated rules and host
+    assert runs[1].stdout.strip().splitlines()[-1] == "[]", runs[1].stderr
+
+
+def test_a_cached_pack_is_not_validated_again(cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "mine.yaml").write_text(USER_RULE)
+    first = engine.load_engine([tmp_path], builtin=False)
+    calls = []
+    monkeypatch.setattr(rulepack, "load_raw", lambda *a, **k: calls.append(a) or [])
+    second = engine.load_engine([tmp_path], builtin=False)
+    assert calls == []
+    assert [r.id for r in second.rules] == [r.id for r in first.rules]
+
+
+def test_an_edited_rule_file_rebuilds_the_pack(cache_dir: Path, tmp_path: Path) -> None:
+    rule_file = tmp_path / "mine.yaml"
+    rule_file.write_text(USER_RULE)
+    (rule,) = engine.load_engine([tmp_path], builtin=False).rules
+    _touch_later(rule_file, USER_RULE.replace(rule.summary, "an edited summary"))
+    (edited,) = engine.load_engine([tmp_path], builtin=False).rules
+    assert edited.summary == "an edited summary"
+    # Broken after being cached: refused on every run, never served from the cache.
+    _touch_later(rule_file, USER_RULE.replace("severity:", "severity: ["))
+    for _ in range(2):
+        with pytest.raises(RuleErrors):
+            engine.load_engine([tmp_path], builtin=False)
+
+
+def test_an_edited_host_profile_is_read_again(cache_dir: Path, tmp_path: Path) -> None:
+    profile = tmp_path / "host.yaml"
+    profile.write_text("name: first\narch: x86_64\n")
+    assert load_host(profile).name == "first"
+    _touch_later(profile, "name: second\narch: x86_64\n")
+    assert load_host(profile).name == "second"
+    _touch_later(profile, "name: third\narch: 12\n")
+    for _ in range(2):
+        with pytest.raises(InputError, match="host profile"):
+            load_host(profile)
+
+
+def test_an_entry_for_another_key_is_a_miss(cache_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "s"
+    source.write_text("x")
+    key = cache.key("test", [source])
+    cache.write("test", key, {"built": 1})
+    assert cache.read("test", key) == {"built": 1}
+    assert cache.read("test", key + "-other") is None
+    # A damaged file is a miss too: the value is built again.
+    for f in cache_dir.iterdir():
+        f.write_bytes(b"\x00garbage")
+    assert cache.load("test", [source], lambda: {"built": 2}) == {"built": 2}
+
+
+def test_caching_off_builds_every_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("DOMLINT_CACHE_DIR", "")
+    source = tmp_path / "s"
+    source.write_text("x")
+    built = []
+    for _ in range(2):
+        cache.load("test", [source], lambda: built.append(1) or {"n": len(built)})
+    assert len(built) == 2
