@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 # Bump when the meaning of a cached entry changes.
-FORMAT = "2"
+FORMAT = "3"
 _HERE = Path(__file__).parent
 # The code and data whose change invalidates every entry: what decides validity.
-_JUDGES = ("engine.py", "predicates.py", "rulepack.py", "yamlcheck.py", "host.py", "caps.py", "cache.py",
+_JUDGES = ("engine.py", "predicates.py", "selectors.py", "rulepack.py", "yamlcheck.py", "host.py", "caps.py", "cache.py",
            "schema/rule.schema.json", "schema/host.schema.json", "schema/config.schema.json",
            "data/caps-names.txt")
 

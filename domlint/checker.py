@@ -8,7 +8,7 @@ between files; each distinct combination is built once per run.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +56,30 @@ class Settings:
     ignore: set[str] | None
     severity: dict[str, str]
     config: configmod.Config | None
+    _active: dict[frozenset[str], tuple[set[str], tuple[str, ...]]] = field(default_factory=dict, repr=False)
+    _known: set[str] = field(default_factory=set, repr=False)
 
     def active_ids(self, path: str) -> set[str]:
         """Ids of the rules that can fire on path under these settings."""
-        dropped = self.config.path_ignores(path) if self.config else set()
-        return {r.id for r in self.engine.active(self.caps, self.select, self.ignore)
-                if not matches_id(r.id, dropped)}
+        # Files sharing their per-path ignores (most do) share one answer.
+        return self._active_for(frozenset(self.config.path_ignores(path) if self.config else ()))[0]
+
+    def active_sorted(self, path: str) -> tuple[str, ...]:
+        """active_ids(path), sorted: what a report lists as checked."""
+        return self._active_for(frozenset(self.config.path_ignores(path) if self.config else ()))[1]
+
+    def _active_for(self, dropped: frozenset[str]) -> tuple[set[str], tuple[str, ...]]:
+        found = self._active.get(dropped)
+        if found is None:
+            ids = {r.id for r in self.engine.active(self.caps, self.select, self.ignore) if not matches_id(r.id, dropped)}
+            found = self._active[dropped] = (ids, tuple(sorted(ids)))
+        return found
+
+    def known_ids(self) -> set[str]:
+        """Every id a suppression may name: the rules, and the suppression checks' own."""
+        if not self._known:
+            self._known = {r.id for r in self.engine.rules} | set(suppress.META_RULES)
+        return self._known
 
     def wants(self, rule_id: str, path: str) -> bool:
         """Whether a finding of rule_id in path survives select, ignore and per-path ignores."""
@@ -201,7 +219,7 @@ class Checker:
         """The inline suppressions of a document as written, and findings about unusable ones."""
         if not self.options.inline_suppressions:
             return [], []
-        known = {r.id for r in settings.engine.rules} | set(suppress.META_RULES)
+        known = settings.known_ids()
         return suppress.parse(doc, lambda i: any(matches_id(k, [i]) for k in known))
 
     def check_document(self, doc: Document, settings: Settings | None = None,
@@ -211,7 +229,7 @@ class Checker:
         settings = settings or self.settings_for(doc.path)
         engine = settings.engine
         active = settings.active_ids(doc.path)
-        self.checked.append(CheckedFile(doc.path, tuple(sorted(active))))
+        self.checked.append(CheckedFile(doc.path, settings.active_sorted(doc.path)))
         found = [f for f in engine.evaluate(doc, settings.caps, settings.select, settings.ignore, settings.host)
                  if f.rule_id in active]
         sups, meta = read if read is not None else self.suppressions(doc, settings)

@@ -16,7 +16,7 @@ from .parse import Document
 from .predicates import Context, Predicate, build, compile_xpath
 from .predicates import forget as forget_document
 from .rulepack import RawRule, RuleErrors
-from .selectors import may_match, required_names
+from .selectors import Needs, document_facts, may_match, needs_of
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # Values a rule's message may name with {$...}, and what provides them.
@@ -297,7 +297,7 @@ def compile_rules(raws: Iterable[RawRule], validate: bool = True) -> list[Rule]:
 class Engine:
     """A rule pack, ready to check any number of domains."""
 
-    def __init__(self, rules: list[Rule], needs: dict[str, tuple[frozenset[str], ...] | None] | None = None) -> None:
+    def __init__(self, rules: list[Rule], needs: dict[str, Needs] | None = None) -> None:
         self.rules = rules
         self.by_id = {r.id: r for r in rules}
         # Rules sharing one select expression share one evaluation of it, and
@@ -306,7 +306,7 @@ class Engine:
         for r in rules:
             self._groups.setdefault(r.select, []).append(r)
         known = needs or {}
-        self._needs = {expr: known[expr] if expr in known else required_names(expr) for expr in self._groups}
+        self._needs = {expr: known[expr] if expr in known else needs_of(expr) for expr in self._groups}
         self._selects: dict[str, etree.XPath] = {}
         self._plans: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], _Plan] = {}
 
@@ -343,7 +343,7 @@ class Engine:
         tree = doc.tree
         forget_document()
         findings: list[Finding] = []
-        for expr, live in plan.candidates({el.tag for el in tree.iter()}):
+        for expr, live in plan.candidates(*document_facts(tree.getroot())):
             selected = self._select(expr)(tree)
             if not isinstance(selected, list) or not selected:
                 continue
@@ -376,30 +376,30 @@ class _Plan:
     """The live select groups for one capability set, indexed by the element names that wake them."""
 
     def __init__(self, groups: list[tuple[str, list[Rule]]],
-                 needs: list[tuple[frozenset[str], ...] | None]) -> None:
+                 needs: list[Needs]) -> None:
         self.groups = groups
         self.needs = needs
         self.always = [i for i, n in enumerate(needs) if n is None]
-        # Each branch is filed under its rarest name, so a document wakes few groups it cannot match.
+        # Each branch is filed under its rarest element name, so a document wakes few groups it cannot match.
         counts: dict[str, int] = {}
         for n in needs:
-            for names in n or ():
+            for names, _ in n or ():
                 for name in names:
                     counts[name] = counts.get(name, 0) + 1
         self.by_name: dict[str, list[int]] = {}
         for i, n in enumerate(needs):
-            for names in n or ():
+            for names, _ in n or ():
                 key = min(names, key=lambda name: (counts[name], name)) if names else ""
                 self.by_name.setdefault(key, []).append(i)
 
-    def candidates(self, present: set[str]) -> list[tuple[str, list[Rule]]]:
-        """The groups whose select can match a document holding these element names, in pack order."""
+    def candidates(self, names: set[str], pairs: set[tuple[str, str]]) -> list[tuple[str, list[Rule]]]:
+        """The groups whose select can match a document with these element names and attributes, in pack order."""
         woken = set(self.always)
         woken.update(self.by_name.get("", ()))
-        for name in present:
+        for name in names:
             woken.update(self.by_name.get(name, ()))
         needs = self.needs
-        return [self.groups[i] for i in sorted(woken) if may_match(needs[i], present)]
+        return [self.groups[i] for i in sorted(woken) if may_match(needs[i], names, pairs)]
 
 
 def matches_id(rule_id: str, patterns: Iterable[str]) -> bool:
@@ -430,8 +430,7 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     entries, needs = cache.load("pack", rule_files(dirs), build)
     # The pack's XPath is compiled again as rules first meet elements.
     raws = [RawRule(body, path, line) for body, path, line in entries]
-    return Engine(compile_rules(raws, validate=False),
-                  {expr: None if n is None else tuple(map(frozenset, n)) for expr, n in needs.items()})
+    return Engine(compile_rules(raws, validate=False), needs)
 
 
 __all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]

@@ -15,14 +15,14 @@ from domlint.errors import DomlintError
 from domlint.examples import example_document
 from domlint.parse import parse_bytes
 from domlint.predicates import NAMESPACES, compile_xpath, forget
-from domlint.selectors import may_match, required_names
+from domlint.selectors import document_facts, may_match, needs_of
 from domlint.selftest import example_host, example_xml
 
 ENGINE = load_engine()
 QEMU = NAMESPACES["qemu"]
 
 
-@pytest.mark.parametrize(("expr", "needs"), [
+@pytest.mark.parametrize(("expr", "names"), [
     ("/domain/devices/disk[@device='lun']", ({"domain", "devices", "disk"},)),
     ("/domain/devices/*[self::disk or self::hostdev]/address[@type='pci']", ({"domain", "devices", "address"},)),
     ("//disk/target/@dev", ({"disk", "target"},)),
@@ -31,15 +31,32 @@ QEMU = NAMESPACES["qemu"]
     ("/domain/devices/disk/ancestor::domain/following-sibling::x", ({"domain", "devices", "disk", "x"},)),
     ("/domain/devices/disk/..", ({"domain", "devices", "disk"},)),
 ])
-def test_names_a_select_needs(expr: str, needs: tuple[set[str], ...]) -> None:
-    assert required_names(expr) == tuple(frozenset(n) for n in needs)
+def test_element_names_a_select_needs(expr: str, names: tuple[set[str], ...]) -> None:
+    needs = needs_of(expr)
+    assert needs is not None
+    assert tuple(n for n, _ in needs) == tuple(frozenset(n) for n in names)
+
+
+@pytest.mark.parametrize(("expr", "clauses"), [
+    ("/domain/devices/disk[@device='lun']", [{("device", "lun")}]),
+    ("/domain/devices/disk[target/@bus='ide' or target/@bus=\"fdc\"][@device='cdrom']",
+     [{("bus", "ide"), ("bus", "fdc")}, {("device", "cdrom")}]),
+    ("/domain/devices/disk[(@a='1' or ../x/@b='2') and serial and not(@d='x')]", [{("a", "1"), ("b", "2")}]),
+    # Only what every match must have: an or with another kind of test, a negation,
+    # a numeric comparison or a nested predicate promise nothing.
+    ("/domain/devices/controller[@model='none' or @x][not(@type='usb')][@index=0][address[@type='pci']]", []),
+    ("/domain/devices/disk[@device = 'a and b']", [{("device", "a and b")}]),
+])
+def test_attribute_values_a_select_needs(expr: str, clauses: list[set[tuple[str, str]]]) -> None:
+    ((_, found),) = needs_of(expr) or ()
+    assert list(found) == [frozenset(c) for c in clauses]
 
 
 @pytest.mark.parametrize("expr", ["(/domain/devices/disk)[1]", "dl:controller('scsi', 0)",
                                   "/domain/devices/disk[1", "/domain/unknown:thing", "'disk'"])
 def test_a_select_it_cannot_follow_needs_nothing(expr: str) -> None:
-    assert required_names(expr) is None
-    assert may_match(None, set())
+    assert needs_of(expr) is None
+    assert may_match(None, set(), set())
 
 
 def _documents() -> list[tuple[str, etree._ElementTree]]:
@@ -65,11 +82,11 @@ def test_every_skipped_select_would_have_selected_nothing() -> None:
     # Soundness of the index over every document shape at hand: for each
     # (document, select) the index skips, the select really is empty there.
     checked = skipped = 0
-    selects = {expr: compile_xpath(expr) for expr in {r.select for r in ENGINE.rules}}
+    selects = {expr: (needs_of(expr), compile_xpath(expr)) for expr in {r.select for r in ENGINE.rules}}
     for name, tree in _documents():
-        present = {el.tag for el in tree.iter()}
-        for expr, xp in selects.items():
-            if may_match(required_names(expr), present):
+        names, pairs = document_facts(tree.getroot())
+        for expr, (needs, xp) in selects.items():
+            if may_match(needs, names, pairs):
                 continue
             skipped += 1
             assert xp(tree) == [], f"{name}: the index skipped {expr!r}, which selects something"
