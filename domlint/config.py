@@ -272,6 +272,8 @@ class Finder:
     def for_file(self, file: str | Path) -> Config | None:
         """The nearest configuration above file's directory, or None."""
         start = Path(os.path.abspath(file)).parent
+        if start in self._by_dir:
+            return self._by_dir[start]  # the usual case: a sibling was checked before
         walked: list[Path] = []
         found: Config | None = None
         for d in (start, *start.parents):

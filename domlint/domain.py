@@ -229,26 +229,26 @@ def _video_defaults(root: etree._Element, devices: etree._Element) -> None:
     _sub(video, "model", video.sourceline, type=vtype, vram=str(VIDEO_VRAM_KIB[vtype]), heads="1")
 
 
-def _has_controller(devices: etree._Element, ctype: str, index: int) -> bool:
-    return any(c.get("type") == ctype and c.get("index", "0") == str(index)
-               for c in devices.iterfind("controller"))
+class _Controllers:
+    """The controllers of one domain by (type, index as written), kept as implied ones are added."""
 
+    def __init__(self, devices: etree._Element) -> None:
+        self.devices = devices
+        self.have = {(c.get("type"), c.get("index", "0")) for c in devices.iterfind("controller")}
 
-def _add_controller(devices: etree._Element, ctype: str, index: int, line: int | None,
-                    model: str | None = None) -> None:
-    if not _has_controller(devices, ctype, index):
-        attrs = {"type": ctype, "index": str(index)}
-        if model:
-            attrs["model"] = model
-        _sub(devices, "controller", line, **attrs)
+    def add(self, ctype: str, index: int, line: int | None, model: str | None = None) -> None:
+        """Add controller ctype/index unless the domain has it."""
+        if (ctype, str(index)) not in self.have:
+            attrs = {"type": ctype, "index": str(index)}
+            if model:
+                attrs["model"] = model
+            _sub(self.devices, "controller", line, **attrs)
+            self.have.add((ctype, str(index)))
 
-
-def _add_controllers_upto(devices: etree._Element, ctype: str, highest: int, line: int | None) -> None:
-    """Controllers of one type with every index from 0 to highest (one scan of the existing ones)."""
-    have = {c.get("index", "0") for c in devices.iterfind("controller") if c.get("type") == ctype}
-    for i in range(highest + 1):
-        if str(i) not in have:
-            _sub(devices, "controller", line, type=ctype, index=str(i))
+    def add_upto(self, ctype: str, highest: int, line: int | None) -> None:
+        """Controllers of one type with every index from 0 to highest."""
+        for i in range(highest + 1):
+            self.add(ctype, i, line)
 
 
 def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
@@ -259,8 +259,9 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
     # SCSI controllers for SCSI host devices while parsing, then the machine's own,
     # then those for disks, virtio-serial ports and smartcards. libvirt passes over
     # SCSI host devices once more at the end, but their controllers all exist by then.
-    _hostdev_scsi_controllers(devices)
-    _machine_controllers(root, devices)
+    have = _Controllers(devices)
+    _hostdev_scsi_controllers(devices, have)
+    _machine_controllers(root, devices, have)
     # Controllers the disks' drive addresses need.
     highest: dict[str, tuple[int, int | None]] = {}
     for disk in devices.iterfind("disk"):
@@ -273,7 +274,7 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
             highest[bus] = (nums[0], disk.sourceline)
     for bus in ("scsi", "fdc", "ide", "sata"):
         top, line = highest.get(bus, (-1, None))
-        _add_controllers_upto(devices, bus, _limited(top, line, f"{bus} drive address controller"), line)
+        have.add_upto(bus, _limited(top, line, f"{bus} drive address controller"), line)
     # virtio-serial controllers for virtio channels and consoles.
     for chr_el in list(devices.iterfind("channel")) + list(devices.iterfind("console")):
         target = chr_el.find("target")
@@ -282,9 +283,9 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
         addr = chr_el.find("address")
         idx = addr.get("controller", "0") if addr is not None and addr.get("type") == "virtio-serial" else "0"
         if idx.isdigit():
-            _add_controller(devices, "virtio-serial", int(idx), chr_el.sourceline)
+            have.add("virtio-serial", int(idx), chr_el.sourceline)
     for card in devices.iterfind("smartcard"):
-        _add_controller(devices, "ccid", 0, card.sourceline)
+        have.add("ccid", 0, card.sourceline)
 
 
 def _drive_numbers(el: etree._Element) -> tuple[int, int, int, int] | None:
@@ -337,7 +338,7 @@ def _hostdev_scsi_addresses(devices: etree._Element) -> None:
                 known.add(idx)
 
 
-def _hostdev_scsi_controllers(devices: etree._Element) -> None:
+def _hostdev_scsi_controllers(devices: etree._Element, have: _Controllers) -> None:
     # SCSI controllers 0..N for the highest controller a SCSI host device names.
     highest, line = -1, None
     for hd in devices.iterfind("hostdev"):
@@ -350,10 +351,10 @@ def _hostdev_scsi_controllers(devices: etree._Element) -> None:
         num = nums[0]
         if num > highest:
             highest, line = num, hd.sourceline
-    _add_controllers_upto(devices, "scsi", _limited(highest, line, "SCSI host device controller"), line)
+    have.add_upto("scsi", _limited(highest, line, "SCSI host device controller"), line)
 
 
-def _machine_controllers(root: etree._Element, devices: etree._Element) -> None:
+def _machine_controllers(root: etree._Element, devices: etree._Element, have: _Controllers) -> None:
     type_el = root.find("os/type")
     arch, machine = type_el.get("arch", ""), type_el.get("machine", "")
     line = type_el.sourceline
@@ -370,15 +371,15 @@ def _machine_controllers(root: etree._Element, devices: etree._Element) -> None:
     elif arch in ("ppc64", "alpha", "ppc", "ppcemb", "sh4", "sh4eb"):
         pci_root = True
     if add_usb:
-        _add_controller(devices, "usb", 0, line)
+        have.add("usb", 0, line)
     if sata:
-        _add_controller(devices, "sata", 0, line)
+        have.add("sata", 0, line)
     if pci_root:
-        _add_controller(devices, "pci", 0, line, "pci-root")
+        have.add("pci", 0, line, "pci-root")
     if pcie_root:
-        _add_controller(devices, "pci", 0, line, "pcie-root")
-        _add_controller(devices, "pci", 1, line, "dmi-to-pci-bridge")
-        _add_controller(devices, "pci", 2, line, "pci-bridge")
+        have.add("pci", 0, line, "pcie-root")
+        have.add("pci", 1, line, "dmi-to-pci-bridge")
+        have.add("pci", 2, line, "pci-bridge")
     # s390 has no USB unless an address asks for it (the implied usb0 included).
     if arch in ("s390", "s390x"):
         for ctrl in devices.iterfind("controller"):

@@ -216,5 +216,14 @@ def document_facts(root: etree._Element) -> tuple[set[str], set[Pair]]:
 
 def may_match(needs: Needs, names: set[str], pairs: set[Pair]) -> bool:
     """Whether a select with these needs can select anything in a document with these facts."""
-    return needs is None or any(n <= names and all(not c.isdisjoint(pairs) for c in clauses)
-                                for n, clauses in needs)
+    if needs is None:
+        return True
+    # Plain loops: this runs for every candidate select of every document.
+    for needed, clauses in needs:
+        if needed <= names:
+            for clause in clauses:
+                if clause.isdisjoint(pairs):
+                    break
+            else:
+                return True
+    return False
