@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import argparse
 import sys
+from importlib import import_module
 
 from . import __version__
-from .commands import argv, attach_check, check, normalize, rules
 from .commands.options import EXIT_UNUSABLE, FORMATTER
 from .errors import DomlintError, UsageError
 from .rulepack import RuleErrors
 
 EXIT_OK, EXIT_FINDINGS = 0, 1
 
-# Each module has register(subparsers), which sets func on its parser.
-COMMANDS = (check, attach_check, argv, rules, normalize)
-NAMES = {command.NAME for command in COMMANDS}
+# Each command's name and its module in domlint.commands, which has
+# register(subparsers) setting func on its parser. A run imports only its own.
+COMMANDS = {"check": "check", "attach-check": "attach_check", "argv": "argv", "rules": "rules",
+            "normalize": "normalize"}
 
 EPILOG = """\
 examples:
@@ -42,9 +43,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"domlint {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        if only is None or only == command.NAME:
-            command.register(sub)
+    for name, module in COMMANDS.items():
+        if only is None or only == name:
+            import_module(f".commands.{module}", __package__).register(sub)
     return parser
 
 
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
     # A run names its command first: build only that command's options, since
     # building every subcommand's parser costs more than checking a small file.
-    named = words[0] if words and words[0] in NAMES else None
+    named = words[0] if words and words[0] in COMMANDS else None
     parser = build_parser(named)
     args = parser.parse_args(words)
     if args.command is None:

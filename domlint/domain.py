@@ -299,6 +299,8 @@ def _drive_numbers(el: etree._Element) -> tuple[int, int, int, int] | None:
 
 def _hostdev_scsi_addresses(devices: etree._Element) -> None:
     """A SCSI host device without an address takes the first free unit of a SCSI controller."""
+    if not any(hd.get("type") == "scsi" for hd in devices.iterfind("hostdev")):
+        return
     # Units on bus 0, target 0 already taken per controller, by SCSI disks and earlier host devices.
     taken: set[tuple[int, int]] = set()
     for disk in devices.iterfind("disk"):
