@@ -97,7 +97,7 @@ class Settings:
 class Checker:
     """Checks files under options, reading each configuration, rule pack and profile once."""
 
-    def __init__(self, options: Options) -> None:
+    def __init__(self, options: Options, engines: dict[tuple[str, ...], Engine] | None = None) -> None:
         self.options = options
         self.finder = configmod.Finder()
         self.explicit: configmod.Config | None = None
@@ -105,7 +105,9 @@ class Checker:
             self.explicit = configmod.load(Path(options.config))
             if self.explicit is None:
                 raise configmod.ConfigError(options.config, None, "has no [tool.domlint] table")
-        self._engines: dict[tuple[str, ...], Engine] = {}
+        # engines: compiled rule packs shared by the Checkers of one run (a worker checks several chunks).
+        self._engines: dict[tuple[str, ...], Engine] = engines if engines is not None else {}
+        self._registered: set[tuple[str, ...]] = set()
         self._caps: dict[tuple[str, str], capsmod.Caps] = {}
         self._hosts: dict[str, Host] = {}
         self._settings: dict[str, Settings] = {}
@@ -129,8 +131,10 @@ class Checker:
     def _engine(self, dirs: list[str]) -> Engine:
         k = tuple(dirs)
         if k not in self._engines:
-            engine = load_engine(dirs, use_cache=self.options.use_cache)
-            self._engines[k] = engine
+            self._engines[k] = load_engine(dirs, use_cache=self.options.use_cache)
+        engine = self._engines[k]
+        if k not in self._registered:
+            self._registered.add(k)
             for r in engine.rules:
                 self.rules.setdefault(r.id, RuleInfo(r.id, r.severity, r.summary, r.hint, tuple(r.caps.names()),
                                                      r.path, r.line))

@@ -18,6 +18,18 @@ class DomlintError(Exception):
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # Subclasses take other constructor arguments, so rebuild from the state rather than call
+        # the class: errors cross from `check -j` worker processes to the parent.
+        return (_rebuild, (type(self), self.args, self.__dict__))
+
+
+def _rebuild(cls: type[DomlintError], args: tuple[object, ...], state: dict[str, object]) -> DomlintError:
+    err = cls.__new__(cls)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
 
 class InputError(DomlintError):
     """A domain or device file that cannot be checked."""

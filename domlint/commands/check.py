@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .. import jobs
 from ..errors import DomlintError
 from ..findings import Finding
 from .options import CAPS_HELP, CONFIG_HELP, FORMATTER, add_check_options, checker_from_args, finish
@@ -19,6 +20,7 @@ examples:
   domlint check --caps-profile qemu-1.6.0 /etc/libvirt/qemu/
   domlint check --qemu-caps /var/cache/libvirt/qemu/capabilities/X.xml guest.xml
   domlint check --format json --ignore disk-io-native-cache guest.xml
+  domlint check -j auto /etc/libvirt/qemu/
   domlint check --format sarif guests/ > domlint.sarif
   domlint check --write-baseline .domlint-baseline.json guests/
   domlint check --baseline .domlint-baseline.json guests/
@@ -34,6 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Check libvirt domain XML files (directories: every *.xml below).",
                        epilog=EPILOG, formatter_class=FORMATTER)
     p.add_argument("paths", nargs="+", metavar="PATH", help="domain XML files or directories")
+    p.add_argument("-j", "--jobs", type=jobs.parse_jobs, default=1, metavar="N",
+                   help="check files in N processes (0 or auto: one per CPU); the report is the same as "
+                        "with -j 1 (default: 1)")
     add_check_options(p)
     p.set_defaults(func=run)
 
@@ -57,14 +62,19 @@ def expand_paths(paths: list[str]) -> list[Path | DomlintError]:
 def run(args: argparse.Namespace) -> int:
     """Check every file; every file is reported even when another one is broken."""
     checker = checker_from_args(args)
+    targets = expand_paths(args.paths)
+    files = [t for t in targets if isinstance(t, Path)]
+    # One process unless there is something to share: starting workers costs more than a file.
+    if args.jobs > 1 and len(files) > 1:
+        outcomes = iter(jobs.check_parallel(checker, files, args.jobs))
+    else:
+        outcomes = (jobs.check_one(checker, f) for f in files)
     findings: list[Finding] = []
     errors: list[DomlintError] = []
-    for target in expand_paths(args.paths):
-        if isinstance(target, DomlintError):
-            errors.append(target)
-            continue
-        try:
-            findings.extend(checker.check_file(target))
-        except DomlintError as exc:
-            errors.append(exc)
+    for target in targets:
+        outcome = target if isinstance(target, DomlintError) else next(outcomes)
+        if isinstance(outcome, DomlintError):
+            errors.append(outcome)
+        else:
+            findings.extend(outcome)
     return finish(args, checker, findings, errors)
