@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 # Bump when the meaning of a cached entry changes.
-FORMAT = "3"
+FORMAT = "4"
 _HERE = Path(__file__).parent
 # The code and data whose change invalidates every entry: what decides validity.
 _JUDGES = ("engine.py", "predicates.py", "selectors.py", "rulepack.py", "yamlcheck.py", "host.py", "caps.py", "cache.py",

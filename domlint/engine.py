@@ -16,7 +16,7 @@ from .parse import Document
 from .predicates import Context, Predicate, build, compile_xpath
 from .predicates import forget as forget_document
 from .rulepack import RawRule, RuleErrors
-from .selectors import Needs, document_facts, may_match, needs_of
+from .selectors import Fact, Needs, document_facts, may_match, needs_of
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # Values a rule's message may name with {$...}, and what provides them.
@@ -343,7 +343,7 @@ class Engine:
         tree = doc.tree
         forget_document()
         findings: list[Finding] = []
-        for expr, live in plan.candidates(*document_facts(tree.getroot())):
+        for expr, live in plan.candidates(document_facts(tree.getroot())):
             selected = self._select(expr)(tree)
             if not isinstance(selected, list) or not selected:
                 continue
@@ -380,26 +380,29 @@ class _Plan:
         self.groups = groups
         self.needs = needs
         self.always = [i for i, n in enumerate(needs) if n is None]
-        # Each branch is filed under its rarest element name, so a document wakes few groups it cannot match.
-        counts: dict[str, int] = {}
+        # Each branch is filed under its rarest needed fact, so a document wakes few groups it cannot match.
+        counts: dict[Fact, int] = {}
         for n in needs:
-            for names, _ in n or ():
-                for name in names:
-                    counts[name] = counts.get(name, 0) + 1
-        self.by_name: dict[str, list[int]] = {}
+            for every, _ in n or ():
+                for fact in every:
+                    counts[fact] = counts.get(fact, 0) + 1
+        self.by_fact: dict[Fact, list[int]] = {}
         for i, n in enumerate(needs):
-            for names, _ in n or ():
-                key = min(names, key=lambda name: (counts[name], name)) if names else ""
-                self.by_name.setdefault(key, []).append(i)
+            for every, _ in n or ():
+                key = min(every, key=lambda f: (counts[f], str(f))) if every else ""
+                self.by_fact.setdefault(key, []).append(i)
 
-    def candidates(self, names: set[str], pairs: set[tuple[str, str]]) -> list[tuple[str, list[Rule]]]:
-        """The groups whose select can match a document with these element names and attributes, in pack order."""
+    def candidates(self, facts: set[Fact]) -> list[tuple[str, list[Rule]]]:
+        """The groups whose select can match a document with these facts, in pack order."""
         woken = set(self.always)
-        woken.update(self.by_name.get("", ()))
-        for name in names:
-            woken.update(self.by_name.get(name, ()))
+        woken.update(self.by_fact.get("", ()))
+        by_fact = self.by_fact
+        for fact in facts:
+            found = by_fact.get(fact)
+            if found:
+                woken.update(found)
         needs = self.needs
-        return [self.groups[i] for i in sorted(woken) if may_match(needs[i], names, pairs)]
+        return [self.groups[i] for i in sorted(woken) if may_match(needs[i], facts)]
 
 
 def matches_id(rule_id: str, patterns: Iterable[str]) -> bool:

@@ -1,12 +1,17 @@
 """What a rule's select expression needs in a document before it can match anything.
 
-A select such as ``/domain/devices/hostdev[@mode='subsystem']/source/address``
-can only select something in a domain that has hostdev, source and address
-elements and some attribute mode='subsystem'. The engine reads each document's
-element names and attribute values once and skips every select whose needs are
-not there, so a domain pays only for the rules about what it holds. The reading
-is conservative: what it cannot follow needs nothing, and an expression it
-cannot follow at all is always evaluated.
+A select such as ``/domain/devices/disk[iotune][target/@bus='ide']`` can only
+select something in a domain that holds elements named domain, devices, disk,
+iotune and target, an attribute named bus, and an attribute bus='ide'. Those
+are the select's needs. The engine reads each document's facts once (its
+element names, attribute names and attribute values) and skips every select
+whose needs are not all there, so a domain pays only for the rules about what
+it holds.
+
+The reading is conservative: it claims only what every match must have. A
+predicate under not(), a count(), a comparison with a computed value, or an
+or-branch it cannot read adds nothing; an expression it cannot follow at all
+needs nothing and is always evaluated.
 """
 
 from __future__ import annotations
@@ -17,98 +22,30 @@ from lxml import etree
 
 from .predicates import NAMESPACES
 
-_AXIS = r"(?:(?:child|descendant|descendant-or-self|self|parent|ancestor|ancestor-or-self|" \
-        r"following-sibling|preceding-sibling|following|preceding)::)?"
-_NAME = r"[A-Za-z_][\w.-]*"
-_NAMED_STEP = re.compile(rf"{_AXIS}(?:({_NAME}):)?({_NAME})")
-# Steps that select elements of any name, or no elements at all.
-_OPEN_STEP = re.compile(rf"(?:|\.|\.\.|{_AXIS}\*|{_AXIS}(?:node|text|comment)\(\)|(?:@|attribute::)(?:{_NAME}:)?(?:{_NAME}|\*))")
-
-
-def _strip_predicates(branch: str) -> str | None:
-    """The branch with its [...] predicates removed; None if brackets or quotes do not balance."""
-    out: list[str] = []
-    depth = 0
-    quote = ""
-    for ch in branch:
-        if quote:
-            if ch == quote:
-                quote = ""
-            continue
-        if ch in "'\"":
-            if depth == 0:
-                return None  # a literal outside a predicate: not a plain path
-            quote = ch
-        elif ch == "[":
-            depth += 1
-        elif ch == "]":
-            depth -= 1
-            if depth < 0:
-                return None
-        elif depth == 0:
-            out.append(ch)
-    return "".join(out) if depth == 0 and not quote else None
-
-
-def _branches(expr: str) -> list[str] | None:
-    """The top-level union branches of expr, or None when a literal or bracket does not close."""
-    parts: list[str] = []
-    depth = 0
-    quote = ""
-    start = 0
-    for i, ch in enumerate(expr):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-        elif ch == "|" and depth == 0:
-            parts.append(expr[start:i])
-            start = i + 1
-    if quote or depth:
-        return None
-    parts.append(expr[start:])
-    return [p.strip() for p in parts]
-
-
-def _names(path: str) -> frozenset[str] | None:
-    """Element names (Clark notation) every step of a plain location path needs; None if not plain."""
-    names: set[str] = set()
-    for step in path.split("/"):
-        step = step.strip()
-        if _OPEN_STEP.fullmatch(step):
-            continue
-        m = _NAMED_STEP.fullmatch(step)
-        if m is None:
-            return None
-        prefix, local = m.groups()
-        if prefix is None:
-            names.add(local)
-        elif prefix in NAMESPACES:
-            names.add(f"{{{NAMESPACES[prefix]}}}{local}")
-        else:
-            return None
-    return frozenset(names)
-
-
-Pair = tuple[str, str]
-# One union branch: element names it needs, all of them, and clauses of
-# attribute (name, value) pairs, each needing one of its pairs.
-Branch = tuple[frozenset[str], tuple[frozenset[Pair], ...]]
+# A fact about a document: an element name (Clark notation), '@' and an
+# attribute name, or an (attribute name, value) pair.
+Fact = str | tuple[str, str]
+Clause = frozenset[Fact]
+# One union branch: facts it needs, every one, and clauses needing one fact each.
+Branch = tuple[frozenset[Fact], tuple[Clause, ...]]
 # None: the expression could not be followed and may match anything.
 Needs = tuple[Branch, ...] | None
 
-_EQUALS = re.compile(r"""(?:(?:\.\.|\.|[A-Za-z_][\w.-]*)/)*@([A-Za-z_][\w.-]*)\s*=\s*(?:'([^']*)'|"([^"]*)")""")
+_AXIS = (r"(?:(?:child|descendant|descendant-or-self|self|parent|ancestor|ancestor-or-self|"
+         r"following-sibling|preceding-sibling|following|preceding)::)?")
+_NAME = r"[A-Za-z_][\w.-]*"
+_NAMED_STEP = re.compile(rf"{_AXIS}(?:({_NAME}):)?({_NAME})")
+_ATTRIBUTE_STEP = re.compile(rf"(?:@|attribute::)(?:({_NAME}):)?({_NAME}|\*)")
+# Steps that name no element: any element, the context, its parent, text and other nodes.
+_OPEN_STEP = re.compile(rf"|\.|\.\.|{_AXIS}\*|{_AXIS}(?:node|text|comment)\(\)")
+_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"|-?[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_COMPARISON = re.compile(r"!=|<=|>=|=|<|>")
 _CONNECTIVE = re.compile(r"\s+(and|or)\s+")
 
 
-def _top_level(text: str) -> list[tuple[int, str]]:
-    """(position, 'and'/'or') of each connective outside quotes, brackets and parentheses."""
-    found: list[tuple[int, str]] = []
+def _scan(text: str) -> list[tuple[int, str]]:
+    """(position, character) of each character outside quotes, brackets and parentheses."""
+    out: list[tuple[int, str]] = []
     depth = 0
     quote = ""
     for i, ch in enumerate(text):
@@ -121,57 +58,125 @@ def _top_level(text: str) -> list[tuple[int, str]]:
             depth += 1
         elif ch in "])":
             depth -= 1
-        elif depth == 0 and ch.isspace():
-            m = _CONNECTIVE.match(text, i)
-            if m and (not found or found[-1][0] < i - 1):
-                found.append((i, m.group(1)))
-    return found
+        elif depth == 0:
+            out.append((i, ch))
+    return out
 
 
-def _split(text: str, word: str) -> list[str]:
-    cuts = [i for i, w in _top_level(text) if w == word]
+def _balanced(text: str) -> bool:
+    depth = 0
+    quote = ""
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0 and not quote
+
+
+def _split_on(text: str, positions: list[tuple[int, int]]) -> list[str]:
     parts, start = [], 0
-    for i in cuts:
-        parts.append(text[start:i])
-        start = _CONNECTIVE.match(text, i).end()  # type: ignore[union-attr]
+    for begin, end in positions:
+        parts.append(text[start:begin])
+        start = end
     parts.append(text[start:])
     return [p.strip() for p in parts]
 
 
+def _split_word(text: str, word: str) -> list[str]:
+    """text split at top-level `and` or `or`."""
+    cuts = []
+    last = -2
+    for i, ch in _scan(text):
+        if ch.isspace() and i > last:
+            m = _CONNECTIVE.match(text, i)
+            if m and m.group(1) == word:
+                cuts.append((i, m.end()))
+                last = m.end()
+    return _split_on(text, cuts)
+
+
+def _closing(text: str, start: int) -> int:
+    """Index of the parenthesis closing the one at start (-1 if none)."""
+    depth = 0
+    quote = ""
+    for i in range(start, len(text)):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
 def _unwrap(text: str) -> str:
-    """text without parentheses around all of it."""
-    while text.startswith("(") and text.endswith(")"):
-        depth = 0
-        for i, ch in enumerate(text):
-            depth += (ch == "(") - (ch == ")")
-            if depth == 0 and i < len(text) - 1:
-                return text  # '(a) or (b)': the first parenthesis closes early
+    """text without parentheses around all of it ('(a) or (b)' keeps its own)."""
+    text = text.strip()
+    while text.startswith("(") and _closing(text, 0) == len(text) - 1:
         text = text[1:-1].strip()
     return text
 
 
-def _clauses(predicate: str) -> list[frozenset[Pair]]:
-    """The attribute clauses a predicate implies: each conjunct that is an or-chain of @a='v' tests."""
-    out = []
-    for conjunct in _split(_unwrap(predicate.strip()), "and"):
-        pairs = set()
-        for test in _split(_unwrap(conjunct), "or"):
-            m = _EQUALS.fullmatch(test)
-            if m is None:
-                break
-            pairs.add((m.group(1), m.group(2) if m.group(2) is not None else m.group(3)))
+def _steps(path: str) -> list[str] | None:
+    """The steps of a location path (with their predicates), or None if it is not one."""
+    if not path or not _balanced(path):
+        return None
+    cuts = [(i, i + 1) for i, ch in _scan(path) if ch == "/"]
+    outside = "".join(ch for _, ch in _scan(path))
+    if any(c in outside for c in "|=<>!$,+") or re.search(r"\s(and|or|div|mod)\s", outside):
+        return None
+    return _split_on(path, cuts)
+
+
+def _step_facts(step: str) -> list[Clause] | None:
+    """The clauses one step of a path implies when it selects something, or None if not a step."""
+    bracket = step.find("[")
+    head = (step if bracket < 0 else step[:bracket]).strip()
+    body = "" if bracket < 0 else step[bracket:]
+    clauses: list[Clause] = []
+    if _OPEN_STEP.fullmatch(head):
+        pass
+    elif m := _ATTRIBUTE_STEP.fullmatch(head):
+        prefix, local = m.groups()
+        if prefix is None and local != "*":
+            clauses.append(frozenset({f"@{local}"}))
+    elif m := _NAMED_STEP.fullmatch(head):
+        prefix, local = m.groups()
+        if prefix is None:
+            clauses.append(frozenset({local}))
+        elif prefix in NAMESPACES:
+            clauses.append(frozenset({f"{{{NAMESPACES[prefix]}}}{local}"}))
         else:
-            out.append(frozenset(pairs))
-    return out
+            return None
+    else:
+        return None
+    # Each predicate of the step holds on the selected node: its needs hold too.
+    for predicate in _predicates(body):
+        clauses.extend(_expr_clauses(predicate))
+    return clauses
 
 
-def _predicates(branch: str) -> list[str]:
-    """The bodies of the predicates on the branch's own steps (nested ones are part of their parent)."""
+def _predicates(body: str) -> list[str]:
+    """The bodies of a run of predicates '[a][b]'."""
     out: list[str] = []
     depth = 0
     quote = ""
     start = 0
-    for i, ch in enumerate(branch):
+    for i, ch in enumerate(body):
         if quote:
             if ch == quote:
                 quote = ""
@@ -184,8 +189,88 @@ def _predicates(branch: str) -> list[str]:
         elif ch == "]":
             depth -= 1
             if depth == 0:
-                out.append(branch[start:i])
+                out.append(body[start:i])
     return out
+
+
+def _path_clauses(path: str) -> list[Clause] | None:
+    """The clauses a location path implies when it selects anything; None if it is not a path."""
+    steps = _steps(path)
+    if steps is None:
+        return None
+    out: list[Clause] = []
+    for step in steps:
+        found = _step_facts(step)
+        if found is None:
+            return None
+        out.extend(found)
+    return out
+
+
+def _comparison_clauses(text: str) -> list[Clause] | None:
+    """Needs of `path op literal` (or path op path), or None if text is no such comparison."""
+    ops = [(i, ch) for i, ch in _scan(text) if ch in "=<>!"]
+    if not ops:
+        return None
+    first = ops[0][0]
+    m = _COMPARISON.match(text, first)
+    if m is None or any(i >= m.end() for i, _ in ops):
+        return [] if m else None  # a chain of comparisons: claim nothing
+    left, op, right = text[:first].strip(), m.group(0), text[m.end():].strip()
+    out: list[Clause] = []
+    # A comparison with an empty node-set is false for every operator, as long as
+    # the other side is a literal or a node-set (a boolean would compare otherwise).
+    sides = []
+    for side in (left, right):
+        if _LITERAL.fullmatch(side):
+            continue
+        clauses = _path_clauses(side)
+        if clauses is None:
+            return []
+        sides.append(side)
+        out.extend(clauses)
+    if op == "=" and len(sides) == 1:
+        path, literal = (left, right) if sides[0] == left else (right, left)
+        last = (_steps(path) or [""])[-1]
+        attr = _ATTRIBUTE_STEP.fullmatch(last)
+        if attr and attr.group(1) is None and attr.group(2) != "*" and literal[:1] in "'\"":
+            out.append(frozenset({(attr.group(2), literal[1:-1])}))
+    return out
+
+
+def _atom_clauses(text: str) -> list[Clause]:
+    text = _unwrap(text)
+    if len(_split_word(text, "or")) > 1 or len(_split_word(text, "and")) > 1:
+        return _expr_clauses(text)
+    compared = _comparison_clauses(text)
+    if compared is not None:
+        return compared
+    return _path_clauses(text) or []
+
+
+def _expr_clauses(expr: str) -> list[Clause]:
+    """What a predicate expression needs when it is true: clauses that each need one fact."""
+    out: list[Clause] = []
+    for conjunct in _split_word(_unwrap(expr), "and"):
+        branches = _split_word(_unwrap(conjunct), "or")
+        if len(branches) == 1:
+            out.extend(_atom_clauses(branches[0]))
+            continue
+        # True through any branch: the clause holds one fact from each branch.
+        per_branch = [_atom_clauses(b) for b in branches]
+        if all(per_branch):
+            # Prefer a branch's attribute values, the rarest facts, when it offers some.
+            out.append(frozenset().union(*(min(c, key=lambda cl: (len(cl), all(isinstance(f, str) for f in cl)))
+                                           for c in per_branch)))
+    return out
+
+
+def _branches(expr: str) -> list[str] | None:
+    """The top-level union branches of expr, or None when a literal or bracket does not close."""
+    if not _balanced(expr):
+        return None
+    cuts = [(i, i + 1) for i, ch in _scan(expr) if ch == "|"]
+    return _split_on(expr, cuts)
 
 
 def needs_of(expr: str) -> Needs:
@@ -195,34 +280,36 @@ def needs_of(expr: str) -> Needs:
         return None
     out: list[Branch] = []
     for branch in branches:
-        bare = _strip_predicates(branch)
-        names = _names(bare) if bare is not None else None
-        if names is None:
+        clauses = _path_clauses(branch)
+        if clauses is None:
             return None
-        clauses = tuple(c for p in _predicates(branch) for c in _clauses(p))
-        out.append((names, clauses))
+        every = frozenset(f for c in clauses if len(c) == 1 for f in c)
+        some = tuple(dict.fromkeys(c for c in clauses if len(c) > 1))
+        out.append((every, some))
     return tuple(out)
 
 
-def document_facts(root: etree._Element) -> tuple[set[str], set[Pair]]:
-    """The element names and the attribute (name, value) pairs a document holds."""
-    names: set[str] = set()
-    pairs: set[Pair] = set()
+def document_facts(root: etree._Element) -> set[Fact]:
+    """Every element name, attribute name and attribute (name, value) pair a document holds."""
+    facts: set[Fact] = set()
+    add = facts.add
     for el in root.iter():
-        names.add(el.tag)
-        pairs.update(el.items())
-    return names, pairs
+        add(el.tag)
+        for pair in el.items():
+            add(pair)
+            add("@" + pair[0])
+    return facts
 
 
-def may_match(needs: Needs, names: set[str], pairs: set[Pair]) -> bool:
+def may_match(needs: Needs, facts: set[Fact]) -> bool:
     """Whether a select with these needs can select anything in a document with these facts."""
     if needs is None:
         return True
     # Plain loops: this runs for every candidate select of every document.
-    for needed, clauses in needs:
-        if needed <= names:
+    for every, clauses in needs:
+        if every <= facts:
             for clause in clauses:
-                if clause.isdisjoint(pairs):
+                if clause.isdisjoint(facts):
                     break
             else:
                 return True
