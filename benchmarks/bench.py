@@ -32,6 +32,9 @@ from run import ALWAYS_CAPS, anchor_host, case_host, case_options  # noqa: E402
 import domlint  # noqa: E402
 from domlint import host as hostmod  # noqa: E402
 from domlint.checker import Checker, Options  # noqa: E402
+from domlint.domain import normalise  # noqa: E402
+from domlint.parse import parse_bytes  # noqa: E402
+from domlint.selectors import document_facts  # noqa: E402
 
 DOMAIN_RNG = Path("/usr/share/libvirt/schemas/domain.rng")
 # The one small file both tools get, for the start-up comparison.
@@ -91,12 +94,48 @@ def disks_domain(n: int) -> bytes:
             "</devices></domain>").encode()
 
 
+def profile_check(checker: Checker, files: list[Path], rounds: int) -> None:
+    """Per-domain time of each stage of check, over the same files."""
+    settings = checker.settings_for(files[0])
+    engine, host = settings.engine, settings.host
+    n = len(files)
+    read = _best(lambda: [f.read_bytes() for f in files], rounds)
+    datas = [(f.read_bytes(), str(f)) for f in files]
+    parse = _best(lambda: [parse_bytes(d, name) for d, name in datas], rounds)
+    normalised = _best(lambda: [normalise(parse_bytes(d, name), host) for d, name in datas], rounds) - parse
+    docs = [normalise(parse_bytes(d, name), host) for d, name in datas]
+    facts = _best(lambda: [document_facts(doc.root) for doc in docs], rounds)
+    evaluate = _best(lambda: [engine.evaluate(doc, settings.caps, settings.select, settings.ignore, host)
+                              for doc in docs], rounds)
+    total = _best(lambda: [checker.check_file(f) for f in files], rounds)
+    print("profile of check, per domain:")
+    for name, t in (("read the file", read), ("parse (lxml, hardened)", parse), ("normalise (libvirt's defaults)", normalised),
+                    ("evaluate: document facts for the select index", facts),
+                    ("evaluate: selects and rules", evaluate - facts),
+                    ("checker: configuration, suppressions, report records", total - read - parse - normalised - evaluate),
+                    ("total", total)):
+        print(f"  {name:<54} {t / n * 1e6:7.1f} us")
+
+
+def profile_start(small: Path, runs: int) -> None:
+    """What one `domlint check` process spends before and after reaching domlint's own code."""
+    py = sys.executable
+    steps = [("python -c pass", [py, "-c", "pass"]),
+             ("python -c 'import lxml.etree'", [py, "-c", "import lxml.etree"]),
+             ("python -c 'import domlint.cli'", [py, "-c", "import domlint.cli"]),
+             ("domlint check (whole run)", [*domlint_command(), "check", str(small)])]
+    print("profile of one domlint check process, wall (median):")
+    for name, cmd in steps:
+        print(f"  {name:<54} {_wall(cmd, runs) * 1000:7.1f} ms")
+
+
 def main() -> int:
     """Print the figures and the three target ratios."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "conformance" / "libvirt-1.2.8")
     ap.add_argument("--rounds", type=int, default=5, help="timed rounds of each measurement (best one kept)")
     ap.add_argument("--runs", type=int, default=30, help="process starts for the one-file wall times")
+    ap.add_argument("--profile", action="store_true", help="also print where the time of check and of start-up goes")
     args = ap.parse_args()
     cases = json.loads((args.corpus / "manifest.json").read_text())["cases"]
     files = sorted({args.corpus / c["xml"] for c in cases})
@@ -104,7 +143,7 @@ def main() -> int:
     ratios: list[tuple[str, float, float, str]] = []
 
     # check: the command's own code path, defaults as on the command line.
-    checker = Checker(Options(use_config=False))
+    checker = Checker(Options())
     checker.check_file(files[0])  # rule pack loaded outside the timing, as in a long run
     t = _best(lambda: [checker.check_file(f) for f in files], args.rounds)
     check_rate = len(files) / t
@@ -159,6 +198,10 @@ def main() -> int:
             found = checker.check_file(path)
             print(f"scaling:  {n:>5} disks: {per_disk[n] * 1e6:.1f} us per disk ({len(found)} findings)")
     ratios.append(("time per disk at 1000 / at 10", per_disk[1000] / per_disk[10], 1.5, "<="))
+
+    if args.profile:
+        profile_check(checker, files, args.rounds)
+        profile_start(small, args.runs)
 
     print("targets:")
     for name, value, target, op in ratios:

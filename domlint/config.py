@@ -268,12 +268,18 @@ class Finder:
 
     def __init__(self) -> None:
         self._by_dir: dict[Path, Config | None] = {}
+        self._by_folder: dict[str, Config | None] = {}
 
     def for_file(self, file: str | Path) -> Config | None:
         """The nearest configuration above file's directory, or None."""
-        start = Path(os.path.abspath(file)).parent
-        if start in self._by_dir:
-            return self._by_dir[start]  # the usual case: a sibling was checked before
+        # The usual case, a sibling checked before, answered without building paths.
+        folder = os.path.dirname(os.path.abspath(file))
+        if folder in self._by_folder:
+            return self._by_folder[folder]
+        self._by_folder[folder] = found = self._walk(Path(folder))
+        return found
+
+    def _walk(self, start: Path) -> Config | None:
         walked: list[Path] = []
         found: Config | None = None
         for d in (start, *start.parents):
