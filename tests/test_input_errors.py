@@ -44,7 +44,7 @@ def test_oversized_file_is_refused(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("devices", "top", "where"), [
     ("<disk type='file'><source file='/x'/><target dev='sda' bus='scsi'/>"
-     "<address type='drive' controller='99999999999999999999999999999' bus='0' target='0' unit='0'/></disk>", "",
+     "<address type='drive' controller='4294967295' bus='0' target='0' unit='0'/></disk>", "",
      "scsi drive address controller"),
     ("<hostdev mode='subsystem' type='scsi'><source><adapter name='scsi_host0'/><address bus='0' target='0' unit='0'/>"
      "</source><address type='drive' controller='5000' bus='0' target='0' unit='0'/></hostdev>", "",
@@ -61,10 +61,10 @@ def test_numbers_that_would_imply_endless_devices_are_refused(devices: str, top:
 
 
 @pytest.mark.parametrize("xml", [
-    "<domain type='qemu'><name>a</name><memory>1024</memory><iothreads>99999999999999999999</iothreads>"
+    "<domain type='qemu'><name>a</name><memory>1024</memory><iothreads>4294967295</iothreads>"
     "<os><type arch='x86_64'>hvm</type></os><devices/></domain>",
     "<domain type='qemu'><name>a</name><memory>1024</memory><os><type arch='x86_64'>hvm</type></os><devices>"
-    "<interface type='bridge'><source bridge='br0'/><model type='virtio'/><driver queues='99999999999'/></interface>"
+    "<interface type='bridge'><source bridge='br0'/><model type='virtio'/><driver queues='4294967295'/></interface>"
     "</devices></domain>",
 ])
 def test_emitter_refuses_counts_it_would_loop_on(xml: str) -> None:
