@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .errors import InputError
+from .values import LLONG_MAX, unit_scale
 
 _DIGITS = {8: "0-7", 10: "0-9", 16: "0-9a-fA-F"}
 # C's isspace in the C locale.
@@ -82,6 +83,8 @@ class Field:
     hi: int | None = None
     # False where a rule already reports a malformed value as a finding: only respelled here.
     refuse: bool = True
+    # A size: the number times its unit (the attribute, KiB when none) must stay within LLONG_MAX bytes.
+    scaled: bool = False
     # Addresses keep a plain 0x spelling (the readers of addresses take C prefixes); other numbers become decimal.
     hex_ok: bool = False
 
@@ -107,6 +110,12 @@ FIELDS: tuple[Field, ...] = (
     *(Field(f"devices/graphics/@{a}", INT, 10, f"graphics {a}") for a in ("port", "tlsPort", "websocket")),
     Field("devices/*/boot/@order", INT, 10, "boot order", lo=1),
     # Both vCPU counts fit libvirt's unsigned short and are at least 1.
+    # Sizes (virDomainParseMemory, virDomainHugepagesParseXML); <memory> is required, so empty text is refused.
+    Field("memory[1]", ULONG, 10, "<memory>", scaled=True),
+    Field("currentMemory[1]", ULONG, 10, "<currentMemory>", empty_is_absent=True, scaled=True),
+    *(Field(f"memtune/{e}[1]", ULONG, 10, f"<memtune> {e}", empty_is_absent=True, scaled=True)
+      for e in ("hard_limit", "soft_limit", "min_guarantee", "swap_hard_limit")),
+    Field("memoryBacking/hugepages/page/@size", ULONG, 10, "hugepage size", scaled=True),
     Field("vcpu[1]", ULONG, 10, "<vcpu>", empty_is_absent=True, lo=1, hi=65535),
     Field("vcpu[1]/@current", ULONG, 10, "vcpu current", empty_is_absent=True, lo=1, hi=65535),
     Field("os/bios[1]/@rebootTimeout", INT, 0, "bios rebootTimeout", lo=-1, hi=65535),
@@ -131,11 +140,20 @@ def _text_and_line(node: object) -> tuple[str, int | None]:
     return str(node), parent.sourceline if parent is not None else None
 
 
-def refusal(f: Field, text: str) -> str | None:
-    """Why libvirt refuses text in field f, or None when it reads a number from it."""
+def _unit_of(node: object) -> str | None:
+    holder = node if isinstance(node, etree._Element) else node.getparent()  # type: ignore[attr-defined]
+    return holder.get("unit") if holder is not None else None
+
+
+def refusal(f: Field, text: str, unit: str | None = None) -> str | None:
+    """Why libvirt refuses text in field f (a size in unit), or None when it reads a number from it."""
     if f.empty_is_absent and text == "":
         return None
     value = f.reader.read(text, f.base)
+    scale = unit_scale(unit or "") if f.scaled else None
+    # An unknown unit is a separate complaint; only the number is judged here.
+    if value is not None and scale is not None and value * scale > LLONG_MAX:
+        return f"{f.what} {text!r} {unit or 'KiB'} is more than {LLONG_MAX} bytes; libvirt refuses the domain"
     if value is not None and (f.lo is None or value >= f.lo) and (f.hi is None or value <= f.hi):
         return None
     style = {0: "a C integer (decimal, 0x hexadecimal or 0 octal)", 10: "a decimal integer",
@@ -171,7 +189,7 @@ def check(root: etree._Element, path: str, rewrite: bool = True) -> None:
     for f, xp in _COMPILED:
         for node in xp(root):
             text, line = _text_and_line(node)
-            why = refusal(f, text)
+            why = refusal(f, text, _unit_of(node) if f.scaled else None)
             if why:
                 if f.refuse:
                     raise InputError(path, line, why)
