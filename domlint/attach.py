@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from lxml import etree
 
+from . import numbers
 from .caps import all_caps
 from .domain import normalise
 from .engine import Engine, matches_id
@@ -79,6 +80,8 @@ def device_document(doc: Document) -> Document:
     path = doc.path
     tag = doc.root.tag
     if tag in PERSISTENT:
+        # Its numbers are judged here, so that a refusal names DEVICE.xml rather than the merged domain.
+        numbers.check_device(doc.root, path)
         return doc
     if tag in LIVE_OR_EDIT_ONLY:
         raise InputError(path, doc.root.sourceline,

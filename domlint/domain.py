@@ -13,6 +13,7 @@ import re
 
 from lxml import etree
 
+from . import numbers
 from .errors import InputError
 from .host import Host
 from .parse import Document
@@ -76,6 +77,8 @@ def _limited(number: int, line: int | None, what: str) -> int:
 
 def normalise(doc: Document, host: Host) -> Document:
     """Fill in libvirt's parse-time defaults, in place; return doc (InputError for a domain too large to model)."""
+    # libvirt refuses a domain whose numbers it cannot read before it fills in any default.
+    numbers.check(doc.root, doc.path)
     try:
         return _normalise(doc, host)
     except _TooLarge as exc:

@@ -111,7 +111,7 @@ def test_hostdev_interfaces_keep_their_vlan_slot() -> None:
 
 def test_unreadable_boot_order_is_an_input_error() -> None:
     xml = domain(_iface("user", body="<boot order='first'/>"), os="")
-    with pytest.raises(InputError, match=r"boot order='first' is not a number"):
+    with pytest.raises(InputError, match=r"boot order 'first' is not a decimal integer"):
         emit_words(xml, [*NETDEV, "boot-index"])
 
 

@@ -40,5 +40,5 @@ def test_redirected_devices_with_filter_and_boot_order() -> None:
 
 def test_unreadable_boot_order_is_an_input_error() -> None:
     xml = domain(SPICE + "<redirdev bus='usb' type='spicevmc'><boot order='first'/></redirdev>", os="")
-    with pytest.raises(InputError, match=r"boot order='first' is not a number"):
+    with pytest.raises(InputError, match=r"boot order 'first' is not a decimal integer"):
         emit_words(xml, [*CAPS, "usb-redir.bootindex", "boot-index"])

@@ -1,0 +1,217 @@
+"""The numbers libvirt 1.2.8 reads with its strtol-family readers when it defines a domain.
+
+Each reader accepts what C's strtol/strtoul accept (leading white space, a sign,
+C prefixes in base 0 or 16) and nothing after the digits. Unsigned readers let
+'-5' wrap around, the 'p' ones refuse any minus sign. A field whose text a reader
+refuses makes libvirt refuse the whole domain, so domlint refuses it too, as an
+input error naming the line, instead of treating the text as some other number.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from dataclasses import dataclass
+
+from lxml import etree
+
+from .errors import InputError
+from .values import LLONG_MAX, unit_scale
+
+_DIGITS = {8: "0-7", 10: "0-9", 16: "0-9a-fA-F"}
+# C's isspace in the C locale.
+_SPACE = " \t\n\v\f\r"
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One of libvirt's virStrToLong_* functions: the C type's range and how a minus sign is taken."""
+
+    lo: int
+    hi: int
+    unsigned: bool
+    minus_ok: bool
+    ctype: str
+
+    def read(self, text: str, base: int) -> int | None:
+        """The value libvirt stores for text, or None when its reader refuses it."""
+        rest = text.lstrip(_SPACE)
+        sign = 1
+        if rest[:1] in ("+", "-"):
+            sign = -1 if rest[0] == "-" else 1
+            rest = rest[1:]
+        if base == 0:
+            base = 16 if rest[:2].lower() == "0x" and _hexdigit(rest[2:3]) else 8 if rest[:1] == "0" else 10
+        if base == 16 and rest[:2].lower() == "0x" and _hexdigit(rest[2:3]):
+            rest = rest[2:]
+        if not rest or not re.fullmatch(f"[{_DIGITS[base]}]+", rest):
+            return None
+        magnitude = int(rest, base)
+        if sign < 0 and not self.minus_ok:
+            return None
+        if not self.unsigned:
+            value = sign * magnitude
+            return value if self.lo <= value <= self.hi else None
+        if magnitude > self.hi:
+            return None
+        # strtoul negates in the unsigned type: '-5' is the maximum less 4.
+        return (self.hi + 1 - magnitude) % (self.hi + 1) if sign < 0 else magnitude
+
+
+def _hexdigit(ch: str) -> bool:
+    return bool(ch) and ch in "0123456789abcdefABCDEF"
+
+
+INT = Reader(-2**31, 2**31 - 1, unsigned=False, minus_ok=True, ctype="an int")                   # virStrToLong_i
+LONG = Reader(-2**63, 2**63 - 1, unsigned=False, minus_ok=True, ctype="a long long")             # _l, _ll
+UINT = Reader(0, 2**32 - 1, unsigned=True, minus_ok=True, ctype="an unsigned int")               # _ui
+UINT_NONNEG = Reader(0, 2**32 - 1, unsigned=True, minus_ok=False, ctype="a non-negative int")    # _uip
+ULONG = Reader(0, 2**64 - 1, unsigned=True, minus_ok=True, ctype="an unsigned long long")        # _ul, _ull
+
+
+@dataclass(frozen=True)
+class Field:
+    """A number libvirt reads at define time: where, with which reader and base, and what it is called."""
+
+    xpath: str
+    reader: Reader
+    base: int
+    what: str
+    # virXPath*-read fields treat empty text as absent.
+    empty_is_absent: bool = False
+    lo: int | None = None
+    hi: int | None = None
+    # False where a rule already reports a malformed value as a finding: only respelled here.
+    refuse: bool = True
+    # A size: the number times its unit (the attribute, KiB when none) must stay within LLONG_MAX bytes.
+    scaled: bool = False
+    # Addresses keep a plain 0x spelling (the readers of addresses take C prefixes); other numbers become decimal.
+    hex_ok: bool = False
+
+
+# Fields the rules or the emitter read as numbers.
+FIELDS: tuple[Field, ...] = (
+    *(Field(f"devices/*/address[@type='drive']/@{a}", UINT, 10, f"drive address {a}")
+      for a in ("controller", "bus", "target", "unit")),
+    *(Field(f"devices/*/address[@type='pci']/@{a}", UINT, 0, f"PCI address {a}", hex_ok=True)
+      for a in ("domain", "bus", "slot", "function")),
+    *(Field(f"devices/*/address[@type='ccid']/@{a}", UINT, 10, f"ccid address {a}") for a in ("controller", "slot")),
+    *(Field(f"devices/*/address[@type='virtio-serial']/@{a}", UINT, 10, f"virtio-serial address {a}")
+      for a in ("controller", "bus", "port")),
+    Field("devices/*/address[@type='spapr-vio']/@reg", ULONG, 16, "spapr-vio address reg", hex_ok=True),
+    *(Field(f"devices/controller/driver/@{a}", UINT, 10, f"controller driver {a}")
+      for a in ("queues", "cmd_per_lun", "max_sectors")),
+    Field("devices/interface/driver/@queues", UINT, 10, "interface driver queues"),
+    Field("devices/disk/driver/@iothread", UINT_NONNEG, 10, "disk driver iothread"),
+    Field("iothreads[1]", UINT_NONNEG, 10, "<iothreads>"),
+    Field("devices/disk/iotune/*", ULONG, 10, "<iotune> limit", empty_is_absent=True),
+    Field("devices/video/model/@vram", UINT, 10, "video vram"),
+    Field("devices/video/model/@ram", UINT, 10, "video ram"),
+    *(Field(f"devices/graphics/@{a}", INT, 10, f"graphics {a}") for a in ("port", "tlsPort", "websocket")),
+    Field("devices/*/boot/@order", INT, 10, "boot order", lo=1),
+    # Both vCPU counts fit libvirt's unsigned short and are at least 1.
+    # Sizes (virDomainParseMemory, virDomainHugepagesParseXML); <memory> is required, so empty text is refused.
+    Field("memory[1]", ULONG, 10, "<memory>", scaled=True),
+    Field("currentMemory[1]", ULONG, 10, "<currentMemory>", empty_is_absent=True, scaled=True),
+    *(Field(f"memtune/{e}[1]", ULONG, 10, f"<memtune> {e}", empty_is_absent=True, scaled=True)
+      for e in ("hard_limit", "soft_limit", "min_guarantee", "swap_hard_limit")),
+    Field("memoryBacking/hugepages/page/@size", ULONG, 10, "hugepage size", scaled=True),
+    Field("vcpu[1]", ULONG, 10, "<vcpu>", empty_is_absent=True, lo=1, hi=65535),
+    Field("vcpu[1]/@current", ULONG, 10, "vcpu current", empty_is_absent=True, lo=1, hi=65535),
+    Field("os/bios[1]/@rebootTimeout", INT, 0, "bios rebootTimeout", lo=-1, hi=65535),
+    Field("os/bootmenu[1][@enable='yes']/@timeout", UINT_NONNEG, 0, "bootmenu timeout", hi=65535, refuse=False),
+    Field("devices/controller/@index", UINT, 10, "controller index", hi=2**31 - 1, refuse=False),
+    Field("cpu/numa/cell/@id", UINT_NONNEG, 10, "NUMA cell id", refuse=False),
+    Field("numatune/memnode/@cellid", UINT_NONNEG, 10, "numatune memnode cellid", refuse=False),
+    Field("cputune/period[1]", ULONG, 10, "<cputune> period", empty_is_absent=True),
+    Field("cputune/quota[1]", LONG, 10, "<cputune> quota", empty_is_absent=True),
+    Field("cputune/emulator_period[1]", ULONG, 10, "<cputune> emulator_period", empty_is_absent=True),
+    Field("cputune/emulator_quota[1]", LONG, 10, "<cputune> emulator_quota", empty_is_absent=True),
+    Field("cputune/shares[1]", ULONG, 10, "<cputune> shares", empty_is_absent=True),
+)
+
+_COMPILED = tuple((f, etree.XPath(f.xpath)) for f in FIELDS)
+
+
+def _text_and_line(node: object) -> tuple[str, int | None]:
+    if isinstance(node, etree._Element):
+        return node.text or "", node.sourceline
+    parent = node.getparent()  # type: ignore[attr-defined]
+    return str(node), parent.sourceline if parent is not None else None
+
+
+def _unit_of(node: object) -> str | None:
+    holder = node if isinstance(node, etree._Element) else node.getparent()  # type: ignore[attr-defined]
+    return holder.get("unit") if holder is not None else None
+
+
+def refusal(f: Field, text: str, unit: str | None = None) -> str | None:
+    """Why libvirt refuses text in field f (a size in unit), or None when it reads a number from it."""
+    if f.empty_is_absent and text == "":
+        return None
+    value = f.reader.read(text, f.base)
+    scale = unit_scale(unit or "") if f.scaled else None
+    # An unknown unit is a separate complaint; only the number is judged here.
+    if value is not None and scale is not None and value * scale > LLONG_MAX:
+        return f"{f.what} {text!r} {unit or 'KiB'} is more than {LLONG_MAX} bytes; libvirt refuses the domain"
+    if value is not None and (f.lo is None or value >= f.lo) and (f.hi is None or value <= f.hi):
+        return None
+    style = {0: "a C integer (decimal, 0x hexadecimal or 0 octal)", 10: "a decimal integer",
+             16: "a hexadecimal integer"}[f.base]
+    if value is None:
+        bound = f" that fits {f.reader.ctype}"
+    elif f.lo is not None and f.hi is not None:
+        bound = f" from {f.lo} to {f.hi}"
+    else:
+        bound = f" of at least {f.lo}" if f.lo is not None else f" up to {f.hi}"
+    return f"{f.what} {text!r} is not {style}{bound}; libvirt refuses the domain"
+
+
+_PLAIN = {0: re.compile(r"(0[xX][0-9a-fA-F]+|0|[1-9][0-9]*)\Z"),
+          16: re.compile(r"(0[xX])?[0-9a-fA-F]+\Z")}
+
+
+def spelling(f: Field, text: str) -> str | None:
+    """The plain spelling of an accepted value libvirt would store, or None when text is plain already."""
+    value = f.reader.read(text, f.base)
+    if value is None or text == str(value) or (f.hex_ok and bool(_PLAIN[f.base].match(text))):
+        return None
+    # Decimal reads back the same in base 0; base 16 must stay hexadecimal.
+    return hex(value) if f.base == 16 else str(value)
+
+
+def check(root: etree._Element, path: str, rewrite: bool = True) -> None:
+    """Refuse (InputError) the first number libvirt 1.2.8 cannot read; respell the others as plain numbers.
+
+    Respelling ('+5', ' 5', '010' in base 0, '-5' wrapped around) lets every rule, XPath
+    number() and the emitter see the number libvirt stores, as `virsh dumpxml` would show it.
+    """
+    for f, xp in _COMPILED:
+        for node in xp(root):
+            text, line = _text_and_line(node)
+            why = refusal(f, text, _unit_of(node) if f.scaled else None)
+            if why:
+                if f.refuse:
+                    raise InputError(path, line, why)
+                continue
+            plain = spelling(f, text) if rewrite else None
+            if plain is None:
+                continue
+            if isinstance(node, etree._Element):
+                node.text = plain
+            else:
+                node.getparent().set(node.attrname, plain)  # type: ignore[attr-defined]
+    vcpu = root.find("vcpu")
+    if vcpu is not None and vcpu.get("current", "") != "" and (vcpu.text or "") != "":
+        current, maximum = ULONG.read(vcpu.get("current", ""), 10), ULONG.read(vcpu.text or "", 10)
+        if current is not None and maximum is not None and current > maximum:
+            raise InputError(path, vcpu.sourceline,
+                             f"vcpu current {current} is more than the maximum {maximum}; libvirt refuses the domain")
+
+
+def check_device(device: etree._Element, path: str) -> None:
+    """Refuse a device element (DEVICE.xml of attach-check) holding a number libvirt cannot read; it is not changed."""
+    shell = etree.Element("domain")
+    # Copies keep their source lines, so the error points into the device file.
+    etree.SubElement(shell, "devices").append(copy.deepcopy(device))
+    check(shell, path, rewrite=False)

@@ -1,0 +1,263 @@
+"""Numbers in odd spellings, wherever the rules, normalisation or the emitter read one.
+
+Each field names the libvirt 1.2.8 reader of that attribute or element (read from
+src/conf/domain_conf.c and src/util/virstring.c). For every sample spelling the
+reader's outcome is written out below by hand: refused, or the number libvirt stores.
+A refused spelling must give an input error (or a finding) on the field's line; an
+accepted one must give exactly the verdict and command line of the plain number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+import domlint
+from domlint import numbers
+from domlint.commands.argv import default_caps
+
+R = None  # libvirt refuses the domain
+ABSENT = -1  # what a virXPath reader makes of empty text: as if the field were not there
+THIRTY = "1" * 30
+SAMPLES = ("+5", "-5", " 5", "5 ", "0x10", "010", "1e3", THIRTY, "", "abc")
+
+# What each of libvirt's readers stores for each sample (strtol semantics; see numbers.py's docstring).
+OUTCOMES: dict[str, dict[str, int | None]] = {
+    # virStrToLong_ui, base 10: '-5' wraps around to UINT_MAX - 4.
+    "ui10": {"+5": 5, "-5": 2**32 - 5, " 5": 5, "5 ": R, "0x10": R, "010": 10, "1e3": R, THIRTY: R, "": R,
+             "abc": R},
+    # virStrToLong_ui, base 0: C prefixes.
+    "ui0": {"+5": 5, "-5": 2**32 - 5, " 5": 5, "5 ": R, "0x10": 16, "010": 8, "1e3": R, THIRTY: R, "": R,
+            "abc": R},
+    # virStrToLong_uip, base 10: no minus sign at all.
+    "uip10": {"+5": 5, "-5": R, " 5": 5, "5 ": R, "0x10": R, "010": 10, "1e3": R, THIRTY: R, "": R, "abc": R},
+    # virStrToLong_uip, base 0.
+    "uip0": {"+5": 5, "-5": R, " 5": 5, "5 ": R, "0x10": 16, "010": 8, "1e3": R, THIRTY: R, "": R, "abc": R},
+    # virStrToLong_i, base 0.
+    "i0": {"+5": 5, "-5": -5, " 5": 5, "5 ": R, "0x10": 16, "010": 8, "1e3": R, THIRTY: R, "": R, "abc": R},
+    # virStrToLong_i, base 10.
+    "i10": {"+5": 5, "-5": -5, " 5": 5, "5 ": R, "0x10": R, "010": 10, "1e3": R, THIRTY: R, "": R, "abc": R},
+    # virXPathULong(Long) on string(...): empty text counts as absent.
+    "xull10": {"+5": 5, "-5": 2**64 - 5, " 5": 5, "5 ": R, "0x10": R, "010": 10, "1e3": R, THIRTY: R, "": ABSENT,
+               "abc": R},
+    # virXPathULongLong where the field is required (<memory>, a hugepage size): empty text is refused.
+    "xull10req": {"+5": 5, "-5": 2**64 - 5, " 5": 5, "5 ": R, "0x10": R, "010": 10, "1e3": R, THIRTY: R, "": R,
+                  "abc": R},
+    # virXPathLongLong on string(...).
+    "xll10": {"+5": 5, "-5": -5, " 5": 5, "5 ": R, "0x10": R, "010": 10, "1e3": R, THIRTY: R, "": ABSENT, "abc": R},
+}
+
+# The field always sits on line 2, apart from what the rules find on line 1.
+HEAD = "<domain type='kvm'><name>n</name>{memory}{vcpu}<os>{os_type}</os>\n{top}" \
+       "<devices>{devices}</devices></domain>"
+OS_TYPE = "<type arch='x86_64' machine='pc'>hvm</type>"
+LINE = 2
+_FIELD = re.compile(r" [A-Za-z_]+='\{\}'|<([a-z_]+)[^>]*>\{\}</\1>")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One numeric field: the domain it sits in ({} marks the value), its libvirt reader and bounds."""
+
+    name: str
+    reader: str
+    top: str = ""
+    devices: str = ""
+    lo: int | None = None
+    hi: int | None = None
+
+    def xml(self, value: str | None) -> str:
+        """The sample domain with the field set to value (None: without the field)."""
+        def put(template: str) -> str:
+            return _FIELD.sub("", template) if value is None else template.replace("{}", value)
+        top = put(self.top)
+        vcpu = "" if "<vcpu" in self.top else "<vcpu>4</vcpu>"
+        memory = "" if "<memory " in self.top else "<memory>1048576</memory>"
+        if "<os>" in top:
+            # The field's <os> is the only one, on line 2.
+            return HEAD.format(memory=memory, vcpu=vcpu, os_type="", top=top.replace("<os>", "<os>" + OS_TYPE),
+                               devices=put(self.devices)).replace("<os></os>", "")
+        return HEAD.format(memory=memory, vcpu=vcpu, os_type=OS_TYPE, top=top, devices=put(self.devices))
+
+    def stored(self, sample: str) -> int | None:
+        """What libvirt stores for sample (None: it refuses the domain; ABSENT: it ignores the field)."""
+        value = OUTCOMES[self.reader][sample]
+        if value is None or value == ABSENT:
+            return value
+        if (self.lo is not None and value < self.lo) or (self.hi is not None and value > self.hi):
+            return None
+        return value
+
+
+SCSI_DISK = "<disk type='file' device='disk'><source file='/a'/><target dev='sda' bus='scsi'/>{addr}</disk>"
+DRIVE = "<address type='drive' controller='{c}' bus='{b}' target='{t}' unit='{u}'/>"
+PCI_NIC = "<interface type='network'><source network='default'/><model type='virtio'/>" \
+          "<address type='pci' domain='0x0000' bus='{b}' slot='{s}' function='{f}'/></interface>"
+VNC = "<graphics type='vnc' port='{p}' autoport='no' websocket='{w}'/>"
+
+# One line per field: adding a field is adding a line.
+CASES = (
+    Case("drive controller", "ui10", devices=SCSI_DISK.format(addr=DRIVE.format(c="{}", b=0, t=0, u=0))),
+    Case("drive bus", "ui10", devices=SCSI_DISK.format(addr=DRIVE.format(c=0, b="{}", t=0, u=0))),
+    Case("drive target", "ui10", devices=SCSI_DISK.format(addr=DRIVE.format(c=0, b=0, t="{}", u=0))),
+    Case("drive unit", "ui10", devices=SCSI_DISK.format(addr=DRIVE.format(c=0, b=0, t=0, u="{}"))),
+    Case("pci slot", "ui0", devices=PCI_NIC.format(b="0x00", s="{}", f="0x0")),
+    Case("pci bus", "ui0", devices=PCI_NIC.format(b="{}", s="0x05", f="0x0")),
+    Case("pci function", "ui0", devices=PCI_NIC.format(b="0x00", s="0x05", f="{}")),
+    Case("scsi controller queues", "ui10",
+         devices="<controller type='scsi' index='0' model='virtio-scsi'><driver queues='{}'/></controller>"),
+    Case("lsi controller queues", "ui10",
+         devices="<controller type='scsi' index='0' model='lsilogic'><driver queues='{}'/></controller>"),
+    Case("interface queues", "ui10",
+         devices="<interface type='network'><source network='default'/><model type='virtio'/>"
+                 "<driver name='vhost' queues='{}'/></interface>"),
+    Case("disk iothread", "uip10", top="<iothreads>8</iothreads>",
+         devices="<disk type='file'><source file='/a'/><target dev='vda' bus='virtio'/>"
+                 "<driver name='qemu' iothread='{}'/></disk>"),
+    Case("iothreads", "uip10", top="<iothreads>{}</iothreads>"),
+    Case("iotune", "xull10",
+         devices="<disk type='file'><source file='/a'/><target dev='vda'/><iotune><total_bytes_sec>{}"
+                 "</total_bytes_sec></iotune></disk>"),
+    Case("video vram", "ui10", devices="<video><model type='qxl' vram='{}' heads='1'/></video>"),
+    Case("vnc port", "i10", devices=VNC.format(p="{}", w="-1")),
+    Case("vnc websocket", "i10", devices=VNC.format(p="5905", w="{}")),
+    Case("spice tlsPort", "i10", devices="<graphics type='spice' port='5903' tlsPort='{}' autoport='no'/>"),
+    Case("cputune quota", "xll10", top="<cputune><quota>{}</quota></cputune>"),
+    Case("cputune period", "xull10", top="<cputune><period>{}</period></cputune>"),
+    Case("cputune emulator_quota", "xll10", top="<cputune><emulator_quota>{}</emulator_quota></cputune>"),
+    Case("vcpu current", "xull10", top="<vcpu current='{}'>8</vcpu>", lo=1, hi=8),
+    Case("boot order", "i10", lo=1,
+         devices="<disk type='file'><source file='/a'/><target dev='vda'/><boot order='{}'/></disk>"),
+    Case("ccid slot", "ui10",
+         devices="<smartcard mode='host'><address type='ccid' controller='0' slot='{}'/></smartcard>"),
+    Case("virtio-serial port", "ui10",
+         devices="<channel type='pty'><target type='virtio' name='a.b'/>"
+                 "<address type='virtio-serial' controller='0' bus='0' port='{}'/></channel>"),
+    # Rules report these when malformed (a finding on the line); normalisation respells the rest.
+    Case("controller index", "ui10", hi=2**31 - 1,
+         devices="<controller type='scsi' index='{}' model='virtio-scsi'/>"),
+    # Sizes: the bytes must stay within LLONG_MAX.
+    Case("memory", "xull10req", top="<memory unit='KiB'>{}</memory>", hi=(2**63 - 1) // 1024),
+    Case("memory in EiB", "xull10req", top="<memory unit='EiB'>{}</memory>", hi=7),
+    Case("memtune hard_limit", "xull10", top="<memtune><hard_limit unit='KiB'>{}</hard_limit></memtune>",
+         hi=(2**63 - 1) // 1024),
+    Case("hugepage size", "xull10req", hi=(2**63 - 1) // 2**20, top="<memoryBacking><hugepages><page size='{}' unit='MiB'/>"
+                                                "</hugepages></memoryBacking>"),
+    Case("vcpu", "xull10", top="<vcpu>{}</vcpu>", lo=1, hi=65535),
+    Case("bios rebootTimeout", "i0", lo=-1, hi=65535, top="<os><bios rebootTimeout='{}'/></os>"),
+    Case("bootmenu timeout", "uip0", hi=65535, top="<os><bootmenu enable='yes' timeout='{}'/></os>"),
+    Case("numa cell id", "uip10", top="<cpu><numa><cell id='{}' cpus='0-3' memory='1048576'/></numa></cpu>"),
+)
+
+
+def _outcome(xml: str) -> tuple[str, object]:
+    """('input', line) for an input error, else ('findings', ids and lines)."""
+    try:
+        found = domlint.check(xml)
+    except domlint.InputError as exc:
+        return "input", exc.line, exc.message
+    return "findings", sorted((f.rule_id, f.line) for f in found)
+
+
+def _argv(xml: str) -> object:
+    try:
+        return domlint.emit(xml, caps=default_caps()).words()
+    except domlint.Refused as exc:
+        return ("refused", sorted(f.rule_id for f in exc.findings))
+    except domlint.InputError as exc:
+        return ("input", exc.line)
+
+
+@pytest.mark.parametrize("sample", SAMPLES, ids=lambda s: repr(s) if len(s) < 8 else "30-digits")
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_number_spelling(case: Case, sample: str) -> None:
+    stored = case.stored(sample)
+    got = _outcome(case.xml(sample))
+    if stored is None:
+        # libvirt refuses to define it: so must domlint, pointing at the line.
+        assert got != _outcome(case.xml("1")), f"{case.name}={sample!r} passes silently"
+        if got[0] == "findings":
+            assert any(line == LINE for _, line in got[1]), got  # type: ignore[union-attr]
+        else:
+            assert got[1] == LINE, got
+        return
+    # Accepted: the verdict and the command line are those of the number libvirt stores,
+    # which domlint must not refuse as unreadable.
+    plain = case.xml(None if stored == ABSENT else str(stored))
+    assert got == _outcome(plain), f"{case.name}={sample!r} judged unlike {stored}"
+    assert "libvirt refuses the domain" not in str(got), got
+    assert _argv(case.xml(sample)) == _argv(plain)
+
+
+@pytest.mark.parametrize(("reader", "base", "table"), [
+    (numbers.UINT, 10, "ui10"), (numbers.UINT, 0, "ui0"), (numbers.UINT_NONNEG, 10, "uip10"),
+    (numbers.UINT_NONNEG, 0, "uip0"), (numbers.INT, 10, "i10"),
+    (numbers.INT, 0, "i0"), (numbers.ULONG, 10, "xull10req"), (numbers.ULONG, 10, "xull10"), (numbers.LONG, 10, "xll10"),
+])
+def test_reader_model_matches_the_hand_written_outcomes(reader: numbers.Reader, base: int, table: str) -> None:
+    for sample, stored in OUTCOMES[table].items():
+        # Empty text is refused by every reader; the virXPath callers take it as absent.
+        assert reader.read(sample, base) == (None if stored == ABSENT else stored), sample
+
+
+@pytest.mark.parametrize(("text", "base", "value"), [
+    ("0x", 0, None), ("0x", 16, None), ("0xg", 16, None), ("-0", 10, 0), ("\t\n 7", 10, 7), ("+-1", 10, None),
+    ("ff", 16, 255), ("0XfF", 16, 255), ("-1", 16, 2**64 - 1), ("08", 0, None), ("4294967296", 10, None),
+])
+def test_reader_edges(text: str, base: int, value: int | None) -> None:
+    reader = numbers.ULONG if base == 16 else numbers.UINT
+    assert reader.read(text, base) == value
+
+
+def test_refusal_names_the_field_and_line() -> None:
+    xml = Case("pci", "ui0", devices="\n" + PCI_NIC.format(b="0x00", s="{}", f="0")).xml("1e3")
+    with pytest.raises(domlint.InputError) as info:
+        domlint.check(xml)
+    assert info.value.line == 3 and "PCI address slot '1e3'" in info.value.message
+
+
+def test_attach_check_names_the_device_file_for_its_numbers(tmp_path: Path) -> None:
+    dev = tmp_path / "dev.xml"
+    dev.write_text("<disk type='file'>\n<source file='/b'/><target dev='sdb' bus='scsi'/>\n"
+                   "<address type='drive' controller='0' bus='x' target='0' unit='1'/></disk>\n")
+    with pytest.raises(domlint.InputError) as info:
+        domlint.attach_check(Case("none", "ui10").xml(None), dev)
+    assert (info.value.path, info.value.line) == (str(dev), 3)
+    assert "drive address bus 'x'" in info.value.message
+
+
+def test_attach_check_judges_a_respelled_device_number_like_the_plain_one() -> None:
+    dom = Case("none", "ui10").xml(None)
+
+    def ids(bus: str) -> list[tuple[str, int]]:
+        dev = (f"<disk type='file'><source file='/b'/><target dev='sdb' bus='scsi'/>"
+               f"<address type='drive' controller='0' bus='{bus}' target='0' unit='1'/></disk>")
+        return sorted((f.rule_id, f.line) for f in domlint.attach_check(dom, dev))
+
+    assert ids(" +001") == ids("1") != ids("0")
+
+
+def test_normalised_domain_shows_the_number_libvirt_stores() -> None:
+    from domlint.domain import normalise
+    from domlint.host import default_host
+    from domlint.parse import parse_bytes
+
+    xml = Case("x", "ui10", devices=PCI_NIC.format(b="010", s="+0x05", f="0x0") + VNC.format(p=" +5905", w="-1"))
+    doc = normalise(parse_bytes(xml.xml(None).encode(), "x.xml"), default_host())
+    addr = doc.root.find("devices/interface/address")
+    assert (addr.get("bus"), addr.get("slot"), addr.get("function")) == ("8", "5", "0x0")
+    assert doc.root.find("devices/graphics").get("port") == "5905"
+
+
+def test_only_sizes_are_bounded_by_llong_max_bytes() -> None:
+    """An <iotune> limit past LLONG_MAX is readable (a rule reports it); a <memory> that many bytes is not."""
+    iotune = next(c for c in CASES if c.name == "iotune")
+    found = domlint.check(iotune.xml(str(2**63)))
+    assert [f.rule_id for f in found] == ["disk-iotune-overflow"]
+    memory = next(c for c in CASES if c.name == "memory")
+    assert not domlint.check(memory.xml(str((2**63 - 1) // 1024)))
+    with pytest.raises(domlint.InputError, match="more than 9223372036854775807 bytes"):
+        domlint.check(memory.xml(str((2**63 - 1) // 1024 + 1)))
