@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import time
 import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -51,13 +52,26 @@ def _judge_paths() -> list[Path]:
     return out
 
 
+# A file changed this recently may change again within the same clock tick,
+# keeping its size and time: what was built from it is not kept (git's "racy"
+# files get the same care).
+SETTLED_NS = 2_000_000_000
+
+
 def key(kind: str, sources: Iterable[Path]) -> str:
     """The key of an entry built from sources (OSError when one cannot be read)."""
+    return _stat_key(kind, sources)[0]
+
+
+def _stat_key(kind: str, sources: Iterable[Path]) -> tuple[str, int]:
+    """The key, and the newest change time among the sources."""
     parts = [FORMAT, kind]
+    newest = 0
     for p in [*_judge_paths(), *sources]:
         st = os.stat(p)
+        newest = max(newest, st.st_mtime_ns)
         parts.append(f"{os.path.realpath(p)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}")
-    return "\n".join(parts)
+    return "\n".join(parts), newest
 
 
 def _file(kind: str, entry_key: str) -> str:
@@ -101,11 +115,12 @@ def load(kind: str, sources: list[Path], build: Callable[[], Any]) -> Any:
     every run until the file is fixed.
     """
     try:
-        entry_key = key(kind, sources)
+        entry_key, newest = _stat_key(kind, sources)
     except OSError:
         return build()  # a source cannot be read: build says which, with its own message
     value = read(kind, entry_key)
     if value is None:
         value = build()
-        write(kind, entry_key, value)
+        if time.time_ns() - newest >= SETTLED_NS:
+            write(kind, entry_key, value)
     return value

@@ -17,7 +17,7 @@ from . import numbers
 from .errors import InputError
 from .host import Host
 from .parse import Document
-from .values import parse_int, within_limit
+from .values import is_digits, parse_int, within_limit
 
 # Target-name prefixes and the bus libvirt derives from them.
 _BUS_BY_PREFIX = (("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"), ("ubd", "uml"))
@@ -285,7 +285,7 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
             continue
         addr = chr_el.find("address")
         idx = addr.get("controller", "0") if addr is not None and addr.get("type") == "virtio-serial" else "0"
-        if idx.isdigit():
+        if is_digits(idx):
             have.add("virtio-serial", int(idx), chr_el.sourceline)
     for card in devices.iterfind("smartcard"):
         have.add("ccid", 0, card.sourceline)
@@ -312,7 +312,7 @@ def _hostdev_scsi_addresses(devices: etree._Element) -> None:
         if target is not None and target.get("bus") == "scsi" and nums and nums[1:3] == (0, 0):
             taken.add((nums[0], nums[3]))
     written = sorted({int(c.get("index", "0")) for c in devices.iterfind("controller")
-                      if c.get("type") == "scsi" and c.get("index", "0").isdigit()})
+                      if c.get("type") == "scsi" and is_digits(c.get("index", "0"))})
     implied: list[int] = []
     for hd in devices.iterfind("hostdev"):
         if hd.get("type") != "scsi":

@@ -189,7 +189,8 @@ def _template(raw: RawRule, field_name: str, text: str, has_test: bool, has_caps
         except etree.XPathError:
             errors.append(_err(raw, field_name, f"placeholder {{{expr}}} is not an XPath expression"))
     parts.append((text[pos:], None))
-    if "{" in parts[-1][0] or "}" in parts[-1][0]:
+    # A stray brace may sit before a placeholder as well as after the last one.
+    if any("{" in literal or "}" in literal for literal, _ in parts):
         errors.append(_err(raw, field_name, f"unbalanced brace in {field_name}"))
     return parts
 

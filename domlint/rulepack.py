@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import yaml
-
-
 from . import cache
 from .data import data_file, rules_dir, schema_dir
 from .errors import RuleError
+
+if TYPE_CHECKING:
+    import yaml
 
 # Bump when the cached form of a rule changes meaning.
 _CACHE_FORMAT = "1"
@@ -51,41 +50,99 @@ def _stamp() -> bytes:
     return h.digest()
 
 
+# Bounds on what a YAML file may build: deeper nesting would exhaust Python's
+# stack, and aliases can make a few lines expand to billions of nodes.
+MAX_YAML_DEPTH = 64
+MAX_YAML_NODES = 200_000
+
+
+def _bounded_loader(text: str) -> Any:
+    """A SafeLoader that refuses nesting deeper than MAX_YAML_DEPTH while composing."""
+    import yaml
+
+    global _LOADER
+    if _LOADER is None:
+        class BoundedLoader(yaml.SafeLoader):
+            depth = 0
+
+            def compose_node(self, parent: Any, index: Any) -> Any:
+                self.depth += 1
+                try:
+                    if self.depth > MAX_YAML_DEPTH:
+                        raise yaml.MarkedYAMLError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep",
+                                                   self.peek_event().start_mark)
+                    return super().compose_node(parent, index)
+                finally:
+                    self.depth -= 1
+        # Defined on first use: yaml is imported only when a YAML file is really read.
+        _LOADER = BoundedLoader
+    return _LOADER(text)
+
+
+_LOADER: Any = None
+
+
+def _check_nodes(root: yaml.Node) -> None:
+    """Refuse duplicate mapping keys, aliases to their own anchor, and trees that aliases blow up."""
+    import yaml
+
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise yaml.MarkedYAMLError(None, None, "an alias refers to the node that contains it", node.start_mark)
+        open_.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, yaml.Node] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    if k.value in seen:
+                        first = seen[k.value].start_mark.line + 1
+                        raise yaml.MarkedYAMLError(None, None, f"duplicate key '{k.value}' (first on line {first})",
+                                                   k.start_mark)
+                    seen[k.value] = k
+                total += size(k) + size(v)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(v) for v in node.value)
+        if total > MAX_YAML_NODES:
+            raise yaml.MarkedYAMLError(None, None, f"expands to more than {MAX_YAML_NODES} values "
+                                       "(aliases repeat what they name)", node.start_mark)
+        open_.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root)
+
+
 def compose_yaml(text: str) -> tuple[yaml.Node | None, Any]:
     """The YAML node tree (for line numbers) and the data built from it, from one parse (YAMLError if invalid)."""
-    import yaml  # imported only when YAML is really read
-
-    loader = yaml.SafeLoader(text)
+    loader = _bounded_loader(text)
     try:
         node = loader.get_single_node()
-        if node is not None:
-            _refuse_duplicate_keys(node)
-        return node, (loader.construct_document(node) if node is not None else None)
+        if node is None:
+            return None, None
+        _check_nodes(node)
+        return node, loader.construct_document(node)
     finally:
         loader.dispose()
 
 
-def _refuse_duplicate_keys(root: Any) -> None:
-    """YAML lets a later key silently replace an earlier one; in a rule or profile that hides a mistake."""
+def yaml_error_where(exc: yaml.YAMLError, text: str) -> tuple[int | None, str]:
+    """The line a YAML error points at and its problem in one short line."""
     import yaml
-
-    stack, seen_nodes = [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen_nodes:
-            continue  # an alias: already walked
-        seen_nodes.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            keys: set[str] = set()
-            for k, v in node.value:
-                if isinstance(k, yaml.ScalarNode):
-                    if k.value in keys:
-                        raise yaml.constructor.ConstructorError(
-                            None, None, f"duplicate key {k.value!r}", k.start_mark)
-                    keys.add(k.value)
-                stack.extend((k, v))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+    if isinstance(exc, yaml.reader.ReaderError):
+        # Raised for characters YAML forbids (NUL, most controls); it gives an offset, not a mark.
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        return text.count("\n", 0, exc.position) + 1, f"character U+{code:04X} is not allowed"
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return line, _short(str(problem))
 
 
 def rule_files(dirs: list[Path]) -> list[Path]:
@@ -127,7 +184,7 @@ def _load_file(path: Path, stamp: bytes, use_cache: bool) -> list[RawRule]:
     # Keyed on content: a rule file validated once is not validated again,
     # wherever it lives, until it changes.
     key = hashlib.sha256(stamp + data).hexdigest()
-    entries = cache.read("rules", key) if use_cache else None
+    entries = _cached_entries(key) if use_cache else None
     if entries is None:
         entries = _validate(name, data)
         if use_cache:
@@ -135,19 +192,30 @@ def _load_file(path: Path, stamp: bytes, use_cache: bool) -> list[RawRule]:
     return [RawRule(body, name, line) for body, line in entries]
 
 
+def _cached_entries(key: str) -> list[tuple[dict[str, Any], int]] | None:
+    """A validated file's rules from the cache; None for a miss or a damaged or foreign entry."""
+    entries = cache.read("rules", key)
+    # Never compiled as it is: anything but the shape written is validated again.
+    if (not isinstance(entries, (list, tuple)) or not entries
+            or not all(isinstance(e, (list, tuple)) and len(e) == 2 and isinstance(e[0], dict)
+                       and isinstance(e[0].get("id"), str) and isinstance(e[1], int) for e in entries)):
+        return None
+    return [(body, line) for body, line in entries]
+
+
 def _validate(name: str, data: bytes) -> list[tuple[dict[str, Any], int]]:
     """Parse and schema-check one rule file (the slow path; jsonschema loads here)."""
     import json
 
-    import yaml  # imported only when YAML is really read
+    import yaml
     try:
-        node, doc = compose_yaml(data.decode("utf-8"))
+        text = data.decode("utf-8")
+        node, doc = compose_yaml(text)
     except UnicodeDecodeError as exc:
-        raise RuleErrors([RuleError(name, None, f"not UTF-8: {exc.reason}")]) from None
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise RuleErrors([RuleError(name, line, f"not UTF-8: {exc.reason}")]) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
+        line, problem = yaml_error_where(exc, text)
         raise RuleErrors([RuleError(name, line, f"not valid YAML: {problem}")]) from None
     if doc is None:
         raise RuleErrors([RuleError(name, 1, "rule file is empty")])
@@ -169,7 +237,18 @@ def _validate(name: str, data: bytes) -> list[tuple[dict[str, Any], int]]:
     return out
 
 
+def _short(text: str, limit: int = 200) -> str:
+    """text on one line, cut to limit characters (a schema message quotes the whole offending value)."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def _describe(err: Any) -> str:
+    """A schema error in a sentence of reasonable length."""
+    return _short(_describe_full(err))
+
+
+def _describe_full(err: Any) -> str:
     if err.validator == "additionalProperties":
         return str(err.message).replace(" were unexpected", " is not a known field").replace(
             " was unexpected", " is not a known field")
@@ -196,7 +275,7 @@ def _dedupe(errors: list[RuleError]) -> list[RuleError]:
 
 
 def _child(node: Any, key: str | int) -> Any:
-    import yaml  # imported only when YAML is really read
+    import yaml
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             if k.value == key:
@@ -217,7 +296,7 @@ def _schema_error(name: str, doc: Any, node: Any, path: list[Any], message: str)
                 rid = cur_doc[step].get("id") if isinstance(cur_doc[step], dict) else None
             except (IndexError, KeyError, TypeError):
                 rid = None
-            rule_id = str(rid) if rid is not None else f"#{step + 1}"
+            rule_id = _short(str(rid), 80) if rid is not None else f"#{step + 1}"
         elif i >= 2:
             field_parts.append(f"[{step}]" if isinstance(step, int) else f".{step}")
         try:
@@ -237,7 +316,7 @@ def _schema_error(name: str, doc: Any, node: Any, path: list[Any], message: str)
 
 def load_uncovered(path: Path | None = None) -> dict[str, str]:
     """The checks.tsv rows no rule can decide: id to reason (RuleErrors if the table is malformed)."""
-    import yaml  # imported only when YAML is really read
+    import yaml
     path = path or data_file("uncovered-checks.yaml")
     name = str(path)
     try:

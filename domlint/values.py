@@ -31,6 +31,11 @@ def parse_int(text: str, base: int = 10) -> int | None:
     return -value if sign == "-" else value
 
 
+def is_digits(text: str) -> bool:
+    """True for a non-empty run of ASCII digits (str.isdigit also takes '\u00b2' and '\u0661', which libvirt refuses)."""
+    return text.isascii() and text.isdigit()
+
+
 def is_contiguous(cpus: set[int]) -> bool:
     """True when a set of ids is one run (libvirt formats it without a comma)."""
     return not cpus or max(cpus) - min(cpus) + 1 == len(cpus)
@@ -82,7 +87,7 @@ def parse_cpuset(text: str, limit: int = CPUMASK_LEN) -> set[int] | None:
         if neg:
             term = term[1:].lstrip()
         lo_s, dash, hi_s = term.partition("-")
-        if not lo_s.strip().isdigit() or (dash and not hi_s.strip().isdigit()):
+        if not is_digits(lo_s.strip()) or (dash and not is_digits(hi_s.strip())):
             return None
         lo = int(lo_s)
         hi = int(hi_s) if dash else lo

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -25,11 +26,11 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return d
 
 
-def _touch_later(path: Path, text: str) -> None:
-    """Rewrite path and move its change time on, as any later edit would."""
-    st = path.stat()
+def _settled(path: Path, text: str, age_s: int = 60) -> None:
+    """Write path as an edit made age_s seconds ago (the cache keeps nothing built from a file changed just now)."""
     path.write_text(text)
-    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    past = time.time_ns() - age_s * 1_000_000_000
+    os.utime(path, ns=(past, past))
 
 
 def test_a_warm_run_reads_no_yaml_and_loads_neither_jsonschema_nor_the_emitter(tmp_path: Path) -> None:
@@ -43,7 +44,7 @@ def test_a_warm_run_reads_no_yaml_and_loads_neither_jsonschema_nor_the_emitter(t
 
 
 def test_a_cached_pack_is_not_validated_again(cache_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "mine.yaml").write_text(USER_RULE)
+    _settled(tmp_path / "mine.yaml", USER_RULE)
     first = engine.load_engine([tmp_path], builtin=False)
     calls = []
     monkeypatch.setattr(rulepack, "load_raw", lambda *a, **k: calls.append(a) or [])
@@ -54,13 +55,13 @@ def test_a_cached_pack_is_not_validated_again(cache_dir: Path, tmp_path: Path, m
 
 def test_an_edited_rule_file_rebuilds_the_pack(cache_dir: Path, tmp_path: Path) -> None:
     rule_file = tmp_path / "mine.yaml"
-    rule_file.write_text(USER_RULE)
+    _settled(rule_file, USER_RULE, age_s=120)
     (rule,) = engine.load_engine([tmp_path], builtin=False).rules
-    _touch_later(rule_file, USER_RULE.replace(rule.summary, "an edited summary"))
+    _settled(rule_file, USER_RULE.replace(rule.summary, "an edited summary"))
     (edited,) = engine.load_engine([tmp_path], builtin=False).rules
     assert edited.summary == "an edited summary"
     # Broken after being cached: refused on every run, never served from the cache.
-    _touch_later(rule_file, USER_RULE.replace("severity:", "severity: ["))
+    _settled(rule_file, USER_RULE.replace("severity:", "severity: ["), age_s=30)
     for _ in range(2):
         with pytest.raises(RuleErrors):
             engine.load_engine([tmp_path], builtin=False)
@@ -68,19 +69,33 @@ def test_an_edited_rule_file_rebuilds_the_pack(cache_dir: Path, tmp_path: Path) 
 
 def test_an_edited_host_profile_is_read_again(cache_dir: Path, tmp_path: Path) -> None:
     profile = tmp_path / "host.yaml"
-    profile.write_text("name: first\narch: x86_64\n")
+    _settled(profile, "name: first\narch: x86_64\n", age_s=120)
     assert load_host(profile).name == "first"
-    _touch_later(profile, "name: second\narch: x86_64\n")
+    _settled(profile, "name: second\narch: x86_64\n", age_s=90)
     assert load_host(profile).name == "second"
-    _touch_later(profile, "name: third\narch: 12\n")
+    _settled(profile, "name: third\narch: 12\n", age_s=60)
     for _ in range(2):
         with pytest.raises(InputError, match="host profile"):
             load_host(profile)
 
 
-def test_an_entry_for_another_key_is_a_miss(cache_dir: Path, tmp_path: Path) -> None:
+def test_nothing_built_from_a_file_changed_just_now_is_kept(cache_dir: Path, tmp_path: Path) -> None:
+    # Another edit in the same clock tick could keep size and time: the entry would go stale.
     source = tmp_path / "s"
     source.write_text("x")
+    built = []
+    for _ in range(2):
+        cache.load("test", [source], lambda: built.append(1) or {"n": len(built)})
+    assert len(built) == 2
+    _settled(source, "x")
+    for _ in range(2):
+        cache.load("test", [source], lambda: built.append(1) or {"n": len(built)})
+    assert len(built) == 3
+
+
+def test_an_entry_for_another_key_is_a_miss(cache_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "s"
+    _settled(source, "x")
     key = cache.key("test", [source])
     cache.write("test", key, {"built": 1})
     assert cache.read("test", key) == {"built": 1}
@@ -94,7 +109,7 @@ def test_an_entry_for_another_key_is_a_miss(cache_dir: Path, tmp_path: Path) -> 
 def test_caching_off_builds_every_time(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("DOMLINT_CACHE_DIR", "")
     source = tmp_path / "s"
-    source.write_text("x")
+    _settled(source, "x")
     built = []
     for _ in range(2):
         cache.load("test", [source], lambda: built.append(1) or {"n": len(built)})

@@ -133,4 +133,4 @@ def test_a_key_written_twice_is_refused_with_its_line(tmp_path: Path) -> None:
     (tmp_path / "twice.yaml").write_text("rules:\n" + USER_RULE)
     with pytest.raises(RuleErrors) as exc:
         load_raw([tmp_path], use_cache=False)
-    assert str(exc.value) == f"{tmp_path / 'twice.yaml'}:2: not valid YAML: duplicate key 'rules'"
+    assert str(exc.value) == f"{tmp_path / 'twice.yaml'}:2: not valid YAML: duplicate key 'rules' (first on line 1)"

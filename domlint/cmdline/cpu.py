@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from lxml import etree
+
+from ..errors import InputError
+from ..values import is_digits, parse_int
 from .command import Command
 from .context import Ctx
 from .cpumodel import guest_model_str
@@ -11,9 +15,9 @@ def _vcpus(ctx: Ctx) -> tuple[int, int]:
     """(current, maximum) vCPUs."""
     el = ctx.root.find("vcpu")
     text = (el.text or "1").strip() if el is not None else "1"
-    maximum = int(text) if text.isdigit() else 1
+    maximum = int(text) if is_digits(text) else 1
     cur = el.get("current") if el is not None else None
-    current = int(cur) if cur and cur.isdigit() else maximum
+    current = int(cur) if cur and is_digits(cur) else maximum
     return current, maximum
 
 
@@ -37,6 +41,15 @@ def _feature_state(ctx: Ctx, path: str) -> str | None:
     if el is None:
         return None
     return el.get("state", "on")
+
+
+def _spinlock_retries(ctx: Ctx, el: etree._Element) -> int:
+    """The retry count as libvirt stores it: an unsigned int, where a negative one wraps ('-1' is 0xffffffff)."""
+    text = el.get("retries", "")
+    n = parse_int(text)
+    if n is None or not -(2**32) < n < 2**32:
+        raise InputError(ctx.path, el.sourceline, f"hyperv spinlocks retries='{text}' is not a number")
+    return n & 0xFFFFFFFF
 
 
 def cpu_str(ctx: Ctx) -> tuple[str, bool]:
@@ -77,8 +90,7 @@ def cpu_str(ctx: Ctx) -> tuple[str, bool]:
             if el is None or el.get("state") != "on":
                 continue
             if name == "spinlocks":
-                retries = int(el.get("retries", "0") or 0)
-                out += f",hv_spinlocks={retries:#x}"
+                out += f",hv_spinlocks={_spinlock_retries(ctx, el):#x}"
             else:
                 out += f",hv_{name}"
     if _feature_state(ctx, "features/kvm") == "on":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..errors import InputError
-from ..values import parse_size, within_limit
+from ..values import is_digits, parse_size, within_limit
 from .command import Command
 from .context import Ctx
 
@@ -60,7 +60,7 @@ def memory(ctx: Ctx, cmd: Command) -> None:
 def iothreads(ctx: Ctx, cmd: Command) -> None:
     """One -object iothread per <iothreads>, numbered from 1."""
     text = (ctx.root.findtext("iothreads") or "").strip()
-    if text.isdigit() and ctx.has("iothread"):
+    if is_digits(text) and ctx.has("iothread"):
         count = int(text)
         message = within_limit(count, "<iothreads>")
         if message:

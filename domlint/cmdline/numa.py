@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..values import format_cpuset, parse_cpuset
+from ..values import format_cpuset, is_digits, parse_cpuset
 from .command import Command
 from .context import Ctx
 from .memory import hugetlbfs_for, hugetlbfs_path, kib
@@ -43,7 +43,7 @@ def _cell_page(ctx: Ctx, cell_id: int) -> int | None:
 
 def _cell_id(cell: etree._Element) -> int:
     text = cell.get("id") or ""
-    return int(text) if text.isdigit() else 0
+    return int(text) if is_digits(text) else 0
 
 
 def _split(mask: str, key: str) -> str:

@@ -19,6 +19,7 @@ from lxml import etree
 
 from ..errors import InputError
 from ..parse import parse_file
+from ..values import is_digits
 from .context import Ctx
 
 # Pool types whose volumes are local files, directories or block devices.
@@ -89,7 +90,7 @@ def _load_pool(path: str, mtime_ns: int) -> Pool:
     hosts = []
     for h in root.iterfind("source/host"):
         port = h.get("port")
-        hosts.append((h.get("name", ""), int(port) if port and port.isdigit() else None))
+        hosts.append((h.get("name", ""), int(port) if port and is_digits(port) else None))
     return Pool(name=root.findtext("name") or "", type=root.get("type", ""), hosts=tuple(hosts),
                 device_paths=tuple(d.get("path", "") for d in root.iterfind("source/device")),
                 target_path=root.findtext("target/path"), auth=parse_auth(root.find("source/auth")))
