@@ -35,6 +35,9 @@ class Reader:
 
     def read(self, text: str, base: int) -> int | None:
         """The value libvirt stores for text, or None when its reader refuses it."""
+        if base == 10 and text.isdigit() and text.isascii():
+            value = int(text)  # the usual spelling, read without the general path below
+            return value if self.lo <= value <= self.hi else None
         rest = text.lstrip(_SPACE)
         sign = 1
         if rest[:1] in ("+", "-"):
@@ -130,19 +133,36 @@ FIELDS: tuple[Field, ...] = (
     Field("cputune/shares[1]", ULONG, 10, "<cputune> shares", empty_is_absent=True),
 )
 
-_COMPILED = tuple((f, etree.XPath(f.xpath)) for f in FIELDS)
+# Fields grouped by the element holding them: (XPath to the elements, the
+# element names a document must hold for it to find any, and each field with
+# its attribute, None for the element's text). Made on first use.
+_GROUPS: list[tuple[etree.XPath, list[frozenset[str]] | None, list[tuple[Field, str | None]]]] = []
 
 
-def _text_and_line(node: object) -> tuple[str, int | None]:
-    if isinstance(node, etree._Element):
-        return node.text or "", node.sourceline
-    parent = node.getparent()  # type: ignore[attr-defined]
-    return str(node), parent.sourceline if parent is not None else None
+def _groups() -> list[tuple[etree.XPath, list[frozenset[str]] | None, list[tuple[Field, str | None]]]]:
+    if not _GROUPS:
+        from .selectors import needs_of  # here: selectors imports this module's importers
+
+        by_element: dict[str, list[tuple[Field, str | None]]] = {}
+        for f in FIELDS:
+            element, found, attr = f.xpath.rpartition("/@")
+            by_element.setdefault(element if found else f.xpath, []).append((f, attr if found else None))
+        for xpath, fields in by_element.items():
+            needs = needs_of(xpath)
+            # Only element names are checked: reading a document's tags costs a fifth of all its facts.
+            names = None if needs is None else [frozenset(f for f in every if isinstance(f, str) and f[:1] != "@")
+                                                 for every, _ in needs]
+            _GROUPS.append((etree.XPath(xpath), names, fields))
+    return _GROUPS
 
 
-def _unit_of(node: object) -> str | None:
-    holder = node if isinstance(node, etree._Element) else node.getparent()  # type: ignore[attr-defined]
-    return holder.get("unit") if holder is not None else None
+def _plain_in_range(f: Field, text: str) -> bool:
+    """Whether text is a plain decimal number within f's range: nothing to refuse or respell (the usual case)."""
+    if not (text.isdigit() and text.isascii()) or (text[0] == "0" and len(text) > 1):
+        return False
+    value = int(text)
+    return (f.reader.lo <= value <= f.reader.hi and (f.lo is None or value >= f.lo)
+            and (f.hi is None or value <= f.hi))
 
 
 def refusal(f: Field, text: str, unit: str | None = None) -> str | None:
@@ -186,21 +206,29 @@ def check(root: etree._Element, path: str, rewrite: bool = True) -> None:
     Respelling ('+5', ' 5', '010' in base 0, '-5' wrapped around) lets every rule, XPath
     number() and the emitter see the number libvirt stores, as `virsh dumpxml` would show it.
     """
-    for f, xp in _COMPILED:
-        for node in xp(root):
-            text, line = _text_and_line(node)
-            why = refusal(f, text, _unit_of(node) if f.scaled else None)
-            if why:
-                if f.refuse:
-                    raise InputError(path, line, why)
-                continue
-            plain = spelling(f, text) if rewrite else None
-            if plain is None:
-                continue
-            if isinstance(node, etree._Element):
-                node.text = plain
-            else:
-                node.getparent().set(node.attrname, plain)  # type: ignore[attr-defined]
+    # Most domains hold few of these fields: skip those whose elements are absent.
+    tags = {el.tag for el in root.iter()}
+    for xp, names, fields in _groups():
+        if names is not None and not any(n <= tags for n in names):
+            continue
+        for el in xp(root):
+            for f, attr in fields:
+                text = el.get(attr) if attr else el.text or ""
+                if text is None or (f.base != 16 and not f.scaled and _plain_in_range(f, text)):
+                    continue
+                why = refusal(f, text, el.get("unit") if f.scaled else None)
+                if why:
+                    if f.refuse:
+                        raise InputError(path, el.sourceline, why)
+                    continue
+                plain = spelling(f, text) if rewrite else None
+                if plain is None:
+                    continue
+                if attr:
+                    el.set(attr, plain)
+                else:
+                    el.text = plain
+
     vcpu = root.find("vcpu")
     if vcpu is not None and vcpu.get("current", "") != "" and (vcpu.text or "") != "":
         current, maximum = ULONG.read(vcpu.get("current", ""), 10), ULONG.read(vcpu.text or "", 10)
