@@ -1,0 +1,29 @@
+"""The benchmark script runs and prints every figure the issue asks for (it asserts no speed)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+from conftest import CONFORMANCE, REPO
+
+
+def test_bench_prints_every_figure_and_the_targets() -> None:
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench.py"), "--corpus", str(CONFORMANCE),
+                           "--rounds", "1", "--runs", "1", "--profile"],
+                          capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    domains = len({c["xml"] for c in json.loads((CONFORMANCE / "manifest.json").read_text())["cases"]})
+    assert re.search(rf"^check: +{domains} domains in \d+ ms = [\d,]+ domains/s", out, re.M), out
+    assert re.search(r"^argv: +\d+ command lines in \d+ ms = [\d,]+ cases/s", out, re.M), out
+    assert re.search(r"^one file: domlint check minimal.xml: [\d.]+ ms wall", out, re.M), out
+    assert re.search(r"^xmllint: ", out, re.M), out  # measured, or said why not
+    per_disk = re.findall(r"^scaling: +(\d+) disks: ([\d.]+) us per disk \(0 findings\)", out, re.M)
+    assert [d for d, _ in per_disk] == ["10", "100", "1000"], out
+    ratio = re.search(r"time per disk at 1000 / at 10: ([\d.]+) \(target <= 1.5\)", out)
+    assert ratio and abs(float(ratio.group(1)) - float(per_disk[2][1]) / float(per_disk[0][1])) < 0.02, out
+    for stage in ("parse", "normalise", "evaluate: selects and rules", "total", "domlint check (whole run)"):
+        assert stage in out, out
