@@ -43,11 +43,13 @@ _COMPARISON = re.compile(r"!=|<=|>=|=|<|>")
 _CONNECTIVE = re.compile(r"\s+(and|or)\s+")
 
 
-def _scan(text: str) -> list[tuple[int, str]]:
-    """(position, character) of each character outside quotes, brackets and parentheses."""
-    out: list[tuple[int, str]] = []
+def _levels(text: str) -> tuple[list[tuple[int, str, int]], bool]:
+    """Each character outside string literals with its bracket depth (a bracket counts at the depth outside it),
+    and whether every literal and bracket closes."""
+    out: list[tuple[int, str, int]] = []
     depth = 0
     quote = ""
+    ok = True
     for i, ch in enumerate(text):
         if quote:
             if ch == quote:
@@ -55,30 +57,24 @@ def _scan(text: str) -> list[tuple[int, str]]:
         elif ch in "'\"":
             quote = ch
         elif ch in "[(":
+            out.append((i, ch, depth))
             depth += 1
         elif ch in "])":
             depth -= 1
-        elif depth == 0:
-            out.append((i, ch))
-    return out
+            ok = ok and depth >= 0
+            out.append((i, ch, depth))
+        else:
+            out.append((i, ch, depth))
+    return out, ok and depth == 0 and not quote
+
+
+def _scan(text: str) -> list[tuple[int, str]]:
+    """(position, character) of each character outside literals, brackets and parentheses."""
+    return [(i, ch) for i, ch, depth in _levels(text)[0] if depth == 0 and ch not in "[]()"]
 
 
 def _balanced(text: str) -> bool:
-    depth = 0
-    quote = ""
-    for ch in text:
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-            if depth < 0:
-                return False
-    return depth == 0 and not quote
+    return _levels(text)[1]
 
 
 def _split_on(text: str, positions: list[tuple[int, int]]) -> list[str]:
@@ -104,23 +100,10 @@ def _split_word(text: str, word: str) -> list[str]:
 
 
 def _closing(text: str, start: int) -> int:
-    """Index of the parenthesis closing the one at start (-1 if none)."""
-    depth = 0
-    quote = ""
-    for i in range(start, len(text)):
-        ch = text[i]
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "[(":
-            depth += 1
-        elif ch in "])":
-            depth -= 1
-            if depth == 0:
-                return i
-    return -1
+    """Index of the bracket closing the one at start (-1 if none)."""
+    levels = [(i, ch, depth) for i, ch, depth in _levels(text)[0] if i >= start]
+    opened = levels[0][2] if levels else 0
+    return next((i for i, ch, depth in levels[1:] if ch in ")]" and depth == opened), -1)
 
 
 def _unwrap(text: str) -> str:
@@ -173,23 +156,12 @@ def _step_facts(step: str) -> list[Clause] | None:
 def _predicates(body: str) -> list[str]:
     """The bodies of a run of predicates '[a][b]'."""
     out: list[str] = []
-    depth = 0
-    quote = ""
     start = 0
-    for i, ch in enumerate(body):
-        if quote:
-            if ch == quote:
-                quote = ""
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "[":
-            depth += 1
-            if depth == 1:
-                start = i + 1
-        elif ch == "]":
-            depth -= 1
-            if depth == 0:
-                out.append(body[start:i])
+    for i, ch, depth in _levels(body)[0]:
+        if depth == 0 and ch == "[":
+            start = i + 1
+        elif depth == 0 and ch == "]":
+            out.append(body[start:i])
     return out
 
 

@@ -117,22 +117,29 @@ def _with_attrs(els: list[etree._Element]) -> list[etree._Element]:
 
 # Each mutation returns whether it changed the tree.
 
-def _attr_drop(root: etree._Element, rng: random.Random, pool: Pool) -> bool:
+def _holder(root: etree._Element, rng: random.Random) -> tuple[etree._Element, str] | None:
+    """An element with attributes, and one of its attribute names, chosen at random."""
     els = _with_attrs(_elements(root))
     if not els:
-        return False
+        return None
     el = rng.choice(els)
-    del el.attrib[rng.choice(list(el.attrib))]
+    return el, rng.choice(list(el.attrib))
+
+
+def _attr_drop(root: etree._Element, rng: random.Random, pool: Pool) -> bool:
+    picked = _holder(root, rng)
+    if picked is None:
+        return False
+    del picked[0].attrib[picked[1]]
     return True
 
 
 def _attr_copy(root: etree._Element, rng: random.Random, pool: Pool) -> bool:
     """An attribute duplicated onto a sibling, or onto any other element."""
-    els = _with_attrs(_elements(root))
-    if not els:
+    picked = _holder(root, rng)
+    if picked is None:
         return False
-    src = rng.choice(els)
-    name = rng.choice(list(src.attrib))
+    src, name = picked
     value = src.get(name, "")
     parent = src.getparent()
     siblings = [s for s in parent if isinstance(s.tag, str) and s.get(name) != value] if parent is not None else []
@@ -145,11 +152,10 @@ def _attr_copy(root: etree._Element, rng: random.Random, pool: Pool) -> bool:
 
 
 def _attr_edge(root: etree._Element, rng: random.Random, pool: Pool) -> bool:
-    els = _with_attrs(_elements(root))
-    if not els:
+    picked = _holder(root, rng)
+    if picked is None:
         return False
-    el = rng.choice(els)
-    name = rng.choice(list(el.attrib))
+    el, name = picked
     old, new = el.get(name), _edge(rng, pool, str(name))
     el.set(name, new)
     return new != old
