@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import argparse
 import math
-import multiprocessing
 import os
 import re
-import signal
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .checker import Checker, Options
 from .engine import Engine
@@ -29,6 +26,12 @@ from .errors import DomlintError, RuleError
 from .findings import Finding
 from .formats import CheckedFile, RuleInfo
 from .rulepack import RuleErrors
+
+if TYPE_CHECKING:
+    # multiprocessing and concurrent.futures are imported only when -j starts workers:
+    # together they cost a one-file run more than checking the file.
+    import multiprocessing.context
+    from concurrent.futures import ProcessPoolExecutor
 
 # Chunks per process: several, so that one slow chunk does not leave the other processes idle.
 CHUNKS_PER_JOB = 4
@@ -71,6 +74,8 @@ _ENGINES: dict[tuple[str, ...], Engine] = {}
 
 def _start_worker(cwd: str, environ: dict[str, str]) -> None:
     # Ctrl-C is the parent's to handle: it stops the workers itself.
+    import signal
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A forkserver child inherits the server's directory and environment, not the parent's current ones.
     os.chdir(cwd)
@@ -98,6 +103,8 @@ def chunks(paths: list[Path], jobs: int) -> list[list[Path]]:
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    import multiprocessing
+
     # forkserver: workers fork from a clean server that has already imported domlint, which is
     # fast and, unlike fork from this process, safe with the executor's threads; spawn elsewhere.
     if "forkserver" in multiprocessing.get_all_start_methods():
@@ -126,6 +133,9 @@ def check_parallel(checker: Checker, paths: list[Path], jobs: int,
                    work: Callable[[Options, list[Path]], ChunkResult] = check_chunk) -> list[Outcome]:
     """Every path's outcome, in order, checked by up to jobs processes; records merged into checker."""
     # work: what a worker runs on each chunk (a module-level function, so that it can be pickled).
+    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     parts = chunks(paths, jobs)
     pool = ProcessPoolExecutor(min(jobs, len(parts)), mp_context=_context(), initializer=_start_worker,
                                initargs=(os.getcwd(), dict(os.environ)))

@@ -33,9 +33,10 @@ def _settled(path: Path, text: str, age_s: int = 60) -> None:
     os.utime(path, ns=(past, past))
 
 
-def test_a_warm_run_reads_no_yaml_and_loads_neither_jsonschema_nor_the_emitter(tmp_path: Path) -> None:
+def test_a_warm_run_imports_no_yaml_jsonschema_emitter_or_process_pool(tmp_path: Path) -> None:
     code = ("import sys\nfrom domlint.cli import main\nmain(['check', '-q', sys.argv[1]])\n"
-            "print(sorted(m for m in ('yaml', 'jsonschema', 'domlint.cmdline', 'domlint.attach') if m in sys.modules))")
+            "print(sorted(m for m in ('yaml', 'jsonschema', 'domlint.cmdline', 'domlint.attach', 'multiprocessing', "
+            "'concurrent.futures') if m in sys.modules))")
     env = {**os.environ, "DOMLINT_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
     runs = [subprocess.run([sys.executable, "-c", code, str(SMALL)], capture_output=True, text=True, env=env,
                            cwd=tmp_path, check=False) for _ in range(2)]
