@@ -22,8 +22,8 @@ from typing import Any
 FORMAT = "4"
 _HERE = Path(__file__).parent
 # The code and data whose change invalidates every entry: what decides validity.
-_JUDGES = ("engine.py", "predicates.py", "selectors.py", "rulepack.py", "yamlcheck.py", "host.py", "caps.py", "cache.py",
-           "schema/rule.schema.json", "schema/host.schema.json", "schema/config.schema.json",
+_JUDGES = ("engine.py", "predicates.py", "selectors.py", "numbers.py", "rulepack.py", "yamlcheck.py", "host.py",
+           "caps.py", "cache.py", "schema/rule.schema.json", "schema/host.schema.json", "schema/config.schema.json",
            "data/caps-names.txt")
 
 

@@ -139,20 +139,31 @@ FIELDS: tuple[Field, ...] = (
 _GROUPS: list[tuple[etree.XPath, list[frozenset[str]] | None, list[tuple[Field, str | None]]]] = []
 
 
+def _element_names(xpaths: list[str]) -> list[list[frozenset[str]] | None]:
+    """For each XPath, the element names each of its branches needs (None: it may match anything)."""
+    from .selectors import needs_of  # here: selectors imports this module's importers
+
+    out: list[list[frozenset[str]] | None] = []
+    for xpath in xpaths:
+        needs = needs_of(xpath)
+        # Only element names are checked: reading a document's tags costs a fifth of all its facts.
+        out.append(None if needs is None else [frozenset(f for f in every if isinstance(f, str) and f[:1] != "@")
+                                                for every, _ in needs])
+    return out
+
+
 def _groups() -> list[tuple[etree.XPath, list[frozenset[str]] | None, list[tuple[Field, str | None]]]]:
     if not _GROUPS:
-        from .selectors import needs_of  # here: selectors imports this module's importers
+        from . import cache
 
         by_element: dict[str, list[tuple[Field, str | None]]] = {}
         for f in FIELDS:
             element, found, attr = f.xpath.rpartition("/@")
             by_element.setdefault(element if found else f.xpath, []).append((f, attr if found else None))
-        for xpath, fields in by_element.items():
-            needs = needs_of(xpath)
-            # Only element names are checked: reading a document's tags costs a fifth of all its facts.
-            names = None if needs is None else [frozenset(f for f in every if isinstance(f, str) and f[:1] != "@")
-                                                 for every, _ in needs]
-            _GROUPS.append((etree.XPath(xpath), names, fields))
+        # Worked out once per install, like the rule pack's select index.
+        names = cache.load("numbers", [], lambda: _element_names(list(by_element)))
+        for (xpath, fields), needed in zip(by_element.items(), names, strict=True):
+            _GROUPS.append((etree.XPath(xpath), needed, fields))
     return _GROUPS
 
 
