@@ -20,7 +20,8 @@ def test_bench_prints_every_figure_and_the_targets() -> None:
     assert re.search(rf"^check: +{domains} domains in \d+ ms = [\d,]+ domains/s", out, re.M), out
     assert re.search(r"^argv: +\d+ command lines in \d+ ms = [\d,]+ cases/s", out, re.M), out
     assert re.search(r"^one file: domlint check minimal.xml: [\d.]+ ms wall", out, re.M), out
-    assert re.search(r"^xmllint: ", out, re.M), out  # measured, or said why not
+    # .ci/run installs xmllint and libvirt's domain.rng, so CI compares; elsewhere the line says why not.
+    assert re.search(r"^xmllint: +(\d+ domains in|not measured)", out, re.M), out
     per_disk = re.findall(r"^scaling: +(\d+) disks: ([\d.]+) us per disk \(0 findings\)", out, re.M)
     assert [d for d, _ in per_disk] == ["10", "100", "1000"], out
     ratio = re.search(r"time per disk at 1000 / at 10: ([\d.]+) \(target <= 1.5\)", out)
