@@ -61,6 +61,34 @@ class Reader:
         return (self.hi + 1 - magnitude) % (self.hi + 1) if sign < 0 else magnitude
 
 
+@dataclass(frozen=True)
+class TruncatingReader(Reader):
+    """virXPathULong stored into an unsigned int: read as an unsigned long, then cut to its low 32 bits."""
+
+    def read(self, text: str, base: int) -> int | None:
+        """The low 32 bits of what virXPathULong reads, or None when it refuses text."""
+        value = ULONG.read(text, base)
+        return None if value is None else value & self.hi
+
+
+_XPATH_NUMBER = etree.XPath("number($text)")
+
+
+@dataclass(frozen=True)
+class XPathNumberReader(Reader):
+    """virXPathLongLong on number(...): libxml2's XPath number, kept only when it is a whole long long."""
+
+    def read(self, text: str, base: int) -> int | None:
+        """The whole number XPath's number() makes of text (the same libxml2 as libvirt's), or None."""
+        value = _XPATH_NUMBER(_EMPTY, text=text)
+        if value != value or not value.is_integer() or not -2**63 <= value < 2**63:
+            return None
+        return int(value)
+
+
+_EMPTY = etree.Element("n")
+
+
 def _hexdigit(ch: str) -> bool:
     return bool(ch) and ch in "0123456789abcdefABCDEF"
 
@@ -70,6 +98,11 @@ LONG = Reader(-2**63, 2**63 - 1, unsigned=False, minus_ok=True, ctype="a long lo
 UINT = Reader(0, 2**32 - 1, unsigned=True, minus_ok=True, ctype="an unsigned int")               # _ui
 UINT_NONNEG = Reader(0, 2**32 - 1, unsigned=True, minus_ok=False, ctype="a non-negative int")    # _uip
 ULONG = Reader(0, 2**64 - 1, unsigned=True, minus_ok=True, ctype="an unsigned long long")        # _ul, _ull
+# virCPUDefParseXML's topology counts: virXPathULong cast to an unsigned int.
+ULONG_TO_UINT = TruncatingReader(0, 2**32 - 1, unsigned=True, minus_ok=True, ctype="an unsigned long")
+XPATH_LONG = XPathNumberReader(-2**63, 2**63 - 1, unsigned=False, minus_ok=True, ctype="a whole XPath number")
+# virXPathUInt: ULONG with this bound (so '-5', wrapped to 2**64 - 5, is refused).
+XUINT_HI = 2**32 - 1
 
 
 @dataclass(frozen=True)
@@ -90,6 +123,16 @@ class Field:
     scaled: bool = False
     # Addresses keep a plain 0x spelling (the readers of addresses take C prefixes); other numbers become decimal.
     hex_ok: bool = False
+    # A size's default unit in bytes, and the most bytes libvirt takes.
+    scale: int = 1024
+    max_bytes: int = LLONG_MAX
+    # Where libvirt quietly stores a fallback for text it cannot read, that fallback (no refusal).
+    bad: str | None = None
+    # Words libvirt takes in place of a number ('reset'), left alone.
+    words: tuple[str, ...] = ()
+    # An element whose empty text libvirt takes as no element at all: normalisation removes it
+    # (an empty attribute read by a virXPath function is removed whenever empty_is_absent).
+    drop_empty: bool = False
 
 
 # Fields the rules or the emitter read as numbers.
@@ -131,12 +174,77 @@ FIELDS: tuple[Field, ...] = (
     Field("cputune/emulator_period[1]", ULONG, 10, "<cputune> emulator_period", empty_is_absent=True),
     Field("cputune/emulator_quota[1]", LONG, 10, "<cputune> emulator_quota", empty_is_absent=True),
     Field("cputune/shares[1]", ULONG, 10, "<cputune> shares", empty_is_absent=True),
+    # The other address types (ccw's bounds are those libvirt checks the address against).
+    *(Field(f"devices/*/address[@type='ccw']/@{a}", UINT, 0, f"ccw address {a}", hi=hi, hex_ok=True)
+      for a, hi in (("cssid", 254), ("ssid", 3), ("devno", 65535))),
+    Field("devices/*/address[@type='usb']/@bus", UINT, 10, "USB address bus"),
+    *(Field(f"devices/*/address[@type='isa']/@{a}", UINT, 16, f"ISA address {a}") for a in ("iobase", "irq")),
+    # Host device sources: every number in C notation.
+    *(Field(f"devices/{dev}/source/address/@{a}", UINT, 0, f"host PCI address {a}", hex_ok=True)
+      for dev in ("hostdev[@type='pci']", "interface[@type='hostdev']") for a in ("domain", "bus", "slot", "function")),
+    *(Field(f"devices/hostdev[@type='usb']/source/address/@{a}", UINT, 0, f"host USB address {a}", hex_ok=True)
+      for a in ("bus", "device")),
+    *(Field(f"devices/hostdev[@type='usb']/source/{e}/@id", UINT, 0, f"host USB {e} id", hex_ok=True)
+      for e in ("vendor", "product")),
+    *(Field(f"devices/hostdev[@type='scsi']/source/address/@{a}", UINT, 0, f"host SCSI address {a}", hex_ok=True)
+      for a in ("bus", "target", "unit")),
+    # Controllers, disks, video, NICs, character devices.
+    *(Field(f"devices/controller[@type='virtio-serial']/@{a}", INT, 10, f"virtio-serial controller {a}", lo=0)
+      for a in ("ports", "vectors")),
+    Field("devices/controller/master/@startport", UINT, 10, "USB master startport"),
+    Field("devices/controller[@type='pci'][@model='pci-root' or @model='pcie-root']/pcihole64[1]", ULONG, 10,
+          "<pcihole64>", empty_is_absent=True, scaled=True, max_bytes=2**64 - 1024, drop_empty=True),
+    *(Field(f"devices/disk/geometry/@{a}", ULONG, 10, f"disk geometry {a}", hi=XUINT_HI)
+      for a in ("cyls", "heads", "secs")),
+    *(Field(f"devices/disk/blockio/@{a}", UINT, 0, f"disk blockio {a}")
+      for a in ("logical_block_size", "physical_block_size")),
+    Field("devices/video/model/@heads", UINT, 10, "video heads"),
+    Field("devices/interface[@type='server' or @type='client' or @type='mcast']/source[1]/@port", INT, 10,
+          "interface source port"),
+    Field("devices/interface/tune[1]/sndbuf[1]", ULONG, 10, "interface sndbuf", empty_is_absent=True),
+    *(Field(f"devices/{dev}/target/@port", UINT, 10, f"{dev} target port") for dev in ("serial", "parallel", "console")),
+    Field("devices/channel/target[@type='guestfwd']/@port", UINT, 10, "guestfwd target port"),
+    *(Field(f"devices/filesystem/{e}[1]", ULONG, 10, f"filesystem {e}", empty_is_absent=True, scaled=True, scale=1,
+            max_bytes=2**64 - 1) for e in ("space_hard_limit", "space_soft_limit")),
+    Field("devices/memballoon/stats/@period", ULONG, 10, "memballoon stats period", empty_is_absent=True, hi=XUINT_HI),
+    Field("devices/rng/rate/@bytes", ULONG, 10, "rng rate bytes", empty_is_absent=True, hi=XUINT_HI),
+    # The period is read only when bytes (respelled above, or some spelling of zero) is not 0.
+    Field("devices/rng/rate[translate(@bytes, ' +-0', '') != '']/@period", ULONG, 10, "rng rate period",
+          empty_is_absent=True, hi=XUINT_HI),
+    # A class is -1 (any) or one byte; vendor and product ids are any int.
+    Field("devices/redirfilter/usbdev/@class", INT, 0, "redirfilter class", hex_ok=True, lo=-1, hi=255),
+    *(Field(f"devices/redirfilter/usbdev/@{a}", INT, 0, f"redirfilter {a}", hex_ok=True) for a in ("vendor", "product")),
+    # The guest CPU and NUMA cells (cell memory in KiB, no unit in 1.2.8).
+    *(Field(f"cpu/topology[1]/@{a}", ULONG_TO_UINT, 10, f"CPU topology {a}", lo=1) for a in ("sockets", "cores", "threads")),
+    Field("cpu/numa/cell/@memory", UINT, 10, "NUMA cell memory"),
+    # Clock: a utc or localtime clock's adjustment must read; a variable clock's is XPath's number(), 0 when not whole.
+    *(Field(f"clock[@offset='{o}']/@adjustment", LONG, 10, "clock adjustment", words=("reset",))
+      for o in ("utc", "localtime")),
+    Field("clock[@offset='variable']/@adjustment", XPATH_LONG, 10, "clock adjustment", bad="0"),
+    Field("clock/timer/frequency[1]", ULONG, 10, "timer frequency", empty_is_absent=True),
+    *(Field(f"clock/timer/catchup[1]/@{a}", ULONG, 10, f"timer catchup {a}", empty_is_absent=True)
+      for a in ("threshold", "slew", "limit")),
+    # virXPathUInt failing leaves the weight 0 (no weight); the retry count a rule judges once respelled.
+    Field("blkiotune[1]/weight[1]", ULONG, 10, "<blkiotune> weight", hi=XUINT_HI, bad="0"),
+    Field("features/hyperv/spinlocks[@state='on']/@retries", ULONG, 10, "hyperv spinlocks retries", hi=XUINT_HI,
+          refuse=False),
 )
+# Numbers read elsewhere, and why they have no Field:
+# - USB address port ('1.2.3'), a redirfilter version ('2.0'): dotted text libvirt keeps and checks part by
+#   part; the emitter passes the port on as written.
+# - <disk>/<hostdev> <source><host port>: libvirt keeps the text; only the command-line builder reads it,
+#   where the rules disk-network-port and hostdev-iscsi-port report one it cannot read.
+# - cpusets (vcpu, NUMA cells, numatune, hugepage nodesets): read by the cpuset rules and values.parse_cpuset.
+# - A timer's frequency attribute: libvirt 1.2.8 reads only a <frequency> child element (above).
 
+# A field's attribute (None for the element's text) and the (attribute, value)
+# its element must have, taken out of a last [@a='v'] step so that fields of one
+# element with different types share one XPath.
+_Member = tuple[Field, str | None, tuple[str, str] | None]
 # Fields grouped by the element holding them: (XPath to the elements, the
-# element names a document must hold for it to find any, and each field with
-# its attribute, None for the element's text). Made on first use.
-_GROUPS: list[tuple[etree.XPath, list[frozenset[str]] | None, list[tuple[Field, str | None]]]] = []
+# element names a document must hold for it to find any, the members). Made on first use.
+_GROUPS: list[tuple[etree.XPath, list[frozenset[str]] | None, list[_Member]]] = []
+_LAST_TEST = re.compile(r"(.*[^\]])\[@([A-Za-z_]+)='([^']*)'\]\Z")
 
 
 def _element_names(xpaths: list[str]) -> list[list[frozenset[str]] | None]:
@@ -152,14 +260,19 @@ def _element_names(xpaths: list[str]) -> list[list[frozenset[str]] | None]:
     return out
 
 
-def _groups() -> list[tuple[etree.XPath, list[frozenset[str]] | None, list[tuple[Field, str | None]]]]:
+def _groups() -> list[tuple[etree.XPath, list[frozenset[str]] | None, list[_Member]]]:
     if not _GROUPS:
         from . import cache
 
-        by_element: dict[str, list[tuple[Field, str | None]]] = {}
+        by_element: dict[str, list[_Member]] = {}
         for f in FIELDS:
             element, found, attr = f.xpath.rpartition("/@")
-            by_element.setdefault(element if found else f.xpath, []).append((f, attr if found else None))
+            element = element if found else f.xpath
+            test = _LAST_TEST.match(element)
+            if test:
+                element = test.group(1)
+            by_element.setdefault(element, []).append(
+                (f, attr if found else None, (test.group(2), test.group(3)) if test else None))
         # Worked out once per install, like the rule pack's select index.
         names = cache.load("numbers", [], lambda: _element_names(list(by_element)))
         for (xpath, fields), needed in zip(by_element.items(), names, strict=True):
@@ -181,10 +294,11 @@ def refusal(f: Field, text: str, unit: str | None = None) -> str | None:
     if f.empty_is_absent and text == "":
         return None
     value = f.reader.read(text, f.base)
-    scale = unit_scale(unit or "") if f.scaled else None
+    scale = unit_scale(unit or "", f.scale) if f.scaled else None
     # An unknown unit is a separate complaint; only the number is judged here.
-    if value is not None and scale is not None and value * scale > LLONG_MAX:
-        return f"{f.what} {text!r} {unit or 'KiB'} is more than {LLONG_MAX} bytes; libvirt refuses the domain"
+    if value is not None and scale is not None and value * scale > f.max_bytes:
+        shown = unit or ("KiB" if f.scale == 1024 else "bytes")
+        return f"{f.what} {text!r} {shown} is more than {f.max_bytes} bytes; libvirt refuses the domain"
     if value is not None and (f.lo is None or value >= f.lo) and (f.hi is None or value <= f.hi):
         return None
     style = {0: "a C integer (decimal, 0x hexadecimal or 0 octal)", 10: "a decimal integer",
@@ -223,16 +337,26 @@ def check(root: etree._Element, path: str, rewrite: bool = True) -> None:
         if names is not None and not any(n <= tags for n in names):
             continue
         for el in xp(root):
-            for f, attr in fields:
+            for f, attr, test in fields:
+                if test is not None and el.get(test[0]) != test[1]:
+                    continue
                 text = el.get(attr) if attr else el.text or ""
+                if text in f.words:
+                    continue
+                if text == "" and rewrite and (f.drop_empty or (attr and f.empty_is_absent)):
+                    if attr:
+                        del el.attrib[attr]
+                        continue
+                    el.getparent().remove(el)
+                    break
                 if text is None or (f.base != 16 and not f.scaled and _plain_in_range(f, text)):
                     continue
                 why = refusal(f, text, el.get("unit") if f.scaled else None)
-                if why:
+                if why and f.bad is None:
                     if f.refuse:
                         raise InputError(path, el.sourceline, why)
                     continue
-                plain = spelling(f, text) if rewrite else None
+                plain = (f.bad if why else spelling(f, text)) if rewrite else None
                 if plain is None:
                     continue
                 if attr:

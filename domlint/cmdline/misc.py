@@ -43,7 +43,7 @@ def nvram(ctx: Ctx, cmd: Command) -> None:
     if addr is None or addr.get("type") != "spapr-vio" or addr.get("reg") is None:
         return
     try:
-        reg = int(addr.get("reg"), 0)
+        reg = int(addr.get("reg"), 16)  # libvirt reads a spapr-vio reg as hexadecimal, 0x or not
     except ValueError:
         return
     cmd.add("-global", f"spapr-nvram.reg={reg:#x}")
@@ -76,7 +76,7 @@ def panic(ctx: Ctx, cmd: Command) -> None:
     iobase = 0
     if addr is not None and addr.get("iobase"):
         try:
-            iobase = int(addr.get("iobase"), 0)
+            iobase = int(addr.get("iobase"), 16)  # an ISA iobase is hexadecimal to libvirt, 0x or not
         except ValueError:
             iobase = 0
     cmd.add("-device", f"pvpanic,ioport={iobase}" if iobase > 0 else "pvpanic")

@@ -167,7 +167,7 @@ def test_guestfwd_channel_is_a_user_netdev() -> None:
 def test_unreadable_guestfwd_port_is_an_input_error() -> None:
     chan = ("<channel type='pipe'><source path='/tmp/g'/>"
             "<target type='guestfwd' address='10.0.2.1' port='http'/></channel>")
-    with pytest.raises(InputError, match=r"target port='http' is not a number"):
+    with pytest.raises(InputError, match=r"guestfwd target port 'http' is not a decimal integer"):
         emit_words(domain(chan), CHARDEV)
 
 

@@ -90,5 +90,5 @@ def test_pci_hole64_global_for_the_root_bus() -> None:
 def test_unreadable_companion_start_port_is_an_input_error() -> None:
     xml = domain("<controller type='usb' index='0' model='ich9-ehci1'/>"
                  "<controller type='usb' index='0' model='ich9-uhci1'><master startport='abc'/></controller>")
-    with pytest.raises(InputError, match=r"startport='abc' is not a number"):
+    with pytest.raises(InputError, match=r"USB master startport 'abc' is not a decimal integer"):
         emit_unchecked(xml, ["device", "ich9-usb-ehci1", "pci-multibus"])
