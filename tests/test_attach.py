@@ -197,6 +197,16 @@ def test_refusal_messages_say_what_and_where() -> None:
     assert f.message.startswith("PCI host device 0000:06:12.5: already assigned")
 
 
+@pytest.mark.parametrize(("slot", "taken"), [("03", True), ("0x3", True), ("+3", True), (" 3", True),
+                                             ("010", True), ("0x8", True), ("10", False), ("4", False)])
+def test_device_numbers_are_compared_as_libvirt_stores_them(slot: str, taken: bool) -> None:
+    # PCI address numbers take C prefixes: '010' is slot 8, taken; '10' is slot 10, free.
+    device = REFUSED["pci-address-taken"][0]
+    dom = DOMAIN.replace("<lease>", device.replace("slot='3'", "slot='8'") + "<lease>")
+    ids = [f.rule_id for f in domlint.attach_check(dom, device.replace("slot='3'", f"slot='{slot}'"), select=["attach"])]
+    assert ids == (["attach-address-used"] if taken else [])
+
+
 def test_implied_serial_ports_count_up_without_exploding() -> None:
     # Serials without a port take one above the highest before them, read in one pass:
     # thirty of them are judged at once, and the implied port 29 is taken.

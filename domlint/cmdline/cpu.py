@@ -44,7 +44,7 @@ def _feature_state(ctx: Ctx, path: str) -> str | None:
 
 
 def _spinlock_retries(ctx: Ctx, el: etree._Element) -> int:
-    """The retry count as libvirt stores it: an unsigned int, where a negative one wraps ('-1' is 0xffffffff)."""
+    """The retry count as libvirt stores it, an unsigned int (normalisation refuses anything else first)."""
     text = el.get("retries", "")
     n = parse_int(text)
     if n is None or not -(2**32) < n < 2**32:
