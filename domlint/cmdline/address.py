@@ -10,6 +10,7 @@ the ',bus=...,addr=...' part of a -device string.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from lxml import etree
@@ -604,17 +605,21 @@ def _vio_reg(el: Element) -> int | None:
         return None
 
 
-def _assign_vio(ctx: Ctx, el: Element, default: int) -> None:
+def _assign_vio(ctx: Ctx, el: Element, default: int, regs: Counter[int]) -> None:
+    """Give el a spapr-vio register: its own if no other device has it, else the first free one from default."""
+    # regs counts the registers devices hold, kept up to date as they are given
+    # out: recounting every device for each one made a domain of many quadratic.
     if kind(el) != "spapr-vio":
         return
-    user = _vio_reg(el)
-    reg = default if user is None else user
-    taken = {r for other in devices.iterate(ctx) if other is not el
-             for r in [_vio_reg(other)] if r is not None}
-    while reg in taken:
-        if user is not None:
+    reg = _vio_reg(el)
+    if reg is not None:
+        if regs[reg] > 1:
             raise InputError(ctx.path, el.sourceline, f"spapr-vio address {reg:#x} is already in use")
-        reg += VIO_STEP
+    else:
+        reg = default
+        while regs[reg]:
+            reg += VIO_STEP
+        regs[reg] += 1
     _set_address(el, {"type": "spapr-vio", "reg": f"{reg:#x}"})
 
 
@@ -644,25 +649,26 @@ def scsi_controller_model(ctx: Ctx, index: int, device: Element) -> str:
 def assign_spapr_vio(ctx: Ctx) -> None:
     """spapr-vio registers for pseries NICs, vSCSI controllers, serial ports and NVRAM."""
     pseries = ctx.arch == "ppc64" and ctx.machine == "pseries"
+    regs = Counter(r for d in devices.iterate(ctx) if (r := _vio_reg(d)) is not None)
     for net in devices.nets(ctx):
         model = net.find("model")
         if model is not None and model.get("type") == "spapr-vlan" and kind(net) != "spapr-vio":
             _set_type(net, "spapr-vio")
-        _assign_vio(ctx, net, VIO_NET)
+        _assign_vio(ctx, net, VIO_NET, regs)
     for ctl in devices.controllers(ctx):
         is_vscsi = ctl.get("type") == "scsi" and scsi_model(ctx, _model(ctl), ctl) == "ibmvscsi"
         if is_vscsi and kind(ctl) != "spapr-vio":
             _set_type(ctl, "spapr-vio")
-        _assign_vio(ctx, ctl, VIO_SCSI)
+        _assign_vio(ctx, ctl, VIO_SCSI, regs)
     for serial in devices.serials(ctx):
         if pseries and kind(serial) != "spapr-vio":
             _set_type(serial, "spapr-vio")
-        _assign_vio(ctx, serial, VIO_SERIAL)
+        _assign_vio(ctx, serial, VIO_SERIAL, regs)
     nvram = ctx.devices.find("nvram")
     if nvram is not None:
         if pseries and kind(nvram) != "spapr-vio":
             _set_type(nvram, "spapr-vio")
-        _assign_vio(ctx, nvram, VIO_NVRAM)
+        _assign_vio(ctx, nvram, VIO_NVRAM, regs)
 
 
 def _prime_virtio(ctx: Ctx, atype: str) -> None:

@@ -146,6 +146,18 @@ def test_spapr_vio_registers_step_past_taken_ones_and_clash_with_written_ones() 
         _assigned(clash)
 
 
+def test_many_spapr_vio_devices_each_get_their_own_register() -> None:
+    # 2,000 vSCSI controllers once took seconds (every device recounted every other one; the fuzzer
+    # counted it as a hang). Written registers stay put and the others step past them.
+    ctls = "".join(f"<controller type='scsi' index='{i}'/>" for i in range(2000))
+    written = "<serial type='pty'><address type='spapr-vio' reg='0x2000'/></serial>"
+    ctx = _assigned(domain(ctls + written, arch="ppc64", machine="pseries", emulator="/usr/bin/qemu-system-ppc64"))
+    regs = [address.suffix(ctx, c) for c in ctx.devices.findall("controller[@type='scsi']")]
+    assert len(set(regs)) == 2000 and ",reg=0x2000" not in regs
+    assert regs[:2] == [",reg=0x3000", ",reg=0x4000"]
+    assert address.suffix(ctx, ctx.devices.find("serial")) == ",reg=0x2000"
+
+
 def test_ccw_numbers_skip_written_ones() -> None:
     xml = domain("<disk type='file'><source file='/a'/><target dev='vda' bus='virtio'/>"
                  "<address type='ccw' cssid='0xfe' ssid='0' devno='0x0000'/></disk>"
