@@ -573,6 +573,11 @@ def assign_pci(ctx: Ctx) -> None:
     """PCI slots for everything that needs one; PCI bridges when bus 0 is full."""
     pci_ctls = [c for c in devices.controllers(ctx) if c.get("type") == "pci"]
     max_idx = max((devices.index(c) for c in pci_ctls), default=-1)
+    if max_idx > PCI_BUS_LAST:
+        # Only the rules should let this through; buses would be made up to it.
+        last = max(pci_ctls, key=lambda c: devices.index(c))
+        raise InputError(ctx.path, last.sourceline,
+                         f"PCI controller index {max_idx}: a PCI domain has buses 0 to {PCI_BUS_LAST} only")
     nbuses = max_idx + 1
     if nbuses > 0 and ctx.has("pci-bridge"):
         # A dry run first, to learn how many buses the devices need.

@@ -158,6 +158,14 @@ def test_many_spapr_vio_devices_each_get_their_own_register() -> None:
     assert address.suffix(ctx, ctx.devices.find("serial")) == ",reg=0x2000"
 
 
+def test_a_pci_controller_past_bus_255_is_refused_not_grown_towards() -> None:
+    # The rule reports it; without the rules, the emitter refuses rather than make 2**31 buses.
+    xml = domain("<controller type='pci' index='0' model='pcie-root'/>"
+                 "<controller type='pci' index='2147483647' model='dmi-to-pci-bridge'/>", machine="q35")
+    with pytest.raises(InputError, match="PCI controller index 2147483647: a PCI domain has buses 0 to 255 only"):
+        emit_unchecked(xml, ["device", "pci-bridge", "dmi-to-pci-bridge"])
+
+
 def test_ccw_numbers_skip_written_ones() -> None:
     xml = domain("<disk type='file'><source file='/a'/><target dev='vda' bus='virtio'/>"
                  "<address type='ccw' cssid='0xfe' ssid='0' devno='0x0000'/></disk>"
