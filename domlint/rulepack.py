@@ -63,9 +63,12 @@ def _bounded_loader(text: str) -> Any:
     global _LOADER
     if _LOADER is None:
         class BoundedLoader(yaml.SafeLoader):
+            """SafeLoader counting how deep each node sits while composing."""
+
             depth = 0
 
             def compose_node(self, parent: Any, index: Any) -> Any:
+                """Compose one node, refusing it past MAX_YAML_DEPTH."""
                 self.depth += 1
                 try:
                     if self.depth > MAX_YAML_DEPTH:
