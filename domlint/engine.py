@@ -424,15 +424,19 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     if not use_cache:
         return Engine(compile_rules(load_raw(dirs, use_cache=False)))
 
+    built: list[Engine] = []
+
     def build() -> tuple[list[tuple[dict[str, Any], str, int]], dict[str, Any]]:
         # Checked whole here (schema, capability names, every XPath probed);
         # only a pack that passed is ever stored.
         raws = load_raw(dirs)
-        engine = Engine(compile_rules(raws))
-        return [(r.body, r.path, r.line) for r in raws], engine._needs
+        built.append(Engine(compile_rules(raws)))
+        return [(r.body, r.path, r.line) for r in raws], built[0]._needs
 
     entries, needs = cache.load("pack", rule_files(dirs), build)
-    # The pack's XPath is compiled again as rules first meet elements.
+    if built:
+        return built[0]  # compiled just now: no need to compile it again
+    # A pack read back from the cache compiles its XPath as rules first meet elements.
     raws = [RawRule(body, path, line) for body, path, line in entries]
     return Engine(compile_rules(raws, validate=False), needs)
 
