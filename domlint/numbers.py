@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .errors import InputError
-from .values import LLONG_MAX, unit_scale
+from .values import LLONG_MAX, is_digits, unit_scale
 
 _DIGITS = {8: "0-7", 10: "0-9", 16: "0-9a-fA-F"}
 # C's isspace in the C locale.
@@ -35,7 +35,7 @@ class Reader:
 
     def read(self, text: str, base: int) -> int | None:
         """The value libvirt stores for text, or None when its reader refuses it."""
-        if base == 10 and text.isdigit() and text.isascii():
+        if base == 10 and is_digits(text):
             value = int(text)  # the usual spelling, read without the general path below
             return value if self.lo <= value <= self.hi else None
         rest = text.lstrip(_SPACE)
@@ -282,7 +282,7 @@ def _groups() -> list[tuple[etree.XPath, list[frozenset[str]] | None, list[_Memb
 
 def _plain_in_range(f: Field, text: str) -> bool:
     """Whether text is a plain decimal number within f's range: nothing to refuse or respell (the usual case)."""
-    if not (text.isdigit() and text.isascii()) or (text[0] == "0" and len(text) > 1):
+    if not is_digits(text) or (text[0] == "0" and len(text) > 1):
         return False
     value = int(text)
     return (f.reader.lo <= value <= f.reader.hi and (f.lo is None or value >= f.lo)

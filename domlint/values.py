@@ -18,7 +18,7 @@ _INT = {
 
 def parse_int(text: str, base: int = 10) -> int | None:
     """Parse an integer exactly as libvirt's strict readers do (base 0: C prefixes), or None."""
-    if base == 10 and text.isdigit() and text.isascii():
+    if base == 10 and is_digits(text):
         return int(text)  # the usual spelling, without the regular expression
     m = _INT[base].match(text)
     if not m:
