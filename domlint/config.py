@@ -11,7 +11,7 @@ from typing import Any
 
 from .data import caps_names, schema_dir
 from .errors import DomlintError, read_text
-from .rulepack import compose_yaml
+from .rulepack import compose_yaml, yaml_error_where
 
 # Looked for in this order in each directory; the nearest directory holding one wins.
 CANDIDATES = (".domlint.yaml", ".domlint.yml", "pyproject.toml")
@@ -172,9 +172,8 @@ def _from_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[KeyPath, int
     try:
         node, values = compose_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(str(path), mark.line + 1 if mark else None, f"not valid YAML: {problem}") from None
+        line, problem = yaml_error_where(exc, text)
+        raise ConfigError(str(path), line, f"not valid YAML: {problem}") from None
     if values is None:
         return {}, {}
     if not isinstance(values, dict):

@@ -323,12 +323,12 @@ def load_uncovered(path: Path | None = None) -> dict[str, str]:
     path = path or data_file("uncovered-checks.yaml")
     name = str(path)
     try:
-        node, doc = compose_yaml(path.read_text())
+        text = path.read_text()
+        node, doc = compose_yaml(text)
     except OSError as exc:
         raise RuleErrors([RuleError(name, None, f"cannot read: {exc.strerror or exc}")]) from None
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise RuleErrors([RuleError(name, mark.line + 1 if mark else None, "not valid YAML")]) from None
+        raise RuleErrors([RuleError(name, yaml_error_where(exc, text)[0], "not valid YAML")]) from None
     if doc is None:
         return {}
     if not isinstance(doc, list):

@@ -9,7 +9,7 @@ from typing import Any
 from . import cache
 from .data import schema_dir
 from .errors import InputError, read_text
-from .rulepack import _child, _describe, compose_yaml
+from .rulepack import _child, _describe, compose_yaml, yaml_error_where
 
 
 def load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, Any]:
@@ -27,8 +27,7 @@ def _load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, An
     try:
         node, doc = compose_yaml(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(name, mark.line + 1 if mark else None, f"{what} is not valid YAML") from None
+        raise InputError(name, yaml_error_where(exc, text)[0], f"{what} is not valid YAML") from None
     if not isinstance(doc, dict):
         raise InputError(name, 1, f"{what} must be a mapping")
 

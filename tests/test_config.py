@@ -121,6 +121,8 @@ def test_explicit_config_and_no_config(tmp_path: Path) -> None:
 BROKEN = {
     "bad-toml": ("pyproject.toml", "[tool.domlint]\nselect = [\"disk\"\nignore = []\n", 3, "not valid TOML"),
     "bad-yaml": (".domlint.yaml", "select: [disk]\n  ignore: x\n", 2, "not valid YAML"),
+    "control-character": (".domlint.yaml", "select: [disk]\nignore: [\x07]\n", 2,
+                          "not valid YAML: character U+0007 is not allowed\n"),
     "unknown-key": (".domlint.yaml", "select: [disk]\nselct: [disk]\n", 2, "unknown key 'selct' (did you mean 'select'?)"),
     "unknown-key-toml": ("pyproject.toml", "[tool.domlint]\n\nignore = []\ncolour = 'red'\n", 4, "unknown key 'colour'"),
     "wrong-type": (".domlint.yaml", "ignore: disk-lun\n", 1, 'ignore: expected a list, got "disk-lun"'),
