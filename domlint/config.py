@@ -266,29 +266,25 @@ class Finder:
     """Finds the configuration governing each file, reading each directory once."""
 
     def __init__(self) -> None:
-        self._by_dir: dict[Path, Config | None] = {}
-        self._by_folder: dict[str, Config | None] = {}
+        # Folder (absolute path string) to the configuration governing it.
+        self._by_dir: dict[str, Config | None] = {}
 
     def for_file(self, file: str | Path) -> Config | None:
         """The nearest configuration above file's directory, or None."""
-        # The usual case, a sibling checked before, answered without building paths.
         folder = os.path.dirname(os.path.abspath(file))
-        if folder in self._by_folder:
-            return self._by_folder[folder]
-        self._by_folder[folder] = found = self._walk(Path(folder))
-        return found
-
-    def _walk(self, start: Path) -> Config | None:
-        walked: list[Path] = []
+        walked: list[str] = []
         found: Config | None = None
-        for d in (start, *start.parents):
-            if d in self._by_dir:
-                found = self._by_dir[d]
+        # Walks up only as far as a folder already answered (usually the file's own).
+        while True:
+            if folder in self._by_dir:
+                found = self._by_dir[folder]
                 break
-            walked.append(d)
-            found = self._in_dir(d)
-            if found is not None:
+            walked.append(folder)
+            found = self._in_dir(Path(folder))
+            parent = os.path.dirname(folder)
+            if found is not None or parent == folder:
                 break
+            folder = parent
         for d in walked:
             self._by_dir[d] = found
         return found
