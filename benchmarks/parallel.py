@@ -17,6 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+# These figures are for the libvirt 1.2.8 corpus and rule book (the target a run names
+# no other way); the 9.0 book is measured once it is whole (issue 17).
+os.environ.setdefault("DOMLINT_LIBVIRT", "1.2.8")
+
+
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -9,30 +9,33 @@ from pathlib import Path
 from . import attach
 from . import caps as capsmod
 from .cmdline import Command, RunOptions, build_command
-from .domain import normalise
+from .domain import domain_arch, foreign_hypervisor, normalise
 from .engine import Engine, load_engine
-from .errors import Refused
+from .errors import Refused, UsageError
 from .findings import Finding
 from .host import Host, default_host
 from .parse import Document, parse_bytes, parse_file
+from .target import Target, resolve
 
 Source = str | bytes | Path | Document
 
 
 @lru_cache(maxsize=8)
-def _engine(extra: tuple[str, ...]) -> Engine:
-    return load_engine(list(extra))
+def _engine(extra: tuple[str, ...], target: str) -> Engine:
+    return load_engine(list(extra), target=target)
 
 
-def resolve_caps(caps: Iterable[str] | None) -> capsmod.Caps:
-    """A Caps from None (all present), a Caps, or any iterable of flag names."""
+def resolve_caps(caps: Iterable[str] | None, target: Target | str | None = None,
+                 arch: str | None = None) -> capsmod.Caps:
+    """A Caps from None (the target's newest profile for arch), a Caps, or any iterable of flag names."""
+    t = resolve(target)
     if caps is None:
-        return capsmod.all_caps()
+        return capsmod.newest_profile(t, arch)
     if isinstance(caps, capsmod.Caps):
         return caps
     if isinstance(caps, str):
-        return capsmod.from_list(caps)
-    return capsmod.Caps(frozenset(caps), "api")
+        return capsmod.from_list(caps, t)
+    return capsmod.Caps(frozenset(caps) | t.retired, "api")
 
 
 def load_document(source: Source, path: str | None = None,
@@ -49,12 +52,15 @@ def load_document(source: Source, path: str | None = None,
 
 def _prepared(source: Source, caps: Iterable[str] | None, host: Host | None, rules: Iterable[str | Path],
               select: Iterable[str], ignore: Iterable[str], path: str | None,
-              engine: Engine | None) -> tuple[Document, list[Finding], capsmod.Caps, Host]:
+              engine: Engine | None, libvirt: Target | str | None) -> tuple[Document, list[Finding], capsmod.Caps, Host]:
     doc = load_document(source, path)
-    eng = engine or _engine(tuple(str(r) for r in rules))
+    t = engine.target if engine is not None else resolve(libvirt)
+    eng = engine or _engine(tuple(str(r) for r in rules), t.name)
     host = host or default_host()
-    caps = resolve_caps(caps)
-    normalise(doc, host)
+    if foreign_hypervisor(doc, t) is not None:
+        return doc, [], resolve_caps(caps, t), host
+    normalise(doc, host, t)
+    caps = resolve_caps(caps, t, domain_arch(doc))
     findings = eng.evaluate(doc, caps, set(select) or None, set(ignore) or None, host=host)
     return doc, findings, caps, host
 
@@ -62,31 +68,42 @@ def _prepared(source: Source, caps: Iterable[str] | None, host: Host | None, rul
 def check(source: Source, caps: Iterable[str] | None = None, host: Host | None = None,
           rules: Iterable[str | Path] = (), select: Iterable[str] = (),
           ignore: Iterable[str] = (), path: str | None = None,
-          engine: Engine | None = None) -> list[Finding]:
-    """Check one domain; return its findings (InputError if it cannot be read)."""
-    return _prepared(source, caps, host, rules, select, ignore, path, engine)[1]
+          engine: Engine | None = None, libvirt: Target | str | None = None) -> list[Finding]:
+    """Check one domain for a libvirt target (default the newest); return its findings (InputError if unreadable)."""
+    return _prepared(source, caps, host, rules, select, ignore, path, engine, libvirt)[1]
 
 
 def emit(source: Source, caps: Iterable[str] | None = None, host: Host | None = None,
          options: RunOptions | None = None, rules: Iterable[str | Path] = (),
-         path: str | None = None, engine: Engine | None = None) -> Command:
+         path: str | None = None, engine: Engine | None = None, libvirt: Target | str | None = None) -> Command:
     """The QEMU command line for one domain; Refused (with the findings) when the rules find errors."""
-    doc, findings, caps_, host_ = _prepared(source, caps, host, rules, (), (), path, engine)
+    doc, findings, caps_, host_ = _prepared(source, caps, host, rules, (), (), path, engine, libvirt)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise Refused(errors)
+    if not builds_argv(engine, libvirt):
+        raise UsageError(f"the command line of {resolve(libvirt).label} is not built yet; "
+                         "use libvirt='1.2.8' for the 1.2.8 command line")
     return build_command(doc, caps_, host_, options)
 
 
 def attach_check(domain: Source, device: Source, caps: Iterable[str] | None = None, host: Host | None = None,
                  rules: Iterable[str | Path] = (), select: Iterable[str] = (), ignore: Iterable[str] = (),
                  domain_path: str | None = None, device_path: str | None = None,
-                 engine: Engine | None = None) -> list[Finding]:
+                 engine: Engine | None = None, libvirt: Target | str | None = None) -> list[Finding]:
     """Check adding device to domain as `virsh attach-device --config` would; nothing is written."""
     dom = load_document(domain, domain_path)
     dev = attach.device_document(load_document(device, device_path, roots=None))
-    eng = engine or _engine(tuple(str(r) for r in rules))
+    t = engine.target if engine is not None else resolve(libvirt)
+    eng = engine or _engine(tuple(str(r) for r in rules), t.name)
     host = host or default_host()
-    merged = attach.merge(dom, dev, host)
-    return attach.check_merge(merged, eng, resolve_caps(caps), host, set(select) or None, set(ignore) or None)
+    merged = attach.merge(dom, dev, host, t)
+    return attach.check_merge(merged, eng, resolve_caps(caps, t, domain_arch(merged.after)), host,
+                              set(select) or None, set(ignore) or None)
+
+
+def builds_argv(engine: Engine | None, libvirt: Target | str | None) -> bool:
+    """Whether domlint builds the command line of this target yet (only 1.2.8's so far)."""
+    t = engine.target if engine is not None else resolve(libvirt)
+    return t.raw.get("emitter", False) is True
 

@@ -28,6 +28,7 @@ from .errors import InputError
 from .findings import Finding
 from .host import Host
 from .parse import Document, parse_bytes
+from .target import Target
 
 # Root elements `attach-device --config` accepts: those of libvirt 1.2.8
 # (qemuDomainAttachDeviceConfig; serial, parallel, console and channel are all
@@ -101,7 +102,7 @@ def _as_qemu_guest(root: etree._Element) -> None:
         root.set("type", "qemu")
 
 
-def merge(domain: Document, device: Document, host: Host) -> Merge:
+def merge(domain: Document, device: Document, host: Host, target: Target | str | None = None) -> Merge:
     """Copy the domain, append the device to its <devices>, normalise both copies."""
     tree = copy.deepcopy(domain.tree)
     root = tree.getroot()
@@ -112,13 +113,13 @@ def merge(domain: Document, device: Document, host: Host) -> Merge:
         devices.sourceline = root.sourceline
     source_paths = frozenset(tree.getpath(el) for el in root.iter() if isinstance(el.tag, str))
     before = Document(domain.path, domain.data, copy.deepcopy(tree))
-    normalise(before, host)
+    normalise(before, host, target)
     new = copy.deepcopy(device.root)
     new.tail = "\n"
     # Appended last, so every element of the domain keeps its XPath.
     devices.append(new)
     after = Document(domain.path, domain.data, tree)
-    normalise(after, host)
+    normalise(after, host, target)
     return Merge(domain, device, before, after, new, tree.getpath(new), source_paths)
 
 
@@ -481,7 +482,7 @@ def _disk_config_findings(m: Merge, engine: Engine, host: Host, select: set[str]
            and (not select or matches_id(r.id, select))}
     if not ids:
         return []
-    found = engine.evaluate(m.after, all_caps(), ids, ignore, host=host)
+    found = engine.evaluate(m.after, all_caps(engine.target), ids, ignore, host=host)
     return [f for f in locate(m, found) if f.path == m.device.path]
 
 

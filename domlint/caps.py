@@ -1,83 +1,177 @@
-"""QEMU capability sets: built-in profiles, name lists and libvirt cache files."""
+"""QEMU capability sets: built-in profiles, name lists and libvirt cache files, per target."""
 
 from __future__ import annotations
 
+import sys
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from . import cache as diskcache
-from .data import caps_names, data_file
 from .errors import InputError, UsageError
+from .target import Target, resolve
 
 
 class Caps(frozenset[str]):
-    """A set of libvirt capability flag names, with where it came from."""
+    """A set of libvirt capability flag names, with where it came from and what else the source says.
+
+    Beyond the flags a source may know the QEMU version (as libvirt stores it,
+    7002050 for 7.2.50), the architecture, the machine types (name, alias,
+    default, CPU limit) and the CPU model names per accelerator. Each is empty
+    or None when the source does not say, so that nothing depends on it.
+    """
 
     source: str
+    version: int | None
+    arch: str | None
+    machines: tuple[dict[str, Any], ...]
+    cpu_models: dict[str, tuple[str, ...]]
 
     def __new__(cls, flags: frozenset[str] | set[str] | list[str] | tuple[str, ...],
-                source: str = "") -> Caps:
+                source: str = "", version: int | None = None, arch: str | None = None,
+                machines: tuple[dict[str, Any], ...] = (),
+                cpu_models: dict[str, tuple[str, ...]] | None = None) -> Caps:
         obj = super().__new__(cls, flags)
         obj.source = source
+        obj.version = version
+        obj.arch = arch
+        obj.machines = machines
+        obj.cpu_models = cpu_models or {}
         return obj
 
     def with_flags(self, *extra: str) -> Caps:
         """A copy with extra flags added."""
-        return Caps(self | set(extra), self.source)
+        return Caps(self | set(extra), self.source, self.version, self.arch, self.machines, self.cpu_models)
+
+    def machine(self, name: str) -> dict[str, Any] | None:
+        """The machine type called name, or aliased so."""
+        for m in self.machines:
+            if m.get("name") == name or m.get("alias") == name:
+                return m
+        return None
 
 
-def all_caps() -> Caps:
+def all_caps(target: Target | str | None = None) -> Caps:
     """Every capability present: only checks that hold for any QEMU fire."""
-    return Caps(caps_names(), "all capabilities (no source given)")
+    t = resolve(target)
+    return Caps(t.caps_names, "all capabilities (no source given)")
+
+
+def _with_retired(names: list[str] | tuple[str, ...], t: Target) -> frozenset[str]:
+    # A retired flag is one every QEMU the release supports has, so it no
+    # longer tests it: counted present, a rule gated on it behaves as the release does.
+    return frozenset(names) | t.retired
 
 
 @cache
-def profiles() -> dict[str, tuple[str, ...]]:
-    """Built-in profiles: name to capability flags."""
-    path = data_file("qemu-profiles.yaml")
+def _profile_table(folder: Path) -> dict[str, dict[str, Any]]:
+    path = folder / "qemu-profiles.yaml"
 
-    def build() -> dict[str, list[str]]:
+    def build() -> dict[str, dict[str, Any]]:
         import yaml  # imported only on a cache miss
 
-        return {name: list(body["flags"]) for name, body in yaml.safe_load(path.read_text()).items()}
-    return {name: tuple(flags) for name, flags in diskcache.load("profiles", [path], build).items()}
+        return {str(name): dict(body) for name, body in yaml.safe_load(path.read_text()).items()}
+    return diskcache.load("profiles", [path], build)
 
 
-def _checked(names: list[str], where: str) -> list[str]:
-    known = set(caps_names())
+def profiles(target: Target | str | None = None) -> dict[str, tuple[str, ...]]:
+    """Built-in profiles of a target: name to capability flags."""
+    return {name: tuple(body["flags"]) for name, body in _profile_table(resolve(target).folder).items()}
+
+
+def _checked(names: list[str], where: str, t: Target) -> list[str]:
+    known = set(t.caps_names)
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise UsageError(f"{where}: unknown capability name(s): {', '.join(unknown)}")
+        raise UsageError(f"{where}: unknown capability name(s) for {t.label}: {', '.join(unknown)}")
     return names
 
 
-def from_list(text: str) -> Caps:
+def from_list(text: str, target: Target | str | None = None) -> Caps:
     """Capabilities from a comma-separated list of flag names."""
+    t = resolve(target)
     names = [n.strip() for n in text.split(",") if n.strip()]
-    return Caps(_checked(names, "--caps"), "--caps")
+    return Caps(_with_retired(_checked(names, "--caps", t), t), "--caps")
 
 
-def from_profile(name: str) -> Caps:
-    """Capabilities of a built-in profile (`qemu-1.6.0` or `1.6.0`)."""
-    table = profiles()
+def _version_of(name: str) -> tuple[int, ...]:
+    parts = name.removeprefix("qemu-").split("-")[0].split(".")
+    return tuple(int(p) for p in parts if p.isdigit())
+
+
+def from_profile(name: str, target: Target | str | None = None) -> Caps:
+    """Capabilities of a built-in profile (`qemu-1.6.0`, `1.6.0`, or `qemu-7.2.50-x86_64`)."""
+    t = resolve(target)
+    table = _profile_table(t.folder)
     key = name if name in table else f"qemu-{name}"
     if key not in table:
-        raise UsageError(f"unknown capability profile {name!r}; known: {', '.join(table)}")
-    return Caps(table[key], f"profile {key}")
+        raise UsageError(f"unknown capability profile {name!r} for {t.label}; known: {', '.join(table)}")
+    return _from_info(table[key], f"profile {key}", t)
 
 
-def from_file(path: str | Path) -> Caps:
-    """Capabilities from any XML holding <flag name='...'/> elements (libvirt's cache)."""
+def _from_info(info: dict[str, Any], source: str, t: Target) -> Caps:
+    return Caps(_with_retired(list(info["flags"]), t), source, version=info.get("version_number"),
+                arch=info.get("arch"), machines=tuple(info.get("machines", ())),
+                cpu_models={k: tuple(v) for k, v in (info.get("cpu_models") or {}).items()})
+
+
+def newest_profile(target: Target | str | None = None, arch: str | None = None) -> Caps:
+    """The newest built-in profile of a target (for arch, when one is given and a profile has it)."""
+    t = resolve(target)
+    table = _profile_table(t.folder)
+    names = [n for n in table if arch and table[n].get("arch") == arch] or \
+        [n for n in table if table[n].get("arch") in (None, "x86_64")]
+    return from_profile(max(names, key=_version_of), t)
+
+
+def read_qemu_caps(path: str | Path) -> dict[str, Any]:
+    """The facts of a libvirt capability cache file (`<qemuCaps>`): flags, version, arch, machines, CPU models."""
     from .parse import parse_file
 
     doc = parse_file(path, roots=None)
-    names = [str(el.get("name", "")) for el in doc.root.iter("flag")]
-    if not names:
+    root = doc.root
+    flags = [str(el.get("name", "")) for el in root.iter("flag")]
+    if not flags:
         raise InputError(str(path), None, "no <flag name=.../> elements found")
-    known = set(caps_names())
-    unknown = sorted({n for n in names if n not in known})
+    info: dict[str, Any] = {"flags": flags, "lines": {str(el.get("name")): el.sourceline for el in root.iter("flag")}}
+    number = (root.findtext("version") or "").strip()
+    if number.isdigit():
+        n = int(number)
+        info["version_number"] = n
+        info["version"] = f"{n // 1000000}.{n // 1000 % 1000}.{n % 1000}"
+    arch = (root.findtext("arch") or "").strip()
+    if arch:
+        info["arch"] = arch
+    machines = []
+    for m in root.iter("machine"):
+        entry = {k: m.get(k) for k in ("type", "name", "alias", "maxCpus", "default") if m.get(k) is not None}
+        machines.append(entry)
+    if machines:
+        info["machines"] = machines
+    models: dict[str, list[str]] = {}
+    for c in root.iter("cpu"):
+        if c.get("name") and c.get("type") and c.getparent() is root:
+            models.setdefault(str(c.get("type")), []).append(str(c.get("name")))
+    if models:
+        info["cpu_models"] = models
+    return info
+
+
+def from_file(path: str | Path, target: Target | str | None = None, warn: Any = None) -> Caps:
+    """Capabilities from libvirt's capability cache file (or any XML holding <flag name='...'/> elements).
+
+    Flag names the target does not know are left out with a warning (a newer
+    libvirt wrote the file); warn(message) receives it, standard error by default.
+    """
+    t = resolve(target)
+    info = read_qemu_caps(path)
+    lines = info.pop("lines")
+    known = set(t.caps_names)
+    unknown = sorted({n for n in info["flags"] if n not in known})
     if unknown:
-        first = next(el for el in doc.root.iter("flag") if el.get("name") in unknown)
-        raise InputError(str(path), first.sourceline,
-                         f"unknown capability name(s): {', '.join(unknown)}")
-    return Caps(names, str(path))
+        first = min(lines[n] or 0 for n in unknown)
+        message = (f"{path}:{first}: warning: {len(unknown)} capability name(s) {t.label} does not know, "
+                   f"left out: {', '.join(unknown)}")
+        (warn or (lambda m: sys.stderr.write(m + "\n")))(message)
+        info["flags"] = [n for n in info["flags"] if n in known]
+    return _from_info(info, str(path), t)

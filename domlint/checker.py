@@ -15,7 +15,8 @@ from typing import Any
 from . import caps as capsmod
 from . import config as configmod
 from . import suppress
-from .domain import normalise
+from . import target as targetmod
+from .domain import domain_arch, foreign_hypervisor, normalise
 from .engine import Engine, load_engine, matches_id
 from .errors import UsageError
 from .findings import Finding
@@ -29,6 +30,7 @@ from .parse import Document, parse_file
 class Options:
     """What the command line said; None leaves the setting to configuration."""
 
+    libvirt: str | None = None
     caps: str | None = None
     caps_profile: str | None = None
     qemu_caps: str | None = None
@@ -50,29 +52,53 @@ class Settings:
     """What applies to one file."""
 
     engine: Engine
-    caps: capsmod.Caps
+    # None: the target's default source, the newest built-in profile for each domain's arch.
+    given_caps: capsmod.Caps | None
     host: Host
     select: set[str] | None
     ignore: set[str] | None
     severity: dict[str, str]
     config: configmod.Config | None
-    _active: dict[frozenset[str], tuple[set[str], tuple[str, ...]]] = field(default_factory=dict, repr=False)
+    _active: dict[tuple[frozenset[str], frozenset[str]], tuple[set[str], tuple[str, ...]]] = field(
+        default_factory=dict, repr=False)
     _known: set[str] = field(default_factory=set, repr=False)
 
-    def active_ids(self, path: str) -> set[str]:
+    @property
+    def target(self) -> targetmod.Target:
+        """The libvirt release the verdicts are for."""
+        return self.engine.target
+
+    @property
+    def caps(self) -> capsmod.Caps:
+        """The capability set of an x86_64 domain (see caps_for)."""
+        return self.caps_for(None)
+
+    def caps_for(self, arch: str | None) -> capsmod.Caps:
+        """The capabilities a domain of arch is judged under: the given source, else the target's default for arch."""
+        return self.given_caps if self.given_caps is not None else capsmod.newest_profile(self.target, arch)
+
+    def caps_label(self) -> str:
+        """How reports name the capability source."""
+        if self.given_caps is not None:
+            return self.given_caps.source
+        return f"newest built-in profile for the domain's arch ({self.caps.source.removeprefix('profile ')} for x86_64)"
+
+    def active_ids(self, path: str, caps: frozenset[str] | None = None) -> set[str]:
         """Ids of the rules that can fire on path under these settings."""
         # Files sharing their per-path ignores (most do) share one answer.
-        return self._active_for(frozenset(self.config.path_ignores(path) if self.config else ()))[0]
+        return self._active_for(frozenset(self.config.path_ignores(path) if self.config else ()), caps)[0]
 
-    def active_sorted(self, path: str) -> tuple[str, ...]:
+    def active_sorted(self, path: str, caps: frozenset[str] | None = None) -> tuple[str, ...]:
         """active_ids(path), sorted: what a report lists as checked."""
-        return self._active_for(frozenset(self.config.path_ignores(path) if self.config else ()))[1]
+        return self._active_for(frozenset(self.config.path_ignores(path) if self.config else ()), caps)[1]
 
-    def _active_for(self, dropped: frozenset[str]) -> tuple[set[str], tuple[str, ...]]:
-        found = self._active.get(dropped)
+    def _active_for(self, dropped: frozenset[str], caps: frozenset[str] | None) -> tuple[set[str], tuple[str, ...]]:
+        caps = self.caps if caps is None else caps
+        key = (dropped, frozenset(caps))
+        found = self._active.get(key)
         if found is None:
-            ids = {r.id for r in self.engine.active(self.caps, self.select, self.ignore) if not matches_id(r.id, dropped)}
-            found = self._active[dropped] = (ids, tuple(sorted(ids)))
+            ids = {r.id for r in self.engine.active(caps, self.select, self.ignore) if not matches_id(r.id, dropped)}
+            found = self._active[key] = (ids, tuple(sorted(ids)))
         return found
 
     def known_ids(self) -> set[str]:
@@ -108,7 +134,7 @@ class Checker:
         # engines: compiled rule packs shared by the Checkers of one run (a worker checks several chunks).
         self._engines: dict[tuple[str, ...], Engine] = engines if engines is not None else {}
         self._registered: set[tuple[str, ...]] = set()
-        self._caps: dict[tuple[str, str], capsmod.Caps] = {}
+        self._caps: dict[tuple[str, str, str], capsmod.Caps] = {}
         self._hosts: dict[str, Host] = {}
         self._settings: dict[str, Settings] = {}
         self.checked: list[CheckedFile] = []
@@ -128,10 +154,10 @@ class Checker:
             self._settings[key] = self._build(cfg)
         return self._settings[key]
 
-    def _engine(self, dirs: list[str]) -> Engine:
-        k = tuple(dirs)
+    def _engine(self, dirs: list[str], target: targetmod.Target) -> Engine:
+        k = (target.name, *dirs)
         if k not in self._engines:
-            self._engines[k] = load_engine(dirs, use_cache=self.options.use_cache)
+            self._engines[k] = load_engine(dirs, use_cache=self.options.use_cache, target=target)
         engine = self._engines[k]
         if k not in self._registered:
             self._registered.add(k)
@@ -140,18 +166,16 @@ class Checker:
                                                      r.path, r.line))
         return self._engines[k]
 
-    def _caps_for(self, kind: str, value: Any) -> capsmod.Caps:
-        k = (kind, str(value))
+    def _caps_for(self, kind: str, value: Any, target: targetmod.Target) -> capsmod.Caps:
+        k = (target.name, kind, str(value))
         if k not in self._caps:
             if kind == "caps":
-                self._caps[k] = (capsmod.from_list(value) if isinstance(value, str)
-                                 else capsmod.Caps(frozenset(value), "configuration"))
+                self._caps[k] = (capsmod.from_list(value, target) if isinstance(value, str)
+                                 else capsmod.Caps(frozenset(value) | target.retired, "configuration"))
             elif kind == "caps-profile":
-                self._caps[k] = capsmod.from_profile(value)
-            elif kind == "qemu-caps":
-                self._caps[k] = capsmod.from_file(value)
+                self._caps[k] = capsmod.from_profile(value, target)
             else:
-                self._caps[k] = capsmod.all_caps()
+                self._caps[k] = capsmod.from_file(value, target)
         return self._caps[k]
 
     def _host_for(self, path: str | None) -> Host:
@@ -166,17 +190,17 @@ class Checker:
         values = cfg.values if cfg else {}
         config_dirs = [str(cfg.resolve(d)) for d in values.get("rules", [])] if cfg else []
         dirs = list(o.rules) if o.rules is not None else config_dirs
-        engine = self._engine(dirs)
+        target = targetmod.resolve(o.libvirt or values.get("libvirt"))
+        engine = self._engine(dirs, target)
+        caps: capsmod.Caps | None = None
         if o.caps is not None:
-            caps = self._caps_for("caps", o.caps)
+            caps = self._caps_for("caps", o.caps, target)
         elif o.caps_profile:
-            caps = self._caps_for("caps-profile", o.caps_profile)
+            caps = self._caps_for("caps-profile", o.caps_profile, target)
         elif o.qemu_caps:
-            caps = self._caps_for("qemu-caps", o.qemu_caps)
+            caps = self._caps_for("qemu-caps", o.qemu_caps, target)
         elif cfg and cfg.caps_source():
-            caps = self._caps_for(*cfg.caps_source())
-        else:
-            caps = self._caps_for("all", "")
+            caps = self._caps_for(*cfg.caps_source(), target)
         if o.host:
             host = self._host_for(o.host)
         else:
@@ -190,7 +214,7 @@ class Checker:
             self._check_config_ids(cfg, known)
         select = o.select if o.select is not None else (cfg.ids("select") if cfg else None)
         ignore = o.ignore if o.ignore is not None else (cfg.ids("ignore") if cfg else None)
-        return Settings(engine=engine, caps=caps, host=host, select=select or None, ignore=ignore or None,
+        return Settings(engine=engine, given_caps=caps, host=host, select=select or None, ignore=ignore or None,
                         severity=dict(values.get("severity", {})), config=cfg)
 
     @staticmethod
@@ -214,9 +238,13 @@ class Checker:
         """Parse, normalise and check one file (DomlintError when it cannot be used)."""
         settings = self.settings_for(path)
         doc = parse_file(path)
+        skipped = foreign_hypervisor(doc, settings.target)
+        if skipped is not None:
+            self.checked.append(CheckedFile(doc.path, (), note=skipped))
+            return []
         # Suppressions are read before normalisation, which may append elements after them.
         read = self.suppressions(doc, settings)
-        normalise(doc, settings.host)
+        normalise(doc, settings.host, settings.target)
         return self.check_document(doc, settings, read)
 
     def suppressions(self, doc: Document, settings: Settings) -> tuple[list[suppress.Suppression], list[Finding]]:
@@ -232,9 +260,10 @@ class Checker:
         # read: what suppressions() gave before normalising; read now when the caller has none.
         settings = settings or self.settings_for(doc.path)
         engine = settings.engine
-        active = settings.active_ids(doc.path)
-        self.checked.append(CheckedFile(doc.path, settings.active_sorted(doc.path)))
-        found = [f for f in engine.evaluate(doc, settings.caps, settings.select, settings.ignore, settings.host)
+        caps = settings.caps_for(domain_arch(doc))
+        active = settings.active_ids(doc.path, caps)
+        self.checked.append(CheckedFile(doc.path, settings.active_sorted(doc.path, caps)))
+        found = [f for f in engine.evaluate(doc, caps, settings.select, settings.ignore, settings.host)
                  if f.rule_id in active]
         sups, meta = read if read is not None else self.suppressions(doc, settings)
         found = suppress.apply(doc, found, sups)

@@ -9,13 +9,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .data import caps_names, schema_dir
+from .data import schema_dir
 from .errors import DomlintError, read_text
 from .rulepack import compose_yaml, yaml_error_where
 
 # Looked for in this order in each directory; the nearest directory holding one wins.
 CANDIDATES = (".domlint.yaml", ".domlint.yml", "pyproject.toml")
-KEYS = ("rules", "select", "ignore", "severity", "caps", "caps-profile", "qemu-caps", "host", "per-path-ignores")
+KEYS = ("rules", "select", "ignore", "severity", "libvirt", "caps", "caps-profile", "qemu-caps", "host", "per-path-ignores")
 CAPS_KEYS = ("caps", "caps-profile", "qemu-caps")
 
 KeyPath = tuple[str | int, ...]
@@ -211,17 +211,26 @@ def _validate(cfg: Config) -> None:
         located = sorted(((_where(e), e) for e in errors), key=lambda p: (cfg.line(*p[0]) or 0, len(p[0])))
         where, err = located[0]
         raise cfg.error(where, _describe(err))
-    known = set(caps_names())
+    from .errors import UsageError
+    from .target import load as load_target
+    from .target import newest
+
+    try:
+        target = load_target(cfg.values["libvirt"]) if "libvirt" in cfg.values else newest()
+    except UsageError as exc:
+        raise cfg.error(("libvirt",), f"libvirt: {exc}") from None
+    known = set(target.caps_names)
     for i, name in enumerate(cfg.values.get("caps", [])):
         if name not in known:
-            raise cfg.error(("caps", i), f"caps: {name!r} is not a libvirt 1.2.8 capability")
+            raise cfg.error(("caps", i), f"caps: {name!r} is not a capability of {target.label}")
     profile = cfg.values.get("caps-profile")
     if profile is not None:
         from .caps import profiles
 
-        if profile not in profiles() and f"qemu-{profile}" not in profiles():
-            raise cfg.error(("caps-profile",), f"caps-profile: unknown profile {profile!r}; "
-                                               f"known: {', '.join(profiles())}")
+        table = profiles(target)
+        if profile not in table and f"qemu-{profile}" not in table:
+            raise cfg.error(("caps-profile",), f"caps-profile: unknown profile {profile!r} for {target.label}; "
+                                               f"known: {', '.join(table)}")
 
 
 def _where(err: Any) -> KeyPath:

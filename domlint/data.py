@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 _PKG = Path(__file__).resolve().parent
@@ -28,10 +27,3 @@ def schema_dir() -> Path:
 def data_file(name: str) -> Path:
     """A data file shipped with the engine."""
     return _PKG / "data" / name
-
-
-@cache
-def caps_names() -> tuple[str, ...]:
-    """Every capability flag name libvirt 1.2.8 knows, in upstream order."""
-    text = data_file("caps-names.txt").read_text()
-    return tuple(line.strip() for line in text.splitlines() if line.strip())

@@ -17,6 +17,7 @@ from . import numbers
 from .errors import InputError
 from .host import Host
 from .parse import Document
+from .target import Target, resolve
 from .values import is_digits, parse_int, within_limit
 
 # Target-name prefixes and the bus libvirt derives from them.
@@ -75,29 +76,39 @@ def _limited(number: int, line: int | None, what: str) -> int:
     return number
 
 
-def normalise(doc: Document, host: Host) -> Document:
-    """Fill in libvirt's parse-time defaults, in place; return doc (InputError for a domain too large to model)."""
+def foreign_hypervisor(doc: Document, target: Target) -> str | None:
+    """Why a domain is not judged (it is for a hypervisor other than this target's QEMU driver), or None."""
+    kind = doc.root.get("type")
+    if kind is None or kind in target.hypervisors:
+        return None
+    return (f"domain type '{kind}' is not judged: {target.label}'s QEMU driver takes "
+            f"{', '.join(repr(h) for h in target.hypervisors)}")
+
+
+def domain_arch(doc: Document) -> str | None:
+    """The guest architecture of a (normalised) domain."""
+    type_el = doc.root.find("os/type")
+    return type_el.get("arch") if type_el is not None else None
+
+
+def normalise(doc: Document, host: Host, target: Target | str | None = None) -> Document:
+    """Fill in the target libvirt's parse-time defaults, in place; return doc (InputError for a domain too large to model)."""
+    t = resolve(target)
     # libvirt refuses a domain whose numbers it cannot read before it fills in any default.
-    numbers.check(doc.root, doc.path)
+    if t.raw.get("numbers"):
+        numbers.check(doc.root, doc.path)
     try:
-        return _normalise(doc, host)
+        return _normalise(doc, host, t)
     except _TooLarge as exc:
         raise InputError(doc.path, exc.line, str(exc)) from None
 
 
-def _normalise(doc: Document, host: Host) -> Document:
+def _normalise(doc: Document, host: Host, target: Target) -> Document:
     root = doc.root
-    _os_defaults(root, host)
     devices = _child(root, "devices")
     written = set(devices)
-    _disk_defaults(devices)
-    _input_defaults(root, devices)
-    _numa_defaults(root)
-    _net_defaults(root, devices)
-    _console_defaults(root, devices)
-    _video_defaults(root, devices)
-    _hostdev_scsi_addresses(devices)
-    _controller_defaults(root, devices)
+    for step in target.normalise:
+        STEPS[step](root, devices, host)
     # The emitter needs to know which devices libvirt would have added itself:
     # its lists keep those after the written ones, in the order they are added.
     doc.implied.extend(el for el in devices if el not in written)
@@ -392,3 +403,18 @@ def _machine_controllers(root: etree._Element, devices: etree._Element, have: _C
                 ctrl.set("model", "none")
     if devices.find("memballoon") is None and arch not in ("armv7l", "aarch64"):
         _sub(devices, "memballoon", line, model="virtio")
+
+
+# The normalisation steps a target's target.json may name, in the order it lists them;
+# each takes the domain root, its <devices> and the host.
+STEPS = {
+    "os": lambda root, devices, host: _os_defaults(root, host),
+    "disk": lambda root, devices, host: _disk_defaults(devices),
+    "input": lambda root, devices, host: _input_defaults(root, devices),
+    "numa": lambda root, devices, host: _numa_defaults(root),
+    "net": lambda root, devices, host: _net_defaults(root, devices),
+    "console": lambda root, devices, host: _console_defaults(root, devices),
+    "video": lambda root, devices, host: _video_defaults(root, devices),
+    "hostdev-scsi": lambda root, devices, host: _hostdev_scsi_addresses(devices),
+    "controller": lambda root, devices, host: _controller_defaults(root, devices),
+}

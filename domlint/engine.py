@@ -9,7 +9,6 @@ from typing import Any
 
 from lxml import etree
 
-from .data import caps_names
 from .errors import RuleError
 from .findings import Finding
 from .parse import Document
@@ -17,6 +16,7 @@ from .predicates import Context, Predicate, build, compile_xpath
 from .predicates import forget as forget_document
 from .rulepack import RawRule, RuleErrors
 from .selectors import Fact, Needs, document_facts, may_match, needs_of
+from .target import Target, resolve
 
 _PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
 # Values a rule's message may name with {$...}, and what provides them.
@@ -206,10 +206,27 @@ def _split_feature(feature: str) -> str:
 
 
 def _check_caps(raw: RawRule, field_name: str, names: Iterable[str], known: set[str],
-                errors: list[RuleError]) -> None:
+                errors: list[RuleError], target: Target) -> None:
     for name in names:
         if name not in known:
-            errors.append(_err(raw, field_name, f"{name!r} is not a libvirt 1.2.8 capability"))
+            errors.append(_err(raw, field_name, f"{name!r} is not a capability of {target.label}"))
+
+
+def _with_limits(body: dict[str, Any], target: Target) -> dict[str, Any]:
+    """A rule body with `limit:NAME` bounds of its tests replaced by the target's value."""
+    tests = body.get("test")
+    if not tests or "limit:" not in repr(tests):
+        return body
+
+    def fill(v: Any) -> Any:
+        if isinstance(v, str) and v.startswith("limit:"):
+            return target.limits.get(v[6:], v)
+        if isinstance(v, dict):
+            return {k: fill(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [fill(x) for x in v]
+        return v
+    return {**body, "test": fill(tests)}
 
 
 def _texts(b: dict[str, Any]) -> tuple[str, str]:
@@ -264,28 +281,37 @@ def _rule(raw: RawRule) -> Rule:
                 when=b.get("when"), caps=cond, upstream=list(b.get("upstream", [])), raw=raw)
 
 
-def compile_rules(raws: Iterable[RawRule], validate: bool = True) -> list[Rule]:
-    """Rules from schema-valid raws; validate compiles every XPath now and raises RuleErrors for what the schema cannot see."""
+def for_target(raws: Iterable[RawRule], target: Target) -> list[RawRule]:
+    """The rules whose `libvirt` range holds target, with the target's limits filled in."""
+    return [RawRule(_with_limits(r.body, target), r.path, r.line) for r in raws if target.in_range(r.body.get("libvirt"))]
+
+
+def compile_rules(raws: Iterable[RawRule], validate: bool = True, target: Target | str | None = None) -> list[Rule]:
+    """Rules of target from schema-valid raws; validate compiles every XPath now (RuleErrors for what the schema misses)."""
+    t = resolve(target)
+    raws = for_target(raws, t)
     if not validate:
         return [_rule(raw) for raw in raws]
-    known_caps = set(caps_names())
+    known_caps = set(t.caps_names)
     errors: list[RuleError] = []
     seen: dict[str, RawRule] = {}
     rules: list[Rule] = []
     for raw in raws:
         b = raw.body
+        for limit in re.findall(r"'limit:([a-z_]+)'", repr(b.get("test", ""))):
+            errors.append(_err(raw, "test", f"{t.label} has no limit named {limit!r}"))
         if raw.id in seen:
             first = seen[raw.id]
             errors.append(_err(raw, "id", f"duplicate id, first defined at {first.path}:{first.line}"))
             continue
         seen[raw.id] = raw
         for key, names in b.get("caps", {}).items():
-            _check_caps(raw, f"caps.{key}", names, known_caps, errors)
-        _check_caps(raw, "needs", b.get("needs", []), known_caps, errors)
+            _check_caps(raw, f"caps.{key}", names, known_caps, errors, t)
+        _check_caps(raw, "needs", b.get("needs", []), known_caps, errors, t)
         for ex_kind in ("invalid", "valid"):
             for i, ex in enumerate(b["examples"][ex_kind]):
                 _check_caps(raw, f"examples.{ex_kind}[{i}].caps",
-                            ex.get("caps", []) if isinstance(ex, dict) else [], known_caps, errors)
+                            ex.get("caps", []) if isinstance(ex, dict) else [], known_caps, errors, t)
         _xpath(raw, "select", b["select"], errors)
         rule = _rule(raw)
         rule._compiled = _compile_parts(raw, errors)
@@ -298,7 +324,9 @@ def compile_rules(raws: Iterable[RawRule], validate: bool = True) -> list[Rule]:
 class Engine:
     """A rule pack, ready to check any number of domains."""
 
-    def __init__(self, rules: list[Rule], needs: dict[str, Needs] | None = None) -> None:
+    def __init__(self, rules: list[Rule], needs: dict[str, Needs] | None = None,
+                 target: Target | None = None) -> None:
+        self.target = target or resolve(None)
         self.rules = rules
         self.by_id = {r.id: r for r in rules}
         # Rules sharing one select expression share one evaluation of it, and
@@ -412,33 +440,35 @@ def matches_id(rule_id: str, patterns: Iterable[str]) -> bool:
 
 
 def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
-                builtin: bool = True) -> Engine:
-    """Load, validate and compile the built-in rules plus any extra directories."""
+                builtin: bool = True, target: Target | str | None = None) -> Engine:
+    """Load, validate and compile the built-in rules plus any extra directories, for one target (default: the newest)."""
     from pathlib import Path
 
     from . import cache
     from .data import rules_dir
     from .rulepack import load_raw, rule_files
 
+    t = resolve(target)
     dirs = ([rules_dir()] if builtin else []) + [Path(d) for d in (extra_dirs or [])]
     if not use_cache:
-        return Engine(compile_rules(load_raw(dirs, use_cache=False)))
+        return Engine(compile_rules(load_raw(dirs, use_cache=False), target=t), target=t)
 
     built: list[Engine] = []
 
     def build() -> tuple[list[tuple[dict[str, Any], str, int]], dict[str, Any]]:
         # Checked whole here (schema, capability names, every XPath probed);
         # only a pack that passed is ever stored.
-        raws = load_raw(dirs)
-        built.append(Engine(compile_rules(raws)))
+        raws = for_target(load_raw(dirs), t)
+        built.append(Engine(compile_rules(raws, target=t), target=t))
         return [(r.body, r.path, r.line) for r in raws], built[0]._needs
 
-    entries, needs = cache.load("pack", rule_files(dirs), build)
+    sources = [*rule_files(dirs), t.file("caps-names.txt"), t.file("target.json")]
+    entries, needs = cache.load(f"pack-{t.name}", sources, build)
     if built:
         return built[0]  # compiled just now: no need to compile it again
     # A pack read back from the cache compiles its XPath as rules first meet elements.
     raws = [RawRule(body, path, line) for body, path, line in entries]
-    return Engine(compile_rules(raws, validate=False), needs)
+    return Engine(compile_rules(raws, validate=False, target=t), needs, target=t)
 
 
 __all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]

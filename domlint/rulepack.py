@@ -41,12 +41,11 @@ class RawRule:
 
 
 def _stamp() -> bytes:
-    # A cached file is valid only for the schema and capability names it was
-    # checked against.
+    # A cached file is valid only for the schema it was checked against
+    # (capability names are checked when a target's pack is compiled).
     import hashlib
     h = hashlib.sha256(_CACHE_FORMAT.encode())
     h.update((schema_dir() / "rule.schema.json").read_bytes())
-    h.update(data_file("caps-names.txt").read_bytes())
     return h.digest()
 
 
@@ -234,7 +233,11 @@ def _validate(name: str, data: bytes) -> list[tuple[dict[str, Any], int]]:
         raise RuleErrors(_dedupe(errors))
     rule_nodes = _child(node, "rules")
     out = []
+    # A file's `libvirt` range is the default of each of its rules.
+    file_range = doc.get("libvirt")
     for i, body in enumerate(doc["rules"]):
+        if file_range and "libvirt" not in body:
+            body = {**body, "libvirt": file_range}
         item = rule_nodes.value[i] if rule_nodes is not None else None
         out.append((body, item.start_mark.line + 1 if item is not None else 1))
     return out
@@ -320,7 +323,7 @@ def _schema_error(name: str, doc: Any, node: Any, path: list[Any], message: str)
 def load_uncovered(path: Path | None = None) -> dict[str, str]:
     """The checks.tsv rows no rule can decide: id to reason (RuleErrors if the table is malformed)."""
     import yaml
-    path = path or data_file("uncovered-checks.yaml")
+    path = path or data_file("targets/1.2.8/uncovered-checks.yaml")
     name = str(path)
     try:
         text = path.read_text()

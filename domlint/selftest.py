@@ -12,6 +12,7 @@ from .errors import DomlintError
 from .examples import example_document
 from .findings import Finding
 from .host import Host, example_host, from_dict
+from .target import Target, resolve
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,15 @@ class ExampleResult:
         return f"{self.rule_id}/{self.kind}[{self.index}]"
 
 
-def example_caps(example: Any) -> capsmod.Caps:
-    """The capability set an example is checked under (all, unless it says)."""
+def example_caps(example: Any, target: Target | None = None) -> capsmod.Caps:
+    """The capability set an example is checked under (all of the target's, unless it says)."""
+    t = resolve(target)
     if isinstance(example, dict):
         if "caps" in example:
-            return capsmod.Caps(frozenset(example["caps"]), "example")
+            return capsmod.Caps(frozenset(example["caps"]) | t.retired, "example")
         if "caps_profile" in example:
-            return capsmod.from_profile(example["caps_profile"])
-    return capsmod.all_caps()
+            return capsmod.from_profile(example["caps_profile"], t)
+    return capsmod.all_caps(t)
 
 
 def example_xml(example: Any) -> str:
@@ -65,7 +67,7 @@ def fired(engine: Engine, rule: Rule, xml: str, caps: frozenset[str], name: str,
     """The findings of rule alone on an example's XML under caps (InputError-like failures raise)."""
     doc = example_document(xml, name)
     host = host or example_host()
-    normalise(doc, host)
+    normalise(doc, host, engine.target)
     return [f for f in engine.evaluate(doc, caps, select={rule.id}, host=host) if f.rule_id == rule.id]
 
 
@@ -75,7 +77,7 @@ def run_example(engine: Engine, rule: Rule, kind: str, index: int, host: Host | 
     example = rule.body["examples"][kind][index]
     try:
         findings = fired(engine, rule, example_xml(example),
-                         example_caps(example) if caps is None else caps, f"{rule.id}/{kind}[{index}]",
+                         example_caps(example, engine.target) if caps is None else caps, f"{rule.id}/{kind}[{index}]",
                          example_host_for(example, host))
     except (DomlintError, ValueError) as exc:
         return ExampleResult(rule.id, kind, index, False, f"example does not parse: {exc}")
@@ -95,7 +97,7 @@ def depends_on_caps(rule: Rule) -> bool:
 
 def flipping_examples(engine: Engine, rule: Rule, host: Host | None = None) -> list[str]:
     """Examples with their own caps whose verdict turns over when every capability is present."""
-    every = capsmod.all_caps()
+    every = capsmod.all_caps(engine.target)
     out = []
     for kind in ("invalid", "valid"):
         for i, ex in enumerate(rule.body["examples"][kind]):

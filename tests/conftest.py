@@ -12,11 +12,27 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 CONFORMANCE = Path(os.environ.get("DOMLINT_CONFORMANCE",
                                   REPO.parent / "shared" / "conformance" / "libvirt-1.2.8"))
+# libvirt 9.0's corpus, beside the 1.2.8 one.
+CONFORMANCE_9 = Path(os.environ.get("DOMLINT_CONFORMANCE_9", CONFORMANCE.parent / "libvirt-9.0"))
+CORPORA = {"1.2.8": CONFORMANCE, "9.0": CONFORMANCE_9}
 
 
 @pytest.fixture(autouse=True)
 def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOMLINT_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "rule-cache"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the libvirt marker."""
+    config.addinivalue_line("markers", "libvirt(version): the target a test module is about (default 1.2.8)")
+
+
+@pytest.fixture(autouse=True)
+def _target(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The suite began with libvirt 1.2.8: a test judges under the target its
+    # module names with pytest.mark.libvirt, 1.2.8 where it names none.
+    marker = request.node.get_closest_marker("libvirt")
+    monkeypatch.setenv("DOMLINT_LIBVIRT", marker.args[0] if marker else "1.2.8")
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,

@@ -320,8 +320,8 @@ class Harness:
 
         self.cases, self.pool = load_corpus(corpus)
         self.host = conformance.anchor_host(hostmod.load(CONFORMANCE_HOST), corpus)
-        self.engine = load_engine()
-        self.profiles = [capsmod.from_profile(p) for p in capsmod.profiles()]
+        self.engine = load_engine(target="1.2.8")
+        self.profiles = [capsmod.from_profile(p, "1.2.8") for p in capsmod.profiles("1.2.8")]
 
     def profile(self, rng: random.Random) -> Any:
         """The capabilities of one built-in QEMU profile."""

@@ -1,4 +1,4 @@
-"""libvirt 1.2.8's own cases: each must reach libvirt's verdict, unless it is on the ratchet list."""
+"""Each target's own conformance cases must reach libvirt's verdict, unless on that corpus's ratchet list."""
 
 from __future__ import annotations
 
@@ -6,36 +6,38 @@ import json
 import sys
 
 import pytest
-from conftest import CONFORMANCE, REPO
+from conftest import CONFORMANCE, CORPORA, REPO
 
 sys.path.insert(0, str(REPO / "tests" / "conformance"))
 import run as runner
 
+for _root in CORPORA.values():
+    if not (_root / "manifest.json").exists():
+        raise RuntimeError(f"conformance corpus not found at {_root}; set DOMLINT_CONFORMANCE")
 MANIFEST = CONFORMANCE / "manifest.json"
-if not MANIFEST.exists():
-    raise RuntimeError(f"conformance corpus not found at {CONFORMANCE}; set DOMLINT_CONFORMANCE")
-CASES = json.loads(MANIFEST.read_text())["cases"]
-RATCHET = runner.load_ratchet()
-HOST = runner.anchor_host(runner.hostmod.load(runner.HOST), CONFORMANCE)
+CASES = {t: json.loads((root / "manifest.json").read_text())["cases"] for t, root in CORPORA.items()}
+RATCHETS = {t: runner.load_ratchet(runner.ratchet_path(t)) for t in CORPORA}
+HOSTS = {t: runner.anchor_host(runner.hostmod.load(runner.HOSTS[t]), root) for t, root in CORPORA.items()}
 
 
-def _param(case: dict) -> object:
+def _param(target: str, case: dict) -> object:
     marks = []
-    if case["id"] in RATCHET:
-        marks.append(pytest.mark.xfail(strict=True, reason=RATCHET[case["id"]]))
-    return pytest.param(case, id=case["id"], marks=marks)
+    if case["id"] in RATCHETS[target]:
+        marks.append(pytest.mark.xfail(strict=True, reason=RATCHETS[target][case["id"]]))
+    return pytest.param(target, case, id=f"{target}/{case['id']}", marks=marks)
 
 
-@pytest.mark.parametrize("case", [_param(c) for c in CASES])
-def test_case(case: dict) -> None:
-    result = runner.run_case(CONFORMANCE, case, HOST)
+@pytest.mark.parametrize(("target", "case"), [_param(t, c) for t, cases in CASES.items() for c in cases])
+def test_case(target: str, case: dict) -> None:
+    result = runner.run_case(CORPORA[target], case, HOSTS[target], target)
     assert result.passed, f"expected {case['expect']}, got {result.verdict}: {result.detail}"
 
 
-def test_ratchet_names_only_real_cases() -> None:
-    ids = {c["id"] for c in CASES}
-    assert set(RATCHET) <= ids, sorted(set(RATCHET) - ids)
-    assert all(reason.strip() for reason in RATCHET.values())
+@pytest.mark.parametrize("target", list(CORPORA))
+def test_ratchet_names_only_real_cases(target: str) -> None:
+    ids = {c["id"] for c in CASES[target]}
+    assert set(RATCHETS[target]) <= ids, sorted(set(RATCHETS[target]) - ids)
+    assert all(reason.strip() for reason in RATCHETS[target].values())
 
 
 def test_runner_summary_and_results(tmp_path) -> None:

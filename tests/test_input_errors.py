@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO, run_cli
 
 import domlint
-from domlint.commands.argv import default_caps
+from domlint.caps import newest_profile
 
 SECRET = "TOP-SECRET-CONTENT-4711"
 
@@ -300,7 +300,7 @@ def test_deepest_accepted_nesting_goes_through_every_command(tmp_path: Path) -> 
         domains.append(tmp_path / f"{where}.xml")
         domains[-1].write_text(f"<domain type='kvm'><name>d</name><memory>1024</memory><os><type arch='x86_64' "
                                f"machine='pc'>hvm</type></os>{top}<devices>{devices}</devices></domain>\n")
-        assert domlint.emit(domains[-1], caps=default_caps()).words()
+        assert domlint.emit(domains[-1], caps=newest_profile("1.2.8"), libvirt="1.2.8").words()
     dev = tmp_path / "dev.xml"
     dev.write_text(f"<disk type='file'><source file='/b'/><target dev='vdb'/>{deep}</disk>\n")
     for args in (("check", *map(str, domains)), ("normalize", str(domains[1])),

@@ -17,7 +17,7 @@ import pytest
 
 import domlint
 from domlint import numbers
-from domlint.commands.argv import default_caps
+from domlint.caps import newest_profile
 from domlint.host import default_host
 
 R = None  # libvirt refuses the domain
@@ -259,7 +259,7 @@ HOST = replace(default_host(), raw={**default_host().raw, "clock": {"now": 14000
 
 def _argv(xml: str) -> object:
     try:
-        return domlint.emit(xml, caps=default_caps(), host=HOST).words()
+        return domlint.emit(xml, caps=newest_profile("1.2.8"), libvirt="1.2.8", host=HOST).words()
     except domlint.Refused as exc:
         return ("refused", sorted(f.rule_id for f in exc.findings))
     except domlint.InputError as exc:

@@ -6,19 +6,23 @@ from pathlib import Path
 
 import pytest
 
+from domlint import target as targetmod
 from domlint.engine import load_engine
 from domlint.rulepack import RuleErrors
 from domlint.selftest import depends_on_caps, flipping_examples, run_example
 
-ENGINE = load_engine(use_cache=False)
-CASES = [(r.id, kind, i) for r in ENGINE.rules for kind in ("invalid", "valid")
+# Every target's book: a rule holding for several targets runs its examples under each.
+ENGINES = {t.name: load_engine(use_cache=False, target=t) for t in targetmod.targets()}
+ENGINE = ENGINES["1.2.8"]
+CASES = [(t, r.id, kind, i) for t, engine in ENGINES.items() for r in engine.rules for kind in ("invalid", "valid")
          for i in range(len(r.body["examples"][kind]))]
 
 
-@pytest.mark.parametrize(("rule_id", "kind", "index"), CASES,
-                         ids=[f"{r}/{k}[{i}]" for r, k, i in CASES])
-def test_example(rule_id: str, kind: str, index: int) -> None:
-    result = run_example(ENGINE, ENGINE.by_id[rule_id], kind, index)
+@pytest.mark.parametrize(("target", "rule_id", "kind", "index"), CASES,
+                         ids=[f"{t}/{r}/{k}[{i}]" for t, r, k, i in CASES])
+def test_example(target: str, rule_id: str, kind: str, index: int) -> None:
+    engine = ENGINES[target]
+    result = run_example(engine, engine.by_id[rule_id], kind, index)
     assert result.ok, result.detail
 
 
@@ -35,12 +39,13 @@ def test_a_rule_without_both_kinds_of_example_is_refused(examples: str, tmp_path
     assert all(r.body["examples"]["invalid"] and r.body["examples"]["valid"] for r in ENGINE.rules)
 
 
-@pytest.mark.parametrize("rule_id", [r.id for r in ENGINE.rules if depends_on_caps(r)])
-def test_caps_rule_has_an_example_that_flips_with_caps(rule_id: str) -> None:
+@pytest.mark.parametrize(("target", "rule_id"), [(t, r.id) for t, e in ENGINES.items() for r in e.rules
+                                                  if depends_on_caps(r)])
+def test_caps_rule_has_an_example_that_flips_with_caps(target: str, rule_id: str) -> None:
     # Shown, not claimed: some example with its own capability set reaches the
     # opposite verdict when every capability is present.
-    rule = ENGINE.by_id[rule_id]
-    assert flipping_examples(ENGINE, rule), (
+    rule = ENGINES[target].by_id[rule_id]
+    assert flipping_examples(ENGINES[target], rule), (
         f"{rule_id}: no example with its own caps changes verdict when every capability is present")
 
 

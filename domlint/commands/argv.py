@@ -8,17 +8,15 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import caps as capsmod
-
 if TYPE_CHECKING:
     from ..cmdline import Command
 
 from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options
 
 EPILOG = """\
-Capabilities and host come from the options, else from the configuration
-`check` would read for the file; with neither, the newest built-in QEMU
-profile is used (a command line needs a real QEMU, not every capability).
+Target, capabilities and host come from the options, else from the
+configuration `check` would read for the file; with neither, the target's
+newest built-in QEMU profile for the domain's arch is used, as in `check`.
 The domain is checked first, under the same capabilities; if any rule finds an
 error, the findings are printed on standard error and no command line is built.
 
@@ -37,19 +35,14 @@ examples:
 """
 
 
-def default_caps() -> capsmod.Caps:
-    """The newest built-in QEMU profile."""
-    newest = max(capsmod.profiles(), key=lambda n: tuple(int(x) for x in n.split("-")[-1].split(".")))
-    return capsmod.from_profile(newest)
-
-
 NAME = "argv"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the argv subcommand."""
     p = sub.add_parser(NAME, help="print the QEMU command line libvirt would run",
-                       description="Print the QEMU command line libvirt 1.2.8 would build for a domain.",
+                       description="Print the QEMU command line libvirt would build for a domain "
+                                   "(libvirt 1.2.8's so far; --libvirt 1.2.8).",
                        epilog=EPILOG, formatter_class=FORMATTER)
     p.add_argument("path", metavar="FILE", help="domain XML file")
     add_caps_options(p)
@@ -94,12 +87,13 @@ def run(args: argparse.Namespace) -> int:
     from ..report import write_text
 
     # The same capability source, host and rules `check` would use for this file (options, then configuration).
-    checker = Checker(Options(caps=args.caps, caps_profile=args.caps_profile, qemu_caps=args.qemu_caps,
+    checker = Checker(Options(libvirt=args.libvirt, caps=args.caps, caps_profile=args.caps_profile, qemu_caps=args.qemu_caps,
                               host=args.host, config=args.config, use_config=not args.no_config))
     settings = checker.settings_for(Path(args.path).resolve())
-    caps = default_caps() if settings.caps.source == capsmod.all_caps().source else settings.caps
+    caps = settings.given_caps
     # libvirt speaks QMP to any QEMU that offers it.
-    opts = RunOptions(migrate_from=args.incoming, json_monitor="monitor-json" in caps)
+    opts = RunOptions(migrate_from=args.incoming,
+                      json_monitor="monitor-json" in (caps if caps is not None else settings.caps))
     try:
         cmd = emit(args.path, caps=caps, host=settings.host, options=opts, engine=settings.engine)
     except Refused as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..domain import domain_arch
 from ..errors import DomlintError, UsageError
 from ..findings import Finding
 from ..formats import CheckedFile, RuleInfo
@@ -75,8 +76,9 @@ def run(args: argparse.Namespace) -> int:
     except DomlintError as exc:
         errors.append(exc)
     if domain is not None and device is not None:
-        merged = attach.merge(domain, device, settings.host)
-        findings = attach.check_merge(merged, settings.engine, settings.caps, settings.host, settings.select,
+        merged = attach.merge(domain, device, settings.host, settings.target)
+        findings = attach.check_merge(merged, settings.engine, settings.caps_for(domain_arch(merged.after)),
+                                      settings.host, settings.select,
                                       settings.ignore)
         ids = tuple(sorted({r.id for r in settings.engine.rules} | set(attach.REFUSAL_IDS)))
         checker.checked.extend(CheckedFile(p, ids) for p in (domain.path, device.path))

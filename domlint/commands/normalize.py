@@ -11,7 +11,7 @@ from ..domain import normalise
 from ..host import default_host
 from ..host import load as load_host
 from ..parse import Document, parse_file
-from .options import EXIT_OK, FORMATTER
+from .options import EXIT_OK, FORMATTER, add_target_option
 
 EPILOG = """\
 Elements the defaults added are marked with a comment before them, and so
@@ -36,6 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("path", metavar="FILE", help="a domain XML file")
     p.add_argument("--host", metavar="HOST.yaml", help="host profile (default: a plain local host)")
     p.add_argument("--no-marks", action="store_true", help="do not mark what the defaults added")
+    add_target_option(p)
     p.set_defaults(func=run)
 
 
@@ -46,10 +47,10 @@ def _comment_text(text: str) -> str:
     return text if not text.endswith("-") else text + " "
 
 
-def normalised(doc: Document, host_path: str | None = None, marks: bool = True) -> str:
+def normalised(doc: Document, host_path: str | None = None, marks: bool = True, target: str | None = None) -> str:
     """doc normalised and pretty-printed, with what normalisation changed marked by comments."""
     before = {el: dict(el.attrib) for el in doc.root.iter() if isinstance(el.tag, str)}
-    normalise(doc, load_host(host_path) if host_path else default_host())
+    normalise(doc, load_host(host_path) if host_path else default_host(), target)
     if marks:
         for el in list(doc.root.iter()):
             if not isinstance(el.tag, str):
@@ -69,5 +70,5 @@ def normalised(doc: Document, host_path: str | None = None, marks: bool = True) 
 def run(args: argparse.Namespace) -> int:
     """Print one normalised domain."""
     doc = parse_file(args.path)
-    sys.stdout.write(normalised(doc, args.host, not args.no_marks))
+    sys.stdout.write(normalised(doc, args.host, not args.no_marks, args.libvirt))
     return EXIT_OK

@@ -12,7 +12,6 @@ import os
 import sys
 from pathlib import Path
 
-from .. import caps as capsmod
 from .. import formats
 from ..checker import Checker, Options
 from ..errors import DomlintError
@@ -24,10 +23,13 @@ EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 FORMATTER = argparse.RawDescriptionHelpFormatter
 
 CAPS_HELP = """\
-capabilities:
-  With no --caps, --caps-profile or --qemu-caps (on the command line or in
-  the configuration), every QEMU capability is taken as present, so only
-  checks that hold for any QEMU fire.
+target and capabilities:
+  A verdict is for one libvirt release (--libvirt, default the newest
+  domlint knows) and one QEMU capability source. With no --caps,
+  --caps-profile or --qemu-caps (on the command line or in the
+  configuration), each domain is judged under the target's newest built-in
+  QEMU profile for the domain's architecture: the same default for check,
+  argv and attach-check, named in every report.
 """
 
 CONFIG_HELP = """\
@@ -53,14 +55,28 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
                    help="colour the text report (auto: only on a terminal, and never with NO_COLOR set)")
 
 
+TARGET_HELP = ("the libvirt release the verdict is for: {names} (default: the newest, {newest}; "
+               "configuration key `libvirt`)")
+
+
+def add_target_option(p: argparse.ArgumentParser) -> None:
+    """--libvirt: which target release judges the domain."""
+    from .. import target
+
+    p.add_argument("--libvirt", metavar="VERSION", default=None,
+                   help=TARGET_HELP.format(names=", ".join(target.names()), newest=target.newest().name))
+
+
 def add_caps_options(p: argparse.ArgumentParser) -> None:
-    """The capability sources and the host profile."""
+    """The target, the capability sources and the host profile."""
+    add_target_option(p)
     g = p.add_mutually_exclusive_group()
     g.add_argument("--caps", metavar="A,B,C", help="capability flag names present (libvirt spelling)")
     g.add_argument("--caps-profile", metavar="NAME",
-                   help=f"built-in QEMU profile: {', '.join(capsmod.profiles())}")
+                   help="built-in QEMU profile of the target (`domlint rules profiles` lists them)")
     g.add_argument("--qemu-caps", metavar="FILE",
-                   help="XML with <flag name=.../> elements, such as libvirt's capabilities cache")
+                   help="libvirt's capability cache file of the QEMU binary "
+                        "(/var/cache/libvirt/qemu/capabilities/*.xml)")
     p.add_argument("--host", metavar="HOST.yaml", help="host profile (default: a plain local host)")
 
 
@@ -94,7 +110,7 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
 
 def checker_from_args(args: argparse.Namespace, extra_ids: tuple[str, ...] = ()) -> Checker:
     """A Checker for what the options say (extra_ids: finding ids the command adds beyond the rules)."""
-    return Checker(Options(extra_ids=extra_ids,
+    return Checker(Options(extra_ids=extra_ids, libvirt=args.libvirt,
         caps=args.caps, caps_profile=args.caps_profile, qemu_caps=args.qemu_caps, host=args.host,
         rules=args.rules, select=args.select, ignore=args.ignore, config=args.config,
         use_config=not args.no_config, inline_suppressions=not args.no_inline_suppressions,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..engine import Engine, Rule, load_engine
 from ..errors import UsageError
-from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_output_options
+from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_output_options, add_target_option
 
 LIST_EPILOG = """\
 examples:
@@ -49,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                          epilog=LIST_EPILOG, formatter_class=FORMATTER)
     ls.add_argument("--rules", action="append", default=[], metavar="DIR", help="also load the rules in DIR")
     ls.add_argument("--format", choices=("text", "json"), default="text", help="output format")
+    add_target_option(ls)
     add_output_options(ls)
     ls.set_defaults(func=run_list)
     show = rsub.add_parser("show", help="a whole rule, with its examples",
@@ -56,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                            epilog=SHOW_EPILOG, formatter_class=FORMATTER)
     show.add_argument("rule_id", metavar="ID", help="the rule id")
     show.add_argument("--rules", action="append", default=[], metavar="DIR", help="also load the rules in DIR")
+    add_target_option(show)
     add_output_options(show)
     show.set_defaults(func=run_show)
     test = rsub.add_parser("test", help="run the examples of built-in or user rules",
@@ -63,6 +65,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                            epilog=TEST_EPILOG, formatter_class=FORMATTER)
     test.add_argument("dirs", nargs="*", metavar="DIR", help="rule directories or files")
     test.add_argument("-v", "--verbose", action="store_true", help="list passing examples too")
+    add_target_option(test)
     add_output_options(test)
     test.set_defaults(func=run_test)
 
@@ -79,7 +82,7 @@ def caps_text(rule: Rule) -> str:
 
 def run_list(args: argparse.Namespace) -> int:
     """Print one line (or JSON object) per rule."""
-    engine = load_engine(args.rules)
+    engine = load_engine(args.rules, target=args.libvirt)
     if args.format == "json":
         rows = [{"id": r.id, "severity": r.severity, "stage": r.stage, "summary": r.summary,
                  "caps": r.body.get("caps", {}), "needs": r.body.get("needs", []),
@@ -93,7 +96,7 @@ def run_list(args: argparse.Namespace) -> int:
         caps = caps_text(r)
         sys.stdout.write(f"{r.id:<{wid}}  {r.severity:<8}  {r.summary}{f'  [{caps}]' if caps else ''}\n")
     if not args.quiet:
-        sys.stderr.write(f"{len(engine.rules)} rules\n")
+        sys.stderr.write(f"{len(engine.rules)} rules for {engine.target.label}\n")
     return EXIT_OK
 
 
@@ -125,7 +128,7 @@ def rule_source(rule: Rule, engine: Engine) -> str:
 
 def run_show(args: argparse.Namespace) -> int:
     """Print one rule."""
-    engine = load_engine(args.rules)
+    engine = load_engine(args.rules, target=args.libvirt)
     rule = _find(engine, args.rule_id)
     sys.stdout.write(f"# {rule.path}:{rule.line}\n{rule_source(rule, engine)}")
     return EXIT_OK
@@ -133,7 +136,8 @@ def run_show(args: argparse.Namespace) -> int:
 
 def run_test(args: argparse.Namespace) -> int:
     """Run every example; list failures on stdout, counts on stderr."""
-    engine = load_engine(args.dirs, builtin=False) if args.dirs else load_engine()
+    engine = (load_engine(args.dirs, builtin=False, target=args.libvirt) if args.dirs
+              else load_engine(target=args.libvirt))
     from ..selftest import run_all
 
     results = run_all(engine)

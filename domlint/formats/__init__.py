@@ -31,6 +31,8 @@ class CheckedFile:
 
     path: str
     rule_ids: tuple[str, ...]
+    # Why the file was not judged (a domain for another hypervisor), else empty.
+    note: str = ""
 
 
 @dataclass
@@ -45,6 +47,9 @@ class Report:
     root: Path = field(default_factory=Path.cwd)
     show_hints: bool = True
     color: bool = False
+    # What the verdicts are for: the libvirt release and the QEMU capability source.
+    target: str = ""
+    caps_source: str = ""
 
     @property
     def files(self) -> int:

@@ -15,7 +15,7 @@ import argparse
 import fnmatch
 import json
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +27,24 @@ import yaml  # noqa: E402
 
 import domlint  # noqa: E402
 from domlint import host as hostmod  # noqa: E402
+from domlint import target as targetmod  # noqa: E402
 from domlint.cmdline import RunOptions  # noqa: E402
 
-RATCHET = HERE / "ratchet.yaml"
-HOST = REPO / "tests" / "hosts" / "conformance.yaml"
-# The test host always has these, on top of each case's own capabilities.
-ALWAYS_CAPS = ("vnc-colon", "no-reboot", "no-acpi")
+HOSTS = {"1.2.8": REPO / "tests" / "hosts" / "conformance.yaml",
+         "9.0": REPO / "tests" / "hosts" / "conformance-9.0.yaml"}
+# libvirt 1.2.8's test harness gives every case these, on top of its own capabilities.
+ALWAYS_CAPS = {"1.2.8": ("vnc-colon", "no-reboot", "no-acpi")}
 REJECTING = ("failure", "parse-error", "error")
+
+
+def ratchet_path(target: str) -> Path:
+    """The ratchet list of one corpus: the cases of that target not passing yet."""
+    return HERE / f"ratchet-{target}.yaml"
+
+
+def target_of(manifest: dict[str, Any]) -> str:
+    """The domlint target a manifest's libvirt_version names."""
+    return targetmod.load(str(manifest.get("libvirt_version") or "1.2.8")).name
 
 
 @dataclass
@@ -59,7 +70,7 @@ class Result:
     detail_expected: str | None = None
 
 
-def load_ratchet(path: Path = RATCHET) -> dict[str, str]:
+def load_ratchet(path: Path) -> dict[str, str]:
     """Case id to reason, for cases known not to pass yet."""
     if not path.exists():
         return {}
@@ -73,13 +84,39 @@ def join_args(text: str) -> str:
     return text[:-1] if text.endswith("\n") else text
 
 
+# The CPUs of the hosts the 9.0 harness moves to (its README, "The fake host").
+HOST_CPUS = {
+    "core2duo": {"model": "core2duo", "vendor": "Intel",
+                 "features": ["ds", "acpi", "ss", "ht", "tm", "pbe", "ds_cpl", "vmx", "est", "tm2", "cx16", "xtpr",
+                              "lahf_lm"]},
+    "Haswell": {"model": "Haswell", "vendor": "Intel",
+                "features": ["vme", "ds", "acpi", "ss", "ht", "tm", "pbe", "dtes64", "monitor", "ds_cpl", "vmx", "smx",
+                             "est", "tm2", "xtpr", "pdcm", "osxsave", "f16c", "rdrand", "cmt", "pdpe1gb", "abm",
+                             "invtsc", "lahf_lm"]},
+    "POWER8": {"model": "POWER8"}, "POWER9": {"model": "POWER9"}, "POWER10": {"model": "POWER10"},
+}
+
+
 def case_host(base: hostmod.Host, case: dict[str, Any]) -> hostmod.Host:
-    """The test host as one case sees it."""
+    """The test host as one case sees it: its arch, CPU and OS, and the CPU models of its QEMU."""
     settings = case.get("settings") or {}
-    if settings.get("skip_legacy_cpus") and base.cpu_models is not None:
-        modern = tuple(base.raw.get("modern_cpu_models", base.cpu_models))
-        return replace(base, cpu_models=modern)
-    return base
+    raw = dict(base.raw)
+    changed = False
+    if settings.get("skip_legacy_cpus") and raw.get("modern_cpu_models"):
+        raw["cpu_models"] = raw["modern_cpu_models"]
+        changed = True
+    if "host_arch" in case:
+        raw["arch"] = case["host_arch"]
+        cpu = case.get("host_cpu")
+        if cpu:
+            raw["cpu"] = HOST_CPUS.get(cpu, {"model": cpu})
+        else:
+            raw.pop("cpu", None)
+        if case.get("host_os") == "macos":
+            raw["guests"] = [{**g, "domain_types": ["qemu", "hvf"]} for g in raw.get("guests", [])
+                             if g["arch"] in ("x86_64", "aarch64")]
+        changed = True
+    return hostmod.from_dict(base.name, raw) if changed else base
 
 
 def anchor_host(host: hostmod.Host, root: Path) -> hostmod.Host:
@@ -99,15 +136,40 @@ def case_options(case: dict[str, Any]) -> RunOptions:
                       json_monitor=bool(case.get("json_monitor")), driver=settings)
 
 
-def run_case(root: Path, case: dict[str, Any], host: hostmod.Host) -> Result:
-    """Check and emit one case (emission is where address assignment can still fail)."""
-    caps = set(case.get("caps") or ()) | set(ALWAYS_CAPS)
+def case_caps(root: Path, case: dict[str, Any], target: str) -> domlint.Caps:
+    """The capabilities of one case: its capability file plus `caps`, or its flags plus what the harness adds."""
+    from domlint import caps as capsmod
+
+    names = set(case.get("caps") or ()) | set(ALWAYS_CAPS.get(target, ()))
+    if case.get("caps_file"):
+        base = capsmod.from_file(root / case["caps_file"], target, warn=lambda m: None)
+        if case.get("caps_latest"):
+            # The harness turns each alias of "latest" into a machine of its own.
+            machines = tuple({**m, "name": m.get("alias") or m["name"]} for m in base.machines)
+            base = capsmod.Caps(base, base.source, base.version, base.arch, machines, base.cpu_models)
+        return base.with_flags(*names)
+    names |= set(case.get("caps_implicit") or ())
+    t = targetmod.load(target)
+    return capsmod.Caps(frozenset(names) | t.retired, "flags", arch=case.get("arch"))
+
+
+def run_case(root: Path, case: dict[str, Any], host: hostmod.Host, target: str = "1.2.8") -> Result:
+    """Judge one case: check it, and for a target whose command line domlint builds, emit it too."""
     res = Result(id=case["id"], expect=case["expect"], verdict="valid")
     if case["expect"] == "argv" and case.get("args"):
         res.detail_expected = join_args((root / case["args"]).read_text())
     try:
-        cmd = domlint.emit(root / case["xml"], caps=caps, host=case_host(host, case),
-                           options=case_options(case))
+        caps = case_caps(root, case, target)
+        here = case_host(host, case)
+        if targetmod.load(target).raw.get("emitter"):
+            cmd = domlint.emit(root / case["xml"], caps=caps, host=here, options=case_options(case), libvirt=target)
+        else:
+            found = [f for f in domlint.check(root / case["xml"], caps=caps, host=here, libvirt=target)
+                     if f.severity == "error"]
+            if found:
+                raise domlint.Refused(found)
+            res.detail = "command line not built for this target yet"
+            return res
     except domlint.InputError as exc:
         res.verdict, res.rules, res.detail = "rejected", ["input"], str(exc)
         return res
@@ -116,8 +178,8 @@ def run_case(root: Path, case: dict[str, Any], host: hostmod.Host) -> Result:
         res.rules = sorted({f.rule_id for f in exc.findings})
         res.detail = "; ".join(f"[{f.rule_id}] {f.message}" for f in exc.findings[:3])
         return res
-    except Exception as exc:  # an emitter bug must show as one failing case, not stop the run
-        res.verdict, res.detail = "valid", f"emitter crashed: {type(exc).__name__}: {exc}"
+    except Exception as exc:  # a crash must show as one failing case, never as a verdict
+        res.verdict, res.detail = "crash", f"crashed: {type(exc).__name__}: {exc}"
         return res
     res.argv = cmd.line()
     if res.detail_expected is not None and res.argv != res.detail_expected:
@@ -137,17 +199,19 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("manifest", type=Path)
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--ratchet", type=Path, default=RATCHET)
-    ap.add_argument("--host", type=Path, default=HOST)
+    ap.add_argument("--ratchet", type=Path, help="the ratchet list (default: the one of the manifest's target)")
+    ap.add_argument("--host", type=Path, help="the test host profile (default: the one of the manifest's target)")
     ap.add_argument("--only", metavar="GLOB", help="run only the cases whose id matches (for debugging)")
     ap.add_argument("--show", action="store_true", help="print the expected and produced command line of failing argv cases")
+    ap.add_argument("--rules", action="store_true", help="print the rule ids behind each failing rejection")
     args = ap.parse_args(argv)
     manifest = json.loads(args.manifest.read_text())
     root = args.manifest.resolve().parent
-    host = anchor_host(hostmod.load(args.host), root)
-    ratchet = load_ratchet(args.ratchet)
+    target = target_of(manifest)
+    host = anchor_host(hostmod.load(args.host or HOSTS[target]), root)
+    ratchet = load_ratchet(args.ratchet or ratchet_path(target))
     cases = [c for c in manifest["cases"] if not args.only or fnmatch.fnmatchcase(c["id"], args.only)]
-    results = [run_case(root, case, host) for case in cases]
+    results = [run_case(root, case, host, target) for case in cases]
 
     bad = 0
     for r in results:
@@ -159,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
             tag = "XFAIL" if listed else "FAIL"
             why = ratchet.get(r.id) if listed else (r.detail or f"verdict {r.verdict}")
             print(f"{tag} {r.id} ({r.expect}, got {r.verdict}): {why}")
+            if args.rules and r.rules:
+                print(f"  rules: {', '.join(r.rules)}")
             if args.show and r.argv is not None:
                 print(f"  want: {r.detail_expected}\n  got:  {r.argv}")
             bad += 0 if listed else 1
