@@ -11,7 +11,7 @@ from . import caps as capsmod
 from .cmdline import Command, RunOptions, build_command
 from .domain import domain_arch, foreign_hypervisor, normalise
 from .engine import Engine, load_engine
-from .errors import Refused, UsageError
+from .errors import InputError, Refused, UsageError
 from .findings import Finding
 from .host import Host, default_host
 from .parse import Document, parse_bytes, parse_file
@@ -52,12 +52,16 @@ def load_document(source: Source, path: str | None = None,
 
 def _prepared(source: Source, caps: Iterable[str] | None, host: Host | None, rules: Iterable[str | Path],
               select: Iterable[str], ignore: Iterable[str], path: str | None,
-              engine: Engine | None, libvirt: Target | str | None) -> tuple[Document, list[Finding], capsmod.Caps, Host]:
+              engine: Engine | None, libvirt: Target | str | None,
+              build: bool = False) -> tuple[Document, list[Finding], capsmod.Caps, Host]:
     doc = load_document(source, path)
     t = engine.target if engine is not None else resolve(libvirt)
     eng = engine or _engine(tuple(str(r) for r in rules), t.name)
     host = host or default_host()
-    if foreign_hypervisor(doc, t) is not None:
+    note = foreign_hypervisor(doc, t)
+    if note is not None:
+        if build:
+            raise InputError(doc.path, doc.root.sourceline, f"no command line: {note}")
         return doc, [], resolve_caps(caps, t), host
     normalise(doc, host, t)
     caps = resolve_caps(caps, t, domain_arch(doc))
@@ -77,7 +81,7 @@ def emit(source: Source, caps: Iterable[str] | None = None, host: Host | None = 
          options: RunOptions | None = None, rules: Iterable[str | Path] = (),
          path: str | None = None, engine: Engine | None = None, libvirt: Target | str | None = None) -> Command:
     """The QEMU command line for one domain; Refused (with the findings) when the rules find errors."""
-    doc, findings, caps_, host_ = _prepared(source, caps, host, rules, (), (), path, engine, libvirt)
+    doc, findings, caps_, host_ = _prepared(source, caps, host, rules, (), (), path, engine, libvirt, build=True)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise Refused(errors)

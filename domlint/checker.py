@@ -191,6 +191,8 @@ class Checker:
         config_dirs = [str(cfg.resolve(d)) for d in values.get("rules", [])] if cfg else []
         dirs = list(o.rules) if o.rules is not None else config_dirs
         target = targetmod.resolve(o.libvirt or values.get("libvirt"))
+        if cfg:
+            configmod.check_caps(cfg, target)
         engine = self._engine(dirs, target)
         caps: capsmod.Caps | None = None
         if o.caps is not None:

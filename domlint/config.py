@@ -7,9 +7,12 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .data import schema_dir
+
+if TYPE_CHECKING:
+    from .target import Target
 from .errors import DomlintError, read_text
 from .rulepack import compose_yaml, yaml_error_where
 
@@ -211,14 +214,18 @@ def _validate(cfg: Config) -> None:
         located = sorted(((_where(e), e) for e in errors), key=lambda p: (cfg.line(*p[0]) or 0, len(p[0])))
         where, err = located[0]
         raise cfg.error(where, _describe(err))
-    from .errors import UsageError
-    from .target import load as load_target
-    from .target import newest
+    if "libvirt" in cfg.values:
+        from .errors import UsageError
+        from .target import load as load_target
 
-    try:
-        target = load_target(cfg.values["libvirt"]) if "libvirt" in cfg.values else newest()
-    except UsageError as exc:
-        raise cfg.error(("libvirt",), f"libvirt: {exc}") from None
+        try:
+            load_target(cfg.values["libvirt"])
+        except UsageError as exc:
+            raise cfg.error(("libvirt",), f"libvirt: {exc}") from None
+
+
+def check_caps(cfg: Config, target: Target) -> None:
+    """Refuse (ConfigError) capability names or a profile the target does not know."""
     known = set(target.caps_names)
     for i, name in enumerate(cfg.values.get("caps", [])):
         if name not in known:

@@ -136,7 +136,7 @@ BROKEN = {
                               "per-path-ignores '*.xml': no rule matches 'nope'"),
     "two-caps-sources": (".domlint.yaml", "caps: [drive]\ncaps-profile: 1.6.0\n", 2,
                          "caps and caps-profile are alternative capability sources"),
-    "unknown-capability": (".domlint.yaml", "caps:\n  - drive\n  - warp-drive\n", 3, "caps: 'warp-drive' is not a libvirt"),
+    "unknown-capability": (".domlint.yaml", "caps:\n  - drive\n  - warp-drive\n", 3, "caps: 'warp-drive' is not a capability of libvirt"),
     "unknown-profile": (".domlint.yaml", "\ncaps-profile: qemu-9.9\n", 2, "caps-profile: unknown profile 'qemu-9.9'"),
     "not-a-mapping": (".domlint.yaml", "- select\n", 1, "configuration must be a mapping"),
     "not-a-table": ("pyproject.toml", "[tool]\ndomlint = 3\n", 2, "tool.domlint must be a table"),

@@ -123,7 +123,7 @@ def test_flip_check_catches_a_rule_whose_examples_ignore_caps(tmp_path: Path) ->
 
 LOAD_ERRORS = {
     "unknown-need": (("[drive-iotune, drive-readonly]", "[drive-iotune, warp-drive]"),
-                     "field needs: 'warp-drive' is not a libvirt 1.2.8 capability"),
+                     "field needs: 'warp-drive' is not a capability of libvirt 1.2.8"),
     "needs-without-feature": (('    feature: "disk {target/@dev}: I/O throttling (<iotune>)"\n', ""),
                               "'feature' is required"),
     "feature-without-needs": (("    needs: [drive-iotune, drive-readonly]\n", ""),

@@ -43,7 +43,7 @@ BROKEN = {
     "bad-xpath": (variant("select: /domain/devices/disk", "select: /domain/devices/disk[@"),
                   "field select: XPath does not compile", "disk-test-rule"),
     "unknown-cap": (variant(HINT, HINT + "    caps: {absent: [warp-drive]}\n"),
-                    "'warp-drive' is not a libvirt 1.2.8 capability", "disk-test-rule"),
+                    "'warp-drive' is not a capability of libvirt 1.2.8", "disk-test-rule"),
     "bad-placeholder": (variant(MESSAGE, '"disk {$colour}"'),
                         "unknown placeholder", "disk-test-rule"),
     "placeholder-without-test": (variant(MESSAGE, '"disk {$value}"'),

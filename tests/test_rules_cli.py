@@ -35,10 +35,12 @@ def test_rules_list_with_user_rules(tmp_path: Path) -> None:
 def test_rules_show_prints_the_whole_rule() -> None:
     proc = run_cli("rules", "show", "disk-ide-readonly")
     assert proc.returncode == 0
-    header, body = proc.stdout.split("\n", 1)
+    header, inherited, body = proc.stdout.split("\n", 2)
     assert header.startswith("# ") and "disk.yaml:" in header
+    assert inherited == "# libvirt releases (the file's range): {'before': '9.0'}"
     shown = yaml.safe_load(body)
-    assert shown == [load_engine().by_id["disk-ide-readonly"].body]
+    loaded = load_engine().by_id["disk-ide-readonly"].body
+    assert shown == [{k: v for k, v in loaded.items() if k != "libvirt"}] and loaded["libvirt"] == {"before": "9.0"}
     assert shown[0]["examples"]["invalid"] and shown[0]["examples"]["valid"]
 
 

@@ -130,7 +130,11 @@ def run_show(args: argparse.Namespace) -> int:
     """Print one rule."""
     engine = load_engine(args.rules, target=args.libvirt)
     rule = _find(engine, args.rule_id)
-    sys.stdout.write(f"# {rule.path}:{rule.line}\n{rule_source(rule, engine)}")
+    text = rule_source(rule, engine)
+    span = rule.body.get("libvirt")
+    # A range the rule inherits from its file is not in its own text: say it.
+    inherited = f"# libvirt releases (the file's range): {span}\n" if span and "libvirt:" not in text else ""
+    sys.stdout.write(f"# {rule.path}:{rule.line}\n{inherited}{text}")
     return EXIT_OK
 
 
