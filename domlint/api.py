@@ -9,7 +9,7 @@ from pathlib import Path
 from . import attach
 from . import caps as capsmod
 from .cmdline import Command, RunOptions, build_command
-from .domain import domain_arch, foreign_hypervisor, normalise
+from .domain import domain_arch, foreign_hypervisor, guest_arch, normalise
 from .engine import Engine, load_engine
 from .errors import InputError, Refused, UsageError
 from .findings import Finding
@@ -63,8 +63,8 @@ def _prepared(source: Source, caps: Iterable[str] | None, host: Host | None, rul
         if build:
             raise InputError(doc.path, doc.root.sourceline, f"no command line: {note}")
         return doc, [], resolve_caps(caps, t), host
-    normalise(doc, host, t)
-    caps = resolve_caps(caps, t, domain_arch(doc))
+    caps = resolve_caps(caps, t, guest_arch(doc, host))
+    normalise(doc, host, t, caps)
     findings = eng.evaluate(doc, caps, set(select) or None, set(ignore) or None, host=host)
     return doc, findings, caps, host
 

@@ -16,7 +16,7 @@ from . import caps as capsmod
 from . import config as configmod
 from . import suppress
 from . import target as targetmod
-from .domain import domain_arch, foreign_hypervisor, normalise
+from .domain import domain_arch, foreign_hypervisor, guest_arch, normalise
 from .engine import Engine, load_engine, matches_id
 from .errors import UsageError
 from .findings import Finding
@@ -246,8 +246,9 @@ class Checker:
             return []
         # Suppressions are read before normalisation, which may append elements after them.
         read = self.suppressions(doc, settings)
-        normalise(doc, settings.host, settings.target)
-        return self.check_document(doc, settings, read)
+        caps = settings.caps_for(guest_arch(doc, settings.host))
+        normalise(doc, settings.host, settings.target, caps)
+        return self.check_document(doc, settings, read, caps)
 
     def suppressions(self, doc: Document, settings: Settings) -> tuple[list[suppress.Suppression], list[Finding]]:
         """The inline suppressions of a document as written, and findings about unusable ones."""
@@ -257,12 +258,13 @@ class Checker:
         return suppress.parse(doc, lambda i: any(matches_id(k, [i]) for k in known))
 
     def check_document(self, doc: Document, settings: Settings | None = None,
-                       read: tuple[list[suppress.Suppression], list[Finding]] | None = None) -> list[Finding]:
+                       read: tuple[list[suppress.Suppression], list[Finding]] | None = None,
+                       caps: capsmod.Caps | None = None) -> list[Finding]:
         """Every finding on a normalised document after per-path ignores, suppressions and overrides."""
         # read: what suppressions() gave before normalising; read now when the caller has none.
         settings = settings or self.settings_for(doc.path)
         engine = settings.engine
-        caps = settings.caps_for(domain_arch(doc))
+        caps = caps if caps is not None else settings.caps_for(domain_arch(doc))
         active = settings.active_ids(doc.path, caps)
         self.checked.append(CheckedFile(doc.path, settings.active_sorted(doc.path, caps)))
         found = [f for f in engine.evaluate(doc, caps, settings.select, settings.ignore, settings.host)

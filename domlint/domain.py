@@ -14,8 +14,10 @@ import re
 from lxml import etree
 
 from . import numbers
+from .caps import Caps
 from .errors import InputError
 from .host import Host
+from .machine import is_i440fx, is_q35
 from .parse import Document
 from .target import Target, resolve
 from .values import is_digits, parse_int, within_limit
@@ -26,7 +28,6 @@ _DISK_NAME = re.compile(r"^(?:fd|hd|vd|sd|xvd|ubd)([a-z]+)$")
 # Units per controller for drive addresses derived from the target index:
 # bus -> (units per bus, buses per controller).
 _DRIVE_LAYOUT = {"ide": (2, 2), "scsi": (7, 1), "sata": (6, 1), "fdc": (2, 1)}
-_I440FX = re.compile(r"^(pc|pc-0\..*|pc-1\..*|pc-i440.*|rhel.*)$")
 
 
 def disk_index(dev: str) -> int | None:
@@ -38,16 +39,6 @@ def disk_index(dev: str) -> int | None:
     for ch in m.group(1):
         idx = idx * 26 + (ord(ch) - ord("a") + 1)
     return idx - 1
-
-
-def is_i440fx(machine: str) -> bool:
-    """True for machine types built on the i440FX chipset."""
-    return bool(_I440FX.match(machine))
-
-
-def is_q35(machine: str) -> bool:
-    """True for q35 machine types."""
-    return machine == "q35" or machine.startswith("pc-q35")
 
 
 def _sub(parent: etree._Element, tag: str, line: int | None, **attrs: str) -> etree._Element:
@@ -91,24 +82,38 @@ def domain_arch(doc: Document) -> str | None:
     return type_el.get("arch") if type_el is not None else None
 
 
-def normalise(doc: Document, host: Host, target: Target | str | None = None) -> Document:
-    """Fill in the target libvirt's parse-time defaults, in place; return doc (InputError for a domain too large to model)."""
+def guest_arch(doc: Document, host: Host) -> str:
+    """The arch a domain runs as before normalisation: its own, else the host's default (what picks its capabilities)."""
+    type_el = doc.root.find("os/type")
+    arch = type_el.get("arch") if type_el is not None else None
+    return arch or host.default_arch()
+
+
+def normalise(doc: Document, host: Host, target: Target | str | None = None, caps: Caps | None = None) -> Document:
+    """Fill in the target libvirt's parse-time defaults, in place; return doc (InputError for a domain too large to model).
+
+    caps, the capabilities the domain is judged under, supply what the target
+    takes from the QEMU binary (its machine types and their aliases).
+    """
     t = resolve(target)
     # libvirt refuses a domain whose numbers it cannot read before it fills in any default.
     if t.raw.get("numbers"):
         numbers.check(doc.root, doc.path)
     try:
-        return _normalise(doc, host, t)
+        return _normalise(doc, host, t, caps)
     except _TooLarge as exc:
         raise InputError(doc.path, exc.line, str(exc)) from None
 
 
-def _normalise(doc: Document, host: Host, target: Target) -> Document:
+def _normalise(doc: Document, host: Host, target: Target, caps: Caps | None) -> Document:
     root = doc.root
     devices = _child(root, "devices")
     written = set(devices)
     for step in target.normalise:
-        STEPS[step](root, devices, host)
+        if step in CAPS_STEPS:
+            CAPS_STEPS[step](root, devices, host, caps)
+        else:
+            STEPS[step](root, devices, host)
     # The emitter needs to know which devices libvirt would have added itself:
     # its lists keep those after the written ones, in the order they are added.
     doc.implied.extend(el for el in devices if el not in written)
@@ -132,6 +137,27 @@ def _os_defaults(root: etree._Element, host: Host) -> None:
         machine = guest.aliases.get(machine, machine)
     if machine:
         type_el.set("machine", machine)
+
+
+def _machine_from_caps(root: etree._Element, host: Host, caps: Caps | None) -> None:
+    """Current libvirt's machine defaults: the binary's preferred machine type, and its aliases resolved."""
+    type_el = root.find("os/type")
+    arch = (type_el.get("arch") if type_el is not None else None) or host.default_arch()
+    machines = caps.machines if caps is not None and caps.arch in (None, arch) else ()
+    if not machines:
+        _os_defaults(root, host)  # the binary says nothing: the host's guest list decides
+        return
+    if type_el is None:
+        type_el = _sub(_child(root, "os"), "type", root.sourceline)
+        type_el.text = "hvm"
+    type_el.set("arch", arch)
+    machine = type_el.get("machine")
+    if not machine:
+        chosen = next((m for m in machines if m.get("default") == "yes"), machines[0])
+    else:
+        chosen = next((m for m in machines if m.get("name") == machine), None) or \
+            next((m for m in machines if m.get("alias") == machine), None) or {"name": machine}
+    type_el.set("machine", str(chosen["name"]))
 
 
 def _disk_defaults(devices: etree._Element) -> None:
@@ -417,4 +443,8 @@ STEPS = {
     "video": lambda root, devices, host: _video_defaults(root, devices),
     "hostdev-scsi": lambda root, devices, host: _hostdev_scsi_addresses(devices),
     "controller": lambda root, devices, host: _controller_defaults(root, devices),
+}
+# Steps that also read the capabilities the domain is judged under.
+CAPS_STEPS = {
+    "machine": lambda root, devices, host, caps: _machine_from_caps(root, host, caps),
 }

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from .errors import InputError
+from .selectors import needs_of
 from .values import LLONG_MAX, is_digits, unit_scale
 
 _DIGITS = {8: "0-7", 10: "0-9", 16: "0-9a-fA-F"}
@@ -249,8 +250,6 @@ _LAST_TEST = re.compile(r"(.*[^\]])\[@([A-Za-z_]+)='([^']*)'\]\Z")
 
 def _element_names(xpaths: list[str]) -> list[list[frozenset[str]] | None]:
     """For each XPath, the element names each of its branches needs (None: it may match anything)."""
-    from .selectors import needs_of  # here: selectors imports this module's importers
-
     out: list[list[frozenset[str]] | None] = []
     for xpath in xpaths:
         needs = needs_of(xpath)

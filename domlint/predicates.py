@@ -8,7 +8,7 @@ from typing import Any
 
 from lxml import etree
 
-from .domain import is_i440fx, is_q35
+from .machine import is_i440fx, is_q35
 from .values import is_contiguous, parse_cpuset, parse_int, parse_size, parse_size_literal
 
 # re: is EXSLT's regular expressions (re:test(value, pattern)), which lxml

@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 
 from lxml import etree
 
-from ..domain import is_i440fx, is_q35
 from ..errors import InputError
+from ..machine import is_i440fx, is_q35
 from ..values import parse_int
 from . import devices
 from .context import Ctx

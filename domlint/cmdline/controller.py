@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..domain import is_i440fx, is_q35
+from ..machine import is_i440fx, is_q35
 from ..values import parse_size
 from . import address, devices
 from .command import Command

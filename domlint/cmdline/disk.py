@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..domain import disk_index, is_q35
+from ..domain import disk_index
 from ..errors import InputError
+from ..machine import is_q35
 from ..values import parse_int
 from . import address, alias, devices, source
 from .command import Command
