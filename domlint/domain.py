@@ -144,6 +144,9 @@ def _machine_from_caps(root: etree._Element, host: Host, caps: Caps | None) -> N
     type_el = root.find("os/type")
     arch = (type_el.get("arch") if type_el is not None else None) or host.default_arch()
     machines = caps.machines if caps is not None and caps.arch in (None, arch) else ()
+    # The binary lists machines per accelerator: KVM's for accelerated domains, TCG's for plain qemu.
+    accel = "tcg" if root.get("type") in (None, "qemu") else "kvm"
+    machines = tuple(m for m in machines if m.get("type", accel) == accel) or machines
     if not machines:
         _os_defaults(root, host)  # the binary says nothing: the host's guest list decides
         return
