@@ -9,7 +9,8 @@ from __future__ import annotations
 from ..caps import Caps
 from ..host import Host
 from ..parse import Document
-from . import address, alias, order
+from . import alias, order
+from .assign import assign
 from .command import Command
 from .context import Ctx, RunOptions
 
@@ -25,7 +26,7 @@ def make_ctx(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = No
 def build_command(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Command:
     """Build the command line for a normalised domain (addresses and aliases are assigned here)."""
     ctx = make_ctx(doc, caps, host, opts)
-    address.assign(ctx)
+    assign(ctx)
     ctx.caps = _late_caps(ctx)
     alias.assign(ctx)
     return order.build(ctx)

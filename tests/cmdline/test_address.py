@@ -9,6 +9,7 @@ from lxml import etree
 
 from domlint.cmdline import address, alias, devices
 from domlint.cmdline.address import PCIAddr, pci_of
+from domlint.cmdline.assign import assign
 from domlint.errors import InputError
 
 DEV = ["device", "drive"]
@@ -17,7 +18,7 @@ NIC = "<interface type='user'><model type='virtio'/></interface>"
 
 def _assigned(xml: str, caps: list[str] = DEV):
     ctx = ctx_for(xml, caps)
-    address.assign(ctx)
+    assign(ctx)
     return ctx
 
 

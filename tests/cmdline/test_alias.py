@@ -6,14 +6,15 @@ import pytest
 from emit_helpers import domain
 from family_ctx import ctx_for
 
-from domlint.cmdline import address, alias, devices
+from domlint.cmdline import alias, devices
+from domlint.cmdline.assign import assign
 from domlint.errors import InputError
 
 
 def _aliases(xml: str, caps: list[str], tag: str) -> list[str | None]:
     ctx = ctx_for(xml, caps)
     if "device" in caps:
-        address.assign(ctx)
+        assign(ctx)
     alias.assign(ctx)
     return [alias.name(el) for el in ctx.devices.iterfind(tag)]
 
@@ -54,7 +55,7 @@ def test_nic_aliases_count_hostdev_interfaces_which_are_named_as_host_devices() 
                  "<interface type='user'/><hostdev mode='subsystem' type='usb'><source>"
                  "<address bus='1' device='2'/></source></hostdev>")
     ctx = ctx_for(xml, ["device"])
-    address.assign(ctx)
+    assign(ctx)
     alias.assign(ctx)
     assert [alias.name(n) for n in ctx.devices.iterfind("interface")] == ["net0", "hostdev0", "net2"]
     assert alias.name(ctx.devices.find("hostdev")) == "hostdev1"

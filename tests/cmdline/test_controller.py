@@ -6,7 +6,8 @@ import pytest
 from emit_helpers import domain, emit_unchecked
 from family_ctx import ctx_for
 
-from domlint.cmdline import address, alias, controller
+from domlint.cmdline import alias, controller
+from domlint.cmdline.assign import assign
 from domlint.cmdline.command import Command
 from domlint.cmdline.context import Ctx
 from domlint.errors import InputError
@@ -16,7 +17,7 @@ DEV = ["device", "drive", "pci-multibus"]
 
 def _prepared(xml: str, caps: list[str]) -> Ctx:
     ctx = ctx_for(xml, caps)
-    address.assign(ctx)
+    assign(ctx)
     alias.assign(ctx)
     return ctx
 

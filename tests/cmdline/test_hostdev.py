@@ -8,7 +8,8 @@ import pytest
 from emit_helpers import HOST, domain
 from family_ctx import ctx_for
 
-from domlint.cmdline import address, alias, hostdev
+from domlint.cmdline import alias, hostdev
+from domlint.cmdline.assign import assign
 from domlint.cmdline.command import Command
 from domlint.errors import InputError
 
@@ -24,7 +25,7 @@ def _pci(driver: str = "", dom: str = "0x0000", extra: str = "") -> str:
 
 def _args(xml: str, caps: list[str], host=HOST) -> list[str]:
     ctx = ctx_for(xml, caps, host=host)
-    address.assign(ctx)
+    assign(ctx)
     alias.assign(ctx)
     cmd = Command()
     hostdev.hostdevs(ctx, cmd)
