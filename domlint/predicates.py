@@ -241,6 +241,11 @@ class UniqueTest(Predicate):
         return (self.xp,) if self.within_xp is None else (self.xp, self.within_xp)
 
     def _key(self, text: str) -> Any:
+        if self.as_ == "ints":
+            # Several integers (C prefixes) joined by single spaces, e.g. the parts of
+            # an address; a missing (empty) part reads 0, as libvirt's readers leave it.
+            parts = tuple(parse_int(part, 0) if part else 0 for part in text.split(" "))
+            return None if None in parts else parts
         if self.as_ in ("int", "hex"):
             return parse_int(text, 16 if self.as_ == "hex" else 0)
         if self.as_ == "cpuset":
