@@ -54,6 +54,8 @@ class Host:
     networks: tuple[str, ...] | None = None
     # libvirt's CPU map (cpu_map.xml): x86 models and features as CPUID bits.
     cpu_map: str | None = None
+    # The host NUMA nodes a domain may bind memory to, as a cpuset string ('0-7').
+    numa_nodes: str | None = None
     # Secrets by usage id and by UUID (lower case, no dashes).
     secret_usages: tuple[str, ...] | None = None
     secret_uuids: tuple[str, ...] | None = None
@@ -108,6 +110,7 @@ def from_dict(name: str, raw: dict[str, Any]) -> Host:
         network_driver=raw.get("network_driver"),
         networks=None if networks is None else tuple(n for n, v in networks.items() if (v or {}).get("address")),
         cpu_map=str(raw["cpu_map"]) if raw.get("cpu_map") else None,
+        numa_nodes=None if raw.get("numa_nodes") is None else str(raw["numa_nodes"]),
         secret_usages=None if secrets is None else tuple(str(s["usage"]) for s in secrets if s.get("usage")),
         secret_uuids=None if secrets is None else tuple(
             str(s["uuid"]).lower().replace("-", "") for s in secrets if s.get("uuid")),

@@ -116,6 +116,8 @@ class Context:
 
     host: Any = None
     state: dict[int, Any] = field(default_factory=dict)
+    # The capabilities the domain is checked under (a Caps, or a plain set of flags).
+    caps: Any = None
 
 
 class Predicate:
@@ -199,18 +201,54 @@ class SizeTest(ValueTest):
 
 @dataclass
 class CpusetTest(ValueTest):
-    """A cpuset that is malformed, or (if asked) empty, above max, or not one run."""
+    """A cpuset that is malformed, or (if asked) empty, above max, not one run, or naming ids the host lacks."""
 
     max: int | None = None
     empty: bool = False
     noncontiguous: bool = False
+    # The size of the bitmap libvirt reads the set into (ids from it on are malformed).
+    bits: int | None = None
+    # An XPath number, per element: the set holds when it names an id above it.
+    above: str | None = None
+    # A host fact holding a set of ids (a cpuset string): the set holds when it names one outside it.
+    host: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.above_xp = compile_xpath(f"number({self.above})") if self.above else None
+        self._bound: float | None = None
+        self._host_ids: set[int] | None = None
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The value expression, and the bound's."""
+        return (self.xp,) if self.above_xp is None else (self.xp, self.above_xp)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        self._bound = None
+        self._host_ids = None
+        if self.above_xp is not None:
+            bound = self.above_xp(el)
+            if not isinstance(bound, float) or bound != bound:
+                return None
+            self._bound = bound
+        if self.host is not None:
+            fact = getattr(ctx.host, self.host, None) if ctx.host is not None else None
+            ids = parse_cpuset(str(fact), 1 << 20) if fact not in (None, "") else None
+            if ids is None:
+                return None
+            self._host_ids = ids
+        return super().holds(el, ctx)
 
     def judge(self, text: str, node: Any) -> str | None:
-        cpus = parse_cpuset(text)
-        bad = (cpus is None
-               or (self.empty and not cpus)
+        cpus = parse_cpuset(text) if self.bits is None else parse_cpuset(text, self.bits)
+        if cpus is None:
+            # A set libvirt cannot read: a finding only for the tests that are about its syntax.
+            return text if self._bound is None and self._host_ids is None else None
+        bad = ((self.empty and not cpus)
                or (self.max is not None and bool(cpus) and max(cpus) > self.max)
-               or (self.noncontiguous and not is_contiguous(cpus)))
+               or (self.noncontiguous and not is_contiguous(cpus))
+               or (self._bound is not None and bool(cpus) and max(cpus) > self._bound)
+               or (self._host_ids is not None and not cpus <= self._host_ids))
         return text if bad else None
 
 
@@ -373,6 +411,85 @@ class CpuCompatTest(Predicate):
         return Hit(problem, "cpu") if problem else None
 
 
+# libvirt's domain types and the accelerator whose CPU model list QEMU reports for them.
+_ACCEL = {"qemu": "tcg", "kvm": "kvm", "hvf": "hvf"}
+
+
+def qemu_cpu_models(ctx: Context, domain_type: str) -> tuple[str, ...] | None:
+    """The CPU models QEMU offers to a domain type: the capabilities' when they list any, else the host's; None: unknown."""
+    listed = getattr(ctx.caps, "cpu_models", None)
+    if listed:
+        accel = _ACCEL.get(domain_type)
+        return tuple(listed[accel]) if accel in listed else None
+    models = getattr(ctx.host, "cpu_models", None) if ctx.host is not None else None
+    return tuple(models) if models is not None else None
+
+
+@dataclass
+class CpuModelTest(Predicate):
+    """A CPU model name (value, or the host's CPU model) QEMU does not offer to the domain's accelerator; silent when unknown."""
+
+    value: str | None = None
+    host_model: bool = False
+
+    def __post_init__(self) -> None:
+        if (self.value is None) == (not self.host_model):
+            raise ValueError("a cpu-model test takes exactly one of value and host_model: true")
+        self.xp = compile_xpath(f"string({self.value})") if self.value else None
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The model expression, if any."""
+        return () if self.xp is None else (self.xp,)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        if self.xp is not None:
+            name = str(self.xp(el))
+        else:
+            name = (getattr(ctx.host, "cpu_model", None) or "") if ctx.host is not None else ""
+        if not name:
+            return None
+        models = qemu_cpu_models(ctx, el.getroottree().getroot().get("type", ""))
+        if models is None or name in models:
+            return None
+        return Hit(name, "model")
+
+
+def _power_level(name: str, prefix: str) -> int | None:
+    rest = name[len(prefix):] if name.startswith(prefix) else ""
+    level = parse_int(rest) if rest else None
+    return level if level is not None and 6 <= level <= 10 else None
+
+
+@dataclass
+class PowerCompatTest(Predicate):
+    """A pSeries host-model CPU whose compatibility mode (powerN) the host's POWER CPU cannot offer; silent when unknown.
+
+    Holds when the guest's mode is not one of power6 ... power10, or is newer
+    than the host's POWER CPU, or the host CPU has no compatibility modes.
+    """
+
+    value: str = "string(model[1])"
+
+    def __post_init__(self) -> None:
+        self.xp = compile_xpath(f"string({self.value})")
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The compatibility mode expression."""
+        return (self.xp,)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        host = ctx.host
+        if host is None or not host.cpu_model or host.arch not in ("ppc64", "ppc64le"):
+            return None
+        mode = str(self.xp(el))
+        if not mode:
+            return None
+        guest, have = _power_level(mode, "power"), _power_level(host.cpu_model, "POWER")
+        if guest is not None and have is not None and guest <= have:
+            return None
+        return Hit(mode, host.cpu_model)
+
+
 def _unique(spec: dict[str, Any]) -> UniqueTest:
     return UniqueTest(key=spec["key"], as_=spec.get("as", "string"), within=spec.get("within"))
 
@@ -386,6 +503,8 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "host": lambda s: HostTest(**s),
     "pci": lambda s: PciTest(**s),
     "cpu-compat": lambda s: CpuCompatTest(),
+    "cpu-model": lambda s: CpuModelTest(**s),
+    "power-compat": lambda s: PowerCompatTest(**s),
 }
 
 
