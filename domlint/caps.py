@@ -144,7 +144,8 @@ def read_qemu_caps(path: str | Path) -> dict[str, Any]:
         info["arch"] = arch
     machines = []
     for m in root.iter("machine"):
-        entry = {k: m.get(k) for k in ("type", "name", "alias", "maxCpus", "default") if m.get(k) is not None}
+        entry = {k: m.get(k) for k in ("type", "name", "alias", "maxCpus", "default", "defaultRAMid")
+                 if m.get(k) is not None}
         machines.append(entry)
     if machines:
         info["machines"] = machines
