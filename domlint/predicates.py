@@ -490,6 +490,32 @@ class PowerCompatTest(Predicate):
         return Hit(mode, host.cpu_model)
 
 
+@dataclass
+class MachineTest(Predicate):
+    """The domain's machine type, as the QEMU binary describes it, lacks (or has) a property; silent when unknown.
+
+    Holds only when the capabilities list machine types and the domain's is
+    one of them, so a source that describes no machines never fires it.
+    """
+
+    lacks: str | None = None
+    has: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.lacks is None) == (self.has is None):
+            raise ValueError("a machine test takes exactly one of lacks and has")
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        machines = getattr(ctx.caps, "machines", ()) or ()
+        name = _machine(el)
+        found = next((m for m in machines if m.get("name") == name), None)
+        if found is None:
+            return None
+        if self.lacks is not None:
+            return Hit(name, self.lacks) if found.get(self.lacks) in (None, "") else None
+        return Hit(name, str(self.has)) if found.get(str(self.has)) not in (None, "") else None
+
+
 def _unique(spec: dict[str, Any]) -> UniqueTest:
     return UniqueTest(key=spec["key"], as_=spec.get("as", "string"), within=spec.get("within"))
 
@@ -505,6 +531,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "cpu-compat": lambda s: CpuCompatTest(),
     "cpu-model": lambda s: CpuModelTest(**s),
     "power-compat": lambda s: PowerCompatTest(**s),
+    "machine": lambda s: MachineTest(**s),
 }
 
 
