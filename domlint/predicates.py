@@ -162,6 +162,11 @@ def _outside(n: int, lo: int | None, hi: int | None) -> bool:
     return (lo is not None and n < lo) or (hi is not None and n > hi)
 
 
+def _not_pow2(n: int) -> bool:
+    """A positive number that is not a power of two (zero and below are left to min)."""
+    return n > 0 and n & (n - 1) != 0
+
+
 @dataclass
 class IntTest(ValueTest):
     """An integer outside [min, max], or not an integer at all."""
@@ -170,12 +175,14 @@ class IntTest(ValueTest):
     max: int | None = None
     malformed: bool = False
     base: int = 10
+    power_of_two: bool = False
 
     def judge(self, text: str, node: Any) -> str | None:
         n = parse_int(text, self.base)
         if n is None:
             return text if self.malformed else None
-        return text.strip() if _outside(n, self.min, self.max) else None
+        bad = _outside(n, self.min, self.max) or (self.power_of_two and _not_pow2(n))
+        return text.strip() if bad else None
 
 
 @dataclass
@@ -185,6 +192,7 @@ class SizeTest(ValueTest):
     min: int | str | None = None
     max: int | str | None = None
     default_unit: str = "KiB"
+    power_of_two: bool = False
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -194,7 +202,7 @@ class SizeTest(ValueTest):
     def judge(self, text: str, node: Any) -> str | None:
         unit = node.get("unit") if isinstance(node, etree._Element) else None
         size = parse_size(text, unit, self.default_unit)
-        if size is None or not _outside(size, self.lo, self.hi):
+        if size is None or not (_outside(size, self.lo, self.hi) or (self.power_of_two and _not_pow2(size))):
             return None
         return f"{text.strip()} {unit or self.default_unit}"
 
