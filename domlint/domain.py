@@ -446,7 +446,19 @@ STEPS = {
     "video": lambda root, devices, host: _video_defaults(root, devices),
     "hostdev-scsi": lambda root, devices, host: _hostdev_scsi_addresses(devices),
     "controller": lambda root, devices, host: _controller_defaults(root, devices),
+    "tpm-version": lambda root, devices, host: _tpm_version_default(root, devices),
 }
+def _tpm_version_default(root: etree._Element, devices: etree._Element) -> None:
+    """Current libvirt's default version of an emulated TPM: 2.0 for CRB, sPAPR and ARM virt, else 1.2."""
+    type_el = root.find("os/type")
+    arm_virt = type_el is not None and type_el.get("arch") in ("armv7l", "aarch64") and \
+        (type_el.get("machine") or "").startswith("virt")
+    for backend in devices.iterfind("tpm/backend[@type='emulator']"):
+        if not backend.get("version"):
+            model = backend.getparent().get("model")
+            backend.set("version", "2.0" if arm_virt or model in ("tpm-crb", "tpm-spapr") else "1.2")
+
+
 # Steps that also read the capabilities the domain is judged under.
 CAPS_STEPS = {
     "machine": lambda root, devices, host, caps: _machine_from_caps(root, host, caps),

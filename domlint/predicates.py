@@ -515,7 +515,8 @@ class MachineTest(Predicate):
 
     def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
         machines = getattr(ctx.caps, "machines", ()) or ()
-        name = _machine(el)
+        type_el = el.getroottree().getroot().find("os/type")
+        name = (type_el.get("machine") or "") if type_el is not None else ""
         found = next((m for m in machines if m.get("name") == name), None)
         if found is None:
             return None

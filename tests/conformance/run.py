@@ -105,6 +105,9 @@ def case_host(base: hostmod.Host, case: dict[str, Any]) -> hostmod.Host:
     if settings.get("skip_legacy_cpus") and raw.get("modern_cpu_models"):
         raw["cpu_models"] = raw["modern_cpu_models"]
         changed = True
+    if settings.get("swtpm_tpm_versions") is not None:
+        raw["swtpm"] = {"tpm_versions": list(settings["swtpm_tpm_versions"])}
+        changed = True
     if "host_arch" in case:
         raw["arch"] = case["host_arch"]
         cpu = case.get("host_cpu")
