@@ -77,6 +77,16 @@ def _strings(value: Any) -> list[str]:
 _FUNCTIONS["controller"] = _controller
 
 
+def _int(context: Any, value: Any) -> float:
+    """dl:int(text): an integer read as libvirt reads PCI address parts (C prefixes: 0x hex, 0 octal), NaN if it is none."""
+    texts = _strings(value)
+    n = parse_int(texts[0], 0) if texts else None
+    return float("nan") if n is None else float(n)
+
+
+_FUNCTIONS["int"] = _int
+
+
 def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
     """Compile an XPath with the namespaces rules may use."""
     return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=smart_strings)
@@ -243,6 +253,8 @@ class UniqueTest(Predicate):
     def _key(self, text: str) -> Any:
         if self.as_ in ("int", "hex"):
             return parse_int(text, 16 if self.as_ == "hex" else 0)
+        if self.as_ == "pci":
+            return _pci_key(text)
         if self.as_ == "cpuset":
             return parse_cpuset(text)
         return text
@@ -261,6 +273,19 @@ class UniqueTest(Predicate):
                  else key in earlier)
         earlier.append(key)
         return Hit(text, "") if clash else None
+
+
+def _pci_key(text: str) -> tuple[int, ...] | None:
+    """'domain:bus:slot.function' (parts read with C prefixes, an empty part 0) as a tuple; None if a part is
+    not a number, or if domain, bus and slot are all 0 (libvirt's "no address yet")."""
+    head, _, func = text.partition(".")
+    parts = [*head.split(":"), func]
+    if len(parts) != 4:
+        return None
+    nums = tuple(parse_int(p, 0) if p.strip() else 0 for p in parts)
+    if any(n is None or n < 0 for n in nums) or not any(nums[:3]):
+        return None
+    return nums  # type: ignore[return-value]
 
 
 @dataclass
