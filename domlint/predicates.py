@@ -393,6 +393,93 @@ class CpuCompatTest(Predicate):
         return Hit(problem, "cpu") if problem else None
 
 
+# libvirt 9.0's USB address reservation (domain_addr.c, qemu_domain_address.c).
+# USB models whose controller is no bus of its own: companions of an EHCI, and 'none'.
+_USB_NO_BUS = frozenset({"ich9-uhci1", "ich9-uhci2", "ich9-uhci3", "none", "qusb1", "qusb2"})
+# The devices libvirt gives USB addresses, hubs first, in its order.
+_USB_DEVICES = (
+    "hub[@type='usb']", "hostdev[@type='usb']", "disk[target/@bus='usb']", "controller[@type='ccid']",
+    "input[@bus='usb'][not(@type='passthrough' or @type='evdev')]", "serial[target/@type='usb-serial']",
+    "sound[@model='usb']", "redirdev[@bus='usb']",
+)
+_USB_DEVICE_XP = [compile_xpath(f"/domain/devices/{d}/address[@type='usb']") for d in _USB_DEVICES]
+
+
+def _usb_port(text: str | None) -> tuple[int, ...] | None:
+    """A port path ('1.2') as numbers without trailing zeros; () for none given or a first part 0, None if malformed."""
+    if text is None:
+        return ()
+    parts = text.split(".")
+    if len(parts) > 4:
+        return None
+    nums = []
+    for part in parts:
+        n = parse_int(part.strip().lstrip("+"), 10)
+        if n is None or n < 0:
+            return None
+        nums.append(n)
+    while nums and nums[-1] == 0:
+        nums.pop()
+    return tuple(nums) if nums and nums[0] else ()
+
+
+def usb_address_problems(root: etree._Element) -> dict[Any, tuple[str, str]]:
+    """Each USB <address> libvirt 9.0 would refuse, mapped to (problem, 'bus B port P')."""
+    arch_el = root.find("os/type")
+    machine = arch_el.get("machine", "") if arch_el is not None else ""
+    buses: set[int] = set()
+    written_usb0 = False
+    for ctrl in root.iterfind("devices/controller"):
+        if ctrl.get("type") != "usb":
+            continue
+        n = parse_int(ctrl.get("index", "0"), 10)
+        written_usb0 = written_usb0 or n == 0
+        if n is not None and ctrl.get("model") not in _USB_NO_BUS:
+            buses.add(n)
+    # q35's USB controller 0 depends on QEMU's capabilities: never call its bus missing.
+    maybe = {0} if is_q35(machine) and not written_usb0 else set()
+    hubs: set[tuple[int, tuple[int, ...]]] = set()
+    taken: set[tuple[int, tuple[int, ...]]] = set()
+    problems: dict[Any, tuple[str, str]] = {}
+    for i, xp in enumerate(_USB_DEVICE_XP):
+        for addr in xp(root):
+            bus = parse_int(addr.get("bus", "0"), 10)
+            port = _usb_port(addr.get("port"))
+            if bus is None or port is None:
+                continue
+            where = f"bus {bus}" + (f" port {'.'.join(map(str, port))}" if port else "")
+            if bus not in buses:
+                if bus not in maybe:
+                    problems[addr] = ("no-bus", where)
+                continue
+            if not port:
+                continue
+            if any((bus, port[:k]) not in hubs for k in range(1, len(port))):
+                problems[addr] = ("no-hub", where)
+                continue
+            if (bus, port) in taken:
+                problems[addr] = ("duplicate", where)
+                continue
+            taken.add((bus, port))
+            if i == 0:
+                hubs.add((bus, port))
+    return problems
+
+
+@dataclass
+class UsbAddressTest(Predicate):
+    """A USB <address> that libvirt 9.0's USB port reservation refuses for the given reason."""
+
+    problem: str
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        problems = ctx.state.get(id(self))
+        if problems is None:
+            problems = ctx.state[id(self)] = usb_address_problems(el.getroottree().getroot())
+        found = problems.get(el)
+        return Hit(found[1], "address") if found and found[0] == self.problem else None
+
+
 def _unique(spec: dict[str, Any]) -> UniqueTest:
     return UniqueTest(key=spec["key"], as_=spec.get("as", "string"), within=spec.get("within"))
 
@@ -406,6 +493,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "host": lambda s: HostTest(**s),
     "pci": lambda s: PciTest(**s),
     "cpu-compat": lambda s: CpuCompatTest(),
+    "usb-address": lambda s: UsbAddressTest(**s),
 }
 
 
