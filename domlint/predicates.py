@@ -77,6 +77,16 @@ def _strings(value: Any) -> list[str]:
 _FUNCTIONS["controller"] = _controller
 
 
+def _int(context: Any, value: Any) -> float:
+    """dl:int(text): an integer read as libvirt reads PCI address parts (C prefixes: 0x hex, 0 octal), NaN if it is none."""
+    texts = _strings(value)
+    n = parse_int(texts[0], 0) if texts else None
+    return float("nan") if n is None else float(n)
+
+
+_FUNCTIONS["int"] = _int
+
+
 def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
     """Compile an XPath with the namespaces rules may use."""
     return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=smart_strings)
@@ -294,6 +304,8 @@ class UniqueTest(Predicate):
             return None if None in parts else parts
         if self.as_ in ("int", "hex"):
             return parse_int(text, 16 if self.as_ == "hex" else 0)
+        if self.as_ == "pci":
+            return _pci_key(text)
         if self.as_ == "cpuset":
             return parse_cpuset(text)
         return text
@@ -312,6 +324,19 @@ class UniqueTest(Predicate):
                  else key in earlier)
         earlier.append(key)
         return Hit(text, "") if clash else None
+
+
+def _pci_key(text: str) -> tuple[int, ...] | None:
+    """'domain:bus:slot.function' (parts read with C prefixes, an empty part 0) as a tuple; None if a part is
+    not a number, or if domain, bus and slot are all 0 (libvirt's "no address yet")."""
+    head, _, func = text.partition(".")
+    parts = [*head.split(":"), func]
+    if len(parts) != 4:
+        return None
+    nums = tuple(parse_int(p, 0) if p.strip() else 0 for p in parts)
+    if any(n is None or n < 0 for n in nums) or not any(nums[:3]):
+        return None
+    return nums  # type: ignore[return-value]
 
 
 @dataclass
@@ -523,6 +548,91 @@ class MachineTest(Predicate):
         if self.lacks is not None:
             return Hit(name, self.lacks) if found.get(self.lacks) in (None, "") else None
         return Hit(name, str(self.has)) if found.get(str(self.has)) not in (None, "") else None
+# libvirt 9.0's USB address reservation (domain_addr.c, qemu_domain_address.c).
+# USB models whose controller is no bus of its own: companions of an EHCI, and 'none'.
+_USB_NO_BUS = frozenset({"ich9-uhci1", "ich9-uhci2", "ich9-uhci3", "none", "qusb1", "qusb2"})
+# The devices libvirt gives USB addresses, hubs first, in its order.
+_USB_DEVICES = (
+    "hub[@type='usb']", "hostdev[@type='usb']", "disk[target/@bus='usb']", "controller[@type='ccid']",
+    "input[@bus='usb'][not(@type='passthrough' or @type='evdev')]", "serial[target/@type='usb-serial']",
+    "sound[@model='usb']", "redirdev[@bus='usb']",
+)
+_USB_DEVICE_XP = [compile_xpath(f"/domain/devices/{d}/address[@type='usb']") for d in _USB_DEVICES]
+
+
+def _usb_port(text: str | None) -> tuple[int, ...] | None:
+    """A port path ('1.2') as numbers without trailing zeros; () for none given or a first part 0, None if malformed."""
+    if text is None:
+        return ()
+    parts = text.split(".")
+    if len(parts) > 4:
+        return None
+    nums = []
+    for part in parts:
+        n = parse_int(part.strip().lstrip("+"), 10)
+        if n is None or n < 0:
+            return None
+        nums.append(n)
+    while nums and nums[-1] == 0:
+        nums.pop()
+    return tuple(nums) if nums and nums[0] else ()
+
+
+def usb_address_problems(root: etree._Element) -> dict[Any, tuple[str, str]]:
+    """Each USB <address> libvirt 9.0 would refuse, mapped to (problem, 'bus B port P')."""
+    arch_el = root.find("os/type")
+    machine = arch_el.get("machine", "") if arch_el is not None else ""
+    buses: set[int] = set()
+    written_usb0 = False
+    for ctrl in root.iterfind("devices/controller"):
+        if ctrl.get("type") != "usb":
+            continue
+        n = parse_int(ctrl.get("index", "0"), 10)
+        written_usb0 = written_usb0 or n == 0
+        if n is not None and ctrl.get("model") not in _USB_NO_BUS:
+            buses.add(n)
+    # q35's USB controller 0 depends on QEMU's capabilities: never call its bus missing.
+    maybe = {0} if is_q35(machine) and not written_usb0 else set()
+    hubs: set[tuple[int, tuple[int, ...]]] = set()
+    taken: set[tuple[int, tuple[int, ...]]] = set()
+    problems: dict[Any, tuple[str, str]] = {}
+    for i, xp in enumerate(_USB_DEVICE_XP):
+        for addr in xp(root):
+            bus = parse_int(addr.get("bus", "0"), 10)
+            port = _usb_port(addr.get("port"))
+            if bus is None or port is None:
+                continue
+            where = f"bus {bus}" + (f" port {'.'.join(map(str, port))}" if port else "")
+            if bus not in buses:
+                if bus not in maybe:
+                    problems[addr] = ("no-bus", where)
+                continue
+            if not port:
+                continue
+            if any((bus, port[:k]) not in hubs for k in range(1, len(port))):
+                problems[addr] = ("no-hub", where)
+                continue
+            if (bus, port) in taken:
+                problems[addr] = ("duplicate", where)
+                continue
+            taken.add((bus, port))
+            if i == 0:
+                hubs.add((bus, port))
+    return problems
+
+
+@dataclass
+class UsbAddressTest(Predicate):
+    """A USB <address> that libvirt 9.0's USB port reservation refuses for the given reason."""
+
+    problem: str
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        problems = ctx.state.get(id(self))
+        if problems is None:
+            problems = ctx.state[id(self)] = usb_address_problems(el.getroottree().getroot())
+        found = problems.get(el)
+        return Hit(found[1], "address") if found and found[0] == self.problem else None
 
 
 def _unique(spec: dict[str, Any]) -> UniqueTest:
@@ -541,6 +651,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "cpu-model": lambda s: CpuModelTest(**s),
     "power-compat": lambda s: PowerCompatTest(**s),
     "machine": lambda s: MachineTest(**s),
+    "usb-address": lambda s: UsbAddressTest(**s),
 }
 
 
