@@ -203,16 +203,21 @@ class SizeTest(ValueTest):
     max: int | str | None = None
     default_unit: str = "KiB"
     power_of_two: bool = False
+    multiple_of: int | str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.lo = None if self.min is None else parse_size_literal(self.min)
         self.hi = None if self.max is None else parse_size_literal(self.max)
+        self.step = None if self.multiple_of is None else parse_size_literal(self.multiple_of)
 
     def judge(self, text: str, node: Any) -> str | None:
         unit = node.get("unit") if isinstance(node, etree._Element) else None
         size = parse_size(text, unit, self.default_unit)
-        if size is None or not (_outside(size, self.lo, self.hi) or (self.power_of_two and _not_pow2(size))):
+        if size is None:
+            return None
+        uneven = bool(self.step) and size % self.step != 0
+        if not uneven and not _outside(size, self.lo, self.hi) and not (self.power_of_two and _not_pow2(size)):
             return None
         return f"{text.strip()} {unit or self.default_unit}"
 
@@ -379,6 +384,51 @@ class HostTest(Predicate):
         if self.op == "equals":
             return Hit(str(subject), self.fact) if subject == against else None
         return Hit(str(subject), self.fact) if subject != against else None
+
+
+# The guest architectures an emulator runs beyond its own (libvirt's virQEMUCapsIsArchSupported).
+_ALSO_RUNS = {"x86_64": ("i686",), "aarch64": ("armv7l",), "armv7l": ("armv6l",), "ppc64": ("ppc64le",)}
+
+
+def qemu_fact(caps: Any, fact: str) -> tuple[str, ...] | None:
+    """A fact of the QEMU capability source, or None when the source does not say.
+
+    guest_arches: the guest architectures the emulator runs (its own and those
+    libvirt lets it run too); machines: its machine type names and aliases.
+    """
+    if fact == "guest_arches":
+        arch = getattr(caps, "arch", None)
+        return (arch, *_ALSO_RUNS.get(arch, ())) if arch else None
+    if fact == "machines":
+        machines = getattr(caps, "machines", ())
+        if not machines:
+            return None
+        return tuple(sorted({str(m[k]) for m in machines for k in ("name", "alias") if m.get(k)}))
+    raise ValueError(f"unknown QEMU fact {fact!r}")
+
+
+@dataclass
+class QemuTest(Predicate):
+    """A domain value compared with a fact of the QEMU capability source; silent when the source does not say."""
+
+    value: str
+    fact: str
+    op: str = "not-in"
+
+    def __post_init__(self) -> None:
+        self.xp = compile_xpath(f"string({self.value})")
+        qemu_fact(None, self.fact)  # an unknown fact is a rule error, found at load
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The value expression."""
+        return (self.xp,)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        known = qemu_fact(ctx.caps, self.fact)
+        subject = str(self.xp(el))
+        if known is None or subject == "":
+            return None
+        return Hit(subject, self.fact) if subject not in known else None
 
 
 _PCI_FIELDS = ("domain", "bus", "slot", "function")
@@ -646,6 +696,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "unique": _unique,
     "enum": lambda s: EnumTest(**s),
     "host": lambda s: HostTest(**s),
+    "qemu": lambda s: QemuTest(**s),
     "pci": lambda s: PciTest(**s),
     "cpu-compat": lambda s: CpuCompatTest(),
     "cpu-model": lambda s: CpuModelTest(**s),
