@@ -592,7 +592,8 @@ class MachineTest(Predicate):
         machines = getattr(ctx.caps, "machines", ()) or ()
         type_el = el.getroottree().getroot().find("os/type")
         name = (type_el.get("machine") or "") if type_el is not None else ""
-        found = next((m for m in machines if m.get("name") == name), None)
+        found = next((m for m in machines if m.get("name") == name), None) or \
+            next((m for m in machines if m.get("alias") == name), None)
         if found is None:
             return None
         if self.lacks is not None:
