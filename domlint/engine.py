@@ -286,6 +286,29 @@ def for_target(raws: Iterable[RawRule], target: Target) -> list[RawRule]:
     return [RawRule(_with_limits(r.body, target), r.path, r.line) for r in raws if target.in_range(r.body.get("libvirt"))]
 
 
+def checked_rules(raws: list[RawRule], target: Target) -> list[Rule]:
+    """Compile target's rules, having checked every rule under each target it holds for (RuleErrors lists all problems).
+
+    A rule file is judged whole whichever target a run names: a rule for
+    another release with XPath that does not compile is an error here too.
+    """
+    from .target import targets
+
+    errors: list[RuleError] = []
+    rules: list[Rule] = []
+    for t in targets():
+        try:
+            compiled = compile_rules(raws, target=t)
+        except RuleErrors as exc:
+            errors.extend(e for e in exc.errors if str(e) not in {str(x) for x in errors})
+            continue
+        if t == target:
+            rules = compiled
+    if errors:
+        raise RuleErrors(errors)
+    return rules
+
+
 def compile_rules(raws: Iterable[RawRule], validate: bool = True, target: Target | str | None = None) -> list[Rule]:
     """Rules of target from schema-valid raws; validate compiles every XPath now (RuleErrors for what the schema misses)."""
     t = resolve(target)
@@ -451,15 +474,16 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     t = resolve(target)
     dirs = ([rules_dir()] if builtin else []) + [Path(d) for d in (extra_dirs or [])]
     if not use_cache:
-        return Engine(compile_rules(load_raw(dirs, use_cache=False), target=t), target=t)
+        return Engine(checked_rules(load_raw(dirs, use_cache=False), t), target=t)
 
     built: list[Engine] = []
 
     def build() -> tuple[list[tuple[dict[str, Any], str, int]], dict[str, Any]]:
         # Checked whole here (schema, capability names, every XPath probed);
         # only a pack that passed is ever stored.
-        raws = for_target(load_raw(dirs), t)
-        built.append(Engine(compile_rules(raws, target=t), target=t))
+        everything = load_raw(dirs)
+        built.append(Engine(checked_rules(everything, t), target=t))
+        raws = for_target(everything, t)
         return [(r.body, r.path, r.line) for r in raws], built[0]._needs
 
     sources = [*rule_files(dirs), t.file("caps-names.txt"), t.file("target.json")]
