@@ -321,7 +321,7 @@ def _schema_error(name: str, doc: Any, node: Any, path: list[Any], message: str)
 
 
 def load_uncovered(path: Path | None = None) -> dict[str, str]:
-    """The checks.tsv rows no rule can decide: id to reason (RuleErrors if the table is malformed)."""
+    """The 1.2.8 rows (checks.tsv Q, parse-checks.tsv P) no rule can decide: id to reason (RuleErrors if malformed)."""
     import yaml
     path = path or data_file("targets/1.2.8/uncovered-checks.yaml")
     name = str(path)
@@ -341,8 +341,8 @@ def load_uncovered(path: Path | None = None) -> dict[str, str]:
     for i, entry in enumerate(doc):
         line = node.value[i].start_mark.line + 1
         if (not isinstance(entry, dict) or set(entry) != {"id", "reason"}
-                or not re.fullmatch(r"Q[0-9]{3}", str(entry["id"])) or not str(entry["reason"] or "").strip()):
-            errors.append(RuleError(name, line, "an entry needs exactly an id (Q followed by 3 digits) and a reason"))
+                or not re.fullmatch(r"Q[0-9]{3}|P[0-9]{4}", str(entry["id"])) or not str(entry["reason"] or "").strip()):
+            errors.append(RuleError(name, line, "an entry needs exactly an id (Q and 3 digits, or P and 4) and a reason"))
             continue
         qid = str(entry["id"])
         if qid in out:
