@@ -134,8 +134,11 @@ def _os_defaults(root: etree._Element, host: Host) -> None:
     machine = type_el.get("machine")
     if not machine and guest is not None and guest.machines:
         machine = guest.machines[0]
-    if machine and guest is not None and (not emulator or guest.emulator == emulator):
-        machine = guest.aliases.get(machine, machine)
+    # Aliases belong to the emulator binary, whatever the domain type: a kvm domain run by the
+    # binary that knows 'pc' as an alias gets the machine that alias names.
+    binary = next((g for g in host.guests if g.arch == arch and g.emulator == emulator), None) if emulator else guest
+    if machine and binary is not None:
+        machine = binary.aliases.get(machine, machine)
     if machine:
         type_el.set("machine", machine)
 
@@ -558,6 +561,35 @@ def _controller_defaults_9(root: etree._Element, devices: etree._Element) -> Non
     _controller_defaults(root, devices, _machine_controllers_9)
 
 
+def _tpm_version_default(root: etree._Element, devices: etree._Element) -> None:
+    """Current libvirt's default version of an emulated TPM: 2.0 for CRB, sPAPR and ARM virt, else 1.2."""
+    type_el = root.find("os/type")
+    arm_virt = type_el is not None and type_el.get("arch") in ("armv7l", "aarch64") and \
+        (type_el.get("machine") or "").startswith("virt")
+    for backend in devices.iterfind("tpm/backend[@type='emulator']"):
+        if not backend.get("version"):
+            model = backend.getparent().get("model")
+            backend.set("version", "2.0" if arm_virt or model in ("tpm-crb", "tpm-spapr") else "1.2")
+
+
+def _channel_paths(root: etree._Element, devices: etree._Element, host: Host) -> None:
+    """libvirt 1.2.8 makes up the socket path of a virtio channel that names none, under its lib dir."""
+    lib_dir = (host.raw.get("driver") or {}).get("lib_dir") or "/var/lib/libvirt/qemu"
+    name = root.findtext("name")
+    for chan in devices.iterfind("channel[@type='unix']"):
+        target = chan.find("target")
+        if target is None or target.get("type") != "virtio":
+            continue
+        source = chan.find("source")
+        if source is None:
+            source = _sub(chan, "source", chan.sourceline)
+        if not source.get("path"):
+            # printf's NULL spelling where the domain or the channel has no name.
+            source.set("path", f"{lib_dir}/channel/target/{name if name is not None else '(null)'}."
+                               f"{target.get('name') or '(null)'}")
+            source.set("mode", "bind")
+
+
 # The normalisation steps a target's target.json may name, in the order it lists them;
 # each takes the domain root, its <devices> and the host.
 STEPS = {
@@ -572,21 +604,10 @@ STEPS = {
     "hostdev-scsi": lambda root, devices, host: _hostdev_scsi_addresses(devices),
     "controller": lambda root, devices, host: _controller_defaults(root, devices),
     "tpm-version": lambda root, devices, host: _tpm_version_default(root, devices),
+    "channel-path": lambda root, devices, host: _channel_paths(root, devices, host),
     # libvirt 9.0: indexes for controllers written without one, and 9.0's implied controllers.
     "controller-9.0": lambda root, devices, host: _controller_defaults_9(root, devices),
 }
-
-
-def _tpm_version_default(root: etree._Element, devices: etree._Element) -> None:
-    """Current libvirt's default version of an emulated TPM: 2.0 for CRB, sPAPR and ARM virt, else 1.2."""
-    type_el = root.find("os/type")
-    arm_virt = type_el is not None and type_el.get("arch") in ("armv7l", "aarch64") and \
-        (type_el.get("machine") or "").startswith("virt")
-    for backend in devices.iterfind("tpm/backend[@type='emulator']"):
-        if not backend.get("version"):
-            model = backend.getparent().get("model")
-            backend.set("version", "2.0" if arm_virt or model in ("tpm-crb", "tpm-spapr") else "1.2")
-
 
 # Steps that also read the capabilities the domain is judged under.
 CAPS_STEPS = {
