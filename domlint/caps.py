@@ -79,6 +79,11 @@ def profiles(target: Target | str | None = None) -> dict[str, tuple[str, ...]]:
     return {name: tuple(body["flags"]) for name, body in _profile_table(resolve(target).folder).items()}
 
 
+def profile_info(target: Target | str | None = None) -> dict[str, dict[str, Any]]:
+    """Built-in profiles of a target: name to its facts (flags, version, arch, ...), as the data file holds them."""
+    return dict(_profile_table(resolve(target).folder))
+
+
 def _checked(names: list[str], where: str, t: Target) -> list[str]:
     known = set(t.caps_names)
     unknown = [n for n in names if n not in known]
