@@ -21,13 +21,13 @@ COMMANDS = {"check": "check", "attach-check": "attach_check", "argv": "argv", "r
 EPILOG = """\
 examples:
   domlint check guest.xml
-  domlint check --caps-profile 1.6.0 guests/
+  domlint check --libvirt 1.2.8 --caps-profile 1.6.0 guests/
   domlint check --format sarif guests/ > domlint.sarif
   domlint rules list
   domlint rules test my-rules/
   domlint normalize guest.xml
   domlint attach-check guest.xml disk.xml
-  domlint argv guest.xml
+  domlint argv --libvirt 1.2.8 guest.xml
 
 Run `domlint COMMAND --help` for the options of each command.
 """

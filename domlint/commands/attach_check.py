@@ -29,7 +29,7 @@ exit status: as for `domlint check`.
 
 examples:
   domlint attach-check guest.xml disk.xml
-  domlint attach-check --domain-name web1 --caps-profile 1.6.0 disk.xml
+  domlint attach-check --domain-name web1 --caps-profile 7.0.0-x86_64 disk.xml
   domlint attach-check --connect test:///default --domain-name test disk.xml
 """
 

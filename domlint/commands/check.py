@@ -17,7 +17,8 @@ exit status:
 
 examples:
   domlint check guest.xml
-  domlint check --caps-profile qemu-1.6.0 /etc/libvirt/qemu/
+  domlint check --libvirt 1.2.8 /etc/libvirt/qemu/
+  domlint check --caps-profile qemu-7.0.0-x86_64 /etc/libvirt/qemu/
   domlint check --qemu-caps /var/cache/libvirt/qemu/capabilities/X.xml guest.xml
   domlint check --format json --ignore disk-io-native-cache guest.xml
   domlint check -j auto /etc/libvirt/qemu/
