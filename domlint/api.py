@@ -101,6 +101,8 @@ def attach_check(domain: Source, device: Source, caps: Iterable[str] | None = No
     t = engine.target if engine is not None else resolve(libvirt)
     eng = engine or _engine(tuple(str(r) for r in rules), t.name)
     host = host or default_host()
+    if attach.not_judged(dom, t) is not None:
+        return []
     merged = attach.merge(dom, dev, host, t)
     return attach.check_merge(merged, eng, resolve_caps(caps, t, domain_arch(merged.after)), host,
                               set(select) or None, set(ignore) or None)

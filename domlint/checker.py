@@ -83,6 +83,12 @@ class Settings:
             return self.given_caps.source
         return f"newest built-in profile for the domain's arch ({self.caps.source.removeprefix('profile ')} for x86_64)"
 
+    def source_of(self, caps: capsmod.Caps) -> str:
+        """How a report names the source of caps, the capabilities one domain was judged under."""
+        if self.given_caps is None and caps.source.startswith("profile "):
+            return f"{caps.source} (the newest built-in{' for ' + caps.arch if caps.arch else ''})"
+        return caps.source
+
     def active_ids(self, path: str, caps: frozenset[str] | None = None) -> set[str]:
         """Ids of the rules that can fire on path under these settings."""
         # Files sharing their per-path ignores (most do) share one answer.
@@ -242,7 +248,7 @@ class Checker:
         doc = parse_file(path)
         skipped = foreign_hypervisor(doc, settings.target)
         if skipped is not None:
-            self.checked.append(CheckedFile(doc.path, (), note=skipped))
+            self.checked.append(CheckedFile(doc.path, (), note=skipped, target=settings.target.label))
             return []
         # Suppressions are read before normalisation, which may append elements after them.
         read = self.suppressions(doc, settings)
@@ -266,7 +272,8 @@ class Checker:
         engine = settings.engine
         caps = caps if caps is not None else settings.caps_for(domain_arch(doc))
         active = settings.active_ids(doc.path, caps)
-        self.checked.append(CheckedFile(doc.path, settings.active_sorted(doc.path, caps)))
+        self.checked.append(CheckedFile(doc.path, settings.active_sorted(doc.path, caps),
+                                        target=settings.target.label, caps=settings.source_of(caps)))
         found = [f for f in engine.evaluate(doc, caps, settings.select, settings.ignore, settings.host)
                  if f.rule_id in active]
         sups, meta = read if read is not None else self.suppressions(doc, settings)
