@@ -388,8 +388,8 @@ CASES = {
 """), "controller-pci-root-index"),
     # What `virsh dumpxml` writes for a pSeries guest with a console: the console is the first serial
     # port and repeats its spapr-vio address; libvirt skips that console alias when it assigns and
-    # checks device addresses. libvirt 1.2.8 wrote and read the same form, so only 9.0 is asserted.
-    # (domlint's 1.2.8 rule address-spapr-vio-duplicate still flags it, a 1.2.8 false alarm.)
+    # checks device addresses. libvirt 1.2.8 wrote and read the same form (its device walk skips
+    # that console too), so 1.2.8 must accept it as well: see the test below.
     "pseries-serial-console-one-address": Case(pseries("""\
     <serial type='pty'>
       <target type='spapr-vio-serial' port='0'>
@@ -450,3 +450,8 @@ def test_every_1_2_8_rule_named_exists() -> None:
 
     ids = {r.id for r in load_engine(target="1.2.8").rules}
     assert {c.rule_128 for c in CASES.values() if c.rule_128} <= ids
+
+
+def test_libvirt_1_2_8_accepts_the_pseries_console_alias(files: dict[str, Path]) -> None:
+    # virDomainDeviceInfoIterateInternal (1.2.8) skips console 0 of an hvm guest when it is the serial alias.
+    assert _errors(_findings(files["pseries-serial-console-one-address"], "--libvirt", "1.2.8")) == []
