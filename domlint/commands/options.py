@@ -27,9 +27,10 @@ target and capabilities:
   A verdict is for one libvirt release (--libvirt, default the newest
   domlint knows) and one QEMU capability source. With no --caps,
   --caps-profile or --qemu-caps (on the command line or in the
-  configuration), each domain is judged under the target's newest built-in
-  QEMU profile for the domain's architecture: the same default for check,
-  argv and attach-check, named in every report.
+  configuration), each domain is judged under the host profile's capability
+  file for its architecture (qemu_caps, as `domlint host snapshot` writes
+  it), else the target's newest built-in QEMU profile for that architecture:
+  the same default for check, argv and attach-check, named in every report.
 """
 
 CONFIG_HELP = """\
