@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -25,15 +26,15 @@ host's guests, domain types and qemu.conf settings.
 
 Read from the machine: virsh capabilities (host CPU, guests per arch with
 emulator, machine types and aliases, domain types), virsh domcapabilities
-(CPU models of the host arch's emulator), virsh version, secrets, networks
-and storage pools (virsh lists), and, for a local URI, qemu.conf (settings
-it leaves unset are written as libvirt's defaults), the hugetlbfs mounts,
-whether the host has IOMMU groups (VFIO) and the capability cache. Secret
-values are never read.
+(CPU models of the host arch's emulator), secrets, networks and storage
+pools (virsh lists), and, for a local URI, the capability cache (which also
+gives the libvirt and QEMU versions), qemu.conf (settings it leaves unset
+are written as libvirt's defaults), the hugetlbfs mounts and whether the
+host has IOMMU groups (VFIO). Secret values are never read.
 
 examples:
   domlint host snapshot -o myhost
-  domlint host snapshot -c qemu:///session -o myhost --qemu-conf ~/.config/libvirt/qemu.conf
+  domlint host snapshot -c qemu:///session -o myhost
   domlint check --libvirt 9.0 --host myhost/host.yaml guests/
 """
 
@@ -66,8 +67,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="libvirt connection URI (default: qemu:///system)")
     snap.add_argument("-o", "--output", required=True, metavar="DIR", help="folder to write the profile into")
     snap.add_argument("--qemu-conf", metavar="FILE",
-                      help="qemu.conf to read (default: /etc/libvirt/qemu.conf for a local qemu:///system)")
-    snap.add_argument("--caps-dir", metavar="DIR", help=f"libvirt's QEMU capability cache (default: {CACHE_DIR})")
+                      help="qemu.conf to read (default for a local URI: /etc/libvirt/qemu.conf, or "
+                           "~/.config/libvirt/qemu.conf for qemu:///session)")
+    snap.add_argument("--caps-dir", metavar="DIR",
+                      help=f"libvirt's QEMU capability cache (default for a local URI: {CACHE_DIR}, or "
+                           "~/.cache/libvirt/qemu/capabilities for qemu:///session)")
     snap.add_argument("--virsh", default="virsh", metavar="PROGRAM", help="the virsh program (default: virsh)")
     snap.add_argument("--name", help="the profile's name (default: the host's name)")
     snap.set_defaults(func=run_snapshot)
@@ -84,7 +88,7 @@ class Virsh:
     def run(self, *words: str, required: bool = True) -> str | None:
         """virsh's standard output; None (or UsageError when required) when it fails."""
         done = subprocess.run([self.program, "-q", "-c", self.uri, *words], capture_output=True, text=True,
-                              env=None, check=False)
+                              check=False)
         if done.returncode != 0:
             if required:
                 raise UsageError(f"host snapshot: virsh {' '.join(words)}: {done.stderr.strip() or 'failed'}")
@@ -322,8 +326,16 @@ def snapshot(uri: str, out: Path, qemu_conf: str | None = None, caps_dir: str | 
         profile["cpu_models"] = models
     profile["guests"] = guests
     profile["guests_complete"] = True
+    privileged = not uri.rstrip("/").endswith("/session")
+    if not privileged:
+        # A session libvirtd keeps its cache and reads its qemu.conf under the user's home.
+        home = Path(os.environ.get("HOME", "~")).expanduser()
+        default_cache = Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "libvirt/qemu/capabilities"
+        default_conf = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config") / "libvirt/qemu.conf"
+    else:
+        default_cache, default_conf = Path(CACHE_DIR), Path("/etc/libvirt/qemu.conf")
     if local or caps_dir:
-        table = _copy_caps(Path(caps_dir or CACHE_DIR), out, guests)
+        table = _copy_caps(Path(caps_dir) if caps_dir else default_cache, out, guests)
         if table:
             profile["qemu_caps"] = table
             lib_version, qemu_version = _versions(out, table, host_arch)
@@ -332,10 +344,9 @@ def snapshot(uri: str, out: Path, qemu_conf: str | None = None, caps_dir: str | 
             if qemu_version:
                 profile["qemu_version"] = qemu_version
         else:
-            sys.stderr.write(f"host snapshot: no readable capability cache file in {caps_dir or CACHE_DIR}; "
+            sys.stderr.write(f"host snapshot: no readable capability cache file in {caps_dir or default_cache}; "
                              "domains are judged under the built-in profiles\n")
-    privileged = not uri.rstrip("/").endswith("/session")
-    conf_path = qemu_conf or ("/etc/libvirt/qemu.conf" if local and privileged else None)
+    conf_path = qemu_conf or (str(default_conf) if local else None)
     if conf_path is not None or local:
         conf: dict[str, Any] = {}
         if conf_path and Path(conf_path).is_file():
