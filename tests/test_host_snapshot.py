@@ -163,3 +163,9 @@ def test_unset_fires_only_on_a_key_the_profile_names_empty() -> None:
     assert test.holds(el, Context(host=from_dict("h", {"pci_backend": None}))) is not None
     assert test.holds(el, Context(host=from_dict("h", {}))) is None
     assert test.holds(el, Context(host=from_dict("h", {"pci_backend": "vfio"}))) is None
+
+
+def test_a_cache_of_another_libvirt_generation_is_not_used() -> None:
+    caps_file = str(CONFORMANCE_9 / "qemu-caps" / "caps_8.0.0.x86_64.xml")
+    host = from_dict("h", {"qemu_caps": {"x86_64": caps_file}, "libvirt_version": "9.0.0"})
+    assert of_host(host, "9.0", "x86_64") is not None and of_host(host, "1.2.8", "x86_64") is None
