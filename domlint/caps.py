@@ -192,3 +192,24 @@ def from_file(path: str | Path, target: Target | str | None = None, warn: Any = 
         (warn or (lambda m: sys.stderr.write(m + "\n")))(message)
         info["flags"] = [n for n in info["flags"] if n in known]
     return _from_info(info, str(path), t)
+
+
+_HOST_FILES: dict[tuple[str, str], Caps] = {}
+
+
+def of_host(host: Any, target: Target | str | None = None, arch: str | None = None) -> Caps | None:
+    """The capability cache file a host profile names for arch (its qemu_caps, as a snapshot writes them), or None.
+
+    None too when the profile says another major libvirt release wrote the files than the target's."""
+    path = (getattr(host, "qemu_caps", None) or {}).get(arch or getattr(host, "arch", None) or "x86_64")
+    if not path:
+        return None
+    t = resolve(target)
+    # A cache another libvirt generation wrote names other flags (1.2.8's are not 9.0's): not used then.
+    written = str((getattr(host, "raw", None) or {}).get("libvirt_version") or "")
+    if written and written.split(".")[0] != t.release.split(".")[0]:
+        return None
+    key = (str(path), t.name)
+    if key not in _HOST_FILES:
+        _HOST_FILES[key] = from_file(path, t)
+    return _HOST_FILES[key]

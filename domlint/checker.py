@@ -74,13 +74,18 @@ class Settings:
         return self.caps_for(None)
 
     def caps_for(self, arch: str | None) -> capsmod.Caps:
-        """The capabilities a domain of arch is judged under: the given source, else the target's default for arch."""
-        return self.given_caps if self.given_caps is not None else capsmod.newest_profile(self.target, arch)
+        """The capabilities a domain of arch is judged under: the given source, else the host profile's
+        capability file for arch (qemu_caps, as a snapshot records them), else the target's default for arch."""
+        if self.given_caps is not None:
+            return self.given_caps
+        return capsmod.of_host(self.host, self.target, arch) or capsmod.newest_profile(self.target, arch)
 
     def caps_label(self) -> str:
         """How reports name the capability source."""
         if self.given_caps is not None:
             return self.given_caps.source
+        if self.host.qemu_caps:
+            return f"the host profile's capability file for the domain's arch ({', '.join(sorted(self.host.qemu_caps))})"
         return f"newest built-in profile for the domain's arch ({self.caps.source.removeprefix('profile ')} for x86_64)"
 
     def source_of(self, caps: capsmod.Caps) -> str:

@@ -16,7 +16,7 @@ EXIT_OK, EXIT_FINDINGS = 0, 1
 # Each command's name and its module in domlint.commands, which has
 # register(subparsers) setting func on its parser. A run imports only its own.
 COMMANDS = {"check": "check", "attach-check": "attach_check", "argv": "argv", "rules": "rules",
-            "normalize": "normalize"}
+            "normalize": "normalize", "host": "host"}
 
 EPILOG = """\
 examples:
@@ -28,6 +28,7 @@ examples:
   domlint normalize guest.xml
   domlint attach-check guest.xml disk.xml
   domlint argv --libvirt 1.2.8 guest.xml
+  domlint host snapshot -o myhost
 
 Run `domlint COMMAND --help` for the options of each command.
 """

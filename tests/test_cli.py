@@ -98,6 +98,7 @@ def test_help_states_the_default_target_and_capability_source() -> None:
         assert "DOMLINT_LIBVIRT" in text and "configuration key `libvirt`" in text
         assert "the target's newest built-in QEMU profile for the domain's architecture" in text, command
         assert "is not judged: it gets a note" in text
+        assert "qemu_caps, as `domlint host snapshot` writes it" in text
 
 
 def test_version() -> None:

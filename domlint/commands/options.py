@@ -29,9 +29,10 @@ CAPS_HELP = (
     "(known: {names}). A domain whose type is none of the target's QEMU driver types ({hypervisors} for "
     "{newest}) is not judged: it gets a note and leaves the exit status 0.",
     "The verdict is also for one QEMU capability source. With no --caps, --caps-profile or --qemu-caps "
-    "(on the command line or in the configuration), each domain is judged under the target's newest "
-    "built-in QEMU profile for the domain's architecture (`domlint rules profiles --libvirt X` lists "
-    "them), the same default for check, argv and attach-check. The summary line of check and "
+    "(on the command line or in the configuration), each domain is judged under the host profile's "
+    "capability file for its architecture (qemu_caps, as `domlint host snapshot` writes it), else the "
+    "target's newest built-in QEMU profile for the domain's architecture (`domlint rules profiles "
+    "--libvirt X` lists them): the same default for check, argv and attach-check. The summary line of check and "
     "attach-check names the target and the capability source.",
 )
 
