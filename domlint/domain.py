@@ -205,6 +205,29 @@ def _input_defaults(root: etree._Element, devices: etree._Element) -> None:
             inp.set("bus", "usb")
 
 
+def _input_defaults_9(root: etree._Element, devices: etree._Element) -> None:
+    """libvirt 9.0's default input bus: ps2 for an x86 mouse or keyboard, virtio on s390 and for
+    passthrough, none for evdev, else usb (xen for xen guests)."""
+    os_type = root.findtext("os/type") or "hvm"
+    arch = root.find("os/type").get("arch")
+    for inp in devices.iterfind("input"):
+        if inp.get("bus"):
+            continue
+        kind = inp.get("type")
+        if os_type in ("xen", "xenpvh"):
+            inp.set("bus", "xen")
+        elif os_type != "hvm":
+            continue
+        elif kind in ("mouse", "keyboard") and arch in ("i686", "x86_64"):
+            inp.set("bus", "ps2")
+        elif arch in ("s390", "s390x") or kind == "passthrough":
+            inp.set("bus", "virtio")
+        elif kind == "evdev":
+            inp.set("bus", "none")
+        else:
+            inp.set("bus", "usb")
+
+
 def _numa_defaults(root: etree._Element) -> None:
     # A cell without an id takes its position, as libvirt stores cells by id.
     for pos, cell in enumerate(root.iterfind("cpu/numa/cell")):
@@ -596,6 +619,7 @@ STEPS = {
     "os": lambda root, devices, host: _os_defaults(root, host),
     "disk": lambda root, devices, host: _disk_defaults(devices),
     "input": lambda root, devices, host: _input_defaults(root, devices),
+    "input-9.0": lambda root, devices, host: _input_defaults_9(root, devices),
     "numa": lambda root, devices, host: _numa_defaults(root),
     "net": lambda root, devices, host: _net_defaults(root, devices),
     "console": lambda root, devices, host: _console_defaults(root, devices),
