@@ -249,6 +249,27 @@ def _net_defaults(root: etree._Element, devices: etree._Element) -> None:
             _sub(iface, "model", iface.sourceline, type=default)
 
 
+def _net_defaults_9(root: etree._Element, devices: etree._Element, caps: Caps | None) -> None:
+    """libvirt 9.0's default NIC model: by arch and machine, else the first of rtl8139, e1000 and
+    virtio the binary offers (rtl8139 when it offers none, or when no capabilities are known)."""
+    arch = root.find("os/type").get("arch", "")
+    machine = root.find("os/type").get("machine", "")
+    virt = machine == "virt" or machine.startswith("virt-")
+    if arch in ("s390", "s390x"):
+        default = "virtio"
+    elif arch in ("armv6l", "armv7l", "aarch64"):
+        default = "smc91c111" if machine == "versatilepb" else "virtio" if virt else "lan9118"
+    elif arch in ("riscv32", "riscv64") and virt:
+        default = "virtio"
+    else:
+        offered = caps if caps is not None else frozenset()
+        default = next((m for m, cap in (("rtl8139", "rtl8139"), ("e1000", "e1000"), ("virtio", "virtio-net"))
+                        if cap in offered), "rtl8139")
+    for iface in devices.iterfind("interface"):
+        if iface.find("model") is None and iface.get("type") != "hostdev":
+            _sub(iface, "model", iface.sourceline, type="virtio" if iface.get("type") == "vdpa" else default)
+
+
 def _console_defaults(root: etree._Element, devices: etree._Element) -> None:
     """Console target types, and the serial port an HVM guest's first serial console stands for."""
     arch = root.find("os/type").get("arch", "")
@@ -636,4 +657,5 @@ STEPS = {
 # Steps that also read the capabilities the domain is judged under.
 CAPS_STEPS = {
     "machine": lambda root, devices, host, caps: _machine_from_caps(root, host, caps),
+    "net-9.0": lambda root, devices, host, caps: _net_defaults_9(root, devices, caps),
 }
