@@ -121,7 +121,12 @@ def newest_profile(target: Target | str | None = None, arch: str | None = None) 
     table = _profile_table(t.folder)
     names = [n for n in table if arch and table[n].get("arch") == arch] or \
         [n for n in table if table[n].get("arch") in (None, "x86_64")]
-    return from_profile(max(names, key=_version_of), t)
+    caps = from_profile(max(names, key=_version_of), t)
+    if arch and caps.arch and caps.arch != arch:
+        # A stand-in for a binary no profile describes: its flags, but not the
+        # architecture, machine types or CPU models of another binary.
+        return Caps(caps, caps.source, caps.version)
+    return caps
 
 
 def read_qemu_caps(path: str | Path) -> dict[str, Any]:
@@ -144,7 +149,8 @@ def read_qemu_caps(path: str | Path) -> dict[str, Any]:
         info["arch"] = arch
     machines = []
     for m in root.iter("machine"):
-        entry = {k: m.get(k) for k in ("type", "name", "alias", "maxCpus", "default") if m.get(k) is not None}
+        entry = {k: m.get(k) for k in ("type", "name", "alias", "maxCpus", "default", "defaultRAMid")
+                 if m.get(k) is not None}
         machines.append(entry)
     if machines:
         info["machines"] = machines

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 from lxml import etree
 
@@ -272,6 +273,35 @@ def _video_defaults(root: etree._Element, devices: etree._Element) -> None:
     _sub(video, "model", video.sourceline, type=vtype, vram=str(VIDEO_VRAM_KIB[vtype]), heads="1")
 
 
+def default_video_model_9(root: etree._Element) -> str | None:
+    """The model libvirt 9.0's QEMU driver gives a video device that names none, where the binary does not decide it.
+
+    ppc64 gets vga; ARM and RISC-V virt machines and s390 get virtio. Elsewhere it is
+    cirrus when the QEMU binary has cirrus-vga, else VGA when it has that, else none
+    at all (the definition is refused): None, for rules to judge with the capabilities.
+    """
+    type_el = root.find("os/type")
+    arch = (type_el.get("arch") or "") if type_el is not None else ""
+    machine = (type_el.get("machine") or "") if type_el is not None else ""
+    if arch in ("ppc64", "ppc64le"):
+        return "vga"
+    virt = machine == "virt" or machine.startswith("virt-")
+    if (virt and arch in ("armv6l", "armv7l", "aarch64", "riscv32", "riscv64")) or arch in ("s390", "s390x"):
+        return "virtio"
+    return None
+
+
+def _video_defaults_9(root: etree._Element, devices: etree._Element) -> None:
+    # libvirt 9.0: graphics without any <video> imply one video device of the default model.
+    graphics = devices.find("graphics")
+    if graphics is None or devices.find("video") is not None:
+        return
+    vtype = default_video_model_9(root)
+    video = _sub(devices, "video", graphics.sourceline)
+    if vtype:
+        _sub(video, "model", video.sourceline, type=vtype, heads="1")
+
+
 class _Controllers:
     """The controllers of one domain by (type, index as written), kept as implied ones are added."""
 
@@ -294,7 +324,7 @@ class _Controllers:
             self.add(ctype, i, line)
 
 
-def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
+def _controller_defaults(root: etree._Element, devices: etree._Element, machine_controllers: Any = None) -> None:
     for ctrl in devices.iterfind("controller"):
         if ctrl.get("index") is None:
             ctrl.set("index", "0")
@@ -304,7 +334,7 @@ def _controller_defaults(root: etree._Element, devices: etree._Element) -> None:
     # SCSI host devices once more at the end, but their controllers all exist by then.
     have = _Controllers(devices)
     _hostdev_scsi_controllers(devices, have)
-    _machine_controllers(root, devices, have)
+    (machine_controllers or _machine_controllers)(root, devices, have)
     # Controllers the disks' drive addresses need.
     highest: dict[str, tuple[int, int | None]] = {}
     for disk in devices.iterfind("disk"):
@@ -434,6 +464,100 @@ def _machine_controllers(root: etree._Element, devices: etree._Element, have: _C
         _sub(devices, "memballoon", line, model="virtio")
 
 
+# libvirt 9.0: USB2 controllers that form one group (an EHCI master and its UHCI companions).
+_USB2_MODELS = frozenset({"ich9-ehci1", "ich9-uhci1", "ich9-uhci2", "ich9-uhci3"})
+
+
+def _controller_indexes_9(devices: etree._Element) -> None:
+    """libvirt 9.0's index for a controller written without one (virDomainAssignControllerIndexes).
+
+    The lowest index no controller of that type uses yet; a USB2 companion right
+    after another USB2 controller joins that controller's index, unless a
+    controller of its own model already has it. Runs before libvirt adds any
+    implied controller.
+    """
+    ctrls = list(devices.iterfind("controller"))
+
+    def used(ctype: str | None) -> set[int]:
+        out = set()
+        for c in ctrls:
+            n = parse_int(c.get("index", ""), 10) if c.get("type") == ctype else None
+            if n is not None:
+                out.add(n)
+        return out
+
+    for pos, cont in enumerate(ctrls):
+        if cont.get("index") is not None:
+            continue
+        ctype = cont.get("type")
+        index: int | None = None
+        if ctype == "usb" and cont.get("model") in _USB2_MODELS:
+            prev = next((c for c in reversed(ctrls[:pos]) if c.get("type") == "usb"), None)
+            if prev is not None and prev.get("model") in _USB2_MODELS:
+                index = parse_int(prev.get("index", ""), 10)
+                if index is not None and any(
+                        c.get("type") == "usb" and c.get("model") == cont.get("model")
+                        and parse_int(c.get("index", ""), 10) == index for c in ctrls):
+                    index = None
+        if index is None:
+            taken = used(ctype)
+            index = next(i for i in range(len(taken) + 1) if i not in taken)
+        cont.set("index", str(index))
+
+
+def _machine_controllers_9(root: etree._Element, devices: etree._Element, have: _Controllers) -> None:
+    """The controllers (and memballoon) libvirt 9.0 adds for the machine, as far as they do not depend on QEMU's capabilities.
+
+    Left out because they do: q35's USB controller (qemu-xhci, nec-xhci or
+    ich9-ehci1, whichever QEMU has, or none), the pcie-root of ARM and RISC-V
+    virt machines (with gpex-pcihost) and the pci-root of s390 (with zpci).
+    """
+    type_el = root.find("os/type")
+    arch, machine = type_el.get("arch", ""), type_el.get("machine", "")
+    line = type_el.sourceline
+    add_usb, sata, pci_root, pcie_root, balloon = True, False, False, False, True
+    if arch in ("i686", "x86_64"):
+        if machine == "isapc":
+            add_usb = False
+        elif machine == "q35" or machine.startswith("pc-q35-"):
+            pcie_root, add_usb, sata = True, False, True
+        elif is_i440fx(machine):
+            pci_root = True
+    elif arch == "armv6l":
+        add_usb, balloon = False, False
+        pci_root = machine == "versatilepb"
+    elif arch in ("armv7l", "aarch64"):
+        add_usb, balloon = False, False
+    elif arch in ("ppc64", "ppc64le", "alpha", "ppc", "ppcemb", "sh4", "sh4eb", "sparc64"):
+        pci_root = True
+    elif arch in ("riscv32", "riscv64", "s390", "s390x"):
+        add_usb = False
+    elif arch == "sparc":
+        add_usb, balloon = False, False
+    elif arch in ("mips", "mipsel", "mips64", "mips64el"):
+        pci_root = machine == "malta"
+    if add_usb:
+        have.add("usb", 0, line)
+    if sata:
+        have.add("sata", 0, line)
+    if pci_root:
+        have.add("pci", 0, line, "pci-root")
+    if pcie_root:
+        have.add("pci", 0, line, "pcie-root")
+    # s390: a USB controller without model or address is turned off.
+    if arch in ("s390", "s390x"):
+        for ctrl in devices.iterfind("controller"):
+            if ctrl.get("type") == "usb" and ctrl.get("model") is None and ctrl.find("address") is None:
+                ctrl.set("model", "none")
+    if balloon and devices.find("memballoon") is None:
+        _sub(devices, "memballoon", line, model="virtio")
+
+
+def _controller_defaults_9(root: etree._Element, devices: etree._Element) -> None:
+    _controller_indexes_9(devices)
+    _controller_defaults(root, devices, _machine_controllers_9)
+
+
 # The normalisation steps a target's target.json may name, in the order it lists them;
 # each takes the domain root, its <devices> and the host.
 STEPS = {
@@ -444,9 +568,26 @@ STEPS = {
     "net": lambda root, devices, host: _net_defaults(root, devices),
     "console": lambda root, devices, host: _console_defaults(root, devices),
     "video": lambda root, devices, host: _video_defaults(root, devices),
+    "video-9.0": lambda root, devices, host: _video_defaults_9(root, devices),
     "hostdev-scsi": lambda root, devices, host: _hostdev_scsi_addresses(devices),
     "controller": lambda root, devices, host: _controller_defaults(root, devices),
+    "tpm-version": lambda root, devices, host: _tpm_version_default(root, devices),
+    # libvirt 9.0: indexes for controllers written without one, and 9.0's implied controllers.
+    "controller-9.0": lambda root, devices, host: _controller_defaults_9(root, devices),
 }
+
+
+def _tpm_version_default(root: etree._Element, devices: etree._Element) -> None:
+    """Current libvirt's default version of an emulated TPM: 2.0 for CRB, sPAPR and ARM virt, else 1.2."""
+    type_el = root.find("os/type")
+    arm_virt = type_el is not None and type_el.get("arch") in ("armv7l", "aarch64") and \
+        (type_el.get("machine") or "").startswith("virt")
+    for backend in devices.iterfind("tpm/backend[@type='emulator']"):
+        if not backend.get("version"):
+            model = backend.getparent().get("model")
+            backend.set("version", "2.0" if arm_virt or model in ("tpm-crb", "tpm-spapr") else "1.2")
+
+
 # Steps that also read the capabilities the domain is judged under.
 CAPS_STEPS = {
     "machine": lambda root, devices, host, caps: _machine_from_caps(root, host, caps),

@@ -56,6 +56,8 @@ class Host:
     cpu_map: str | None = None
     # The host NUMA nodes a domain may bind memory to, as a cpuset string ('0-7').
     numa_nodes: str | None = None
+    # The TPM versions the host's swtpm_setup can set up (None: unknown; empty: no swtpm).
+    swtpm_versions: tuple[str, ...] | None = None
     # Secrets by usage id and by UUID (lower case, no dashes).
     secret_usages: tuple[str, ...] | None = None
     secret_uuids: tuple[str, ...] | None = None
@@ -111,6 +113,8 @@ def from_dict(name: str, raw: dict[str, Any]) -> Host:
         networks=None if networks is None else tuple(n for n, v in networks.items() if (v or {}).get("address")),
         cpu_map=str(raw["cpu_map"]) if raw.get("cpu_map") else None,
         numa_nodes=None if raw.get("numa_nodes") is None else str(raw["numa_nodes"]),
+        swtpm_versions=None if (raw.get("swtpm") or {}).get("tpm_versions") is None
+        else tuple(str(v) for v in raw["swtpm"]["tpm_versions"]),
         secret_usages=None if secrets is None else tuple(str(s["usage"]) for s in secrets if s.get("usage")),
         secret_uuids=None if secrets is None else tuple(
             str(s["uuid"]).lower().replace("-", "") for s in secrets if s.get("uuid")),

@@ -77,6 +77,16 @@ def _strings(value: Any) -> list[str]:
 _FUNCTIONS["controller"] = _controller
 
 
+def _int(context: Any, value: Any) -> float:
+    """dl:int(text): an integer read as libvirt reads PCI address parts (C prefixes: 0x hex, 0 octal), NaN if it is none."""
+    texts = _strings(value)
+    n = parse_int(texts[0], 0) if texts else None
+    return float("nan") if n is None else float(n)
+
+
+_FUNCTIONS["int"] = _int
+
+
 def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
     """Compile an XPath with the namespaces rules may use."""
     return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=smart_strings)
@@ -162,6 +172,11 @@ def _outside(n: int, lo: int | None, hi: int | None) -> bool:
     return (lo is not None and n < lo) or (hi is not None and n > hi)
 
 
+def _not_pow2(n: int) -> bool:
+    """A positive number that is not a power of two (zero and below are left to min)."""
+    return n > 0 and n & (n - 1) != 0
+
+
 @dataclass
 class IntTest(ValueTest):
     """An integer outside [min, max], or not an integer at all."""
@@ -170,12 +185,14 @@ class IntTest(ValueTest):
     max: int | None = None
     malformed: bool = False
     base: int = 10
+    power_of_two: bool = False
 
     def judge(self, text: str, node: Any) -> str | None:
         n = parse_int(text, self.base)
         if n is None:
             return text if self.malformed else None
-        return text.strip() if _outside(n, self.min, self.max) else None
+        bad = _outside(n, self.min, self.max) or (self.power_of_two and _not_pow2(n))
+        return text.strip() if bad else None
 
 
 @dataclass
@@ -185,16 +202,22 @@ class SizeTest(ValueTest):
     min: int | str | None = None
     max: int | str | None = None
     default_unit: str = "KiB"
+    power_of_two: bool = False
+    multiple_of: int | str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.lo = None if self.min is None else parse_size_literal(self.min)
         self.hi = None if self.max is None else parse_size_literal(self.max)
+        self.step = None if self.multiple_of is None else parse_size_literal(self.multiple_of)
 
     def judge(self, text: str, node: Any) -> str | None:
         unit = node.get("unit") if isinstance(node, etree._Element) else None
         size = parse_size(text, unit, self.default_unit)
-        if size is None or not _outside(size, self.lo, self.hi):
+        if size is None:
+            return None
+        uneven = bool(self.step) and size % self.step != 0
+        if not uneven and not _outside(size, self.lo, self.hi) and not (self.power_of_two and _not_pow2(size)):
             return None
         return f"{text.strip()} {unit or self.default_unit}"
 
@@ -286,6 +309,8 @@ class UniqueTest(Predicate):
             return None if None in parts else parts
         if self.as_ in ("int", "hex"):
             return parse_int(text, 16 if self.as_ == "hex" else 0)
+        if self.as_ == "pci":
+            return _pci_key(text)
         if self.as_ == "cpuset":
             return parse_cpuset(text)
         return text
@@ -304,6 +329,19 @@ class UniqueTest(Predicate):
                  else key in earlier)
         earlier.append(key)
         return Hit(text, "") if clash else None
+
+
+def _pci_key(text: str) -> tuple[int, ...] | None:
+    """'domain:bus:slot.function' (parts read with C prefixes, an empty part 0) as a tuple; None if a part is
+    not a number, or if domain, bus and slot are all 0 (libvirt's "no address yet")."""
+    head, _, func = text.partition(".")
+    parts = [*head.split(":"), func]
+    if len(parts) != 4:
+        return None
+    nums = tuple(parse_int(p, 0) if p.strip() else 0 for p in parts)
+    if any(n is None or n < 0 for n in nums) or not any(nums[:3]):
+        return None
+    return nums  # type: ignore[return-value]
 
 
 @dataclass
@@ -346,6 +384,51 @@ class HostTest(Predicate):
         if self.op == "equals":
             return Hit(str(subject), self.fact) if subject == against else None
         return Hit(str(subject), self.fact) if subject != against else None
+
+
+# The guest architectures an emulator runs beyond its own (libvirt's virQEMUCapsIsArchSupported).
+_ALSO_RUNS = {"x86_64": ("i686",), "aarch64": ("armv7l",), "armv7l": ("armv6l",), "ppc64": ("ppc64le",)}
+
+
+def qemu_fact(caps: Any, fact: str) -> tuple[str, ...] | None:
+    """A fact of the QEMU capability source, or None when the source does not say.
+
+    guest_arches: the guest architectures the emulator runs (its own and those
+    libvirt lets it run too); machines: its machine type names and aliases.
+    """
+    if fact == "guest_arches":
+        arch = getattr(caps, "arch", None)
+        return (arch, *_ALSO_RUNS.get(arch, ())) if arch else None
+    if fact == "machines":
+        machines = getattr(caps, "machines", ())
+        if not machines:
+            return None
+        return tuple(sorted({str(m[k]) for m in machines for k in ("name", "alias") if m.get(k)}))
+    raise ValueError(f"unknown QEMU fact {fact!r}")
+
+
+@dataclass
+class QemuTest(Predicate):
+    """A domain value compared with a fact of the QEMU capability source; silent when the source does not say."""
+
+    value: str
+    fact: str
+    op: str = "not-in"
+
+    def __post_init__(self) -> None:
+        self.xp = compile_xpath(f"string({self.value})")
+        qemu_fact(None, self.fact)  # an unknown fact is a rule error, found at load
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The value expression."""
+        return (self.xp,)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        known = qemu_fact(ctx.caps, self.fact)
+        subject = str(self.xp(el))
+        if known is None or subject == "":
+            return None
+        return Hit(subject, self.fact) if subject not in known else None
 
 
 _PCI_FIELDS = ("domain", "bus", "slot", "function")
@@ -490,6 +573,119 @@ class PowerCompatTest(Predicate):
         return Hit(mode, host.cpu_model)
 
 
+@dataclass
+class MachineTest(Predicate):
+    """The domain's machine type, as the QEMU binary describes it, lacks (or has) a property; silent when unknown.
+
+    Holds only when the capabilities list machine types and the domain's is
+    one of them, so a source that describes no machines never fires it.
+    """
+
+    lacks: str | None = None
+    has: str | None = None
+
+    def __post_init__(self) -> None:
+        if (self.lacks is None) == (self.has is None):
+            raise ValueError("a machine test takes exactly one of lacks and has")
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        machines = getattr(ctx.caps, "machines", ()) or ()
+        type_el = el.getroottree().getroot().find("os/type")
+        name = (type_el.get("machine") or "") if type_el is not None else ""
+        found = next((m for m in machines if m.get("name") == name), None) or \
+            next((m for m in machines if m.get("alias") == name), None)
+        if found is None:
+            return None
+        if self.lacks is not None:
+            return Hit(name, self.lacks) if found.get(self.lacks) in (None, "") else None
+        return Hit(name, str(self.has)) if found.get(str(self.has)) not in (None, "") else None
+# libvirt 9.0's USB address reservation (domain_addr.c, qemu_domain_address.c).
+# USB models whose controller is no bus of its own: companions of an EHCI, and 'none'.
+_USB_NO_BUS = frozenset({"ich9-uhci1", "ich9-uhci2", "ich9-uhci3", "none", "qusb1", "qusb2"})
+# The devices libvirt gives USB addresses, hubs first, in its order.
+_USB_DEVICES = (
+    "hub[@type='usb']", "hostdev[@type='usb']", "disk[target/@bus='usb']", "controller[@type='ccid']",
+    "input[@bus='usb'][not(@type='passthrough' or @type='evdev')]", "serial[target/@type='usb-serial']",
+    "sound[@model='usb']", "redirdev[@bus='usb']",
+)
+_USB_DEVICE_XP = [compile_xpath(f"/domain/devices/{d}/address[@type='usb']") for d in _USB_DEVICES]
+
+
+def _usb_port(text: str | None) -> tuple[int, ...] | None:
+    """A port path ('1.2') as numbers without trailing zeros; () for none given or a first part 0, None if malformed."""
+    if text is None:
+        return ()
+    parts = text.split(".")
+    if len(parts) > 4:
+        return None
+    nums = []
+    for part in parts:
+        n = parse_int(part.strip().lstrip("+"), 10)
+        if n is None or n < 0:
+            return None
+        nums.append(n)
+    while nums and nums[-1] == 0:
+        nums.pop()
+    return tuple(nums) if nums and nums[0] else ()
+
+
+def usb_address_problems(root: etree._Element) -> dict[Any, tuple[str, str]]:
+    """Each USB <address> libvirt 9.0 would refuse, mapped to (problem, 'bus B port P')."""
+    arch_el = root.find("os/type")
+    machine = arch_el.get("machine", "") if arch_el is not None else ""
+    buses: set[int] = set()
+    written_usb0 = False
+    for ctrl in root.iterfind("devices/controller"):
+        if ctrl.get("type") != "usb":
+            continue
+        n = parse_int(ctrl.get("index", "0"), 10)
+        written_usb0 = written_usb0 or n == 0
+        if n is not None and ctrl.get("model") not in _USB_NO_BUS:
+            buses.add(n)
+    # q35's USB controller 0 depends on QEMU's capabilities: never call its bus missing.
+    maybe = {0} if is_q35(machine) and not written_usb0 else set()
+    hubs: set[tuple[int, tuple[int, ...]]] = set()
+    taken: set[tuple[int, tuple[int, ...]]] = set()
+    problems: dict[Any, tuple[str, str]] = {}
+    for i, xp in enumerate(_USB_DEVICE_XP):
+        for addr in xp(root):
+            bus = parse_int(addr.get("bus", "0"), 10)
+            port = _usb_port(addr.get("port"))
+            if bus is None or port is None:
+                continue
+            where = f"bus {bus}" + (f" port {'.'.join(map(str, port))}" if port else "")
+            if bus not in buses:
+                if bus not in maybe:
+                    problems[addr] = ("no-bus", where)
+                continue
+            if not port:
+                continue
+            if any((bus, port[:k]) not in hubs for k in range(1, len(port))):
+                problems[addr] = ("no-hub", where)
+                continue
+            if (bus, port) in taken:
+                problems[addr] = ("duplicate", where)
+                continue
+            taken.add((bus, port))
+            if i == 0:
+                hubs.add((bus, port))
+    return problems
+
+
+@dataclass
+class UsbAddressTest(Predicate):
+    """A USB <address> that libvirt 9.0's USB port reservation refuses for the given reason."""
+
+    problem: str
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        problems = ctx.state.get(id(self))
+        if problems is None:
+            problems = ctx.state[id(self)] = usb_address_problems(el.getroottree().getroot())
+        found = problems.get(el)
+        return Hit(found[1], "address") if found and found[0] == self.problem else None
+
+
 def _unique(spec: dict[str, Any]) -> UniqueTest:
     return UniqueTest(key=spec["key"], as_=spec.get("as", "string"), within=spec.get("within"))
 
@@ -501,10 +697,13 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "unique": _unique,
     "enum": lambda s: EnumTest(**s),
     "host": lambda s: HostTest(**s),
+    "qemu": lambda s: QemuTest(**s),
     "pci": lambda s: PciTest(**s),
     "cpu-compat": lambda s: CpuCompatTest(),
     "cpu-model": lambda s: CpuModelTest(**s),
     "power-compat": lambda s: PowerCompatTest(**s),
+    "machine": lambda s: MachineTest(**s),
+    "usb-address": lambda s: UsbAddressTest(**s),
 }
 
 

@@ -67,7 +67,7 @@ def fired(engine: Engine, rule: Rule, xml: str, caps: frozenset[str], name: str,
     """The findings of rule alone on an example's XML under caps (InputError-like failures raise)."""
     doc = example_document(xml, name)
     host = host or example_host()
-    normalise(doc, host, engine.target)
+    normalise(doc, host, engine.target, caps if isinstance(caps, capsmod.Caps) else None)
     return [f for f in engine.evaluate(doc, caps, select={rule.id}, host=host) if f.rule_id == rule.id]
 
 

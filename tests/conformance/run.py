@@ -105,6 +105,9 @@ def case_host(base: hostmod.Host, case: dict[str, Any]) -> hostmod.Host:
     if settings.get("skip_legacy_cpus") and raw.get("modern_cpu_models"):
         raw["cpu_models"] = raw["modern_cpu_models"]
         changed = True
+    if settings.get("swtpm_tpm_versions") is not None:
+        raw["swtpm"] = {"tpm_versions": list(settings["swtpm_tpm_versions"])}
+        changed = True
     if "host_arch" in case:
         raw["arch"] = case["host_arch"]
         cpu = case.get("host_cpu")
@@ -136,6 +139,13 @@ def case_options(case: dict[str, Any]) -> RunOptions:
                       json_monitor=bool(case.get("json_monitor")), driver=settings)
 
 
+# The machine types a flags case's binary offers, per target and arch (the 9.0 README, "Capabilities":
+# none an alias, none with a default RAM id; the 1.2.8 harness gives none).
+FLAG_MACHINES = {"9.0": {"i686": "pc", "x86_64": "pc q35", "aarch64": "virt virt-2.6 versatilepb",
+                         "armv7l": "vexpress-a9 virt", "ppc64": "pseries", "ppc64le": "pseries", "ppc": "ppce500",
+                         "riscv32": "virt", "riscv64": "virt", "s390x": "s390-ccw-virtio", "sparc": "SS-5"}}
+
+
 def case_caps(root: Path, case: dict[str, Any], target: str) -> domlint.Caps:
     """The capabilities of one case: its capability file plus `caps`, or its flags plus what the harness adds."""
     from domlint import caps as capsmod
@@ -150,7 +160,9 @@ def case_caps(root: Path, case: dict[str, Any], target: str) -> domlint.Caps:
         return base.with_flags(*names)
     names |= set(case.get("caps_implicit") or ())
     t = targetmod.load(target)
-    return capsmod.Caps(frozenset(names) | t.retired, "flags", arch=case.get("arch"))
+    offered = FLAG_MACHINES.get(target, {}).get(case.get("arch") or "", "")
+    machines = tuple({"name": m} for m in offered.split())
+    return capsmod.Caps(frozenset(names) | t.retired, "flags", arch=case.get("arch"), machines=machines)
 
 
 def run_case(root: Path, case: dict[str, Any], host: hostmod.Host, target: str = "1.2.8") -> Result:
