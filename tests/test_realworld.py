@@ -2,8 +2,8 @@
 
 Every file in tests/realworld/ is a shape that libvirt 9.0 with QEMU 7.x accepts (its first line says where
 the shape comes from). A false alarm on such a file costs users more than a missed check, so each file must give
-no error finding with the default capabilities and host, with the newest x86_64 built-in profile, and with the
-newest built-in profile of its own architecture where there is one.
+no error finding with the default capabilities and host, and with the newest built-in profile of its own
+architecture (x86_64's for x86 guests; other arches where a profile of theirs is built in).
 """
 
 from __future__ import annotations
@@ -37,10 +37,14 @@ def _arch(path: Path) -> str:
 
 
 def _profiles(path: Path) -> list[tuple[str, object]]:
-    runs: list[tuple[str, object]] = [("default", None), ("x86_64", capsmod.newest_profile("9.0", "x86_64"))]
+    # The x86_64 profile describes qemu-system-x86_64, which cannot run an aarch64, ppc64 or s390x guest
+    # (libvirt refuses those with it, rightly): other arches are judged by their own profile instead.
+    runs: list[tuple[str, object]] = [("default", None)]
     arch = _arch(path)
     own = capsmod.newest_profile("9.0", arch)
-    if arch != "x86_64" and own.arch == arch:
+    if arch in ("x86_64", "i686"):
+        runs.append(("x86_64", capsmod.newest_profile("9.0", "x86_64")))
+    elif own.arch == arch:
         runs.append((arch, own))
     return runs
 
