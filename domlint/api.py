@@ -26,11 +26,12 @@ def _engine(extra: tuple[str, ...], target: str) -> Engine:
 
 
 def resolve_caps(caps: Iterable[str] | None, target: Target | str | None = None,
-                 arch: str | None = None) -> capsmod.Caps:
-    """A Caps from None (the target's newest profile for arch), a Caps, or any iterable of flag names."""
+                 arch: str | None = None, host: Host | None = None) -> capsmod.Caps:
+    """A Caps from None (the host's capability file for arch, else the target's newest profile for arch),
+    a Caps, or any iterable of flag names."""
     t = resolve(target)
     if caps is None:
-        return capsmod.newest_profile(t, arch)
+        return capsmod.of_host(host, t, arch) or capsmod.newest_profile(t, arch)
     if isinstance(caps, capsmod.Caps):
         return caps
     if isinstance(caps, str):
@@ -63,7 +64,7 @@ def _prepared(source: Source, caps: Iterable[str] | None, host: Host | None, rul
         if build:
             raise InputError(doc.path, doc.root.sourceline, f"no command line: {note}")
         return doc, [], resolve_caps(caps, t), host
-    caps = resolve_caps(caps, t, guest_arch(doc, host))
+    caps = resolve_caps(caps, t, guest_arch(doc, host), host)
     normalise(doc, host, t, caps)
     findings = eng.evaluate(doc, caps, set(select) or None, set(ignore) or None, host=host)
     return doc, findings, caps, host
@@ -101,8 +102,10 @@ def attach_check(domain: Source, device: Source, caps: Iterable[str] | None = No
     t = engine.target if engine is not None else resolve(libvirt)
     eng = engine or _engine(tuple(str(r) for r in rules), t.name)
     host = host or default_host()
+    if attach.not_judged(dom, t) is not None:
+        return []
     merged = attach.merge(dom, dev, host, t)
-    return attach.check_merge(merged, eng, resolve_caps(caps, t, domain_arch(merged.after)), host,
+    return attach.check_merge(merged, eng, resolve_caps(caps, t, domain_arch(merged.after), host), host,
                               set(select) or None, set(ignore) or None)
 
 

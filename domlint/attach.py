@@ -22,13 +22,13 @@ from lxml import etree
 
 from . import numbers
 from .caps import all_caps
-from .domain import normalise
+from .domain import foreign_hypervisor, normalise
 from .engine import Engine, matches_id
 from .errors import InputError
 from .findings import Finding
 from .host import Host
 from .parse import Document, parse_bytes
-from .target import Target
+from .target import Target, resolve
 
 # Root elements `attach-device --config` accepts: those of libvirt 1.2.8
 # (qemuDomainAttachDeviceConfig; serial, parallel, console and channel are all
@@ -94,6 +94,16 @@ def device_document(doc: Document) -> Document:
     raise InputError(path, doc.root.sourceline,
                      f"<{tag}> is not a device attach-device --config accepts; expected one of "
                      + ", ".join(f"<{t}>" for t in sorted(PERSISTENT)))
+
+
+def not_judged(domain: Document, target: Target | str | None = None) -> str | None:
+    """Why a device added to domain is not judged (the domain is for another hypervisor), or None.
+
+    Domains of libvirt's test driver stand in for QEMU ones (`--connect test:///default`) and are judged.
+    """
+    if domain.root.get("type") == "test":
+        return None
+    return foreign_hypervisor(domain, resolve(target))
 
 
 def _as_qemu_guest(root: etree._Element) -> None:

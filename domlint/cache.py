@@ -23,7 +23,8 @@ FORMAT = "5"
 _HERE = Path(__file__).parent
 # The code and data whose change invalidates every entry: what decides validity.
 _JUDGES = ("engine.py", "predicates.py", "selectors.py", "numbers.py", "rulepack.py", "yamlcheck.py", "host.py",
-           "caps.py", "cache.py", "target.py", "schema/rule.schema.json", "schema/host.schema.json",
+           "caps.py", "cache.py", "target.py", "vocabulary.py", "examples.py",
+           "schema/rule.schema.json", "schema/vocabulary.schema.json", "schema/host.schema.json",
            "schema/config.schema.json")
 
 

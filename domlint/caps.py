@@ -79,6 +79,11 @@ def profiles(target: Target | str | None = None) -> dict[str, tuple[str, ...]]:
     return {name: tuple(body["flags"]) for name, body in _profile_table(resolve(target).folder).items()}
 
 
+def profile_info(target: Target | str | None = None) -> dict[str, dict[str, Any]]:
+    """Built-in profiles of a target: name to its facts (flags, version, arch, ...), as the data file holds them."""
+    return dict(_profile_table(resolve(target).folder))
+
+
 def _checked(names: list[str], where: str, t: Target) -> list[str]:
     known = set(t.caps_names)
     unknown = [n for n in names if n not in known]
@@ -115,10 +120,16 @@ def _from_info(info: dict[str, Any], source: str, t: Target) -> Caps:
                 cpu_models={k: tuple(v) for k, v in (info.get("cpu_models") or {}).items()})
 
 
+# Guest architectures that only a QEMU binary of another architecture runs: there is no
+# qemu-system-ppc64le, libvirt runs such a guest with qemu-system-ppc64 (virQEMUCapsIsArchSupported).
+BINARY_ARCH = {"ppc64le": "ppc64"}
+
+
 def newest_profile(target: Target | str | None = None, arch: str | None = None) -> Caps:
     """The newest built-in profile of a target (for arch, when one is given and a profile has it)."""
     t = resolve(target)
     table = _profile_table(t.folder)
+    arch = BINARY_ARCH.get(arch, arch) if arch else arch
     names = [n for n in table if arch and table[n].get("arch") == arch] or \
         [n for n in table if table[n].get("arch") in (None, "x86_64")]
     caps = from_profile(max(names, key=_version_of), t)
@@ -181,3 +192,24 @@ def from_file(path: str | Path, target: Target | str | None = None, warn: Any = 
         (warn or (lambda m: sys.stderr.write(m + "\n")))(message)
         info["flags"] = [n for n in info["flags"] if n in known]
     return _from_info(info, str(path), t)
+
+
+_HOST_FILES: dict[tuple[str, str], Caps] = {}
+
+
+def of_host(host: Any, target: Target | str | None = None, arch: str | None = None) -> Caps | None:
+    """The capability cache file a host profile names for arch (its qemu_caps, as a snapshot writes them), or None.
+
+    None too when the profile says another major libvirt release wrote the files than the target's."""
+    path = (getattr(host, "qemu_caps", None) or {}).get(arch or getattr(host, "arch", None) or "x86_64")
+    if not path:
+        return None
+    t = resolve(target)
+    # A cache another libvirt generation wrote names other flags (1.2.8's are not 9.0's): not used then.
+    written = str((getattr(host, "raw", None) or {}).get("libvirt_version") or "")
+    if written and written.split(".")[0] != t.release.split(".")[0]:
+        return None
+    key = (str(path), t.name)
+    if key not in _HOST_FILES:
+        _HOST_FILES[key] = from_file(path, t)
+    return _HOST_FILES[key]

@@ -74,14 +74,25 @@ class Settings:
         return self.caps_for(None)
 
     def caps_for(self, arch: str | None) -> capsmod.Caps:
-        """The capabilities a domain of arch is judged under: the given source, else the target's default for arch."""
-        return self.given_caps if self.given_caps is not None else capsmod.newest_profile(self.target, arch)
+        """The capabilities a domain of arch is judged under: the given source, else the host profile's
+        capability file for arch (qemu_caps, as a snapshot records them), else the target's default for arch."""
+        if self.given_caps is not None:
+            return self.given_caps
+        return capsmod.of_host(self.host, self.target, arch) or capsmod.newest_profile(self.target, arch)
 
     def caps_label(self) -> str:
         """How reports name the capability source."""
         if self.given_caps is not None:
             return self.given_caps.source
+        if self.host.qemu_caps:
+            return f"the host profile's capability file for the domain's arch ({', '.join(sorted(self.host.qemu_caps))})"
         return f"newest built-in profile for the domain's arch ({self.caps.source.removeprefix('profile ')} for x86_64)"
+
+    def source_of(self, caps: capsmod.Caps) -> str:
+        """How a report names the source of caps, the capabilities one domain was judged under."""
+        if self.given_caps is None and caps.source.startswith("profile "):
+            return f"{caps.source} (the newest built-in{' for ' + caps.arch if caps.arch else ''})"
+        return caps.source
 
     def active_ids(self, path: str, caps: frozenset[str] | None = None) -> set[str]:
         """Ids of the rules that can fire on path under these settings."""
@@ -242,7 +253,7 @@ class Checker:
         doc = parse_file(path)
         skipped = foreign_hypervisor(doc, settings.target)
         if skipped is not None:
-            self.checked.append(CheckedFile(doc.path, (), note=skipped))
+            self.checked.append(CheckedFile(doc.path, (), note=skipped, target=settings.target.label))
             return []
         # Suppressions are read before normalisation, which may append elements after them.
         read = self.suppressions(doc, settings)
@@ -266,7 +277,8 @@ class Checker:
         engine = settings.engine
         caps = caps if caps is not None else settings.caps_for(domain_arch(doc))
         active = settings.active_ids(doc.path, caps)
-        self.checked.append(CheckedFile(doc.path, settings.active_sorted(doc.path, caps)))
+        self.checked.append(CheckedFile(doc.path, settings.active_sorted(doc.path, caps),
+                                        target=settings.target.label, caps=settings.source_of(caps)))
         found = [f for f in engine.evaluate(doc, caps, settings.select, settings.ignore, settings.host)
                  if f.rule_id in active]
         sups, meta = read if read is not None else self.suppressions(doc, settings)

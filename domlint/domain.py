@@ -134,8 +134,11 @@ def _os_defaults(root: etree._Element, host: Host) -> None:
     machine = type_el.get("machine")
     if not machine and guest is not None and guest.machines:
         machine = guest.machines[0]
-    if machine and guest is not None and (not emulator or guest.emulator == emulator):
-        machine = guest.aliases.get(machine, machine)
+    # Aliases belong to the emulator binary, whatever the domain type: a kvm domain run by the
+    # binary that knows 'pc' as an alias gets the machine that alias names.
+    binary = next((g for g in host.guests if g.arch == arch and g.emulator == emulator), None) if emulator else guest
+    if machine and binary is not None:
+        machine = binary.aliases.get(machine, machine)
     if machine:
         type_el.set("machine", machine)
 
@@ -202,6 +205,29 @@ def _input_defaults(root: etree._Element, devices: etree._Element) -> None:
             inp.set("bus", "usb")
 
 
+def _input_defaults_9(root: etree._Element, devices: etree._Element) -> None:
+    """libvirt 9.0's default input bus: ps2 for an x86 mouse or keyboard, virtio on s390 and for
+    passthrough, none for evdev, else usb (xen for xen guests)."""
+    os_type = root.findtext("os/type") or "hvm"
+    arch = root.find("os/type").get("arch")
+    for inp in devices.iterfind("input"):
+        if inp.get("bus"):
+            continue
+        kind = inp.get("type")
+        if os_type in ("xen", "xenpvh"):
+            inp.set("bus", "xen")
+        elif os_type != "hvm":
+            continue
+        elif kind in ("mouse", "keyboard") and arch in ("i686", "x86_64"):
+            inp.set("bus", "ps2")
+        elif arch in ("s390", "s390x") or kind == "passthrough":
+            inp.set("bus", "virtio")
+        elif kind == "evdev":
+            inp.set("bus", "none")
+        else:
+            inp.set("bus", "usb")
+
+
 def _numa_defaults(root: etree._Element) -> None:
     # A cell without an id takes its position, as libvirt stores cells by id.
     for pos, cell in enumerate(root.iterfind("cpu/numa/cell")):
@@ -221,6 +247,27 @@ def _net_defaults(root: etree._Element, devices: etree._Element) -> None:
     for iface in devices.iterfind("interface"):
         if iface.get("type") != "hostdev" and iface.find("model") is None:
             _sub(iface, "model", iface.sourceline, type=default)
+
+
+def _net_defaults_9(root: etree._Element, devices: etree._Element, caps: Caps | None) -> None:
+    """libvirt 9.0's default NIC model: by arch and machine, else the first of rtl8139, e1000 and
+    virtio the binary offers (rtl8139 when it offers none, or when no capabilities are known)."""
+    arch = root.find("os/type").get("arch", "")
+    machine = root.find("os/type").get("machine", "")
+    virt = machine == "virt" or machine.startswith("virt-")
+    if arch in ("s390", "s390x"):
+        default = "virtio"
+    elif arch in ("armv6l", "armv7l", "aarch64"):
+        default = "smc91c111" if machine == "versatilepb" else "virtio" if virt else "lan9118"
+    elif arch in ("riscv32", "riscv64") and virt:
+        default = "virtio"
+    else:
+        offered = caps if caps is not None else frozenset()
+        default = next((m for m, cap in (("rtl8139", "rtl8139"), ("e1000", "e1000"), ("virtio", "virtio-net"))
+                        if cap in offered), "rtl8139")
+    for iface in devices.iterfind("interface"):
+        if iface.find("model") is None and iface.get("type") != "hostdev":
+            _sub(iface, "model", iface.sourceline, type="virtio" if iface.get("type") == "vdpa" else default)
 
 
 def _console_defaults(root: etree._Element, devices: etree._Element) -> None:
@@ -558,25 +605,6 @@ def _controller_defaults_9(root: etree._Element, devices: etree._Element) -> Non
     _controller_defaults(root, devices, _machine_controllers_9)
 
 
-# The normalisation steps a target's target.json may name, in the order it lists them;
-# each takes the domain root, its <devices> and the host.
-STEPS = {
-    "os": lambda root, devices, host: _os_defaults(root, host),
-    "disk": lambda root, devices, host: _disk_defaults(devices),
-    "input": lambda root, devices, host: _input_defaults(root, devices),
-    "numa": lambda root, devices, host: _numa_defaults(root),
-    "net": lambda root, devices, host: _net_defaults(root, devices),
-    "console": lambda root, devices, host: _console_defaults(root, devices),
-    "video": lambda root, devices, host: _video_defaults(root, devices),
-    "video-9.0": lambda root, devices, host: _video_defaults_9(root, devices),
-    "hostdev-scsi": lambda root, devices, host: _hostdev_scsi_addresses(devices),
-    "controller": lambda root, devices, host: _controller_defaults(root, devices),
-    "tpm-version": lambda root, devices, host: _tpm_version_default(root, devices),
-    # libvirt 9.0: indexes for controllers written without one, and 9.0's implied controllers.
-    "controller-9.0": lambda root, devices, host: _controller_defaults_9(root, devices),
-}
-
-
 def _tpm_version_default(root: etree._Element, devices: etree._Element) -> None:
     """Current libvirt's default version of an emulated TPM: 2.0 for CRB, sPAPR and ARM virt, else 1.2."""
     type_el = root.find("os/type")
@@ -588,7 +616,46 @@ def _tpm_version_default(root: etree._Element, devices: etree._Element) -> None:
             backend.set("version", "2.0" if arm_virt or model in ("tpm-crb", "tpm-spapr") else "1.2")
 
 
+def _channel_paths(root: etree._Element, devices: etree._Element, host: Host) -> None:
+    """libvirt 1.2.8 makes up the socket path of a virtio channel that names none, under its lib dir."""
+    lib_dir = (host.raw.get("driver") or {}).get("lib_dir") or "/var/lib/libvirt/qemu"
+    name = root.findtext("name")
+    for chan in devices.iterfind("channel[@type='unix']"):
+        target = chan.find("target")
+        if target is None or target.get("type") != "virtio":
+            continue
+        source = chan.find("source")
+        if source is None:
+            source = _sub(chan, "source", chan.sourceline)
+        if not source.get("path"):
+            # printf's NULL spelling where the domain or the channel has no name.
+            source.set("path", f"{lib_dir}/channel/target/{name if name is not None else '(null)'}."
+                               f"{target.get('name') or '(null)'}")
+            source.set("mode", "bind")
+
+
+# The normalisation steps a target's target.json may name, in the order it lists them;
+# each takes the domain root, its <devices> and the host.
+STEPS = {
+    "os": lambda root, devices, host: _os_defaults(root, host),
+    "disk": lambda root, devices, host: _disk_defaults(devices),
+    "input": lambda root, devices, host: _input_defaults(root, devices),
+    "input-9.0": lambda root, devices, host: _input_defaults_9(root, devices),
+    "numa": lambda root, devices, host: _numa_defaults(root),
+    "net": lambda root, devices, host: _net_defaults(root, devices),
+    "console": lambda root, devices, host: _console_defaults(root, devices),
+    "video": lambda root, devices, host: _video_defaults(root, devices),
+    "video-9.0": lambda root, devices, host: _video_defaults_9(root, devices),
+    "hostdev-scsi": lambda root, devices, host: _hostdev_scsi_addresses(devices),
+    "controller": lambda root, devices, host: _controller_defaults(root, devices),
+    "tpm-version": lambda root, devices, host: _tpm_version_default(root, devices),
+    "channel-path": lambda root, devices, host: _channel_paths(root, devices, host),
+    # libvirt 9.0: indexes for controllers written without one, and 9.0's implied controllers.
+    "controller-9.0": lambda root, devices, host: _controller_defaults_9(root, devices),
+}
+
 # Steps that also read the capabilities the domain is judged under.
 CAPS_STEPS = {
     "machine": lambda root, devices, host, caps: _machine_from_caps(root, host, caps),
+    "net-9.0": lambda root, devices, host, caps: _net_defaults_9(root, devices, caps),
 }

@@ -286,6 +286,40 @@ def for_target(raws: Iterable[RawRule], target: Target) -> list[RawRule]:
     return [RawRule(_with_limits(r.body, target), r.path, r.line) for r in raws if target.in_range(r.body.get("libvirt"))]
 
 
+def vocabulary_rules(target: Target) -> list[RawRule]:
+    """The rules of a target's parse vocabulary (none when its folder has no vocabulary.yaml)."""
+    path = target.file("vocabulary.yaml")
+    if not path.is_file():
+        return []
+    from . import vocabulary
+
+    return vocabulary.load(path, target.name)
+
+
+def checked_rules(raws: list[RawRule], target: Target, own: list[RawRule] | None = None) -> list[Rule]:
+    """Compile target's rules, having checked every rule under each target it holds for (RuleErrors lists all problems).
+
+    A rule file is judged whole whichever target a run names: a rule for
+    another release with XPath that does not compile is an error here too.
+    own: rules of this target alone (its vocabulary).
+    """
+    from .target import targets
+
+    errors: list[RuleError] = []
+    rules: list[Rule] = []
+    for t in targets():
+        try:
+            compiled = compile_rules([*raws, *own] if own and t == target else raws, target=t)
+        except RuleErrors as exc:
+            errors.extend(e for e in exc.errors if str(e) not in {str(x) for x in errors})
+            continue
+        if t == target:
+            rules = compiled
+    if errors:
+        raise RuleErrors(errors)
+    return rules
+
+
 def compile_rules(raws: Iterable[RawRule], validate: bool = True, target: Target | str | None = None) -> list[Rule]:
     """Rules of target from schema-valid raws; validate compiles every XPath now (RuleErrors for what the schema misses)."""
     t = resolve(target)
@@ -451,18 +485,21 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     t = resolve(target)
     dirs = ([rules_dir()] if builtin else []) + [Path(d) for d in (extra_dirs or [])]
     if not use_cache:
-        return Engine(compile_rules(load_raw(dirs, use_cache=False), target=t), target=t)
+        return Engine(checked_rules(load_raw(dirs, use_cache=False), t, vocabulary_rules(t) if builtin else []), target=t)
 
     built: list[Engine] = []
 
     def build() -> tuple[list[tuple[dict[str, Any], str, int]], dict[str, Any]]:
         # Checked whole here (schema, capability names, every XPath probed);
         # only a pack that passed is ever stored.
-        raws = for_target(load_raw(dirs), t)
-        built.append(Engine(compile_rules(raws, target=t), target=t))
+        everything = load_raw(dirs)
+        own = vocabulary_rules(t) if builtin else []
+        built.append(Engine(checked_rules(everything, t, own), target=t))
+        raws = for_target([*everything, *own], t)
         return [(r.body, r.path, r.line) for r in raws], built[0]._needs
 
-    sources = [*rule_files(dirs), t.file("caps-names.txt"), t.file("target.json")]
+    vocab = [t.file("vocabulary.yaml")] if builtin and t.file("vocabulary.yaml").is_file() else []
+    sources = [*rule_files(dirs), t.file("caps-names.txt"), t.file("target.json"), *vocab]
     entries, needs = cache.load(f"pack-{t.name}", sources, build)
     if built:
         return built[0]  # compiled just now: no need to compile it again

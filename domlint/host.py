@@ -25,7 +25,8 @@ class Guest:
     emulator: str
     machines: tuple[str, ...]
     aliases: dict[str, str] = field(default_factory=dict)
-    domain_types: tuple[str, ...] = ("qemu",)
+    # The domain types (qemu, kvm, hvf) it offers; None when the profile does not say.
+    domain_types: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,14 @@ class Host:
     # Secrets by usage id and by UUID (lower case, no dashes).
     secret_usages: tuple[str, ...] | None = None
     secret_uuids: tuple[str, ...] | None = None
+    # The archs the host offers a guest for, when the profile says its guest list is complete.
+    guest_archs: tuple[str, ...] | None = None
+    # Per arch, the domain types its guest offers (only archs whose guest names them).
+    domain_types: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
+    # Per arch, libvirt's capability cache file for that arch's emulator (a snapshot's).
+    qemu_caps: dict[str, str] = field(default_factory=dict, compare=False)
+    # Facts whose key the profile names, even empty (op unset fires only on those).
+    stated: frozenset[str] = frozenset()
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def guest(self, arch: str | None, emulator: str | None = None,
@@ -68,7 +77,7 @@ class Host:
         """The guest entry for an arch (preferring one with this emulator)."""
         matches = [g for g in self.guests if arch is None or g.arch == arch]
         if domain_type:
-            matches = [g for g in matches if domain_type in g.domain_types] or matches
+            matches = [g for g in matches if domain_type in (g.domain_types or (domain_type,))] or matches
         for g in matches:
             if emulator and g.emulator == emulator:
                 return g
@@ -83,15 +92,41 @@ def _strings(values: Any) -> tuple[str, ...] | None:
     return None if values is None else tuple(str(v) for v in values)
 
 
+# Where each fact that a rule may test with op unset lives in the profile.
+_FACT_KEYS = {"pci_backend": ("pci_backend",), "cpu_model": ("cpu", "model"), "cpu_vendor": ("cpu", "vendor"),
+              "cpu_models": ("cpu_models",), "smbios": ("smbios",), "network_driver": ("network_driver",),
+              "networks": ("networks",), "cpu_map": ("cpu_map",), "secret_usages": ("secrets",),
+              "secret_uuids": ("secrets",), "hugetlbfs": ("driver", "hugetlbfs"),
+              "hugepage_sizes": ("driver", "hugetlbfs"), "privileged": ("driver", "privileged"),
+              "seccomp_sandbox": ("driver", "seccomp_sandbox"), "spice_tls": ("driver", "spice_tls")}
+
+
+def _stated(raw: dict[str, Any]) -> frozenset[str]:
+    out = set()
+    for fact, keys in _FACT_KEYS.items():
+        node: Any = raw
+        for k in keys:
+            if not isinstance(node, dict) or k not in node:
+                break
+            node = node[k]
+        else:
+            out.add(fact)
+    return frozenset(out)
+
+
 def from_dict(name: str, raw: dict[str, Any]) -> Host:
     """Build a host from its YAML form."""
     guests = tuple(
         Guest(arch=str(g["arch"]), emulator=str(g["emulator"]),
               machines=tuple(str(m) for m in g.get("machines", [])),
               aliases={str(k): str(v) for k, v in (g.get("aliases") or {}).items()},
-              domain_types=tuple(g.get("domain_types", ["qemu"])))
-        for g in raw.get("guests", [])
+              domain_types=_strings(g.get("domain_types")))
+        for g in raw.get("guests") or ()
     )
+    types: dict[str, tuple[str, ...]] = {}
+    for g in guests:
+        if g.domain_types is not None:
+            types[g.arch] = tuple(dict.fromkeys(types.get(g.arch, ()) + g.domain_types))
     cpu = raw.get("cpu") or {}
     driver = raw.get("driver") or {}
     mounts = driver.get("hugetlbfs")
@@ -118,6 +153,10 @@ def from_dict(name: str, raw: dict[str, Any]) -> Host:
         secret_usages=None if secrets is None else tuple(str(s["usage"]) for s in secrets if s.get("usage")),
         secret_uuids=None if secrets is None else tuple(
             str(s["uuid"]).lower().replace("-", "") for s in secrets if s.get("uuid")),
+        guest_archs=tuple(dict.fromkeys(g.arch for g in guests)) if raw.get("guests_complete") else None,
+        domain_types=types,
+        qemu_caps={str(k): str(v) for k, v in (raw.get("qemu_caps") or {}).items()},
+        stated=_stated(raw),
         raw=raw,
     )
 
@@ -129,6 +168,9 @@ def load(path: str | Path) -> Host:
     for key in ("cpu_map", "storage_pools"):
         if raw.get(key) and not Path(raw[key]).is_absolute():
             raw[key] = str(Path(path).parent / raw[key])
+    if raw.get("qemu_caps"):
+        raw["qemu_caps"] = {arch: f if Path(f).is_absolute() else str(Path(path).parent / f)
+                            for arch, f in raw["qemu_caps"].items()}
     if raw.get("cpu_map") and not Path(raw["cpu_map"]).is_file():
         text = Path(path).read_text(encoding="utf-8").splitlines()
         line = next((i for i, t in enumerate(text, 1) if t.startswith("cpu_map:")), None)

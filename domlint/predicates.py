@@ -346,27 +346,36 @@ def _pci_key(text: str) -> tuple[int, ...] | None:
 
 @dataclass
 class HostTest(Predicate):
-    """A domain value or host fact compared with the host profile; silent when it lacks the fact (but op unset)."""
+    """A domain value or host fact compared with the host profile; silent when it lacks the fact.
+
+    op unset fires when the profile names the fact's key with no value. With key, the fact is a
+    table (per arch, say) and the value is compared with its entry for key's value; silent without one.
+    """
 
     fact: str
     op: str
     value: str | None = None
     list: str | None = None
+    key: str | None = None
 
     def __post_init__(self) -> None:
         self.xp = compile_xpath(f"string({self.value})") if self.value else None
+        self.key_xp = compile_xpath(f"string({self.key})") if self.key else None
 
     def xpaths(self) -> tuple[etree.XPath, ...]:
-        """The value expression, if any."""
-        return () if self.xp is None else (self.xp,)
+        """The value and key expressions, if any."""
+        return tuple(x for x in (self.xp, self.key_xp) if x is not None)
 
     def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
         host = ctx.host
         if host is None:
             return None
         fact = getattr(host, self.fact, None)
+        if self.key_xp is not None:
+            fact = (fact or {}).get(str(self.key_xp(el)))
         if self.op == "unset":
-            return Hit("", self.fact) if fact in (None, "", ()) else None
+            stated = self.fact in getattr(host, "stated", frozenset())
+            return Hit("", self.fact) if stated and fact in (None, "", ()) else None
         if self.op in ("enabled", "disabled"):
             # A switch or a list of the host (privileged, hugetlbfs mounts): on when true or non-empty.
             if fact is None or bool(fact) != (self.op == "enabled"):

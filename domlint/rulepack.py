@@ -321,9 +321,11 @@ def _schema_error(name: str, doc: Any, node: Any, path: list[Any], message: str)
 
 
 def load_uncovered(path: Path | None = None) -> dict[str, str]:
-    """The checks.tsv rows no rule can decide: id to reason (RuleErrors if the table is malformed)."""
+    """A target's error sites no rule can decide (1.2.8's Q and P rows by default; 9.0's M rows): id to reason."""
     import yaml
     path = path or data_file("targets/1.2.8/uncovered-checks.yaml")
+    if not path.exists():
+        return {}
     name = str(path)
     try:
         text = path.read_text()
@@ -341,8 +343,10 @@ def load_uncovered(path: Path | None = None) -> dict[str, str]:
     for i, entry in enumerate(doc):
         line = node.value[i].start_mark.line + 1
         if (not isinstance(entry, dict) or set(entry) != {"id", "reason"}
-                or not re.fullmatch(r"Q[0-9]{3}", str(entry["id"])) or not str(entry["reason"] or "").strip()):
-            errors.append(RuleError(name, line, "an entry needs exactly an id (Q followed by 3 digits) and a reason"))
+                or not re.fullmatch(r"Q[0-9]{3}|P[0-9]{4}|M[0-9]{3,4}", str(entry["id"]))
+                or not str(entry["reason"] or "").strip()):
+            errors.append(RuleError(name, line,
+                                    "an entry needs exactly an id (Q and 3 digits, P and 4, M and 3 or 4) and a reason"))
             continue
         qid = str(entry["id"])
         if qid in out:

@@ -53,8 +53,8 @@ def example_host_for(example: Any, host: Host | None = None) -> Host:
     changes = example.get("host") if isinstance(example, dict) else None
     if not changes:
         return base
-    raw = {**base.raw, **changes}
-    return from_dict(base.name, {k: v for k, v in raw.items() if v is not None})
+    # A key set to null states that the host lacks the fact (pci_backend: null: no PCI backend).
+    return from_dict(base.name, {**base.raw, **changes})
 
 
 def has_own_caps(example: Any) -> bool:

@@ -50,5 +50,15 @@ def test_retired_flags_count_as_present_under_9_0() -> None:
 def test_each_target_has_a_default_profile_for_every_arch_it_ships() -> None:
     assert capsmod.newest_profile("9.0").source == "profile qemu-7.2.50-x86_64"
     assert capsmod.newest_profile("9.0", "ppc64").arch == "ppc64"
-    assert capsmod.newest_profile("9.0", "sparc").arch == "x86_64"  # none for sparc: the x86_64 one
+    # None for sparc: the x86_64 profile's flags stand in, but not its arch, machines or CPU models.
+    stand_in = capsmod.newest_profile("9.0", "sparc")
+    assert stand_in.arch is None and not stand_in.machines and stand_in >= {"pcie-root-port"}
     assert capsmod.newest_profile("1.2.8").source == "profile qemu-1.6.50"
+
+
+def test_a_ppc64le_guest_is_judged_under_the_ppc64_binary() -> None:
+    # There is no qemu-system-ppc64le: libvirt runs little-endian POWER guests with qemu-system-ppc64.
+    from domlint import caps
+
+    le = caps.newest_profile("9.0", "ppc64le")
+    assert le == caps.newest_profile("9.0", "ppc64") and le.arch == "ppc64" and le.machines

@@ -32,7 +32,9 @@ def test_clean_file_exit_0() -> None:
 def test_json_format() -> None:
     proc = run_cli("check", "--format", "json", BAD, GOOD)
     doc = json.loads(proc.stdout)
-    assert doc["summary"] == {"files": 2, "errors": 3, "warnings": 0, "unusable": 0}
+    assert doc["summary"] == {"files": 2, "errors": 3, "warnings": 0, "skipped": 0, "unusable": 0}
+    assert doc["target"] == "libvirt 1.2.8" and doc["notes"] == []
+    assert doc["caps_source"] == "profile qemu-1.6.50 (the newest built-in)"
     f = doc["findings"][0]
     assert set(f) >= {"rule_id", "severity", "message", "hint", "path", "line", "column", "xpath"}
 
@@ -85,17 +87,31 @@ def test_profiles_match_capability_dumps() -> None:
         assert caps.from_profile(version) == caps.from_file(dump), version
 
 
-def test_help_says_all_caps_present_by_default() -> None:
-    proc = run_cli("check", "--help")
-    assert proc.returncode == 0
-    assert "every QEMU capability is" in proc.stdout and "taken as present" in proc.stdout
+def test_help_states_the_default_target_and_capability_source() -> None:
+    from domlint import target
+
+    for command in ("check", "argv", "attach-check"):
+        proc = run_cli(command, "--help")
+        assert proc.returncode == 0
+        text = " ".join(proc.stdout.split())
+        assert f"else the newest target domlint knows, {target.newest().label}" in text, command
+        assert "DOMLINT_LIBVIRT" in text and "configuration key `libvirt`" in text
+        assert "the target's newest built-in QEMU profile for the domain's architecture" in text, command
+        assert "is not judged: it gets a note" in text
+        assert "qemu_caps, as `domlint host snapshot` writes it" in text
 
 
 def test_version() -> None:
     import domlint
+    from domlint import target
 
-    proc = run_cli("--version")
-    assert proc.stdout.strip() == f"domlint {domlint.__version__}"
+    proc = run_cli("--version", env={"DOMLINT_LIBVIRT": ""})
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and lines[0] == f"domlint {domlint.__version__}"
+    assert lines[1] == "libvirt targets: " + ", ".join(f"{t.label} (--libvirt {t.name})" for t in target.targets())
+    assert lines[2].startswith(f"default target: {target.newest().label} (the newest")
+    proc = run_cli("--version", env={"DOMLINT_LIBVIRT": "1.2.8"})
+    assert "default target: libvirt 1.2.8 (from DOMLINT_LIBVIRT=1.2.8)" in proc.stdout
 
 
 def test_installed_console_script_from_another_directory(tmp_path: Path) -> None:

@@ -257,3 +257,49 @@ def test_colour_only_on_a_terminal_and_never_with_no_color() -> None:
     forced = run_cli("check", "--color", "always", str(BAD))
     assert "\x1b[31merror\x1b[0m" in forced.stdout
     assert "\x1b[" not in _on_terminal("check", "--color", "never", str(BAD), env={"TERM": "xterm"})
+
+
+XEN = """<domain type='xen'>
+  <name>xenvm</name>
+  <memory unit='KiB'>1048576</memory>
+  <os><type arch='x86_64' machine='xenfv'>hvm</type></os>
+</domain>
+"""
+
+
+@pytest.mark.parametrize("libvirt", ["1.2.8", "9.0"])
+def test_every_format_names_target_and_capability_source(libvirt: str, tmp_path: Path,
+                                                         sarif_validator: jsonschema.Draft4Validator) -> None:
+    from domlint import target
+
+    label = target.load(libvirt).label
+    xen = tmp_path / "xen.xml"
+    xen.write_text(XEN)
+    files = (str(BAD), str(xen))
+    doc = json.loads(run_cli("check", "--libvirt", libvirt, "--format", "json", *files).stdout)
+    assert doc["target"] == label and doc["caps_source"].startswith("profile qemu-")
+    sarif = json.loads(run_cli("check", "--libvirt", libvirt, "--format", "sarif", *files).stdout)
+    assert not list(sarif_validator.iter_errors(sarif))
+    driver = sarif["runs"][0]["tool"]["driver"]
+    assert driver["properties"] == {"libvirtTarget": label, "qemuCapabilitySource": doc["caps_source"]}
+    assert label in driver["fullName"] and driver["semanticVersion"] == driver["version"]
+    notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert [n["level"] for n in notes] == ["note"] and "xen" in notes[0]["message"]["text"]
+    top = ET.fromstring(run_cli("check", "--libvirt", libvirt, "--format", "junit", *files).stdout)
+    props = {s.get("name"): {p.get("name"): p.get("value") for p in s.iter("property")} for s in top.iter("testsuite")}
+    assert props[str(BAD)] == {"libvirt-target": label, "qemu-capability-source": doc["caps_source"]}
+    assert props[str(xen)] == {"libvirt-target": label}
+    proc = run_cli("check", "--libvirt", libvirt, "--format", "github", *files)
+    assert f"target {label}, QEMU capabilities: {doc['caps_source']}" in proc.stderr
+    assert proc.stdout.splitlines()[-1].startswith("::notice file=")
+
+
+def test_distinct_capability_sources_are_listed(tmp_path: Path) -> None:
+    # The default profile is chosen per architecture: a ppc64 and an x86_64 domain list two sources.
+    ppc = tmp_path / "ppc.xml"
+    ppc.write_text("<domain type='qemu'><name>p</name><memory>524288</memory>"
+                   "<os><type arch='ppc64' machine='pseries'>hvm</type></os></domain>\n")
+    doc = json.loads(run_cli("check", "--libvirt", "9.0", "--format", "json", str(GOOD), str(ppc)).stdout)
+    assert doc["caps_source"].count("; ") == 1 and "ppc64" in doc["caps_source"] and "x86_64" in doc["caps_source"]
+    proc = run_cli("check", "--libvirt", "9.0", "-j", "2", "--format", "json", str(GOOD), str(ppc))
+    assert json.loads(proc.stdout) == doc

@@ -99,3 +99,30 @@ def test_readme_pre_commit_and_actions_examples() -> None:
     assert any("--format sarif" in s.get("run", "") for s in steps)
     upload = next(s for s in steps if "upload-sarif" in s.get("uses", ""))
     assert upload["if"] == "always()" and upload["with"]["sarif_file"] == "domlint.sarif"
+
+
+def test_first_screen_claims_hold() -> None:
+    # The bundled example: three errors under libvirt 1.2.8, exit 1; the summary names the target either way.
+    from conftest import run_cli
+
+    from domlint import target
+
+    first = " ".join(README.split("\n---\n", 1)[0].split())
+    assert "`domlint check --libvirt 1.2.8 examples/guest-bad.xml` reports all three and exits 1" in first
+    proc = run_cli("check", "--libvirt", "1.2.8", "examples/guest-bad.xml")
+    assert proc.returncode == 1 and "1 file checked, 3 error(s)" in proc.stderr
+    assert "target libvirt 1.2.8, QEMU capabilities: " in proc.stderr
+    proc = run_cli("check", "examples/guest-bad.xml", env={"DOMLINT_LIBVIRT": ""})
+    assert proc.returncode in (0, 1) and f"target {target.newest().label}, QEMU capabilities: " in proc.stderr
+
+
+def test_targets_section_follows_the_data() -> None:
+    from domlint import target
+
+    section = " ".join(README.split("\n## Targets\n", 1)[1].split("\n## ", 1)[0].split())
+    for t in target.targets():
+        assert f"`--libvirt {t.name}`" in section
+        assert f"{t.name}: " + ", ".join(f"`{h}`" for h in t.hypervisors) in section
+    keys = set().union(*(t.raw for t in target.targets()))
+    doc = (REPO / "domlint" / "data" / "targets" / "README.md").read_text()
+    assert all(f"| `{k}` |" in doc for k in keys), sorted(k for k in keys if f"| `{k}` |" not in doc)

@@ -50,7 +50,7 @@ def test_caps_rule_has_an_example_that_flips_with_caps(target: str, rule_id: str
 
 
 def test_upstream_ids_exist(conformance_checks: dict[str, set[str]]) -> None:
-    # Q ids are rows of 1.2.8's checks.tsv, M ids rows of 9.0's.
+    # Q ids are rows of 1.2.8's checks.tsv, M ids rows of 9.0's, P ids rows of 1.2.8's parse-checks.tsv.
     for engine in ENGINES.values():
         for rule in engine.rules:
             for qid in rule.upstream:
@@ -65,4 +65,6 @@ def conformance_checks() -> dict[str, set[str]]:
     for prefix, target in (("Q", "1.2.8"), ("M", "9.0")):
         rows = (CORPORA[target] / "checks.tsv").read_text().splitlines()[1:]
         out[prefix] = {row.split("\t")[0] for row in rows if row}
+    parse = Path(__file__).resolve().parent.parent / "domlint" / "data" / "targets" / "1.2.8" / "parse-checks.tsv"
+    out["P"] = {row.split("\t")[0] for row in parse.read_text().splitlines()[1:] if row}
     return out

@@ -21,7 +21,6 @@ sys.path.insert(0, str(REPO / "tests" / "conformance"))
 import run as runner  # noqa: E402
 import yaml  # noqa: E402
 
-
 # How the reasons this script states begin.
 AUTO = ("domlint crashes:", "refusal not found yet", "false error:", "command line of this target", "command line differs:")
 

@@ -47,7 +47,7 @@ def value_text(node: Node, defs: dict[str, Node]) -> str:
         extra = f" matching `{node['pattern']}`" if "pattern" in node else ""
         return f"*{name}*{extra}"
     if "enum" in node:
-        return "one of " + ", ".join(f"`{v}`" for v in node["enum"])
+        return "one of " + ", ".join(f"`{json.dumps(v) if v is None else v}`" for v in node["enum"])
     if "oneOf" in node:
         return " or ".join(value_text(alt, defs) for alt in node["oneOf"])
     kind = node.get("type")

@@ -14,13 +14,23 @@ from .assign import assign
 from .command import Command
 from .context import Ctx, RunOptions
 
-__all__ = ["Command", "RunOptions", "build_command", "make_ctx"]
+__all__ = ["DRIVER_DEFAULTS", "Command", "RunOptions", "build_command", "make_ctx"]
+
+# qemu.conf as libvirt ships it (a system libvirtd), for the settings the
+# command line shows. They fill what the host profile's `driver` section leaves
+# out; they are the emitter's, not host facts: rules never see them.
+DRIVER_DEFAULTS = {
+    "vnc_listen": "127.0.0.1", "vnc_tls": False, "vnc_tls_x509_cert_dir": "/etc/pki/libvirt-vnc",
+    "vnc_tls_x509_verify": False, "vnc_sasl": False, "spice_listen": "127.0.0.1", "spice_tls": False,
+    "spice_tls_x509_cert_dir": "/etc/pki/libvirt-spice", "spice_sasl": False,
+    "state_dir": "/var/lib/libvirt/qemu", "set_process_name": False, "log_timestamp": True,
+}
 
 
 def make_ctx(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Ctx:
     """The emitter's view of a normalised domain, before addresses and aliases are assigned."""
     return Ctx(root=doc.root, caps=caps, host=host, opts=opts or RunOptions(),
-               driver=dict(host.raw.get("driver") or {}), path=doc.path, implied=set(doc.implied))
+               driver={**DRIVER_DEFAULTS, **(host.raw.get("driver") or {})}, path=doc.path, implied=set(doc.implied))
 
 
 def build_command(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Command:

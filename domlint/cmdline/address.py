@@ -16,6 +16,7 @@ from lxml import etree
 from ..errors import InputError
 from ..values import parse_int
 from . import devices
+from .command import c_str
 from .context import Ctx
 
 Element = etree._Element
@@ -270,7 +271,8 @@ def suffix(ctx: Ctx, el: Element) -> str:
         return out
     if atype == "usb":
         bus = c_uint(addr.get("bus"), 0, 10)
-        return f",bus={usb_bus_id(bus)}.0,port={addr.get('port', '')}"
+        # A USB address without a port is printed as libvirt's printf prints NULL.
+        return f",bus={usb_bus_id(bus)}.0,port={c_str(addr.get('port'))}"
     if atype == "spapr-vio":
         reg = vio_reg(el)
         return f",reg={reg:#x}" if reg is not None else ""

@@ -8,6 +8,11 @@ from dataclasses import dataclass, field
 _SHELL_META = frozenset("\r\t\n !\"#$&'()*;<>?[\\]^`{|}~")
 
 
+def c_str(value: str | None) -> str:
+    """A string as libvirt's printf prints it: glibc writes a missing one (NULL) as '(null)'."""
+    return "(null)" if value is None else value
+
+
 def shell_word(word: str) -> str:
     """A word as libvirt prints it: unchanged, or single-quoted when the shell would read it otherwise."""
     if word and not _SHELL_META.intersection(word):

@@ -18,7 +18,7 @@ from lxml import etree
 from ..errors import InputError
 from ..values import parse_int, within_limit
 from . import address, alias, devices
-from .command import Command
+from .command import Command, c_str
 from .context import Ctx
 from .controller import virtio_device
 
@@ -170,7 +170,8 @@ def host_net_str(ctx: Ctx, el: etree._Element, vlan: int, fds: Fds) -> str:
         is_tap = True
     elif ntype in ("client", "server", "mcast"):
         key = {"client": "connect", "server": "listen", "mcast": "mcast"}[ntype]
-        parts = ["socket", f"{key}={_source_attr(el, 'address')}:{_source_attr(el, 'port')}"]
+        # A listening socket may leave out its address: libvirt prints the NULL as glibc does.
+        parts = ["socket", f"{key}={c_str(_source_attr(el, 'address'))}:{_source_attr(el, 'port')}"]
     else:
         parts = ["user"]
     if vlan >= 0:

@@ -11,14 +11,19 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..cmdline import Command
 
-from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options
+from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options, caps_help
 
 EPILOG = """\
-Target, capabilities and host come from the options, else from the
-configuration `check` would read for the file; with neither, the target's
-newest built-in QEMU profile for the domain's arch is used, as in `check`.
-The domain is checked first, under the same capabilities; if any rule finds an
-error, the findings are printed on standard error and no command line is built.
+command line:
+  Only libvirt 1.2.8's command line is built so far (--libvirt 1.2.8); for
+  a newer target the domain is checked and then refused with exit status 2.
+  Target, capabilities and host come from the options, else from the
+  configuration `check` would read for the file, as in `check`. The domain
+  is checked first, under the same capabilities; if any rule finds an error,
+  the findings are printed on standard error and no command line is built.
+  A domain for another hypervisor (a type the target's QEMU driver does not
+  take, such as xen or lxc) has no QEMU command line: a one-line note on
+  standard error, nothing on standard output, exit status 0.
 
 formats:
   lines  one option per line, ready to paste into a shell (default)
@@ -26,12 +31,13 @@ formats:
   json   a JSON list of strings: environment assignments, emulator, arguments
 
 exit status:
-  0 command line printed, 1 the domain has errors, 2 unusable input or options.
+  0 command line printed (or a note: not a QEMU domain), 1 the domain has
+  errors, 2 unusable input or options.
 
 examples:
-  domlint argv guest.xml
-  domlint argv --caps-profile qemu-1.6.0 --host myhost.yaml guest.xml
-  domlint argv --format json guest.xml | jq -r '.[]'
+  domlint argv --libvirt 1.2.8 guest.xml
+  domlint argv --libvirt 1.2.8 --caps-profile qemu-1.6.0 --host myhost.yaml guest.xml
+  domlint argv --libvirt 1.2.8 --format json guest.xml | jq -r '.[]'
 """
 
 
@@ -43,7 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(NAME, help="print the QEMU command line libvirt would run",
                        description="Print the QEMU command line libvirt would build for a domain "
                                    "(libvirt 1.2.8's so far; --libvirt 1.2.8).",
-                       epilog=EPILOG, formatter_class=FORMATTER)
+                       epilog=caps_help() + "\n" + EPILOG, formatter_class=FORMATTER)
     p.add_argument("path", metavar="FILE", help="domain XML file")
     add_caps_options(p)
     p.add_argument("--format", choices=("lines", "line", "json"), default="lines", help="output format")
@@ -83,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
     from ..api import emit
     from ..checker import Checker, Options
     from ..cmdline import RunOptions
+    from ..domain import foreign_hypervisor
     from ..errors import Refused
+    from ..parse import parse_file
     from ..report import write_text
 
     # The same capability source, host and rules `check` would use for this file (options, then configuration).
@@ -94,8 +102,14 @@ def run(args: argparse.Namespace) -> int:
     # libvirt speaks QMP to any QEMU that offers it.
     opts = RunOptions(migrate_from=args.incoming,
                       json_monitor="monitor-json" in (caps if caps is not None else settings.caps))
+    doc = parse_file(args.path)
+    note = foreign_hypervisor(doc, settings.target)
+    if note is not None:
+        # Not a QEMU domain: there is no QEMU command line to print, and nothing is wrong.
+        sys.stderr.write(f"{args.path}: note: {note}; no QEMU command line\n")
+        return EXIT_OK
     try:
-        cmd = emit(args.path, caps=caps, host=settings.host, options=opts, engine=settings.engine)
+        cmd = emit(doc, caps=caps, host=settings.host, options=opts, engine=settings.engine)
     except Refused as exc:
         write_text(sys.stderr, exc.findings, True)
         sys.stderr.write(f"{args.path}: not emitted: {len(exc.findings)} error(s)\n")

@@ -10,7 +10,7 @@ from ..errors import DomlintError, UsageError
 from ..findings import Finding
 from ..formats import CheckedFile, RuleInfo
 from ..parse import parse_file
-from .options import CAPS_HELP, FORMATTER, add_check_options, checker_from_args, finish
+from .options import FORMATTER, add_check_options, caps_help, checker_from_args, finish
 
 EPILOG = """\
 what it does:
@@ -23,12 +23,13 @@ what it does:
   <serial>, <parallel>, <console>, <channel>, <rng>, <watchdog>, <sound>,
   <input>, <redirdev>, <smartcard> or <hub>.
 
-""" + CAPS_HELP + """
+"""
+EPILOG_END = """
 exit status: as for `domlint check`.
 
 examples:
   domlint attach-check guest.xml disk.xml
-  domlint attach-check --domain-name web1 --caps-profile 1.6.0 disk.xml
+  domlint attach-check --domain-name web1 --caps-profile 7.0.0-x86_64 disk.xml
   domlint attach-check --connect test:///default --domain-name test disk.xml
 """
 
@@ -41,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(NAME, help="check a device before virsh attach-device --config",
                        usage="domlint attach-check [options] (DOMAIN.xml | --domain-name NAME) DEVICE.xml",
                        description="Check what `virsh attach-device DOMAIN DEVICE.xml --config` would store.",
-                       epilog=EPILOG, formatter_class=FORMATTER)
+                       epilog=EPILOG + caps_help() + EPILOG_END, formatter_class=FORMATTER)
     p.add_argument("files", nargs="+", metavar="FILE", help="DOMAIN.xml (unless --domain-name) and DEVICE.xml")
     p.add_argument("--domain-name", metavar="NAME",
                    help="read the domain with `virsh dumpxml --inactive NAME` instead of a file")
@@ -75,11 +76,20 @@ def run(args: argparse.Namespace) -> int:
         device = attach.device_document(parse_file(device_path, roots=None))
     except DomlintError as exc:
         errors.append(exc)
-    if domain is not None and device is not None:
+    label = settings.target.label
+    note = attach.not_judged(domain, settings.target) if domain is not None else None
+    if note is not None:
+        # A domain for another hypervisor: neither it nor the device is judged.
+        checker.checked.append(CheckedFile(domain.path, (), note=note, target=label))
+        if device is not None:
+            checker.checked.append(CheckedFile(
+                device.path, (), note=f"not judged: it is added to {domain.path}, which is not for QEMU", target=label))
+    elif domain is not None and device is not None:
         merged = attach.merge(domain, device, settings.host, settings.target)
-        findings = attach.check_merge(merged, settings.engine, settings.caps_for(domain_arch(merged.after)),
-                                      settings.host, settings.select,
+        caps = settings.caps_for(domain_arch(merged.after))
+        findings = attach.check_merge(merged, settings.engine, caps, settings.host, settings.select,
                                       settings.ignore)
         ids = tuple(sorted({r.id for r in settings.engine.rules} | set(attach.REFUSAL_IDS)))
-        checker.checked.extend(CheckedFile(p, ids) for p in (domain.path, device.path))
+        checker.checked.extend(CheckedFile(p, ids, target=label, caps=settings.source_of(caps))
+                               for p in (domain.path, device.path))
     return finish(args, checker, findings, errors)

@@ -8,16 +8,17 @@ from pathlib import Path
 from .. import jobs
 from ..errors import DomlintError
 from ..findings import Finding
-from .options import CAPS_HELP, CONFIG_HELP, FORMATTER, add_check_options, checker_from_args, finish
+from .options import CONFIG_HELP, FORMATTER, add_check_options, caps_help, checker_from_args, finish
 
-EPILOG = CAPS_HELP + "\n" + CONFIG_HELP + """
+EPILOG = CONFIG_HELP + """
 exit status:
   0 no errors, 1 errors found (warnings too with --fail-on warning),
   2 an input, rule file, configuration or option could not be used.
 
 examples:
   domlint check guest.xml
-  domlint check --caps-profile qemu-1.6.0 /etc/libvirt/qemu/
+  domlint check --libvirt 1.2.8 /etc/libvirt/qemu/
+  domlint check --caps-profile qemu-7.0.0-x86_64 /etc/libvirt/qemu/
   domlint check --qemu-caps /var/cache/libvirt/qemu/capabilities/X.xml guest.xml
   domlint check --format json --ignore disk-io-native-cache guest.xml
   domlint check -j auto /etc/libvirt/qemu/
@@ -34,7 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the check subcommand."""
     p = sub.add_parser(NAME, help="check domain XML files",
                        description="Check libvirt domain XML files (directories: every *.xml below).",
-                       epilog=EPILOG, formatter_class=FORMATTER)
+                       epilog=caps_help() + "\n" + EPILOG, formatter_class=FORMATTER)
     p.add_argument("paths", nargs="+", metavar="PATH", help="domain XML files or directories")
     p.add_argument("-j", "--jobs", type=jobs.parse_jobs, default=1, metavar="N",
                    help="check files in N processes (0 or auto: one per CPU); the report is the same as "

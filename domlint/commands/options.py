@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import formats
 from ..checker import Checker, Options
-from ..errors import DomlintError
+from ..errors import DomlintError, UsageError
 from ..findings import Finding
 from ..terminal import use_color
 
@@ -22,15 +22,35 @@ EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
 FORMATTER = argparse.RawDescriptionHelpFormatter
 
-CAPS_HELP = """\
-target and capabilities:
-  A verdict is for one libvirt release (--libvirt, default the newest
-  domlint knows) and one QEMU capability source. With no --caps,
-  --caps-profile or --qemu-caps (on the command line or in the
-  configuration), each domain is judged under the target's newest built-in
-  QEMU profile for the domain's architecture: the same default for check,
-  argv and attach-check, named in every report.
-"""
+# The target and capability paragraphs of check, argv and attach-check --help; caps_help() fills them in.
+CAPS_HELP = (
+    "A verdict is for one libvirt release, the target: --libvirt, else the configuration key `libvirt`, "
+    "else the DOMLINT_LIBVIRT environment variable, else the newest target domlint knows, {newest} "
+    "(known: {names}). A domain whose type is none of the target's QEMU driver types ({hypervisors} for "
+    "{newest}) is not judged: it gets a note and leaves the exit status 0.",
+    "The verdict is also for one QEMU capability source. With no --caps, --caps-profile or --qemu-caps "
+    "(on the command line or in the configuration), each domain is judged under the host profile's "
+    "capability file for its architecture (qemu_caps, as `domlint host snapshot` writes it), else the "
+    "target's newest built-in QEMU profile for the domain's architecture (`domlint rules profiles "
+    "--libvirt X` lists them): the same default for check, argv and attach-check. The summary line of check and "
+    "attach-check names the target and the capability source.",
+)
+
+
+def caps_help() -> str:
+    """The `target and capabilities:` section of --help, with the targets domlint knows."""
+    import textwrap
+
+    from .. import target
+
+    newest = target.newest()
+    facts = {"newest": newest.label, "names": ", ".join(target.names()),
+             "hypervisors": ", ".join(newest.hypervisors)}
+    paragraphs = [textwrap.fill(p.format(**facts), 76, initial_indent="  ", subsequent_indent="  ",
+                                break_on_hyphens=False)
+                  for p in CAPS_HELP]
+    return "target and capabilities:\n" + "\n".join(paragraphs) + "\n"
+
 
 CONFIG_HELP = """\
 configuration:
@@ -73,7 +93,8 @@ def add_caps_options(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
     g.add_argument("--caps", metavar="A,B,C", help="capability flag names present (libvirt spelling)")
     g.add_argument("--caps-profile", metavar="NAME",
-                   help="built-in QEMU profile of the target (`domlint rules profiles` lists them)")
+                   help="built-in QEMU profile of the target (`domlint rules profiles` lists them; "
+                        "default: the target's newest for the domain's arch)")
     g.add_argument("--qemu-caps", metavar="FILE",
                    help="libvirt's capability cache file of the QEMU binary "
                         "(/var/cache/libvirt/qemu/capabilities/*.xml)")
@@ -150,6 +171,7 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
     report = formats.Report(
         findings=findings, errors=errors, checked=checker.checked, rules=checker.rules, fail_on=levels,
         root=report_root(), show_hints=not args.no_hints, color=use_color(sys.stdout, args.color),
+        target=verdict_target(checker), caps_source=formats.distinct([c.caps for c in checker.checked]),
     )
     formats.get(args.format)(sys.stdout, report)
     sys.stdout.flush()
@@ -163,14 +185,34 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
     return EXIT_FINDINGS if any(f.severity in levels for f in findings) else EXIT_OK
 
 
+def verdict_target(checker: Checker) -> str:
+    """The libvirt target(s) the files were judged for; with none judged, the one the options name."""
+    found = formats.distinct([c.target for c in checker.checked])
+    if found:
+        return found
+    from .. import target
+
+    try:
+        return target.resolve(checker.options.libvirt).label
+    except UsageError:
+        return ""
+
+
 def summary(report: formats.Report, baseline_gone: int | None) -> None:
-    """One line of counts on standard error."""
+    """One line of counts on standard error, and what the verdict is for."""
     files = report.files
     n_err = sum(f.severity == "error" for f in report.findings)
     n_warn = sum(f.severity == "warning" for f in report.findings)
     parts = [f"{files} file{'s' if files != 1 else ''} checked", f"{n_err} error(s)", f"{n_warn} warning(s)"]
+    if report.notes:
+        parts.append(f"{len(report.notes)} skipped (not for QEMU)")
     if report.errors:
         parts.append(f"{len(report.errors)} unusable")
     if baseline_gone:
         parts.append(f"{baseline_gone} baseline entr{'ies' if baseline_gone != 1 else 'y'} no longer found")
-    sys.stderr.write(", ".join(parts) + "\n")
+    line = ", ".join(parts)
+    if report.target:
+        line += f"; target {report.target}"
+    if report.caps_source:
+        line += f", QEMU capabilities: {report.caps_source}"
+    sys.stderr.write(line + "\n")

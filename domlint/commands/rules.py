@@ -68,6 +68,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_target_option(test)
     add_output_options(test)
     test.set_defaults(func=run_test)
+    prof = rsub.add_parser("profiles", help="the built-in QEMU capability profiles of a target",
+                           description="List the target's built-in QEMU profiles (for --caps-profile): name, "
+                                       "QEMU version, architecture, number of capability flags; `*` marks the "
+                                       "default of each architecture, the newest.",
+                           epilog="examples:\n  domlint rules profiles\n  domlint rules profiles --libvirt 1.2.8\n",
+                           formatter_class=FORMATTER)
+    add_target_option(prof)
+    add_output_options(prof)
+    prof.set_defaults(func=run_profiles)
 
 
 def caps_text(rule: Rule) -> str:
@@ -97,6 +106,25 @@ def run_list(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{r.id:<{wid}}  {r.severity:<8}  {r.summary}{f'  [{caps}]' if caps else ''}\n")
     if not args.quiet:
         sys.stderr.write(f"{len(engine.rules)} rules for {engine.target.label}\n")
+    return EXIT_OK
+
+
+def run_profiles(args: argparse.Namespace) -> int:
+    """Print one line per built-in profile of the target, the default of each arch marked."""
+    from .. import caps as capsmod
+    from .. import target as targetmod
+
+    t = targetmod.resolve(args.libvirt)
+    table = capsmod.profile_info(t)
+    defaults = {capsmod.newest_profile(t, info.get("arch")).source.removeprefix("profile ") for info in table.values()}
+    wid = max([len(n) for n in table] + [4])
+    sys.stdout.write(f"  {'NAME':<{wid}}  {'QEMU':<8}  {'ARCH':<8}  FLAGS\n")
+    for name, info in table.items():
+        mark = "*" if name in defaults else " "
+        version = info.get("version") or name.removeprefix("qemu-").split("-")[0]
+        sys.stdout.write(f"{mark} {name:<{wid}}  {version!s:<8}  {info.get('arch') or 'any'!s:<8}  {len(info['flags'])}\n")
+    if not args.quiet:
+        sys.stderr.write(f"{len(table)} profiles for {t.label}; * the default for its arch (the newest)\n")
     return EXIT_OK
 
 

@@ -33,6 +33,9 @@ class CheckedFile:
     rule_ids: tuple[str, ...]
     # Why the file was not judged (a domain for another hypervisor), else empty.
     note: str = ""
+    # What its verdict is for: the libvirt target's label and the QEMU capability source (empty when not judged).
+    target: str = ""
+    caps: str = ""
 
 
 @dataclass
@@ -56,6 +59,11 @@ class Report:
         """How many inputs were named, checked or not."""
         return len(self.checked) + len({e.path for e in self.errors})
 
+    @property
+    def notes(self) -> list[CheckedFile]:
+        """The files that were not judged, each with its note."""
+        return [c for c in self.checked if c.note]
+
     def relpath(self, path: str) -> str | None:
         """path relative to the report's root in POSIX form, or None when outside it."""
         try:
@@ -65,6 +73,11 @@ class Report:
         return rel.as_posix()
 
 
+def distinct(values: list[str]) -> str:
+    """The distinct non-empty values in first-seen order, joined with '; ' (a run usually has one)."""
+    return "; ".join(dict.fromkeys(v for v in values if v))
+
+
 Writer = Callable[[TextIO, Report], None]
 
 
@@ -72,7 +85,7 @@ Writer = Callable[[TextIO, Report], None]
 # Only the chosen format's module is imported.
 HELP = {
     "text": "path:line:col: severity [rule] message, a hint below (default)",
-    "json": "one JSON object: findings, unusable inputs, counts",
+    "json": "one JSON object: target and capability source, findings, notes, unusable inputs, counts",
     "sarif": "SARIF 2.1.0 (GitHub code scanning and other services)",
     "junit": "JUnit XML: a test suite per file, a test case per file and rule",
     "github": "GitHub Actions annotations (::error file=...,line=...::message)",

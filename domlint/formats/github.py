@@ -18,7 +18,7 @@ def _prop(text: str) -> str:
 
 
 def write(out: TextIO, report: Report) -> None:
-    """One workflow command per finding and per unusable input."""
+    """One workflow command per finding, per unusable input and per file not judged."""
     for f in report.findings:
         path = report.relpath(f.path) or f.path
         props = f"file={_prop(path)},line={f.line},col={f.column},title={_prop(f.rule_id)}"
@@ -28,3 +28,8 @@ def write(out: TextIO, report: Report) -> None:
         path = report.relpath(e.path) or e.path
         line = f",line={e.line}" if e.line else ""
         out.write(f"::error file={_prop(path)}{line},title=domlint%3A unusable input::{_data(e.message)}\n")
+    # A domain for another hypervisor was not judged: a notice, never a failure. (What the verdicts
+    # are for, target and capability source, is on the summary line, which the job log shows.)
+    for c in report.notes:
+        path = report.relpath(c.path) or c.path
+        out.write(f"::notice file={_prop(path)},title=domlint%3A not judged::{_data(c.note)}\n")

@@ -14,9 +14,21 @@ def document(report: Report) -> ET.Element:
     for f in report.findings:
         by_file.setdefault((f.path, f.rule_id), []).append(f)
     top = ET.Element("testsuites", name="domlint")
-    total = failures = errors = 0
+    total = failures = errors = skipped = 0
     for checked in report.checked:
         suite = ET.SubElement(top, "testsuite", name=checked.path)
+        _properties(suite, checked.target or report.target, checked.caps)
+        if checked.note:
+            # A domain for another hypervisor: one skipped case saying why.
+            case = ET.SubElement(suite, "testcase", classname=checked.path, name="judged")
+            ET.SubElement(case, "skipped", message=checked.note)
+            suite.set("tests", "1")
+            suite.set("failures", "0")
+            suite.set("errors", "0")
+            suite.set("skipped", "1")
+            total += 1
+            skipped += 1
+            continue
         n_fail = 0
         ids = list(checked.rule_ids)
         # Findings of rules outside the active set (suppression hygiene) still get a case.
@@ -36,6 +48,7 @@ def document(report: Report) -> ET.Element:
         suite.set("tests", str(len(ids)))
         suite.set("failures", str(n_fail))
         suite.set("errors", "0")
+        suite.set("skipped", "0")
         total += len(ids)
         failures += n_fail
     for e in report.errors:
@@ -47,7 +60,17 @@ def document(report: Report) -> ET.Element:
     top.set("tests", str(total))
     top.set("failures", str(failures))
     top.set("errors", str(errors))
+    top.set("skipped", str(skipped))
     return top
+
+
+def _properties(suite: ET.Element, target: str, caps: str) -> None:
+    """What the suite's verdict is for, as <properties> of the test suite."""
+    pairs = [(k, v) for k, v in (("libvirt-target", target), ("qemu-capability-source", caps)) if v]
+    if pairs:
+        props = ET.SubElement(suite, "properties")
+        for name, value in pairs:
+            ET.SubElement(props, "property", name=name, value=value)
 
 
 def write(out: TextIO, report: Report) -> None:

@@ -79,14 +79,26 @@ def document(report: Report) -> dict[str, Any]:
         "message": {"text": e.message},
         "locations": [_location(report, e.path, e.line, None)],
     } for e in report.errors]
+    # A file not judged (a domain for another hypervisor) is a note about the run, not a result.
+    notes += [{
+        "level": "note",
+        "message": {"text": c.note},
+        "locations": [_location(report, c.path, None, None)],
+    } for c in report.notes]
+    driver: dict[str, Any] = {
+        "name": "domlint",
+        "fullName": f"domlint {__version__}" + (f" (verdicts for {report.target})" if report.target else ""),
+        "version": __version__,
+        "semanticVersion": __version__,
+        "informationUri": "https://libvirt.org/formatdomain.html",
+        "rules": [_rule(report, r) for r in rules],
+    }
+    # What the verdicts are for: the libvirt release and where the QEMU capabilities came from.
+    props = {k: v for k, v in (("libvirtTarget", report.target), ("qemuCapabilitySource", report.caps_source)) if v}
+    if props:
+        driver["properties"] = props
     run: dict[str, Any] = {
-        "tool": {"driver": {
-            "name": "domlint",
-            "version": __version__,
-            "semanticVersion": __version__,
-            "informationUri": "https://libvirt.org/formatdomain.html",
-            "rules": [_rule(report, r) for r in rules],
-        }},
+        "tool": {"driver": driver},
         "originalUriBaseIds": {ROOT_ID: {"uri": Path(os.path.abspath(report.root)).as_uri() + "/"}},
         "invocations": [{"executionSuccessful": not report.errors, "toolExecutionNotifications": notes}],
         "results": [_result(report, f, index) for f in report.findings],

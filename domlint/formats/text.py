@@ -26,5 +26,8 @@ def write_text(out: TextIO, findings: list[Finding], show_hints: bool = True, co
 
 
 def write(out: TextIO, report: Report) -> None:
-    """The text report; unusable inputs are not part of it (they go to stderr)."""
+    """The text report, then a `path: note: ...` line per file not judged; unusable inputs go to stderr."""
     write_text(out, report.findings, report.show_hints, report.color)
+    for c in report.notes:
+        out.write(f"{_paint(c.path + ':', '1', report.color)} {_paint('note', _COLOURS['info'], report.color)}: "
+                  f"{c.note}\n")
