@@ -24,11 +24,7 @@ FILES = sorted(CORPUS.glob("*.xml"))
 
 # Known false alarms of rule families still being written, (file, rule id) -> why libvirt 9.0 accepts the file.
 # Remove an entry once its rule is fixed.
-KNOWN: dict[tuple[str, str], str] = {
-    ("kubevirt-dedicated-cpu-hugepages.xml", "hugepages-default-no-mount"):
-        "the default host lists no hugetlbfs mount, but a system libvirtd with qemu.conf's defaults finds the "
-        "host's mounts itself (qemu_conf.c virQEMUDriverConfigNew: virFileFindHugeTLBFS)",
-}
+KNOWN: dict[tuple[str, str], str] = {}
 
 
 def _arch(path: Path) -> str:
