@@ -141,7 +141,8 @@ def load(path: Path, release: str) -> list[RawRule]:
     rule_schema = jsonschema.Draft202012Validator({**rules_schema["$defs"]["rule"], "$defs": rules_schema["$defs"]})
     out = []
     items = next((v.value for k, v in node.value if k.value == "entries"), []) if doc else []
-    for entry, item in zip(doc.get("entries", []) if doc else [], items, strict=False):
+    items = items if isinstance(items, list) else []
+    for entry, item in zip((doc.get("entries") or []) if doc else [], items or [], strict=False):
         line = item.start_mark.line + 1
         body = rule_body(entry, release)
         try:
