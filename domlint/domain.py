@@ -220,7 +220,8 @@ def _net_defaults(root: etree._Element, devices: etree._Element) -> None:
         default = "rtl8139"
     for iface in devices.iterfind("interface"):
         if iface.get("type") != "hostdev" and iface.find("model") is None:
-            _sub(iface, "model", iface.sourceline, type=default)
+            # A vDPA device is always presented as a virtio NIC.
+            _sub(iface, "model", iface.sourceline, type="virtio" if iface.get("type") == "vdpa" else default)
 
 
 def _console_defaults(root: etree._Element, devices: etree._Element) -> None:
