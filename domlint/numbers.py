@@ -229,6 +229,12 @@ FIELDS: tuple[Field, ...] = (
     Field("blkiotune[1]/weight[1]", ULONG, 10, "<blkiotune> weight", hi=XUINT_HI, bad="0"),
     Field("features/hyperv/spinlocks[@state='on']/@retries", ULONG, 10, "hyperv spinlocks retries", hi=XUINT_HI,
           refuse=False),
+    # Per-device block I/O tuning (virDomainBlkioDeviceParseXML reads the element text as is) and lease offsets.
+    *(Field(f"blkiotune/device/{e}", UINT, 10, f"<blkiotune> device {e}")
+      for e in ("weight", "read_iops_sec", "write_iops_sec")),
+    *(Field(f"blkiotune/device/{e}", ULONG, 10, f"<blkiotune> device {e}")
+      for e in ("read_bytes_sec", "write_bytes_sec")),
+    Field("devices/lease/target[1]/@offset", ULONG, 10, "lease target offset"),
 )
 # Numbers read elsewhere, and why they have no Field:
 # - USB address port ('1.2.3'), a redirfilter version ('2.0'): dotted text libvirt keeps and checks part by
