@@ -452,6 +452,13 @@ def test_every_1_2_8_rule_named_exists() -> None:
     assert {c.rule_128 for c in CASES.values() if c.rule_128} <= ids
 
 
-def test_libvirt_1_2_8_accepts_the_pseries_console_alias(files: dict[str, Path]) -> None:
+def test_libvirt_1_2_8_accepts_the_pseries_console_alias(tmp_path: Path) -> None:
     # virDomainDeviceInfoIterateInternal (1.2.8) skips console 0 of an hvm guest when it is the serial alias.
-    assert _errors(_findings(files["pseries-serial-console-one-address"], "--libvirt", "1.2.8")) == []
+    # 1.2.8 knew no serial target types or models (spapr-vio-serial, spapr-vty came later): its own form.
+    xml = CASES["pseries-serial-console-one-address"].xml.replace(
+        "<target type='spapr-vio-serial' port='0'>\n        <model name='spapr-vty'/>\n      </target>",
+        "<target port='0'/>")
+    assert "spapr-vio-serial" not in xml
+    path = tmp_path / "pseries-1.2.8.xml"
+    path.write_text(xml)
+    assert _errors(_findings(path, "--libvirt", "1.2.8")) == []
