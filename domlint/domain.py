@@ -492,22 +492,25 @@ def _machine_controllers(root: etree._Element, devices: etree._Element, have: _C
         add_usb = False
     elif arch in ("ppc64", "alpha", "ppc", "ppcemb", "sh4", "sh4eb"):
         pci_root = True
-    if add_usb:
+    roots = [(0, "pci-root")] * pci_root + [(0, "pcie-root"), (1, "dmi-to-pci-bridge"), (2, "pci-bridge")] * pcie_root
+    _add_implied(devices, have, arch, line, add_usb, sata, roots, arch not in ("armv7l", "aarch64"))
+
+
+def _add_implied(devices: etree._Element, have: _Controllers, arch: str, line: int | None, usb: bool, sata: bool,
+                 pci: list[tuple[int, str]], balloon: bool) -> None:
+    """Add the controllers a machine implies (USB 0, SATA 0, its PCI root and bridges) and the default balloon."""
+    if usb:
         have.add("usb", 0, line)
     if sata:
         have.add("sata", 0, line)
-    if pci_root:
-        have.add("pci", 0, line, "pci-root")
-    if pcie_root:
-        have.add("pci", 0, line, "pcie-root")
-        have.add("pci", 1, line, "dmi-to-pci-bridge")
-        have.add("pci", 2, line, "pci-bridge")
+    for index, model in pci:
+        have.add("pci", index, line, model)
     # s390 has no USB unless an address asks for it (the implied usb0 included).
     if arch in ("s390", "s390x"):
         for ctrl in devices.iterfind("controller"):
             if ctrl.get("type") == "usb" and ctrl.get("model") is None and ctrl.find("address") is None:
                 ctrl.set("model", "none")
-    if devices.find("memballoon") is None and arch not in ("armv7l", "aarch64"):
+    if balloon and devices.find("memballoon") is None:
         _sub(devices, "memballoon", line, model="virtio")
 
 
@@ -583,21 +586,8 @@ def _machine_controllers_9(root: etree._Element, devices: etree._Element, have: 
         add_usb, balloon = False, False
     elif arch in ("mips", "mipsel", "mips64", "mips64el"):
         pci_root = machine == "malta"
-    if add_usb:
-        have.add("usb", 0, line)
-    if sata:
-        have.add("sata", 0, line)
-    if pci_root:
-        have.add("pci", 0, line, "pci-root")
-    if pcie_root:
-        have.add("pci", 0, line, "pcie-root")
-    # s390: a USB controller without model or address is turned off.
-    if arch in ("s390", "s390x"):
-        for ctrl in devices.iterfind("controller"):
-            if ctrl.get("type") == "usb" and ctrl.get("model") is None and ctrl.find("address") is None:
-                ctrl.set("model", "none")
-    if balloon and devices.find("memballoon") is None:
-        _sub(devices, "memballoon", line, model="virtio")
+    _add_implied(devices, have, arch, line, add_usb, sata, [(0, "pci-root")] * pci_root + [(0, "pcie-root")] * pcie_root,
+                 balloon)
 
 
 def _controller_defaults_9(root: etree._Element, devices: etree._Element) -> None:
