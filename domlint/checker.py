@@ -80,14 +80,6 @@ class Settings:
             return self.given_caps
         return capsmod.of_host(self.host, self.target, arch) or capsmod.newest_profile(self.target, arch)
 
-    def caps_label(self) -> str:
-        """How reports name the capability source."""
-        if self.given_caps is not None:
-            return self.given_caps.source
-        if self.host.qemu_caps:
-            return f"the host profile's capability file for the domain's arch ({', '.join(sorted(self.host.qemu_caps))})"
-        return f"newest built-in profile for the domain's arch ({self.caps.source.removeprefix('profile ')} for x86_64)"
-
     def source_of(self, caps: capsmod.Caps) -> str:
         """How a report names the source of caps, the capabilities one domain was judged under."""
         if self.given_caps is None and caps.source.startswith("profile "):
