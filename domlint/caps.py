@@ -43,12 +43,6 @@ class Caps(frozenset[str]):
         """A copy with extra flags added."""
         return Caps(self | set(extra), self.source, self.version, self.arch, self.machines, self.cpu_models)
 
-    def machine(self, name: str) -> dict[str, Any] | None:
-        """The machine type called name, or aliased so."""
-        for m in self.machines:
-            if m.get("name") == name or m.get("alias") == name:
-                return m
-        return None
 
 
 def all_caps(target: Target | str | None = None) -> Caps:
