@@ -235,18 +235,37 @@ class CpusetTest(ValueTest):
     above: str | None = None
     # A host fact holding a set of ids (a cpuset string): the set holds when it names one outside it.
     host: str | None = None
+    # An XPath number, per element: holds when the sets together name more ids than it (each set counted
+    # on its own, as libvirt sums the bits of several bitmaps); silent when a set is malformed.
+    total_above: str | None = None
 
     def __post_init__(self) -> None:
         super().__post_init__()
         self.above_xp = compile_xpath(f"number({self.above})") if self.above else None
+        self.total_xp = compile_xpath(f"number({self.total_above})") if self.total_above else None
         self._bound: float | None = None
         self._host_ids: set[int] | None = None
 
     def xpaths(self) -> tuple[etree.XPath, ...]:
-        """The value expression, and the bound's."""
-        return (self.xp,) if self.above_xp is None else (self.xp, self.above_xp)
+        """The value expression, and the bounds'."""
+        return (self.xp, *(x for x in (self.above_xp, self.total_xp) if x is not None))
+
+    def _total(self, el: etree._Element) -> Hit | None:
+        bound = self.total_xp(el) if self.total_xp is not None else None
+        if not isinstance(bound, float) or bound != bound:
+            return None
+        total, shown = 0, []
+        for text, _name, _node in _values(self.xp, el):
+            cpus = parse_cpuset(text) if self.bits is None else parse_cpuset(text, self.bits)
+            if cpus is None:
+                return None
+            total += len(cpus)
+            shown.append(text)
+        return Hit(str(total), ",".join(shown)) if total > bound else None
 
     def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        if self.total_xp is not None:
+            return self._total(el)
         self._bound = None
         self._host_ids = None
         if self.above_xp is not None:
