@@ -500,6 +500,9 @@ def check_merge(m: Merge, engine: Engine, caps: frozenset[str], host: Host,
                 select: set[str] | None = None, ignore: set[str] | None = None) -> list[Finding]:
     """Merge refusals plus every rule's findings on the merged domain, located."""
     found = refusals(m, select, ignore)
+    if found:
+        # libvirt refuses the device before it parses the merged definition: nothing else is checked.
+        return sorted(found, key=lambda f: (f.path, f.line, f.column, f.rule_id))
     found += locate(m, engine.evaluate(m.after, caps, select, ignore, host=host))
     seen = {(f.rule_id, f.path, f.line, f.column) for f in found}
     found += [f for f in _disk_config_findings(m, engine, host, select, ignore)

@@ -294,7 +294,7 @@ def test_deepest_accepted_nesting_goes_through_every_command(tmp_path: Path) -> 
     deep = _deep(240)
     parts = {"metadata": (f"<metadata>{deep}</metadata>", ""),
              "disk": ("", f"<disk type='file'><source file='/a'/><target dev='vda'/>{deep}</disk>"),
-             "devices": ("", deep), "numa": (f"<cpu><numa>{deep}</numa></cpu>", "")}
+             "devices": ("", deep), "numa": (f"<cpu><numa><cell id='0' cpus='0' memory='1024'>{deep}</cell></numa></cpu>", "")}
     domains = []
     for where, (top, devices) in parts.items():
         domains.append(tmp_path / f"{where}.xml")

@@ -42,24 +42,30 @@ def test_smp_topology() -> None:
     assert after(emit_words(domain(), ["smp-topology"]), "-smp") == ["1,sockets=1,cores=1,threads=1"]
 
 
+def _vcpus(xml: str, count: int) -> str:
+    """A test domain with count vCPUs instead of one."""
+    return xml.replace("<vcpu>1</vcpu>", f"<vcpu>{count}</vcpu>")
+
+
 def test_numa_cells_with_memory_backends_and_binding() -> None:
     top = ("<numatune><memory mode='strict' nodeset='0-7'/><memnode cellid='0' mode='preferred' nodeset='3'/>"
            "</numatune><cpu><numa><cell id='0' cpus='0' memory='20002'/>"
            "<cell id='1' cpus='1-5,^3' memory='1048576'/></numa></cpu>")
-    words = emit_words(domain(top=top), ["memory-backend-ram", "numa"])
+    # The cells name 5 vCPUs; 1.2.8 refuses cells naming more than <vcpu> (virDomainDefParseXML).
+    words = emit_words(_vcpus(domain(top=top), 6), ["memory-backend-ram", "numa"])
     assert after(words, "-object") == ["memory-backend-ram,size=20M,id=ram-node0,host-nodes=3,policy=preferred",
                                        "memory-backend-ram,size=1024M,id=ram-node1,host-nodes=0-7,policy=bind"]
     assert after(words, "-numa") == ["node,nodeid=0,cpus=0,memdev=ram-node0",
                                      "node,nodeid=1,cpus=1-2,cpus=4-5,memdev=ram-node1"]
     # Without memory backends a cell's size goes on -numa itself (and per-cell binding is refused).
     plain = top.split("</numatune>")[1]
-    assert after(emit_words(domain(top=plain), ["numa"]), "-numa")[1] == "node,nodeid=1,cpus=1-2,cpus=4-5,mem=1024"
+    assert after(emit_words(_vcpus(domain(top=plain), 6), ["numa"]), "-numa")[1] == "node,nodeid=1,cpus=1-2,cpus=4-5,mem=1024"
 
 
 def test_numa_cell_on_hugepages_of_its_size() -> None:
     top = ("<memoryBacking><hugepages><page size='1' unit='GiB' nodeset='1'/></hugepages></memoryBacking>"
            "<cpu><numa><cell id='0' cpus='0' memory='262144'/><cell id='1' cpus='1' memory='262144'/></numa></cpu>")
-    objs = after(emit_words(domain(top=top), ["memory-backend-file"]), "-object")
+    objs = after(emit_words(_vcpus(domain(top=top), 2), ["memory-backend-file"]), "-object")
     assert objs[0].startswith("memory-backend-ram,")
     assert objs[1].startswith("memory-backend-file,prealloc=yes,mem-path=/dev/hugepages1G/libvirt/qemu,")
 
