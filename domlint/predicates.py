@@ -87,6 +87,29 @@ def _int(context: Any, value: Any) -> float:
 _FUNCTIONS["int"] = _int
 
 
+def _kib(context: Any, nodes: Any, attribute: Any = None) -> float:
+    """dl:kib(elements[, attribute]): the total, in KiB, of memory sizes as libvirt reads them (virDomainParseMemory).
+
+    Each element holds a number (its text, or the named attribute) with the element's @unit
+    (KiB when none); each is rounded up to whole KiB. 0 for no elements, NaN when one is not a size.
+    """
+    if not isinstance(nodes, list):
+        return float("nan")
+    total = 0
+    for node in nodes:
+        if not isinstance(node, etree._Element):
+            return float("nan")
+        text = node.get(str(attribute)) if attribute is not None else node.text
+        size = parse_size(text or "", node.get("unit"), "KiB")
+        if size is None:
+            return float("nan")
+        total += -(-size // 1024)
+    return float(total)
+
+
+_FUNCTIONS["kib"] = _kib
+
+
 def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
     """Compile an XPath with the namespaces rules may use."""
     return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=smart_strings)
