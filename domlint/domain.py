@@ -626,6 +626,20 @@ def _channel_paths(root: etree._Element, devices: etree._Element, host: Host) ->
 
 # The normalisation steps a target's target.json may name, in the order it lists them;
 # each takes the domain root, its <devices> and the host.
+# Attributes domlint itself adds to a normalised domain live in its own namespace.
+DL_NS = "https://domlint.invalid/xpath"
+
+
+def _os_type_implied(root: etree._Element) -> None:
+    """Mark a domain that names no OS type (libvirt 9.0 reads os/type[1] and refuses an empty one).
+
+    Later steps fill in <os><type>hvm</type></os>; the marker dl:os-type='implied' on <domain> keeps
+    what the domain itself said for rules to see.
+    """
+    if not (root.xpath("string(os/type[1])") or ""):
+        root.set(f"{{{DL_NS}}}os-type", "implied")
+
+
 STEPS = {
     "os": lambda root, devices, host: _os_defaults(root, host),
     "disk": lambda root, devices, host: _disk_defaults(devices),
@@ -642,6 +656,7 @@ STEPS = {
     "channel-path": lambda root, devices, host: _channel_paths(root, devices, host),
     # libvirt 9.0: indexes for controllers written without one, and 9.0's implied controllers.
     "controller-9.0": lambda root, devices, host: _controller_defaults_9(root, devices),
+    "os-type-implied": lambda root, devices, host: _os_type_implied(root),
 }
 
 # Steps that also read the capabilities the domain is judged under.

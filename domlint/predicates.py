@@ -87,6 +87,54 @@ def _int(context: Any, value: Any) -> float:
 _FUNCTIONS["int"] = _int
 
 
+def _kib(context: Any, nodes: Any, attribute: Any = None) -> float:
+    """dl:kib(elements[, attribute]): the total, in KiB, of memory sizes as libvirt reads them (virDomainParseMemory).
+
+    Each element holds a number (its text, or the named attribute) with the element's @unit
+    (KiB when none); each is rounded up to whole KiB. 0 for no elements, NaN when one is not a size.
+    """
+    if not isinstance(nodes, list):
+        return float("nan")
+    total = 0
+    for node in nodes:
+        if not isinstance(node, etree._Element):
+            return float("nan")
+        text = node.get(str(attribute)) if attribute is not None else node.text
+        size = parse_size(text or "", node.get("unit"), "KiB")
+        if size is None:
+            return float("nan")
+        total += -(-size // 1024)
+    return float(total)
+
+
+_FUNCTIONS["kib"] = _kib
+
+
+def _having(context: Any, nodes: Any, attribute: Any, values: Any) -> list[etree._Element]:
+    """dl:having(elements, attribute, values): the elements whose attribute equals one of values.
+
+    Decimal integers compare as numbers (' 1' matches '01'), anything else as strings. It lets a
+    predicate join on a value of its own context node, which XPath 1.0 (without current()) cannot.
+    """
+    if not isinstance(nodes, list):
+        return []
+    wanted = {parse_int(v, 10) if parse_int(v, 10) is not None else v for v in _strings(values)}
+    out = []
+    for node in nodes:
+        if not isinstance(node, etree._Element):
+            continue
+        got = node.get(str(attribute))
+        if got is None:
+            continue
+        n = parse_int(got, 10)
+        if (n if n is not None else got) in wanted:
+            out.append(node)
+    return out
+
+
+_FUNCTIONS["having"] = _having
+
+
 def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
     """Compile an XPath with the namespaces rules may use."""
     return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=smart_strings)
