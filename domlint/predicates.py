@@ -649,32 +649,75 @@ class PowerCompatTest(Predicate):
         return Hit(mode, host.cpu_model)
 
 
+def _version_family(name: str) -> str:
+    """A machine type name without its last dash-separated part ('pc-q35-rhel9.2.0' -> 'pc-q35'), '' if it has none."""
+    head, dash, _ = name.rpartition("-")
+    return head if dash else ""
+
+
 @dataclass
 class MachineTest(Predicate):
     """The domain's machine type, as the QEMU binary describes it, lacks (or has) a property; silent when unknown.
 
     Holds only when the capabilities list machine types and the domain's is
     one of them, so a source that describes no machines never fires it.
+    exceeds + value: the number value yields is above the machine's numeric
+    property (libvirt ignores a missing or zero limit). unknown: the binary
+    lists machine types for the domain's accelerator and the domain's is not
+    one of them, nor a version of a listed family (another release's or a
+    distribution's 'pc-q35-rhel9.2.0' when 'pc-q35-7.2' is listed).
     """
 
     lacks: str | None = None
     has: str | None = None
+    exceeds: str | None = None
+    value: str | None = None
+    unknown: bool = False
 
     def __post_init__(self) -> None:
-        if (self.lacks is None) == (self.has is None):
-            raise ValueError("a machine test takes exactly one of lacks and has")
+        kinds = [k for k in (self.lacks, self.has, self.exceeds) if k is not None] + (["unknown"] if self.unknown else [])
+        if len(kinds) != 1:
+            raise ValueError("a machine test takes exactly one of lacks, has, exceeds and unknown")
+        if (self.exceeds is None) != (self.value is None):
+            raise ValueError("a machine test takes value exactly when it takes exceeds")
+        self.xp = compile_xpath(f"string({self.value})") if self.value else None
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The value expression, if any."""
+        return () if self.xp is None else (self.xp,)
 
     def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
         machines = getattr(ctx.caps, "machines", ()) or ()
-        type_el = el.getroottree().getroot().find("os/type")
+        root = el.getroottree().getroot()
+        type_el = root.find("os/type")
         name = (type_el.get("machine") or "") if type_el is not None else ""
+        if self.exceeds is not None or self.unknown:
+            # libvirt looks the machine up in the list of the domain's accelerator.
+            accel = "kvm" if root.get("type") == "kvm" else "hvf" if root.get("type") == "hvf" else "tcg"
+            machines = tuple(m for m in machines if m.get("type", accel) == accel)
+        if self.unknown:
+            if not machines or not name:
+                return None
+            names = {str(m[k]) for m in machines for k in ("name", "alias") if m.get(k)}
+            family = _version_family(name)
+            if name in names or (family and any(n.startswith(family + "-") for n in names)):
+                return None
+            return Hit(name, "machine")
         found = next((m for m in machines if m.get("name") == name), None) or \
             next((m for m in machines if m.get("alias") == name), None)
         if found is None:
             return None
+        if self.exceeds is not None:
+            limit = parse_int(str(found.get(self.exceeds) or ""), 10)
+            wanted = parse_int(str(self.xp(el)).strip(), 10) if self.xp is not None else None
+            if not limit or limit <= 0 or wanted is None or wanted <= limit:
+                return None
+            return Hit(str(wanted), f"{self.exceeds} {limit}")
         if self.lacks is not None:
             return Hit(name, self.lacks) if found.get(self.lacks) in (None, "") else None
         return Hit(name, str(self.has)) if found.get(str(self.has)) not in (None, "") else None
+
+
 # libvirt 9.0's USB address reservation (domain_addr.c, qemu_domain_address.c).
 # USB models whose controller is no bus of its own: companions of an EHCI, and 'none'.
 _USB_NO_BUS = frozenset({"ich9-uhci1", "ich9-uhci2", "ich9-uhci3", "none", "qusb1", "qusb2"})
