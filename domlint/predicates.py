@@ -376,6 +376,10 @@ class UniqueTest(Predicate):
             return None if None in parts else parts
         if self.as_ in ("int", "hex"):
             return parse_int(text, 16 if self.as_ == "hex" else 0)
+        if self.as_ == "decimals":
+            # Like ints, but each part read in base 10 (as virXPathULongLong reads).
+            parts = tuple(parse_int(part, 10) if part else 0 for part in text.split(" "))
+            return None if None in parts else parts
         if self.as_ == "pci":
             return _pci_key(text)
         if self.as_ == "cpuset":
@@ -396,6 +400,37 @@ class UniqueTest(Predicate):
                  else key in earlier)
         earlier.append(key)
         return Hit(text, "") if clash else None
+
+
+@dataclass
+class SameTest(UniqueTest):
+    """A key that differs from that of the first element with the same `within` value.
+
+    {$name} is that first element's `label` (an XPath), {$value} this element's key.
+    """
+
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self.label_xp = compile_xpath(f"string({self.label})") if self.label else None
+
+    def xpaths(self) -> tuple[etree.XPath, ...]:
+        """The key, grouping and label expressions."""
+        return super().xpaths() + ((self.label_xp,) if self.label_xp is not None else ())
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        first = ctx.state.setdefault(id(self), {})
+        group = str(self.within_xp(el)) if self.within_xp is not None else ""
+        key = self._key(str(self.xp(el)))
+        if key is None:
+            return None
+        if group not in first:
+            label = str(self.label_xp(el)) if self.label_xp is not None else ""
+            first[group] = (key, label)
+            return None
+        other, label = first[group]
+        return Hit(str(self.xp(el)), label) if key != other else None
 
 
 def _pci_key(text: str) -> tuple[int, ...] | None:
@@ -814,6 +849,8 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "size": lambda s: SizeTest(**s),
     "cpuset": lambda s: CpusetTest(**s),
     "unique": _unique,
+    "same": lambda s: SameTest(key=s["key"], as_=s.get("as", "string"), within=s.get("within"),
+                               label=s.get("label")),
     "enum": lambda s: EnumTest(**s),
     "host": lambda s: HostTest(**s),
     "qemu": lambda s: QemuTest(**s),
