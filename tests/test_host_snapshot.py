@@ -114,7 +114,7 @@ def test_snapshot_judges_with_its_caps_and_guests(snapshot_dir: Path, tmp_path: 
     files = {
         "kvm": DOMAIN.format(type="kvm", arch="x86_64", devices=""),
         "qemu": DOMAIN.format(type="qemu", arch="x86_64", devices=""),
-        "aarch64": DOMAIN.format(type="qemu", arch="aarch64", devices=""),
+        "aarch64": DOMAIN.format(type="qemu", arch="aarch64", devices="").replace("machine='pc'", "machine='virt'"),
         "spice": DOMAIN.format(type="qemu", arch="x86_64",
                                devices="<graphics type='spice' port='5900' tlsPort='5901' autoport='no'/>"),
     }
