@@ -640,6 +640,16 @@ def _os_type_implied(root: etree._Element) -> None:
         root.set(f"{{{DL_NS}}}os-type", "implied")
 
 
+def _arch_implied(root: etree._Element) -> None:
+    """Mark a domain that writes no guest arch (libvirt 1.2.8 then asks the host for a default one).
+
+    The os step fills <type arch=...> from the host; the marker dl:arch='implied' on <domain> keeps
+    that the domain itself wrote none (libvirt reads os/type[1]/@arch and takes an empty one as none).
+    """
+    if not (root.xpath("string(os/type[1]/@arch)") or ""):
+        root.set(f"{{{DL_NS}}}arch", "implied")
+
+
 STEPS = {
     "os": lambda root, devices, host: _os_defaults(root, host),
     "disk": lambda root, devices, host: _disk_defaults(devices),
@@ -657,6 +667,8 @@ STEPS = {
     # libvirt 9.0: indexes for controllers written without one, and 9.0's implied controllers.
     "controller-9.0": lambda root, devices, host: _controller_defaults_9(root, devices),
     "os-type-implied": lambda root, devices, host: _os_type_implied(root),
+    # libvirt 1.2.8: whether the domain wrote its arch (before the os step fills it in).
+    "arch-implied": lambda root, devices, host: _arch_implied(root),
 }
 
 # Steps that also read the capabilities the domain is judged under.

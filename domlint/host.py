@@ -64,6 +64,8 @@ class Host:
     secret_uuids: tuple[str, ...] | None = None
     # The archs the host offers a guest for, when the profile says its guest list is complete.
     guest_archs: tuple[str, ...] | None = None
+    # The domain types some guest offers, when the guest list is complete and every guest names its own.
+    guest_domain_types: tuple[str, ...] | None = None
     # Per arch, the domain types its guest offers (only archs whose guest names them).
     domain_types: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     # Per arch, libvirt's capability cache file for that arch's emulator (a snapshot's).
@@ -154,6 +156,8 @@ def from_dict(name: str, raw: dict[str, Any]) -> Host:
         secret_uuids=None if secrets is None else tuple(
             str(s["uuid"]).lower().replace("-", "") for s in secrets if s.get("uuid")),
         guest_archs=tuple(dict.fromkeys(g.arch for g in guests)) if raw.get("guests_complete") else None,
+        guest_domain_types=tuple(dict.fromkeys(t for g in guests for t in g.domain_types or ()))
+        if raw.get("guests_complete") and guests and all(g.domain_types is not None for g in guests) else None,
         domain_types=types,
         qemu_caps={str(k): str(v) for k, v in (raw.get("qemu_caps") or {}).items()},
         stated=_stated(raw),
