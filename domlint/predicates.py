@@ -135,6 +135,25 @@ def _having(context: Any, nodes: Any, attribute: Any, values: Any) -> list[etree
 _FUNCTIONS["having"] = _having
 
 
+def _max(context: Any, nodes: Any, base: Any = 10.0) -> float:
+    """dl:max(values[, base]): the largest of values read as integers (base 10 by default, 0 for C prefixes).
+
+    Values that are not integers are skipped; the maximum of none is -Infinity, so `n > dl:max(...)`
+    holds when there is nothing to compare against. It compares a node's own value with a maximum
+    over other nodes, which XPath 1.0 (no max(), no current()) cannot.
+    """
+    radix = int(base) if isinstance(base, float) and base in (0.0, 16.0) else 10
+    best = float("-inf")
+    for text in _strings(nodes):
+        n = parse_int(text, radix)
+        if n is not None and n > best:
+            best = float(n)
+    return best
+
+
+_FUNCTIONS["max"] = _max
+
+
 def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
     """Compile an XPath with the namespaces rules may use."""
     return etree.XPath(expr, namespaces=NAMESPACES, smart_strings=smart_strings)
