@@ -30,6 +30,23 @@ SKELETON = b"""<domain type='qemu'>
 """
 
 
+def with_repeat(xml: str, repeat: dict) -> str:
+    """An example's XML with `repeat: {xml, count}` applied: the fragment count times more devices.
+
+    For a fragment example the copies are appended (they go under <devices>); for a whole
+    domain they go at the end of its <devices>. This lets an example reach a limit of tens of
+    thousands of devices without spelling them out.
+    """
+    more = str(repeat["xml"]).strip() * int(repeat["count"])
+    text = xml.strip()
+    if not text.startswith("<domain"):
+        return f"{text}\n{more}"
+    at = text.rfind("</devices>")
+    if at < 0:
+        raise ValueError("a repeated fragment needs a whole domain with a <devices> element")
+    return text[:at] + more + text[at:]
+
+
 def example_document(xml: str, name: str = "<example>") -> Document:
     """A whole domain from an example: used as is, or its fragments wrapped into a minimal one."""
     text = xml.strip()

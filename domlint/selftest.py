@@ -9,7 +9,7 @@ from . import caps as capsmod
 from .domain import normalise
 from .engine import Engine, Rule
 from .errors import DomlintError
-from .examples import example_document
+from .examples import example_document, with_repeat
 from .findings import Finding
 from .host import Host, example_host, from_dict
 from .target import Target, resolve
@@ -44,7 +44,10 @@ def example_caps(example: Any, target: Target | None = None) -> capsmod.Caps:
 
 def example_xml(example: Any) -> str:
     """The XML text of an example in either form."""
-    return str(example["xml"] if isinstance(example, dict) else example)
+    if not isinstance(example, dict):
+        return str(example)
+    repeat = example.get("repeat")
+    return with_repeat(str(example["xml"]), repeat) if repeat else str(example["xml"])
 
 
 def example_host_for(example: Any, host: Host | None = None) -> Host:
