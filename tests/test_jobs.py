@@ -274,6 +274,11 @@ def test_ctrl_c_ends_cleanly(tmp_path: Path) -> None:
         workers = _grandchildren(proc.pid)
         time.sleep(0.01)
     assert workers, "the run ended before its workers could be seen"
+    # Interrupt mid-run, as a person would, not in the instant the pool is still being started:
+    # a SIGINT landing inside multiprocessing's own start-up of a worker can be lost there.
+    time.sleep(0.3)
+    workers |= _grandchildren(proc.pid)
+    assert proc.poll() is None, "the run ended before it could be interrupted"
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole process group
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "Traceback" not in err and out == ""
