@@ -121,7 +121,12 @@ BINARY_ARCH = {"ppc64le": "ppc64"}
 
 def newest_profile(target: Target | str | None = None, arch: str | None = None) -> Caps:
     """The newest built-in profile of a target (for arch, when one is given and a profile has it)."""
-    t = resolve(target)
+    # Asked once per checked file: built once per target and arch.
+    return _newest_profile(resolve(target), arch)
+
+
+@cache
+def _newest_profile(t: Target, arch: str | None) -> Caps:
     table = _profile_table(t.folder)
     arch = BINARY_ARCH.get(arch, arch) if arch else arch
     names = [n for n in table if arch and table[n].get("arch") == arch] or \
