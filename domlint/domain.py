@@ -121,7 +121,8 @@ def _normalise(doc: Document, host: Host, target: Target, caps: Caps | None) -> 
     return doc
 
 
-def _os_defaults(root: etree._Element, host: Host) -> None:
+def _os_type(root: etree._Element, host: Host) -> tuple[etree._Element, str]:
+    """The domain's <os><type> (an hvm one made when missing) with its arch filled in, and that arch."""
     os_el = _child(root, "os")
     type_el = os_el.find("type")
     if type_el is None:
@@ -129,6 +130,11 @@ def _os_defaults(root: etree._Element, host: Host) -> None:
         type_el.text = "hvm"
     arch = type_el.get("arch") or host.default_arch()
     type_el.set("arch", arch)
+    return type_el, arch
+
+
+def _os_defaults(root: etree._Element, host: Host) -> None:
+    type_el, arch = _os_type(root, host)
     emulator = root.findtext("devices/emulator")
     guest = host.guest(arch, emulator, root.get("type"))
     machine = type_el.get("machine")
@@ -154,10 +160,7 @@ def _machine_from_caps(root: etree._Element, host: Host, caps: Caps | None) -> N
     if not machines:
         _os_defaults(root, host)  # the binary says nothing: the host's guest list decides
         return
-    if type_el is None:
-        type_el = _sub(_child(root, "os"), "type", root.sourceline)
-        type_el.text = "hvm"
-    type_el.set("arch", arch)
+    type_el, arch = _os_type(root, host)
     machine = type_el.get("machine")
     if not machine:
         chosen = next((m for m in machines if m.get("default") == "yes"), machines[0])
