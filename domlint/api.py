@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from importlib import import_module
 from pathlib import Path
 
 from . import attach
 from . import caps as capsmod
-from .cmdline import Command, RunOptions, build_command
+from .cmdline import Command, RunOptions
 from .domain import domain_arch, foreign_hypervisor, guest_arch, normalise
 from .engine import Engine, load_engine
 from .errors import InputError, Refused, UsageError
@@ -86,10 +87,10 @@ def emit(source: Source, caps: Iterable[str] | None = None, host: Host | None = 
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise Refused(errors)
-    if not builds_argv(engine, libvirt):
-        raise UsageError(f"the command line of {resolve(libvirt).label} is not built yet; "
-                         "use libvirt='1.2.8' for the 1.2.8 command line")
-    return build_command(doc, caps_, host_, options)
+    emitter = emitter_module(engine, libvirt)
+    if emitter is None:
+        raise UsageError(f"the command line of {resolve(libvirt).label} is not built yet")
+    return import_module(f"domlint.{emitter}").build_command(doc, caps_, host_, options)
 
 
 def attach_check(domain: Source, device: Source, caps: Iterable[str] | None = None, host: Host | None = None,
@@ -109,8 +110,14 @@ def attach_check(domain: Source, device: Source, caps: Iterable[str] | None = No
                               set(select) or None, set(ignore) or None)
 
 
-def builds_argv(engine: Engine | None, libvirt: Target | str | None) -> bool:
-    """Whether domlint builds the command line of this target yet (only 1.2.8's so far)."""
+def emitter_module(engine: Engine | None, libvirt: Target | str | None) -> str | None:
+    """The package (under domlint) that builds this target's command line, or None when none does yet."""
     t = engine.target if engine is not None else resolve(libvirt)
-    return t.raw.get("emitter", False) is True
+    name = t.raw.get("emitter")
+    return name if isinstance(name, str) and name else None
+
+
+def builds_argv(engine: Engine | None, libvirt: Target | str | None) -> bool:
+    """Whether domlint builds the command line of this target."""
+    return emitter_module(engine, libvirt) is not None
 

@@ -26,6 +26,7 @@ sys.path.insert(0, str(REPO))
 import yaml  # noqa: E402
 
 import domlint  # noqa: E402
+import domlint.api  # noqa: E402
 from domlint import host as hostmod  # noqa: E402
 from domlint import target as targetmod  # noqa: E402
 from domlint.cmdline import RunOptions  # noqa: E402
@@ -173,7 +174,7 @@ def run_case(root: Path, case: dict[str, Any], host: hostmod.Host, target: str =
     try:
         caps = case_caps(root, case, target)
         here = case_host(host, case)
-        if targetmod.load(target).raw.get("emitter"):
+        if domlint.api.builds_argv(None, target):
             cmd = domlint.emit(root / case["xml"], caps=caps, host=here, options=case_options(case), libvirt=target)
         else:
             found = [f for f in domlint.check(root / case["xml"], caps=caps, host=here, libvirt=target)

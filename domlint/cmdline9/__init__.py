@@ -1,0 +1,39 @@
+"""The QEMU command-line emitter of libvirt 9.0: a valid, normalised domain in, argv out.
+
+It shares the 1.2.8 emitter's context, command and quoting (`domlint.cmdline`);
+what 9.0 builds differently lives in this package's family modules, and the
+order of the arguments in `order.py`.
+"""
+
+from __future__ import annotations
+
+from ..caps import Caps
+from ..cmdline.command import Command
+from ..cmdline.context import Ctx, RunOptions
+from ..host import Host
+from ..parse import Document
+from . import order, prepare
+
+__all__ = ["DRIVER_DEFAULTS", "Command", "RunOptions", "build_command", "make_ctx"]
+
+# qemu.conf's defaults in libvirt 9.0 for the settings the command line shows; the
+# host profile's `driver` section and the run options override them.
+DRIVER_DEFAULTS: dict[str, object] = {
+    "vnc_listen": "127.0.0.1", "vnc_tls": False, "vnc_tls_x509_cert_dir": "/etc/pki/libvirt-vnc",
+    "vnc_tls_x509_verify": False, "vnc_sasl": False, "spice_listen": "127.0.0.1", "spice_tls": False,
+    "spice_tls_x509_cert_dir": "/etc/pki/libvirt-spice", "spice_sasl": False,
+    "lib_dir": "/var/lib/libvirt/qemu", "set_process_name": False, "log_timestamp": True,
+}
+
+
+def make_ctx(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Ctx:
+    """The emitter's view of a normalised domain, before addresses and aliases are assigned."""
+    return Ctx(root=doc.root, caps=caps, host=host, opts=opts or RunOptions(),
+               driver={**DRIVER_DEFAULTS, **(host.raw.get("driver") or {})}, path=doc.path, implied=set(doc.implied))
+
+
+def build_command(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Command:
+    """Build libvirt 9.0's command line for a normalised domain (addresses and aliases are assigned here)."""
+    ctx = make_ctx(doc, caps, host, opts)
+    prepare.prepare(ctx)
+    return order.build(ctx)
