@@ -54,13 +54,25 @@ def module_alignment(ctx: Ctx) -> int:
 
 
 def numa_cells(ctx: Ctx) -> list[etree._Element]:
-    """The guest NUMA cells in order."""
-    return ctx.root.findall("cpu/numa/cell")
+    """The guest NUMA cells by their id (libvirt stores cell N at index N, whatever the XML order)."""
+    cells = ctx.root.findall("cpu/numa/cell")
+    return sorted(cells, key=lambda c: int(c.get("id")) if (c.get("id") or "").isdigit() else cells.index(c))
+
+
+def aligning(ctx: Ctx) -> bool:
+    """True when libvirt aligns memory sizes at start: a new start, not an incoming migration."""
+    return not ctx.opts.migrate_from
+
+
+def abi_update(ctx: Ctx) -> bool:
+    """True when the domain was parsed with libvirt's ABI-update flag (a fresh define)."""
+    return bool(ctx.setting("parse_abi_update"))
 
 
 def cell_kib(ctx: Ctx, cell: etree._Element) -> int:
-    """A NUMA cell's memory after start-time alignment."""
-    return _round_up(_attr_kib(cell, "memory"), size_alignment(ctx))
+    """A NUMA cell's memory, aligned at start."""
+    size = _attr_kib(cell, "memory")
+    return _round_up(size, size_alignment(ctx)) if aligning(ctx) else size
 
 
 def memory_device_list(ctx: Ctx) -> list[etree._Element]:
@@ -68,25 +80,43 @@ def memory_device_list(ctx: Ctx) -> list[etree._Element]:
     return ctx.devices.findall("memory")
 
 
-def module_kib(ctx: Ctx, dev: etree._Element) -> int:
-    """A memory device's size after start-time alignment."""
+def _pseries_nvdimm(size: int, label: int) -> int:
+    # The guest-visible area (size - label) rounds down to 256 MiB; the label stays on top.
+    align = 256 * 1024
+    return (size - label) // align * align + label
+
+
+def _parsed_module_kib(ctx: Ctx, dev: etree._Element) -> int:
+    """A memory device's size after define (ppc64 modules are aligned there under ABI update)."""
     size = _kib(dev.find("target/size"))
+    if abi_update(ctx) and _is_ppc64(ctx):
+        if dev.get("model") == "nvdimm":
+            return _pseries_nvdimm(size, _kib(dev.find("target/label/size")))
+        return _round_up(size, 256 * 1024)
+    return size
+
+
+def module_kib(ctx: Ctx, dev: etree._Element) -> int:
+    """A memory device's size as QEMU gets it (aligned at start)."""
+    size = _parsed_module_kib(ctx, dev)
+    if not aligning(ctx):
+        return size
     if dev.get("model") == "nvdimm" and _is_ppc64(ctx):
-        label = _kib(dev.find("target/label/size"))
-        # pSeries NVDIMMs: the usable area (size - label) rounds down to 256 MiB, the label stays.
-        align = 256 * 1024
-        return (size - label) // align * align + label
+        return _pseries_nvdimm(size, _kib(dev.find("target/label/size")))
     return _round_up(size, module_alignment(ctx))
 
 
 def initial_kib(ctx: Ctx) -> int:
-    """The guest's initial memory: the NUMA cells' total, else <memory> less the memory devices, aligned."""
+    """The guest's initial memory (total less memory devices); with NUMA at start, the aligned cells' total."""
     cells = numa_cells(ctx)
-    if cells:
+    if cells and aligning(ctx):
         return sum(cell_kib(ctx, c) for c in cells)
+    modules = sum(_parsed_module_kib(ctx, d) for d in memory_device_list(ctx))
     total = _kib(ctx.root.find("memory"))
-    modules = sum(_kib(d.find("target/size")) for d in memory_device_list(ctx))
-    return _round_up(total - modules, size_alignment(ctx))
+    if cells and (total == 0 or abi_update(ctx)):
+        total = sum(_attr_kib(c, "memory") for c in cells) + modules
+    initial = total - modules
+    return _round_up(initial, size_alignment(ctx)) if aligning(ctx) else initial
 
 
 def hugepages(ctx: Ctx) -> list[tuple[int, str | None]]:
@@ -335,7 +365,7 @@ def backend_props(ctx: Ctx, spec: MemSpec, force: bool, system_memory: bool) -> 
         canonical_off = system_memory
     else:
         backend = "memory-backend-ram"
-    if canonical_off and ctx.has("x-use-canonical-path-for-ramblock-id"):
+    if canonical_off and ctx.has("memory-backend-file.x-use-canonical-path-for-ramblock-id"):
         props["x-use-canonical-path-for-ramblock-id"] = False
     if spec.model == "virtio-mem":
         if not ctx.has("virtio-mem-pci.prealloc") and mem_prealloc:
@@ -394,11 +424,12 @@ def _mem_path_args(ctx: Ctx, cmd: Command) -> None:
 
 
 def max_memory(ctx: Ctx) -> tuple[int, int] | None:
-    """(slots, max KiB aligned) when the domain allows memory hotplug (<maxMemory>)."""
+    """(slots, max KiB, aligned at start) when the domain allows memory hotplug (<maxMemory>)."""
     el = ctx.root.find("maxMemory")
     if el is None:
         return None
-    return int(el.get("slots") or 0), _round_up(_kib(el), size_alignment(ctx))
+    size = _kib(el)
+    return int(el.get("slots") or 0), _round_up(size, size_alignment(ctx)) if aligning(ctx) else size
 
 
 # --- stages ----------------------------------------------------------------------------------------
@@ -488,13 +519,33 @@ def numa(ctx: Ctx, cmd: Command) -> None:
             platform.add_object(ctx, cmd, backends[i])
         value = f"node,nodeid={i}{_cpus_args(cell.get('cpus'))}"
         if hmat:
-            initiator = cell.get("initiator")
-            value += f",initiator={initiator if initiator is not None else master}"
+            initiator = _initiator(ctx, i, cell)
+            value += f",initiator={initiator if initiator >= 0 else master}"
         value += f",memdev=ram-node{i}" if need else f",mem={cell_kib(ctx, cell) // 1024}"
         cmd.add("-numa", value)
     _distances(ctx, cmd, cells)
     if hmat:
         _hmat(ctx, cmd, cells)
+
+
+def _initiator(ctx: Ctx, index: int, cell: etree._Element) -> int:
+    """A cell's HMAT initiator: itself when it has vCPUs, else the lowest-latency (or widest) source, or -1."""
+    if parse_set(cell.get("cpus")):
+        return index
+    best_lat: tuple[int, int] | None = None
+    best_bw: tuple[int, int] | None = None
+    inter = ctx.root.find("cpu/numa/interconnects")
+    for el in (inter if inter is not None else []):
+        if not isinstance(el.tag, str) or el.get("target") != str(index):
+            continue
+        value, source = int(el.get("value") or 0), int(el.get("initiator") or 0)
+        if el.tag == "latency" and (best_lat is None or value < best_lat[0]):
+            best_lat = (value, source)
+        elif el.tag == "bandwidth" and value > (best_bw[0] if best_bw else 0):
+            best_bw = (value, source)
+    if best_lat is not None:
+        return best_lat[1]
+    return best_bw[1] if best_bw is not None else -1
 
 
 def has_hmat(ctx: Ctx) -> bool:
