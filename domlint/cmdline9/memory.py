@@ -259,6 +259,8 @@ class MemSpec:
 
     alias: str
     size_kib: int
+    # The name of a file-backed object's file under the memory backing dir (the device's alias).
+    path_alias: str = ""
     target_node: int = -1
     access: str | None = None
     discard: str | None = None
@@ -356,7 +358,7 @@ def backend_props(ctx: Ctx, spec: MemSpec, force: bool, system_memory: bool) -> 
         elif use_huge:
             path = hugepage_path(ctx, pagesize)
         else:
-            path = backing_path(ctx, spec.alias)
+            path = backing_path(ctx, spec.path_alias or spec.alias)
         props["mem-path"] = path
         if not spec.nvdimm_path and discard in ("yes", "no"):
             props["discard-data"] = discard == "yes"
@@ -611,7 +613,7 @@ def memory_spec(ctx: Ctx, dev: etree._Element, alias: str) -> MemSpec:
     """The backend description of a <memory> device."""
     node = dev.findtext("target/node")
     source = dev.find("source")
-    spec = MemSpec(alias=f"mem{alias}", size_kib=module_kib(ctx, dev), model=dev.get("model"),
+    spec = MemSpec(alias=f"mem{alias}", path_alias=alias, size_kib=module_kib(ctx, dev), model=dev.get("model"),
                    target_node=int(node) if node and node.strip() else -1, access=dev.get("access"),
                    discard=dev.get("discard"))
     if source is not None:
@@ -658,13 +660,58 @@ def memory_device_props(ctx: Ctx, dev: etree._Element, alias: str, spec: MemSpec
     return props
 
 
+_ALIAS_PREFIX = {"dimm": "dimm", "nvdimm": "nvdimm", "virtio-pmem": "virtiopmem", "virtio-mem": "virtiomem",
+                 "sgx-epc": "epc"}
+
+
+def dimm_slots(ctx: Ctx) -> dict[int, int]:
+    """The DIMM slot of each DIMM/NVDIMM (by position): as written, else the lowest free one (with memory hotplug)."""
+    devs = memory_device_list(ctx)
+    slots: dict[int, int] = {}
+    for i, dev in enumerate(devs):
+        addr = dev.find("address")
+        if addr is not None and addr.get("type") == "dimm" and addr.get("slot") is not None:
+            slots[i] = int(addr.get("slot"), 0)
+    if max_memory(ctx) is None:
+        return slots
+    used = set(slots.values())
+    for i, dev in enumerate(devs):
+        if dev.get("model") in ("dimm", "nvdimm") and i not in slots:
+            nxt = next(n for n in range(len(devs) + len(used) + 1) if n not in used)
+            used.add(nxt)
+            slots[i] = nxt
+    return slots
+
+
+def memory_aliases(ctx: Ctx) -> list[str]:
+    """Each memory device's alias: a written one, else PREFIX+slot for DIMMs, PREFIX+next free index otherwise."""
+    out: list[str] = []
+    slots = dimm_slots(ctx)
+    for i, dev in enumerate(memory_device_list(ctx)):
+        alias = platform.device_alias(dev)
+        if not alias:
+            prefix = _ALIAS_PREFIX.get(dev.get("model") or "dimm", "dimm")
+            if prefix in ("dimm", "nvdimm"):
+                alias = f"{prefix}{slots.get(i, 0)}"
+            else:
+                taken = [int(a[len(prefix):]) for a in out if a.startswith(prefix) and a[len(prefix):].isdigit()]
+                alias = f"{prefix}{max(taken) + 1 if taken else 0}"
+        out.append(alias)
+    return out
+
+
 def memory_devices(ctx: Ctx, cmd: Command) -> None:
     """-object memory-backend-* and -device pc-dimm/nvdimm/virtio-pmem-pci/virtio-mem-pci per <memory> device."""
+    aliases = memory_aliases(ctx)
+    slots = dimm_slots(ctx)
     for i, dev in enumerate(memory_device_list(ctx)):
-        alias = platform.device_alias(dev) or f"{dev.get('model', 'dimm')}{i}"
+        alias = aliases[i]
         spec = memory_spec(ctx, dev, alias)
         props, _ = backend_props(ctx, spec, force=True, system_memory=False)
         thread_context(ctx, cmd, props)
         platform.add_object(ctx, cmd, props)
         if dev.get("model") in _DEVICE_DRIVER:
-            platform.add_device(ctx, cmd, memory_device_props(ctx, dev, alias, spec))
+            props = memory_device_props(ctx, dev, alias, spec)
+            if i in slots and "slot" not in props:
+                props["slot"] = slots[i]
+            platform.add_device(ctx, cmd, props)

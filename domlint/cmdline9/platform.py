@@ -322,7 +322,10 @@ def _memory_machine(ctx: Ctx) -> list[str]:
         out.append("mem-merge=off")
     nvdimm = False
     epc = 0
-    for dev in ctx.devices.findall("memory"):
+    from .memory import memory_aliases
+
+    aliases = memory_aliases(ctx)
+    for index, dev in enumerate(ctx.devices.findall("memory")):
         model = dev.get("model")
         if model == "nvdimm" and not nvdimm:
             out.append("nvdimm=on")
@@ -330,7 +333,7 @@ def _memory_machine(ctx: Ctx) -> list[str]:
         elif model == "sgx-epc":
             node = dev.findtext("target/node")
             node = node.strip() if node else "0"
-            alias = device_alias(dev) or f"epc{epc}"
+            alias = aliases[index]
             out.append(f"sgx-epc.{epc}.memdev=mem{alias},sgx-epc.{epc}.node={node}")
             epc += 1
     if not has_numa(ctx):
@@ -343,8 +346,7 @@ def _memory_machine(ctx: Ctx) -> list[str]:
 def device_alias(el: etree._Element) -> str | None:
     """The alias the address helper gave a device (<alias name=...>), or None."""
     alias = el.find("alias")
-    name_ = alias.get("name") if alias is not None else None
-    return name_[3:] if name_ and name_.startswith("ua-") else name_
+    return alias.get("name") if alias is not None else None
 
 
 def _loadparm(ctx: Ctx) -> list[str]:
