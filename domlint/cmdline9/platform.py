@@ -10,7 +10,7 @@ from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
-from . import firmware
+from . import fwauto as firmware
 from . import props as P
 
 # Environment variables libvirt passes through from its own environment, in its order
