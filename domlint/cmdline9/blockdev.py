@@ -53,6 +53,15 @@ class NetHost:
     socket: str | None = None
 
 
+@dataclass(frozen=True)
+class AuthRef:
+    """An image's login: the user name and the host secret (by UUID or usage) holding the password or key."""
+
+    username: str | None
+    uuid: str | None
+    usage: str | None
+
+
 @dataclass
 class Image:
     """One member of a disk's backing chain, as libvirt's virStorageSource holds it."""
@@ -100,7 +109,8 @@ class Image:
     @property
     def empty(self) -> bool:
         """True when there is no medium (virStorageSourceIsEmpty)."""
-        return (self.is_local and not self.path) or (self.type == "network" and not self.protocol)
+        return ((self.is_local and not self.path) or (self.type == "network" and not self.protocol)
+                or (self.type == "volume" and self.src is None))
 
 
 def _absent() -> etree._Element:
@@ -136,7 +146,10 @@ def _image(ctx: Ctx, el: etree._Element, dtype: str, fmt: str | None, top: bool)
             img.protocol = found.protocol
             img.hosts = tuple(NetHost(h.name, int(h.port or 0) or DEFAULT_PORT.get(found.protocol or "", 0))
                               for h in found.hosts)
-            img.extra["pool_auth"] = found.auth
+            if found.auth is not None:
+                img.extra["auth"] = AuthRef(found.auth.username, found.auth.uuid, found.auth.usage)
+        # A pool volume's own <auth> is dropped: only the pool's counts.
+        img.extra.setdefault("auth", None)
         if not img.format:
             img.format = "fat" if img.type == "dir" else "raw"
         return img
@@ -213,13 +226,29 @@ def prepare(ctx: Ctx, disks: list[etree._Element]) -> dict[int, list[Image]]:
     counter = int(ctx.state.get("storage_id", 0))
     for disk in reversed(disks):
         images = chain(ctx, disk)
-        if images[0].type != "vhostuser":
+        # vhost-user disks are a chardev and SD cards a -drive: neither has nodes.
+        sd_card = disk.find("target") is not None and disk.find("target").get("bus") == "sd"
+        if images[0].type != "vhostuser" and not sd_card:
             for img in images:
                 counter += 1
                 img.id = counter
+                _prepare_fds(ctx, img)
         chains[id(disk)] = images
     ctx.state["storage_id"] = counter
     return chains
+
+
+def _prepare_fds(ctx: Ctx, img: Image) -> None:
+    """Give an image opened from passed descriptors (<source fdgroup>) the next fd set."""
+    if img.type not in ("file", "block"):
+        return
+    fds = _fd_group(ctx, img)
+    if fds is None:
+        return
+    fdset = int(ctx.state.get("fdset_id", 0))
+    ctx.state["fdset_id"] = fdset + 1
+    img.extra["fdset"] = fdset
+    img.extra["fds"] = fds
 
 
 def next_storage_id(ctx: Ctx) -> int:
@@ -276,13 +305,17 @@ def _escape(text: str, safe: frozenset[str]) -> str:
     return "".join(c if c in safe else "".join(f"%{b:02X}" for b in c.encode()) for c in text)
 
 
-def auth_of(img: Image) -> etree._Element | None:
-    """The <auth> of an image: in its <source> (9.0's place) or, for the top image, in the <disk>."""
-    if img.src is not None and img.src.find("auth") is not None:
-        return img.src.find("auth")
-    if img.top:
-        return img.el.find("auth")
-    return None
+def auth_of(img: Image) -> AuthRef | None:
+    """The login of an image: its <auth> in its <source> or in the <disk> (a pool volume: the pool's)."""
+    if "auth" in img.extra:
+        return img.extra["auth"]  # type: ignore[return-value]
+    el = img.src.find("auth") if img.src is not None else None
+    if el is None:
+        el = img.el.find("auth")
+    if el is None:
+        return None
+    sec = _child(el, "secret")
+    return AuthRef(el.get("username"), sec.get("uuid"), sec.get("usage"))
 
 
 def encryption_of(img: Image) -> etree._Element | None:
@@ -335,7 +368,7 @@ def _curl_props(ctx: Ctx, img: Image) -> Props:
     auth = auth_of(img)
     props: Props = {"url": uri(ctx, img)}
     if auth is not None:
-        props["username"] = auth.get("username")
+        props["username"] = auth.username
         props["password-secret"] = secret.alias_for(img.storage_node, "auth")
     ssl = _child(img.src, "ssl").get("verify") if img.protocol in ("https", "ftps") else None
     if ssl in ("yes", "no"):
@@ -360,7 +393,7 @@ def _iscsi_props(ctx: Ctx, img: Image) -> Props:
                     "transport": "tcp"}
     auth = auth_of(img)
     if auth is not None:
-        props["user"] = auth.get("username")
+        props["user"] = auth.username
         props["password-secret"] = secret.alias_for(img.storage_node, "auth")
     iqn = _child(_child(img.src, "initiator"), "iqn").get("name")
     if iqn:
@@ -391,7 +424,7 @@ def _rbd_props(img: Image) -> Props:
         props["encrypt"] = compact({"format": fmt, "key-secret": secret.alias_for(img.format_node, "encryption")})
     auth = auth_of(img)
     if auth is not None:
-        props["user"] = auth.get("username")
+        props["user"] = auth.username
         props["auth-client-required"] = ["cephx", "none"]
         props["key-secret"] = secret.alias_for(img.storage_node, "auth")
     return props
@@ -437,7 +470,7 @@ def _network_props(ctx: Ctx, img: Image) -> Props:
     elif proto == "ssh":
         host = _one_host(ctx, img)
         auth = auth_of(img)
-        user = auth.get("username") if auth is not None else None
+        user = auth.username if auth is not None else None
         props = compact({"path": img.path, "server": _inet_address(host), "user": user})
         if _child(img.src, "knownHosts").get("path") is None and img.extra.get("ssh_no_check"):
             props["host-key-check"] = {"mode": "none"}
@@ -653,8 +686,9 @@ def image_objects(ctx: Ctx, img: Image) -> list[Props]:
     line = img.el.sourceline
     if _has_auth_secret(img):
         auth = auth_of(img)
+        assert auth is not None
         usage_type = "ceph" if img.protocol == "rbd" else "iscsi"
-        value = _secret_value(ctx, _child(auth, "secret"), usage_type, line)
+        value = secret.lookup(ctx, usage_type, auth.uuid, auth.usage, line)
         out.append(secret.secret_props(ctx, secret.alias_for(img.storage_node, "auth"), value))
     if _has_enc_secret(img):
         enc = encryption_of(img)

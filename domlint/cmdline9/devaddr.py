@@ -25,8 +25,41 @@ def _int(text: str | None, base: int = 0) -> int:
     return parse_int(text or "0", base) or 0
 
 
+_QEMU_NS = "{http://libvirt.org/schemas/domain/qemu/1.0}"
+
+
+def _override_value(prop: etree._Element) -> Any:
+    kind, value = prop.get("type"), prop.get("value", "")
+    if kind == "remove":
+        return None
+    if kind in ("signed", "unsigned"):
+        return parse_int(value, 10)
+    if kind == "bool":
+        return value == "true"
+    return value
+
+
+def apply_overrides(ctx: Ctx, props: Props) -> Props:
+    """The properties after the domain's <qemu:override> for the device's id: each one removed, then re-added last."""
+    alias = props.get("id")
+    if not alias:
+        return props
+    out = dict(props)
+    for dev in ctx.root.iterfind(f"{_QEMU_NS}override/{_QEMU_NS}device"):
+        if dev.get("alias") != alias:
+            continue
+        for prop in dev.iterfind(f"{_QEMU_NS}frontend/{_QEMU_NS}property"):
+            name = prop.get("name", "")
+            out.pop(name, None)
+            value = _override_value(prop)
+            if value is not None:
+                out[name] = value
+    return out
+
+
 def device_arg(ctx: Ctx, props: Props) -> str:
     """A -device value: JSON when QEMU takes JSON -device (device.json+hotplug), else driver,key=value."""
+    props = apply_overrides(ctx, props)
     if ctx.has("device.json+hotplug"):
         return to_json(props)
     return to_keyval(props, first="driver")

@@ -147,10 +147,11 @@ def _disk(ctx: Ctx, cmd: Command, disk: etree._Element, images: list[Image], boo
         cmd.add("-drive", _sd_drive(ctx, disk, top))
         return
     elif not top.empty:
+        for img in images:
+            _fd_args(ctx, cmd, img)
         for img in reversed(images):
             if img.empty:
                 continue
-            _fd_args(ctx, cmd, img)
             for opt, value in blockdev.image_args(ctx, img):
                 cmd.add(opt, value)
         if _copy_on_read(disk):
