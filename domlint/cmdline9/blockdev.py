@@ -81,6 +81,8 @@ class Image:
     top: bool = False
     # Set by prepare().
     id: int = 0
+    # The node names' stem when not libvirt-ID (the firmware flash: libvirt-pflashN).
+    node_prefix: str | None = None
     # The disk's <driver> settings that apply to the whole chain.
     cache: str | None = None
     io: str | None = None
@@ -94,12 +96,12 @@ class Image:
     @property
     def storage_node(self) -> str:
         """The node name of the protocol/file layer."""
-        return f"libvirt-{self.id}-storage"
+        return f"{self.node_prefix or f'libvirt-{self.id}'}-storage"
 
     @property
     def format_node(self) -> str:
         """The node name of the format layer."""
-        return f"libvirt-{self.id}-format"
+        return f"{self.node_prefix or f'libvirt-{self.id}'}-format"
 
     @property
     def is_local(self) -> bool:
@@ -131,6 +133,11 @@ def _hosts(ctx: Ctx, src: etree._Element, protocol: str) -> tuple[NetHost, ...]:
             port = DEFAULT_PORT.get(protocol, 0)
         hosts.append(NetHost(h.get("name"), port, transport, h.get("socket")))
     return tuple(hosts)
+
+
+def image(ctx: Ctx, el: etree._Element, dtype: str, fmt: str | None, top: bool = True) -> Image:
+    """One image read from an element holding a <source> (a disk, a backing store, an <nvram>)."""
+    return _image(ctx, el, dtype, fmt, top)
 
 
 def _image(ctx: Ctx, el: etree._Element, dtype: str, fmt: str | None, top: bool) -> Image:
