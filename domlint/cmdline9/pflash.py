@@ -68,6 +68,11 @@ def pflash_nodes(ctx: Ctx) -> list[str]:
 
 def pflash(ctx: Ctx, cmd: Command) -> None:
     """-blockdev (and any secret/TLS objects) for the firmware flash and its variable store."""
-    for img in images(ctx):
+    found = images(ctx)
+    if found:
+        # What core's -machine names as pflash0= / pflash1= (platform.pflash_nodes).
+        ctx.state["pflash0"] = found[0].format_node
+        ctx.state["pflash1"] = found[1].format_node if len(found) > 1 else None
+    for img in found:
         for opt, value in blockdev.image_args(ctx, img):
             cmd.add(opt, value)
