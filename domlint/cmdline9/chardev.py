@@ -118,6 +118,8 @@ def source(el: Element, chr_type: str | None = None, holder: str | None = None) 
         fields["protocol"] = (proto.get("type") if proto is not None else None) or "raw"
     if ctype == "spicevmc":
         fields["spicevmc"] = _SPICEVMC_NAME.get(holder or str(el.tag), "vdagent")
+    if ctype == "dbus" and not fields.get("channel") and (holder or str(el.tag)) == "redirdev":
+        fields["channel"] = "org.qemu.usbredir"
     return ChrSource(**fields)
 
 
