@@ -18,6 +18,7 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
+from . import address
 from .props import Props, to_json, to_keyval
 
 Element = etree._Element
@@ -342,79 +343,14 @@ def tls_props(ctx: Ctx, src: ChrSource, alias: str) -> Props:
     return props
 
 
-# --- device addresses (a minimal reading of the XML; the address family owns the full rules) ----------
+def address_props(ctx: Ctx, el: Element) -> Props:
+    """The bus/addr, port, devno, reg or nr properties of a device's <address> (the address family's rules)."""
+    return address.props(ctx, el)
 
 
 def _num(text: str | None, base: int = 0) -> int:
     value = parse_int(text or "0", base) if text else 0
     return value or 0
-
-
-def _controller_alias(ctx: Ctx, ctype: str, index: int) -> str | None:
-    found = None
-    for ctl in ctx.devices.iterfind("controller"):
-        if ctl.get("type") == ctype and _num(ctl.get("index"), 10) == index:
-            found = ctl
-    if found is None:
-        return None
-    return _alias(found) or (f"pci.{index}" if ctype == "pci" else f"{ctype}{index}")
-
-
-def _pci_bus(ctx: Ctx, bus: int) -> str:
-    ctl = None
-    for c in ctx.devices.iterfind("controller"):
-        if c.get("type") == "pci" and _num(c.get("index"), 10) == bus:
-            ctl = c
-    if ctl is None:
-        return f"pci.{bus}"
-    name = _alias(ctl) or f"pci.{bus}"
-    model = ctl.get("model")
-    if name.startswith("ua-"):
-        if model == "pci-root" and ctx.machine != "pseries" and not ctx.machine.startswith("pseries"):
-            name = "pci.0"
-        elif model == "pcie-root":
-            name = "pcie.0"
-    target = ctl.find("target")
-    if model == "pci-root" and ctx.machine.startswith("pseries") and target is not None \
-            and _num(target.get("index"), 10) > 0:
-        name += ".0"
-    return name
-
-
-def address_props(ctx: Ctx, el: Element) -> Props:
-    """The bus/addr, port, devno, reg or nr properties of a device's <address>."""
-    addr = el.find("address")
-    if addr is None:
-        return {}
-    atype = addr.get("type")
-    if atype == "pci":
-        slot, func = _num(addr.get("slot")), _num(addr.get("function"))
-        props: Props = {"bus": _pci_bus(ctx, _num(addr.get("bus")))}
-        multi = _tristate(addr.get("multifunction"))
-        if multi is not None:
-            props["multifunction"] = multi
-        props["addr"] = f"0x{slot:x}.0x{func:x}" if func else f"0x{slot:x}"
-        return props
-    if atype == "usb":
-        bus = _controller_alias(ctx, "usb", _num(addr.get("bus"), 10)) or "usb"
-        props = {"bus": f"{bus}.0"}
-        if addr.get("port"):
-            props["port"] = addr.get("port")
-        return props
-    if atype == "spapr-vio":
-        return {"reg": _num(addr.get("reg"), 16)} if addr.get("reg") else {}
-    if atype == "ccw":
-        return {"devno": f"{_num(addr.get('cssid'), 16):x}.{_num(addr.get('ssid'), 16):x}."
-                         f"{_num(addr.get('devno'), 16):04x}"}
-    if atype == "isa":
-        props = {"iobase": _num(addr.get("iobase"))}
-        if _num(addr.get("irq")):
-            props["irq"] = _num(addr.get("irq"))
-        return props
-    if atype == "virtio-serial":
-        ctl = _controller_alias(ctx, "virtio-serial", _num(addr.get("controller"), 10)) or "virtio-serial0"
-        return {"bus": f"{ctl}.{_num(addr.get('bus'), 10)}", "nr": _num(addr.get("port"), 10)}
-    return {}
 
 
 # --- the devices -----------------------------------------------------------------------
@@ -512,7 +448,7 @@ def parallels(ctx: Ctx, cmd: Command) -> None:
 def _vioserial_props(ctx: Ctx, el: Element, driver: str, name: str) -> Props:
     """virtserialport / virtconsole properties (qemuBuildVirtioSerialPortDevProps)."""
     props: Props = {"driver": driver}
-    props.update(_vioserial_address(ctx, el))
+    props.update(address_props(ctx, el))
     props["chardev"] = f"char{name}"
     props["id"] = name
     if el.tag == "channel":
@@ -521,21 +457,6 @@ def _vioserial_props(ctx: Ctx, el: Element, driver: str, name: str) -> Props:
         if el.get("type") == "spicevmc" or tname:
             props["name"] = tname or SPICE_AGENT_CHANNEL
     return props
-
-
-def _vioserial_address(ctx: Ctx, el: Element) -> Props:
-    addr = el.find("address")
-    if addr is not None and addr.get("type") == "virtio-serial" and addr.get("port"):
-        return address_props(ctx, el)
-    if addr is not None and addr.get("type") not in (None, "virtio-serial"):
-        return address_props(ctx, el)
-    # Not numbered in the XML yet: 1.2.8's numbering (until 9.0's address assignment writes it).
-    from ..cmdline.chardev import vioserial_address
-    vio = vioserial_address(ctx, el)
-    if vio is None:
-        return {}
-    ctl = _controller_alias(ctx, "virtio-serial", vio[0]) or f"virtio-serial{vio[0]}"
-    return {"bus": f"{ctl}.{vio[1]}", "nr": vio[2]}
 
 
 def guestfwd_props(ctx: Ctx, el: Element, name: str) -> Props:
@@ -610,7 +531,7 @@ def smartcards(ctx: Ctx, cmd: Command) -> None:
         props = {"driver": "ccid-card-passthru", "chardev": f"char{name}"}
     addr = sc.find("address")
     ccid = _num(addr.get("controller"), 10) if addr is not None and addr.get("type") == "ccid" else 0
-    bus = _controller_alias(ctx, "ccid", ccid) or f"ccid{ccid}"
+    bus = address.controller_alias(ctx, "ccid", ccid, sc)
     props["id"] = name
     props["bus"] = f"{bus}.0"
     cmd.add("-device", device_arg(ctx, props))

@@ -220,9 +220,13 @@ def _virtio_driver(ctx: Ctx, el: Element) -> str:
     suffix = {"pci": "pci", "virtio-mmio": "device", "ccw": "ccw"}.get(atype or "", "pci")
     name = f"virtio-net-{suffix}"
     nic = model(el)
-    if nic == "virtio-transitional" and ctx.has("virtio-pci-transitional"):
+    # Without QEMU's (non-)transitional devices a transitional NIC is a plain one on a
+    # conventional PCI bus, which behaves the same; a non-transitional one cannot be had.
+    if nic == "virtio-transitional" and ctx.has("virtio-pci-non-transitional"):
         name += "-transitional"
     elif nic == "virtio-non-transitional":
+        if not ctx.has("virtio-pci-non-transitional"):
+            raise InputError(ctx.path, el.sourceline, "virtio non-transitional model not supported for this qemu")
         name += "-non-transitional"
     return name
 
