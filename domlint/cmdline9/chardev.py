@@ -28,7 +28,7 @@ _SPICEVMC_NAME = {"channel": "vdagent", "smartcard": "smartcard", "redirdev": "u
 # The name a virtio channel for the SPICE agent gets when it writes none.
 SPICE_AGENT_CHANNEL = "com.redhat.spice.0"
 # The fixed descriptor numbers a host hands QEMU (the host profile's `fds` section overrides them).
-DEFAULT_FDS = {"chardev_listen": 1729, "chardev_file": 1750, "chardev_log": 1751}
+DEFAULT_FDS = {"chardev_socket": 1729, "chardev_file": 1750, "chardev_log": 1751}
 _TRISTATE = {"yes": True, "no": False, "on": True, "off": False}
 
 
@@ -197,7 +197,7 @@ def prepare_fds(ctx: Ctx) -> dict[Element, Passed]:
         owner = _alias(dev) or ""
         src = source(src_el, holder=kind)
         source_set = new_fdset(ctx) if src.type == "file" else None
-        listen_fd = (host_fd(ctx, "chardev_listen", DEFAULT_FDS["chardev_listen"])
+        listen_fd = (host_fd(ctx, "chardev_socket", DEFAULT_FDS["chardev_socket"])
                      if src.type == "unix" and src.listen else None)
         log_set = new_fdset(ctx) if src.logfile else None
         done[src_el] = Passed(owner, source_set, log_set, listen_fd)

@@ -24,7 +24,7 @@ from .props import Props
 Element = etree._Element
 
 # The descriptors the host hands out (first TAP fd, first vhost-net fd, a vDPA device's fd).
-DEFAULT_FDS = {"tap": 3, "vhost_net": 44, "vdpa": 1732}
+DEFAULT_FDS = {"tap_first": 3, "vhost_first": 44, "vdpa": 1732}
 # Interface types that run on a TAP device (macvtap for direct) libvirt opens, and so may use vhost-net.
 _TAP_TYPES = ("network", "bridge", "direct", "ethernet")
 _VIRTIO_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
@@ -113,9 +113,11 @@ def uses_vhost_net(ctx: Ctx, el: Element) -> bool:
     """True when libvirt opens vhost-net for a TAP interface (qemuInterfaceOpenVhostNet)."""
     if _driver_attr(el, "name") == "qemu" or not is_virtio(el) or not supports_nicdev(ctx, el):
         return False
-    fds = ctx.host.raw.get("fds") or {}
-    # KVM guests only, unless the host opens it for any guest (libvirt's test host does).
-    return ctx.virt_type == "kvm" or bool(fds.get("vhost_net_any_guest"))
+    if not ctx.setting("vhost_net", True):
+        # The host has no /dev/vhost-net to open.
+        return False
+    # KVM guests only, unless the host opens it for any guest (libvirt's test harness does).
+    return ctx.virt_type == "kvm" or bool(ctx.setting("vhost_net_any_guest", False))
 
 
 def _fd_list(first: int, count: int) -> list[str]:
@@ -124,11 +126,11 @@ def _fd_list(first: int, count: int) -> list[str]:
 
 def _tap_props(ctx: Ctx, el: Element) -> Props:
     count = queues(el) or 1
-    taps = _fd_list(host_fd(ctx, "tap"), count)
+    taps = _fd_list(host_fd(ctx, "tap_first"), count)
     props: Props = {"type": "tap"}
     props["fds" if len(taps) > 1 else "fd"] = ":".join(taps)
     if uses_vhost_net(ctx, el):
-        vhost = _fd_list(host_fd(ctx, "vhost_net"), count)
+        vhost = _fd_list(host_fd(ctx, "vhost_first"), count)
         props["vhost"] = True
         props["vhostfds" if len(vhost) > 1 else "vhostfd"] = ":".join(vhost)
     sndbuf = el.findtext("tune/sndbuf")

@@ -68,9 +68,14 @@ def test_kvm_virtio_tap_gets_vhost_net_per_queue() -> None:
 
 
 def test_vhost_net_fds_come_from_the_host_profile() -> None:
-    xml = domain(iface("<model type='virtio'/>" + PCI, "ethernet"))
-    args = run(xml, host=with_fds(tap=10, vhost_net=20, vhost_net_any_guest=True))
+    xml = domain(iface("<model type='virtio'/>" + PCI, "ethernet"), vtype="kvm")
+    args = run(xml, host=with_fds(tap_first=10, vhost_first=20))
     assert args[1] == "tap,fd=10,vhost=on,vhostfd=20,id=hostnet0"
+
+
+def test_a_host_may_open_vhost_net_for_plain_qemu_guests_too() -> None:
+    xml = domain(iface("<model type='virtio'/>" + PCI, "ethernet"))
+    assert run(xml, vhost_net_any_guest=True)[1] == "tap,fd=3,vhost=on,vhostfd=44,id=hostnet0"
 
 
 def test_driver_name_qemu_turns_vhost_off() -> None:
