@@ -172,10 +172,8 @@ def _user_props(ctx: Ctx, el: Element) -> Props:
         return {"type": "stream",
                 "addr": {"type": "unix", "path": f"{state}/{short_name(ctx)}-{_alias(el)}.socket"},
                 "server": False}
-    slirp_fd = (ctx.host.raw.get("fds") or {}).get("slirp")
-    if slirp_fd is not None and ctx.setting("slirp_helper") and ctx.has("dbus-vmstate") \
-            and (backend is None or not backend.get("type")):
-        return {"type": "socket", "fd": str(slirp_fd)}
+    # A slirp-helper socket (-netdev socket,fd=) exists only once libvirt has started the
+    # helper, which building the command line without starting the guest never does.
     props: Props = {"type": "user"}
     for ip in el.iterfind("ip"):
         addr, prefix = ip.get("address") or "", _int(ip.get("prefix"))
