@@ -18,7 +18,7 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
-from . import address
+from . import address, secret
 from .props import Props, to_json, to_keyval
 
 Element = etree._Element
@@ -295,6 +295,10 @@ def device_arg(ctx: Ctx, props: Props) -> str:
     return to_json(props) if ctx.has("device.json+hotplug") else to_keyval(props, first="driver")
 
 
+# Devices whose TLS chardev gets the driver's key password secret (qemuDomainSecretChardevPrepare's callers).
+_SECRET_KINDS = ("serial", "parallel", "channel", "console", "smartcard", "redirdev", "rng")
+
+
 def _tls_wanted(ctx: Ctx, src: ChrSource, kind: str) -> bool:
     """Whether a TCP chardev uses TLS: its own tls attribute, else the driver's chardev_tls (devices only)."""
     if src.type != "tcp" or kind not in ("serial", "parallel", "channel", "console", "smartcard", "redirdev", "rng"):
@@ -322,7 +326,14 @@ def backend_args(ctx: Ctx, src: ChrSource | Element, char_alias: str, kind: str 
     tls_alias = None
     if _tls_wanted(ctx, s, kind):
         tls_alias = f"obj{char_alias}_tls0"
-        out += ["-object", object_arg(ctx, tls_props(ctx, s, tls_alias))]
+        secret_alias = None
+        uuid = ctx.setting("chardev_tls_x509_secret_uuid")
+        if uuid and kind in _SECRET_KINDS:
+            # The TLS key's password, encrypted with the master key, goes first.
+            secret_alias = secret.alias_for(char_alias)
+            value = secret.lookup(ctx, "tls", str(uuid), None, s.line)
+            out += ["-object", object_arg(ctx, secret.secret_props(ctx, secret_alias, value))]
+        out += ["-object", object_arg(ctx, tls_props(ctx, s, tls_alias, secret_alias))]
     if passed is not None:
         if passed.source_set is not None:
             fd = host_fd(ctx, "chardev_file", DEFAULT_FDS["chardev_file"])
@@ -334,12 +345,14 @@ def backend_args(ctx: Ctx, src: ChrSource | Element, char_alias: str, kind: str 
     return out
 
 
-def tls_props(ctx: Ctx, src: ChrSource, alias: str) -> Props:
+def tls_props(ctx: Ctx, src: ChrSource, alias: str, secret_alias: str | None = None) -> Props:
     """The tls-creds-x509 object of a TLS chardev (the driver's chardev_tls_x509_* settings)."""
     verify = bool(ctx.setting("chardev_tls_x509_verify", False)) if src.listen else True
     props: Props = {"qom-type": "tls-creds-x509", "id": alias,
                     "dir": ctx.setting("chardev_tls_x509_cert_dir") or "/etc/pki/libvirt-chardev",
                     "endpoint": "server" if src.listen else "client", "verify-peer": verify}
+    if secret_alias:
+        props["passwordid"] = secret_alias
     return props
 
 

@@ -189,3 +189,12 @@ def test_chardev_tls_setting_adds_a_client_credentials_object() -> None:
     xml_off = xml.replace("service='5555'/>", "service='5555' tls='no'/>")
     assert run(chardev.serials, xml_off, chardev_tls=True)[:2] == [
         "-chardev", "socket,id=charserial0,host=127.0.0.1,port=5555"]
+
+
+def test_chardev_tls_key_password_is_a_secret_named_after_the_chardev() -> None:
+    xml = domain("<serial type='tcp'><source mode='connect' host='127.0.0.1' service='5555'/>"
+                 "<protocol type='raw'/><target port='0'/></serial>")
+    args = run(chardev.serials, xml, chardev_tls=True, chardev_tls_x509_secret_uuid="6fd3f62d-9fe7-4a4e-a869-7acd6376d8ea")
+    assert args[0] == "-object" and args[1].startswith("secret,id=charserial0-secret0,data=")
+    assert ",keyid=masterKey0," in args[1] and args[1].endswith(",format=base64")
+    assert args[3].endswith(",verify-peer=on,passwordid=charserial0-secret0")
