@@ -205,6 +205,9 @@ def set_address(el: Element, attrs: dict[str, str]) -> Element:
     old = el.find("address")
     new = etree.Element("address", attrs)
     if old is not None:
+        # Keep sub-elements such as <zpci> (libvirt keeps them beside the new numbers).
+        for child in old:
+            new.append(child)
         new.tail = old.tail
         el.replace(old, new)
     else:
@@ -350,3 +353,92 @@ def props(ctx: Ctx, el: Element, bus: str | None = None) -> Props:
         name = controller_alias(ctx, "virtio-serial", num(addr, "controller", 0, 10), el)
         return {"bus": f"{name}.{num(addr, 'bus', 0, 10)}", "nr": num(addr, "port", 0, 10)}
     return {}
+
+
+# --------------------------------------------------------------------------- every device, in libvirt's order
+
+
+def console_is_serial_compat(ctx: Ctx, idx: int, console: Element) -> bool:
+    """Console 0 of an HVM guest with a serial (or no) target type: libvirt's copy of serial 0."""
+    target = console.find("target")
+    ttype = target.get("type") if target is not None else None
+    os_type = (ctx.root.findtext("os/type") or "hvm").strip()
+    return idx == 0 and ttype in (None, "serial") and os_type == "hvm"
+
+
+def videos(ctx: Ctx) -> list[Element]:
+    """The videos, the primary one first (libvirt inserts it at the front)."""
+    out: list[Element] = []
+    for video in ctx.devices.iterfind("video"):
+        model = video.find("model")
+        if model is not None and model.get("primary") == "yes":
+            out.insert(0, video)
+        else:
+            out.append(video)
+    return out
+
+
+def hostdevs(ctx: Ctx) -> list[Element]:
+    """libvirt's host device list: type='hostdev' interfaces (parsed earlier), then <hostdev>s."""
+    return ([n for n in ctx.devices.iterfind("interface") if n.get("type") == "hostdev"]
+            + list(ctx.devices.iterfind("hostdev")))
+
+
+def all_devices(ctx: Ctx, all_consoles: bool = False) -> list[tuple[str, Element]]:
+    """(kind, element) for every device with an address, in virDomainDeviceInfoIterate's order.
+
+    A type='hostdev' interface appears twice, as 'net' and as 'hostdev' (libvirt
+    shares one device info between the two lists).
+    """
+    from ..cmdline import devices as dev128
+
+    dev = ctx.devices
+    out: list[tuple[str, Element]] = [("disk", d) for d in dev128.disks(ctx)]
+    out += [("net", n) for n in dev.iterfind("interface")]
+    out += [("sound", s) for s in dev.iterfind("sound")]
+    out += [("hostdev", h) for h in hostdevs(ctx)]
+    out += [("video", v) for v in videos(ctx)]
+    out += [("controller", c) for c in controllers(ctx)]
+    out += [("smartcard", s) for s in dev.iterfind("smartcard")]
+    out += [("serial", s) for s in dev.iterfind("serial")]
+    out += [("parallel", s) for s in dev.iterfind("parallel")]
+    out += [("channel", s) for s in dev.iterfind("channel")]
+    for i, cons in enumerate(dev.iterfind("console")):
+        if all_consoles or not console_is_serial_compat(ctx, i, cons):
+            out.append(("console", cons))
+    out += [("input", s) for s in dev.iterfind("input")]
+    out += [("filesystem", s) for s in dev.iterfind("filesystem")]
+    for tag in ("watchdog", "memballoon"):
+        out += [(tag, s) for s in dev.iterfind(tag)][:1]
+    out += [("rng", s) for s in dev.iterfind("rng")]
+    out += [("nvram", s) for s in dev.iterfind("nvram")][:1]
+    for tag in ("hub", "shmem", "tpm", "panic", "memory", "redirdev"):
+        out += [(tag, s) for s in dev.iterfind(tag)]
+    for tag in ("iommu", "vsock"):
+        out += [(tag, s) for s in dev.iterfind(tag)][:1]
+    return out
+
+
+def address_type(el: Element) -> str | None:
+    """The type of an element's <address>, or None when it has none."""
+    addr = el.find("address")
+    return addr.get("type") if addr is not None else None
+
+
+def pci_wanted(el: Element) -> bool:
+    """No address yet, or a PCI address with domain, bus and slot all 0 (virDeviceInfoPCIAddressIsWanted)."""
+    addr = el.find("address")
+    if addr is None:
+        return True
+    return addr.get("type") == "pci" and not (num(addr, "domain") or num(addr, "bus") or num(addr, "slot"))
+
+
+def pci_present(el: Element) -> bool:
+    """A PCI address that names a domain, bus or slot."""
+    addr = el.find("address")
+    return addr is not None and addr.get("type") == "pci" and not pci_wanted(el)
+
+
+def set_type(el: Element, atype: str) -> None:
+    """Give an address-less device an address of a type with no numbers yet."""
+    set_address(el, {"type": atype})

@@ -25,7 +25,8 @@ def _caps_file(path: str) -> dict[str, Any]:
         entry = dict(c.attrib)
         entry["blockers"] = ",".join(b.get("name", "") for b in c.findall("blocker"))
         models.append(entry)
-    return {"machines": machines, "models": models}
+    gics = [dict(g.attrib) for g in root.findall("gic")]
+    return {"machines": machines, "models": models, "gic": gics}
 
 
 def caps_file_info(ctx: Ctx) -> dict[str, Any] | None:
@@ -58,6 +59,39 @@ def default_cpu_model(ctx: Ctx) -> str | None:
         if c.get("type", accel) == accel and c.get("typename") == typename:
             return c.get("name")
     return None
+
+
+def supports_gic(ctx: Ctx, version: int) -> bool:
+    """Whether QEMU offers this GIC version for the domain type (KVM needs the kernel's, TCG the emulated one)."""
+    info = caps_file_info(ctx)
+    if info is not None:
+        gics = [(int(g.get("version", "0")), g.get("kernel") == "yes", g.get("emulated") == "yes")
+                for g in info["gic"]]
+    else:
+        gics = [(int(v), True, True) for v in ctx.setting("gic_versions") or ()]
+    for v, kernel, emulated in gics:
+        if v == version and ((ctx.virt_type == "kvm" and kernel) or (ctx.virt_type == "qemu" and emulated)):
+            return True
+    return False
+
+
+def gic_version(ctx: Ctx) -> str | None:
+    """The GIC version of an ARM guest: as written, else the highest QEMU offers (2 for TCG), else 2."""
+    el = ctx.root.find("features/gic")
+    written = el.get("version") if el is not None else None
+    if el is not None and el.get("state", "on") == "off":
+        return None
+    is_virt = ctx.arch in ("aarch64", "armv7l") and (ctx.machine == "virt" or ctx.machine.startswith("virt-"))
+    if written:
+        return written
+    if el is None and not is_virt:
+        return None
+    for version in (3, 2):
+        if version == 3 and ctx.virt_type == "qemu":
+            continue
+        if supports_gic(ctx, version):
+            return str(version)
+    return "2"
 
 
 # --- the effective CPU definition ---------------------------------------------------------------------

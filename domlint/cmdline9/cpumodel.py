@@ -72,7 +72,7 @@ def model_arg(ctx: Ctx, cpu: GuestCpu) -> str | None:
         parts = ["max" if cpu.mode == "maximum" else "host"]
         if ctx.arch == "armv7l" and ctx.host.arch == "aarch64":
             parts.append("aarch64=off")
-        if cpu.migratable in ("on", "off") and ctx.has("cpu-migratable"):
+        if cpu.migratable in ("on", "off") and ctx.has("cpu.migratable"):
             parts.append(f"migratable={cpu.migratable}")
     elif cpu.mode == "host-model":
         parts = ["host"]

@@ -54,13 +54,25 @@ def module_alignment(ctx: Ctx) -> int:
 
 
 def numa_cells(ctx: Ctx) -> list[etree._Element]:
-    """The guest NUMA cells in order."""
-    return ctx.root.findall("cpu/numa/cell")
+    """The guest NUMA cells by their id (libvirt stores cell N at index N, whatever the XML order)."""
+    cells = ctx.root.findall("cpu/numa/cell")
+    return sorted(cells, key=lambda c: int(c.get("id")) if (c.get("id") or "").isdigit() else cells.index(c))
+
+
+def aligning(ctx: Ctx) -> bool:
+    """True when libvirt aligns memory sizes at start: a new start, not an incoming migration."""
+    return not ctx.opts.migrate_from
+
+
+def abi_update(ctx: Ctx) -> bool:
+    """True when the domain was parsed with libvirt's ABI-update flag (a fresh define)."""
+    return bool(ctx.setting("parse_abi_update"))
 
 
 def cell_kib(ctx: Ctx, cell: etree._Element) -> int:
-    """A NUMA cell's memory after start-time alignment."""
-    return _round_up(_attr_kib(cell, "memory"), size_alignment(ctx))
+    """A NUMA cell's memory, aligned at start."""
+    size = _attr_kib(cell, "memory")
+    return _round_up(size, size_alignment(ctx)) if aligning(ctx) else size
 
 
 def memory_device_list(ctx: Ctx) -> list[etree._Element]:
@@ -68,25 +80,43 @@ def memory_device_list(ctx: Ctx) -> list[etree._Element]:
     return ctx.devices.findall("memory")
 
 
-def module_kib(ctx: Ctx, dev: etree._Element) -> int:
-    """A memory device's size after start-time alignment."""
+def _pseries_nvdimm(size: int, label: int) -> int:
+    # The guest-visible area (size - label) rounds down to 256 MiB; the label stays on top.
+    align = 256 * 1024
+    return (size - label) // align * align + label
+
+
+def _parsed_module_kib(ctx: Ctx, dev: etree._Element) -> int:
+    """A memory device's size after define (ppc64 modules are aligned there under ABI update)."""
     size = _kib(dev.find("target/size"))
+    if abi_update(ctx) and _is_ppc64(ctx):
+        if dev.get("model") == "nvdimm":
+            return _pseries_nvdimm(size, _kib(dev.find("target/label/size")))
+        return _round_up(size, 256 * 1024)
+    return size
+
+
+def module_kib(ctx: Ctx, dev: etree._Element) -> int:
+    """A memory device's size as QEMU gets it (aligned at start)."""
+    size = _parsed_module_kib(ctx, dev)
+    if not aligning(ctx):
+        return size
     if dev.get("model") == "nvdimm" and _is_ppc64(ctx):
-        label = _kib(dev.find("target/label/size"))
-        # pSeries NVDIMMs: the usable area (size - label) rounds down to 256 MiB, the label stays.
-        align = 256 * 1024
-        return (size - label) // align * align + label
+        return _pseries_nvdimm(size, _kib(dev.find("target/label/size")))
     return _round_up(size, module_alignment(ctx))
 
 
 def initial_kib(ctx: Ctx) -> int:
-    """The guest's initial memory: the NUMA cells' total, else <memory> less the memory devices, aligned."""
+    """The guest's initial memory (total less memory devices); with NUMA at start, the aligned cells' total."""
     cells = numa_cells(ctx)
-    if cells:
+    if cells and aligning(ctx):
         return sum(cell_kib(ctx, c) for c in cells)
+    modules = sum(_parsed_module_kib(ctx, d) for d in memory_device_list(ctx))
     total = _kib(ctx.root.find("memory"))
-    modules = sum(_kib(d.find("target/size")) for d in memory_device_list(ctx))
-    return _round_up(total - modules, size_alignment(ctx))
+    if cells and (total == 0 or abi_update(ctx)):
+        total = sum(_attr_kib(c, "memory") for c in cells) + modules
+    initial = total - modules
+    return _round_up(initial, size_alignment(ctx)) if aligning(ctx) else initial
 
 
 def hugepages(ctx: Ctx) -> list[tuple[int, str | None]]:
@@ -229,6 +259,8 @@ class MemSpec:
 
     alias: str
     size_kib: int
+    # The name of a file-backed object's file under the memory backing dir (the device's alias).
+    path_alias: str = ""
     target_node: int = -1
     access: str | None = None
     discard: str | None = None
@@ -326,7 +358,7 @@ def backend_props(ctx: Ctx, spec: MemSpec, force: bool, system_memory: bool) -> 
         elif use_huge:
             path = hugepage_path(ctx, pagesize)
         else:
-            path = backing_path(ctx, spec.alias)
+            path = backing_path(ctx, spec.path_alias or spec.alias)
         props["mem-path"] = path
         if not spec.nvdimm_path and discard in ("yes", "no"):
             props["discard-data"] = discard == "yes"
@@ -335,7 +367,7 @@ def backend_props(ctx: Ctx, spec: MemSpec, force: bool, system_memory: bool) -> 
         canonical_off = system_memory
     else:
         backend = "memory-backend-ram"
-    if canonical_off and ctx.has("x-use-canonical-path-for-ramblock-id"):
+    if canonical_off and ctx.has("memory-backend-file.x-use-canonical-path-for-ramblock-id"):
         props["x-use-canonical-path-for-ramblock-id"] = False
     if spec.model == "virtio-mem":
         if not ctx.has("virtio-mem-pci.prealloc") and mem_prealloc:
@@ -394,11 +426,12 @@ def _mem_path_args(ctx: Ctx, cmd: Command) -> None:
 
 
 def max_memory(ctx: Ctx) -> tuple[int, int] | None:
-    """(slots, max KiB aligned) when the domain allows memory hotplug (<maxMemory>)."""
+    """(slots, max KiB, aligned at start) when the domain allows memory hotplug (<maxMemory>)."""
     el = ctx.root.find("maxMemory")
     if el is None:
         return None
-    return int(el.get("slots") or 0), _round_up(_kib(el), size_alignment(ctx))
+    size = _kib(el)
+    return int(el.get("slots") or 0), _round_up(size, size_alignment(ctx)) if aligning(ctx) else size
 
 
 # --- stages ----------------------------------------------------------------------------------------
@@ -488,13 +521,33 @@ def numa(ctx: Ctx, cmd: Command) -> None:
             platform.add_object(ctx, cmd, backends[i])
         value = f"node,nodeid={i}{_cpus_args(cell.get('cpus'))}"
         if hmat:
-            initiator = cell.get("initiator")
-            value += f",initiator={initiator if initiator is not None else master}"
+            initiator = _initiator(ctx, i, cell)
+            value += f",initiator={initiator if initiator >= 0 else master}"
         value += f",memdev=ram-node{i}" if need else f",mem={cell_kib(ctx, cell) // 1024}"
         cmd.add("-numa", value)
     _distances(ctx, cmd, cells)
     if hmat:
         _hmat(ctx, cmd, cells)
+
+
+def _initiator(ctx: Ctx, index: int, cell: etree._Element) -> int:
+    """A cell's HMAT initiator: itself when it has vCPUs, else the lowest-latency (or widest) source, or -1."""
+    if parse_set(cell.get("cpus")):
+        return index
+    best_lat: tuple[int, int] | None = None
+    best_bw: tuple[int, int] | None = None
+    inter = ctx.root.find("cpu/numa/interconnects")
+    for el in (inter if inter is not None else []):
+        if not isinstance(el.tag, str) or el.get("target") != str(index):
+            continue
+        value, source = int(el.get("value") or 0), int(el.get("initiator") or 0)
+        if el.tag == "latency" and (best_lat is None or value < best_lat[0]):
+            best_lat = (value, source)
+        elif el.tag == "bandwidth" and value > (best_bw[0] if best_bw else 0):
+            best_bw = (value, source)
+    if best_lat is not None:
+        return best_lat[1]
+    return best_bw[1] if best_bw is not None else -1
 
 
 def has_hmat(ctx: Ctx) -> bool:
@@ -560,7 +613,7 @@ def memory_spec(ctx: Ctx, dev: etree._Element, alias: str) -> MemSpec:
     """The backend description of a <memory> device."""
     node = dev.findtext("target/node")
     source = dev.find("source")
-    spec = MemSpec(alias=f"mem{alias}", size_kib=module_kib(ctx, dev), model=dev.get("model"),
+    spec = MemSpec(alias=f"mem{alias}", path_alias=alias, size_kib=module_kib(ctx, dev), model=dev.get("model"),
                    target_node=int(node) if node and node.strip() else -1, access=dev.get("access"),
                    discard=dev.get("discard"))
     if source is not None:
@@ -607,13 +660,58 @@ def memory_device_props(ctx: Ctx, dev: etree._Element, alias: str, spec: MemSpec
     return props
 
 
+_ALIAS_PREFIX = {"dimm": "dimm", "nvdimm": "nvdimm", "virtio-pmem": "virtiopmem", "virtio-mem": "virtiomem",
+                 "sgx-epc": "epc"}
+
+
+def dimm_slots(ctx: Ctx) -> dict[int, int]:
+    """The DIMM slot of each DIMM/NVDIMM (by position): as written, else the lowest free one (with memory hotplug)."""
+    devs = memory_device_list(ctx)
+    slots: dict[int, int] = {}
+    for i, dev in enumerate(devs):
+        addr = dev.find("address")
+        if addr is not None and addr.get("type") == "dimm" and addr.get("slot") is not None:
+            slots[i] = int(addr.get("slot"), 0)
+    if max_memory(ctx) is None:
+        return slots
+    used = set(slots.values())
+    for i, dev in enumerate(devs):
+        if dev.get("model") in ("dimm", "nvdimm") and i not in slots:
+            nxt = next(n for n in range(len(devs) + len(used) + 1) if n not in used)
+            used.add(nxt)
+            slots[i] = nxt
+    return slots
+
+
+def memory_aliases(ctx: Ctx) -> list[str]:
+    """Each memory device's alias: a written one, else PREFIX+slot for DIMMs, PREFIX+next free index otherwise."""
+    out: list[str] = []
+    slots = dimm_slots(ctx)
+    for i, dev in enumerate(memory_device_list(ctx)):
+        alias = platform.device_alias(dev)
+        if not alias:
+            prefix = _ALIAS_PREFIX.get(dev.get("model") or "dimm", "dimm")
+            if prefix in ("dimm", "nvdimm"):
+                alias = f"{prefix}{slots.get(i, 0)}"
+            else:
+                taken = [int(a[len(prefix):]) for a in out if a.startswith(prefix) and a[len(prefix):].isdigit()]
+                alias = f"{prefix}{max(taken) + 1 if taken else 0}"
+        out.append(alias)
+    return out
+
+
 def memory_devices(ctx: Ctx, cmd: Command) -> None:
     """-object memory-backend-* and -device pc-dimm/nvdimm/virtio-pmem-pci/virtio-mem-pci per <memory> device."""
+    aliases = memory_aliases(ctx)
+    slots = dimm_slots(ctx)
     for i, dev in enumerate(memory_device_list(ctx)):
-        alias = platform.device_alias(dev) or f"{dev.get('model', 'dimm')}{i}"
+        alias = aliases[i]
         spec = memory_spec(ctx, dev, alias)
         props, _ = backend_props(ctx, spec, force=True, system_memory=False)
         thread_context(ctx, cmd, props)
         platform.add_object(ctx, cmd, props)
         if dev.get("model") in _DEVICE_DRIVER:
-            platform.add_device(ctx, cmd, memory_device_props(ctx, dev, alias, spec))
+            props = memory_device_props(ctx, dev, alias, spec)
+            if i in slots and "slot" not in props:
+                props["slot"] = slots[i]
+            platform.add_device(ctx, cmd, props)

@@ -220,9 +220,12 @@ def _feature_state(ctx: Ctx, tag: str) -> str | None:
 
 def machine_info(ctx: Ctx) -> dict | None:
     """The capabilities' entry for the domain's machine type under its accelerator, or None."""
+    from .cpu import caps_file_info
+
     want = "tcg" if ctx.virt_type == "qemu" else ctx.virt_type
     found = None
-    for m in ctx.caps.machines:
+    info = caps_file_info(ctx)
+    for m in (info["machines"] if info else ctx.caps.machines):
         if m.get("name") == ctx.machine or m.get("alias") == ctx.machine:
             if m.get("type", want) == want:
                 return m
@@ -258,9 +261,11 @@ def _machine_features(ctx: Ctx) -> list[str]:
         state = _feature_state(ctx, tag)
         if state:
             out.append(f"{tag}={state}")
-    gic = _feature(ctx, "gic")
-    if gic is not None and gic.get("version") and ctx.has("gic-version"):
-        out.append(f"gic-version={gic.get('version')}")
+    from .cpu import gic_version
+
+    gic = gic_version(ctx)
+    if gic in ("2", "3", "host") and (gic != "2" or ctx.has("gic-version")):
+        out.append(f"gic-version={gic}")
     ioapic = _feature(ctx, "ioapic")
     if ioapic is not None and ioapic.get("driver") in ("qemu", "kvm"):
         out.append("kernel_irqchip=" + ("split" if ioapic.get("driver") == "qemu" else "on"))
@@ -317,7 +322,10 @@ def _memory_machine(ctx: Ctx) -> list[str]:
         out.append("mem-merge=off")
     nvdimm = False
     epc = 0
-    for dev in ctx.devices.findall("memory"):
+    from .memory import memory_aliases
+
+    aliases = memory_aliases(ctx)
+    for index, dev in enumerate(ctx.devices.findall("memory")):
         model = dev.get("model")
         if model == "nvdimm" and not nvdimm:
             out.append("nvdimm=on")
@@ -325,7 +333,7 @@ def _memory_machine(ctx: Ctx) -> list[str]:
         elif model == "sgx-epc":
             node = dev.findtext("target/node")
             node = node.strip() if node else "0"
-            alias = device_alias(dev) or f"epc{epc}"
+            alias = aliases[index]
             out.append(f"sgx-epc.{epc}.memdev=mem{alias},sgx-epc.{epc}.node={node}")
             epc += 1
     if not has_numa(ctx):
@@ -338,8 +346,7 @@ def _memory_machine(ctx: Ctx) -> list[str]:
 def device_alias(el: etree._Element) -> str | None:
     """The alias the address helper gave a device (<alias name=...>), or None."""
     alias = el.find("alias")
-    name_ = alias.get("name") if alias is not None else None
-    return name_[3:] if name_ and name_.startswith("ua-") else name_
+    return alias.get("name") if alias is not None else None
 
 
 def _loadparm(ctx: Ctx) -> list[str]:
@@ -347,7 +354,7 @@ def _loadparm(ctx: Ctx) -> list[str]:
         for dev in ctx.devices.findall(tag):
             boot = dev.find("boot")
             if boot is not None and boot.get("order") == "1" and boot.get("loadparm"):
-                return [f"loadparm={boot.get('loadparm')}"]
+                return [f"loadparm={boot.get('loadparm').upper()}"]
     return []
 
 

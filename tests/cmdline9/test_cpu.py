@@ -1,0 +1,53 @@
+"""libvirt 9.0's -cpu and -smp, worked out from qemuBuildCpuCommandLine and qemuBuildSmpCommandLine."""
+
+from __future__ import annotations
+
+import pytest
+from emit9 import ctx_for, domain
+
+from domlint.cmdline.command import Command
+from domlint.cmdline9 import cpu
+
+pytestmark = pytest.mark.libvirt("9.0")
+
+
+def run(stage, xml: str, caps=()) -> list[str]:
+    cmd = Command(emulator="qemu")
+    stage(ctx_for(xml, caps), cmd)
+    return cmd.args
+
+
+def test_no_cpu_no_flags_no_cpu_argument() -> None:
+    assert run(cpu.cpu, domain()) == []
+
+
+def test_i686_on_the_x86_64_emulator_is_forced_to_qemu32() -> None:
+    assert run(cpu.cpu, domain(arch="i686")) == ["-cpu", "qemu32"]
+
+
+def test_flags_without_a_model_use_the_arch_default() -> None:
+    top = "<features><apic eoi='on'/></features><clock offset='utc'><timer name='kvmclock' present='no'/></clock>"
+    assert run(cpu.cpu, domain(top=top)) == ["-cpu", "qemu64,kvmclock=off,kvm-pv-eoi=on"]
+
+
+def test_custom_model_features_in_written_order_with_qemu_spelling() -> None:
+    top = ("<cpu match='exact'><model>core2duo</model><feature name='lahf_lm' policy='require'/>"
+           "<feature name='nx' policy='disable'/></cpu>")
+    assert run(cpu.cpu, domain(top=top)) == ["-cpu", "core2duo,lahf-lm=on,nx=off"]
+
+
+def test_hyperv_spinlocks_are_hex() -> None:
+    top = "<features><hyperv><relaxed state='on'/><spinlocks state='on' retries='12287'/></hyperv></features>"
+    assert run(cpu.cpu, domain(top=top)) == ["-cpu", "qemu64,hv-relaxed=on,hv-spinlocks=0x2fff"]
+
+
+def test_smp_without_topology_is_one_core_per_socket() -> None:
+    xml = domain().replace("<vcpu>1</vcpu>", "<vcpu current='2'>4</vcpu>")
+    assert run(cpu.smp, xml) == ["-smp", "2,maxcpus=4,sockets=4,cores=1,threads=1"]
+
+
+def test_smp_writes_dies_only_with_the_capability() -> None:
+    top = "<cpu><topology sockets='1' dies='1' cores='2' threads='1'/></cpu>"
+    xml = domain(top=top).replace("<vcpu>1</vcpu>", "<vcpu>2</vcpu>")
+    assert run(cpu.smp, xml) == ["-smp", "2,sockets=1,cores=2,threads=1"]
+    assert run(cpu.smp, xml, caps=["smp-dies"]) == ["-smp", "2,sockets=1,dies=1,cores=2,threads=1"]
