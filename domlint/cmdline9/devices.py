@@ -5,7 +5,6 @@ Host devices live in `hostdev.py`; its stage is re-exported here for `order.py`.
 
 from __future__ import annotations
 
-import os
 import re
 import uuid as uuidmod
 
@@ -17,6 +16,7 @@ from ..errors import InputError
 from . import chardev, devutil
 from .graphics import dbus_address, short_name
 from .hostdev import hostdevs
+from .secret import random_bytes
 
 __all__ = ["dbus_vmstate", "hostdevs", "inputs", "iommu", "memballoon", "nvram", "panics", "rngs", "shmems",
            "tpms", "vmcoreinfo", "vmgenid", "vsock", "watchdogs"]
@@ -32,13 +32,6 @@ def sanitize_path(path: str) -> str:
     if len(cleaned) > 1 and cleaned.endswith("/"):
         cleaned = cleaned[:-1]
     return cleaned
-
-
-def random_bytes(ctx: Ctx, count: int) -> bytes:
-    """Random bytes as libvirt draws them: the host profile may make them a counting sequence (test hosts)."""
-    if ctx.host.raw.get("random") == "sequential":
-        return bytes(i % 256 for i in range(count))
-    return os.urandom(count)
 
 
 # ---------------------------------------------------------------------------- early devices

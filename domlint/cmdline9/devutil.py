@@ -179,9 +179,8 @@ _IMPL = {"pci": "pci", "virtio-mmio": "device", "ccw": "ccw"}
 def virtio_driver(ctx: Ctx, el: Element, base: str, model: str | None = None, bus_suffix: bool = True) -> str:
     """The virtio device's driver name: base, -pci/-device/-ccw by address, -(non-)transitional by model."""
     atype = address_type(el) or "pci"
-    impl = _IMPL.get(atype)
-    if impl is None:
-        raise InputError(ctx.path, el.sourceline, f"unexpected address type '{atype}' for '{base}'")
+    # Address assignment gives virtio devices only these types; anything else reads as PCI.
+    impl = _IMPL.get(atype, "pci")
     name = f"{base}-{impl}" if bus_suffix else base
     model = el.get("model") if model is None else model
     if model in ("virtio-transitional", "virtio-non-transitional"):

@@ -13,7 +13,7 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
-from . import devutil
+from . import devutil, secret
 from .audio import audio, audio_id
 from .sound import sounds
 from .video import videos
@@ -29,6 +29,8 @@ VNC_PORT_MIN = 5900
 # The ports libvirt's pretend start (domxml-to-native, its tests) gives automatic VNC and SPICE ports.
 PRETEND_VNC_PORT = 5900
 PRETEND_SPICE_PORT, PRETEND_SPICE_TLS_PORT = 5901, 5902
+# The TLS credentials object of the VNC server.
+TLS_ALIAS = "vnc-tls-creds0"
 
 
 @dataclass
@@ -162,7 +164,7 @@ def _vnc(ctx: Ctx, cmd: Command, gfx: Element) -> None:
         opt += ",password=on"
     if ctx.setting("vnc_tls"):
         _vnc_tls(ctx, cmd)
-        opt += ",tls-creds=vnc-tls-creds0"
+        opt += f",tls-creds={TLS_ALIAS}"
     if ctx.setting("vnc_sasl"):
         opt += ",sasl=on"
         if ctx.setting("vnc_sasl_dir"):
@@ -181,10 +183,11 @@ def _vnc_tls(ctx: Ctx, cmd: Command) -> None:
     secret_uuid = ctx.setting("vnc_tls_x509_secret_uuid")
     secret_alias = None
     if secret_uuid:
-        # The key's password travels AES-encrypted under the master key: not modelled yet.
-        raise InputError(ctx.path, None, "VNC TLS with an encrypted key secret (vnc_tls_x509_secret_uuid) "
-                                         "is not built yet")
-    devutil.qom_object(ctx, cmd, {"qom-type": "tls-creds-x509", "id": "vnc-tls-creds0",
+        # The key's password travels AES-encrypted under the master key (qemuDomainSecretInfoTLSNew).
+        secret_alias = secret.alias_for(TLS_ALIAS)
+        value = secret.lookup(ctx, "tls", str(secret_uuid), None)
+        devutil.qom_object(ctx, cmd, secret.secret_props(ctx, secret_alias, value))
+    devutil.qom_object(ctx, cmd, {"qom-type": "tls-creds-x509", "id": TLS_ALIAS,
                                   "dir": str(ctx.setting("vnc_tls_x509_cert_dir")), "endpoint": "server",
                                   "verify-peer": bool(ctx.setting("vnc_tls_x509_verify")),
                                   "passwordid": secret_alias})
