@@ -311,15 +311,27 @@ def _virtio(model: str | None, pci: int, virtio: int) -> int:
     return pci if model == "virtio-transitional" else virtio
 
 
-def host_is_pcie(ctx: Ctx, hd: Element) -> bool:
-    """Whether the host PCI device behind a <hostdev> is PCI Express (unknown devices count as PCIe)."""
+def host_pci_address(hd: Element) -> str | None:
+    """The host PCI address a host device names, as 0000:00:00.0, or None."""
     src = hd.find("source/address")
     if src is None:
-        return True
-    key = (f"{A.num(src, 'domain'):04x}:{A.num(src, 'bus'):02x}:"
-           f"{A.num(src, 'slot'):02x}.{A.num(src, 'function'):x}")
-    conventional = ctx.host.raw.get("pci_conventional") or ()
-    return key not in conventional
+        return None
+    return (f"{A.num(src, 'domain'):04x}:{A.num(src, 'bus'):02x}:"
+            f"{A.num(src, 'slot'):02x}.{A.num(src, 'function'):x}")
+
+
+def host_pci_device(ctx: Ctx, hd: Element) -> dict | None:
+    """What the host profile says of the PCI device behind a host device (`pci_devices`), or None."""
+    key = host_pci_address(hd)
+    devices = ctx.host.raw.get("pci_devices") or {}
+    found = devices.get(key) if key else None
+    return found if isinstance(found, dict) else None
+
+
+def host_is_pcie(ctx: Ctx, hd: Element) -> bool:
+    """Whether the host PCI device behind a <hostdev> is PCI Express (libvirt assumes so for unknown ones)."""
+    found = host_pci_device(ctx, hd)
+    return found is None or bool(found.get("express", True))
 
 
 def _controller_flags(ctl: Element, pci: int, pcie: int, virtio: int) -> int:
@@ -468,17 +480,13 @@ def _isolation(ctx: Ctx, plan: Plan) -> None:
     """pSeries: host devices get their IOMMU group (+1) as isolation group, so each lands on its own PHB."""
     if not A.is_pseries(ctx):
         return
-    groups = ctx.host.raw.get("pci_iommu_groups") or {}
     for hd in A.hostdevs(ctx):
-        if hd.tag != "hostdev" or hd.get("mode", "subsystem") != "subsystem" or hd.get("type") != "pci":
+        if hd.tag == "hostdev" and (hd.get("mode", "subsystem") != "subsystem" or hd.get("type") != "pci"):
             continue
-        src = hd.find("source/address")
-        if src is None:
-            continue
-        key = (f"{A.num(src, 'domain'):04x}:{A.num(src, 'bus'):02x}:"
-               f"{A.num(src, 'slot'):02x}.{A.num(src, 'function'):x}")
-        if key in groups:
-            plan.iso[hd] = int(groups[key]) + 1
+        found = host_pci_device(ctx, hd)
+        # Without an IOMMU group (no such device) libvirt leaves the device unisolated.
+        if found is not None and found.get("iommu_group") is not None:
+            plan.iso[hd] = int(found["iommu_group"]) + 1
 
 
 def _pci_controllers(ctx: Ctx) -> list[Element]:
@@ -874,5 +882,67 @@ def assign(ctx: Ctx, add_controller: AddController) -> None:
         return
     _chipsets(ctx, plan, addrs)
     _slot_devices(ctx, addrs, plan)
+    zpci(ctx)
     set_all_multi(ctx)
     controller_options(ctx)
+
+
+# --------------------------------------------------------------------------- zPCI (s390)
+
+ZPCI_MAX_UID = 0xFFFF
+ZPCI_MAX_FID = 0xFFFFFFFF
+
+
+def _zpci_ids(el: Element) -> tuple[int | None, int | None]:
+    zpci = el.find("address/zpci")
+    if zpci is None:
+        return None, None
+    uid = A.num(zpci, "uid", -1) if zpci.get("uid") is not None else None
+    fid = A.num(zpci, "fid", -1) if zpci.get("fid") is not None else None
+    return uid, fid
+
+
+def _zpci_set(el: Element, uid: int, fid: int) -> None:
+    addr = el.find("address")
+    zpci = addr.find("zpci")
+    if zpci is None:
+        zpci = etree.SubElement(addr, "zpci")
+    zpci.set("uid", f"0x{uid:04x}")
+    zpci.set("fid", f"0x{fid:08x}")
+
+
+def zpci(ctx: Ctx) -> None:
+    """s390 PCI devices' zPCI uid (from 1) and fid (from 0): given ones kept, missing ones the lowest free."""
+    if not ctx.has("zpci"):
+        return
+    devs = [el for kind, el in A.all_devices(ctx) if kind not in ("serial", "parallel", "channel", "console")
+            and A.address_type(el) == "pci"]
+    uids: set[int] = set()
+    fids: set[int] = set()
+
+    def ensure(el: Element, uid: int | None, fid: int | None) -> None:
+        if uid is None:
+            uid = next((u for u in range(1, ZPCI_MAX_UID + 1) if u not in uids), None)
+            if uid is None:
+                raise PCIError(ctx.path, el.sourceline, "There is no more free uid.")
+        if fid is None:
+            fid = 0
+            while fid in fids:
+                if fid == ZPCI_MAX_FID:
+                    raise PCIError(ctx.path, el.sourceline, "There is no more free fid.")
+                fid += 1
+        if uid in uids or fid in fids:
+            what, value = ("uid", uid) if uid in uids else ("fid", fid)
+            raise PCIError(ctx.path, el.sourceline, f"zPCI {what} {value:o} is already reserved")
+        uids.add(uid)
+        fids.add(fid)
+        _zpci_set(el, uid, fid)
+
+    for el in devs:
+        uid, fid = _zpci_ids(el)
+        if uid is not None or fid is not None:
+            ensure(el, uid, fid)
+    for el in devs:
+        uid, fid = _zpci_ids(el)
+        if uid is None or fid is None:
+            ensure(el, uid, fid)
