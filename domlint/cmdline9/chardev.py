@@ -415,10 +415,16 @@ def _serial_is_platform(ctx: Ctx, ttype: str | None, model: str | None) -> bool:
     return ttype is None
 
 
+# The capability each serial model needs (qemuChrSerialTargetModelToCaps); isa-debugcon and 16550a need none.
 _SERIAL_MODEL_CAPS = {"isa-serial": "isa-serial", "usb-serial": "usb-serial", "pci-serial": "pci-serial",
-                      "spapr-vty": "device-spapr-vty", "sclpconsole": "sclpconsole",
-                      "sclplmconsole": "sclplmconsole", "isa-debugcon": "isa-debugcon",
-                      "pl011": "device-pl011", "16550a": None}
+                      "spapr-vty": "spapr-vty", "sclpconsole": "s390-sclp", "sclplmconsole": "sclplmconsole",
+                      "pl011": "pl011"}
+
+
+def _check_serial_model(ctx: Ctx, el: Element, model: str | None) -> None:
+    cap = _SERIAL_MODEL_CAPS.get(model or "")
+    if cap and not ctx.has(cap):
+        raise InputError(ctx.path, el.sourceline, f"'{model}' is not supported in this QEMU binary")
 
 
 def _port(el: Element) -> int:
@@ -440,6 +446,7 @@ def serials(ctx: Ctx, cmd: Command) -> None:
         name = _alias(el) or "serial0"
         cmd.add(*backend_args(ctx, el, f"char{name}", "serial"))
         ttype, model = serial_target(ctx, el)
+        _check_serial_model(ctx, el, model)
         if _serial_is_platform(ctx, ttype, model):
             cmd.add("-serial", f"chardev:char{name}")
             continue
