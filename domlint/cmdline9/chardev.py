@@ -134,9 +134,13 @@ def host_fd(ctx: Ctx, name: str, default: int) -> int:
 
 
 def new_fdset(ctx: Ctx) -> int:
-    """The next fd-set id of the domain (disks, chardevs, vDPA NICs and TPMs share one counter)."""
-    n = int(ctx.state.get("fdset_next", 0))
-    ctx.state["fdset_next"] = n + 1
+    """The next fd-set id of the domain (disks, chardevs, vDPA NICs and TPMs share one counter, state 'fdset_id').
+
+    libvirt numbers them as it opens them: disks' fd groups and chardev files while it
+    prepares the domain, vDPA devices and TPMs while it builds the command line.
+    """
+    n = int(ctx.state.get("fdset_id", 0))
+    ctx.state["fdset_id"] = n + 1
     return n
 
 
