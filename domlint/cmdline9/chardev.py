@@ -299,7 +299,8 @@ def device_arg(ctx: Ctx, props: Props) -> str:
     return to_json(props) if ctx.has("device.json+hotplug") else to_keyval(props, first="driver")
 
 
-# Devices whose TLS chardev gets the driver's key password secret (qemuDomainSecretChardevPrepare's callers).
+# Devices whose TLS chardev gets the driver's key password secret (qemuDomainSecretChardevPrepare's
+# callers); the same ones get descriptors passed for files, logs and listening sockets.
 _SECRET_KINDS = ("serial", "parallel", "channel", "console", "smartcard", "redirdev", "rng")
 
 
@@ -325,7 +326,9 @@ def backend_args(ctx: Ctx, src: ChrSource | Element, char_alias: str, kind: str 
     assert isinstance(s, ChrSource)
     if s.type in ("nmdm",) or not s.type:
         raise InputError(ctx.path, s.line, f"unsupported chardev '{s.type}'")
-    passed = prepare_fds(ctx).get(src_el) if src_el is not None else None
+    # Only character devices, smartcards, RNGs and USB redirection get descriptors passed
+    # (and asking early would number their fd sets before the disks' own).
+    passed = prepare_fds(ctx).get(src_el) if src_el is not None and kind in _SECRET_KINDS else None
     out: list[str] = []
     tls_alias = None
     if _tls_wanted(ctx, s, kind):
