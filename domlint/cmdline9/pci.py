@@ -311,15 +311,27 @@ def _virtio(model: str | None, pci: int, virtio: int) -> int:
     return pci if model == "virtio-transitional" else virtio
 
 
-def host_is_pcie(ctx: Ctx, hd: Element) -> bool:
-    """Whether the host PCI device behind a <hostdev> is PCI Express (unknown devices count as PCIe)."""
+def host_pci_address(hd: Element) -> str | None:
+    """The host PCI address a host device names, as 0000:00:00.0, or None."""
     src = hd.find("source/address")
     if src is None:
-        return True
-    key = (f"{A.num(src, 'domain'):04x}:{A.num(src, 'bus'):02x}:"
-           f"{A.num(src, 'slot'):02x}.{A.num(src, 'function'):x}")
-    conventional = ctx.host.raw.get("pci_conventional") or ()
-    return key not in conventional
+        return None
+    return (f"{A.num(src, 'domain'):04x}:{A.num(src, 'bus'):02x}:"
+            f"{A.num(src, 'slot'):02x}.{A.num(src, 'function'):x}")
+
+
+def host_pci_device(ctx: Ctx, hd: Element) -> dict | None:
+    """What the host profile says of the PCI device behind a host device (`pci_devices`), or None."""
+    key = host_pci_address(hd)
+    devices = ctx.host.raw.get("pci_devices") or {}
+    found = devices.get(key) if key else None
+    return found if isinstance(found, dict) else None
+
+
+def host_is_pcie(ctx: Ctx, hd: Element) -> bool:
+    """Whether the host PCI device behind a <hostdev> is PCI Express (libvirt assumes so for unknown ones)."""
+    found = host_pci_device(ctx, hd)
+    return found is None or bool(found.get("express", True))
 
 
 def _controller_flags(ctl: Element, pci: int, pcie: int, virtio: int) -> int:
@@ -468,17 +480,13 @@ def _isolation(ctx: Ctx, plan: Plan) -> None:
     """pSeries: host devices get their IOMMU group (+1) as isolation group, so each lands on its own PHB."""
     if not A.is_pseries(ctx):
         return
-    groups = ctx.host.raw.get("pci_iommu_groups") or {}
     for hd in A.hostdevs(ctx):
-        if hd.tag != "hostdev" or hd.get("mode", "subsystem") != "subsystem" or hd.get("type") != "pci":
+        if hd.tag == "hostdev" and (hd.get("mode", "subsystem") != "subsystem" or hd.get("type") != "pci"):
             continue
-        src = hd.find("source/address")
-        if src is None:
-            continue
-        key = (f"{A.num(src, 'domain'):04x}:{A.num(src, 'bus'):02x}:"
-               f"{A.num(src, 'slot'):02x}.{A.num(src, 'function'):x}")
-        if key in groups:
-            plan.iso[hd] = int(groups[key]) + 1
+        found = host_pci_device(ctx, hd)
+        # Without an IOMMU group (no such device) libvirt leaves the device unisolated.
+        if found is not None and found.get("iommu_group") is not None:
+            plan.iso[hd] = int(found["iommu_group"]) + 1
 
 
 def _pci_controllers(ctx: Ctx) -> list[Element]:
