@@ -250,3 +250,12 @@ def test_vsock_automatic_and_given_cid() -> None:
                    '"addr":"0x7"}']
     given = domain("<vsock model='virtio'><cid auto='no' address='4'/>" + PCI.format(7) + "</vsock>")
     assert args(devices.vsock, given)[1] == "vhost-vsock-pci,id=vsock0,guest-cid=4,vhostfd=6789,bus=pci.0,addr=0x7"
+
+
+def test_network_boot_goes_to_the_first_hostdev_interface() -> None:
+    net = ("<interface type='hostdev' managed='yes'><mac address='00:11:22:33:44:55'/><source>"
+           "<address type='pci' domain='0x0000' bus='0x06' slot='0x12' function='0x1'/></source>" + PCI.format(2) +
+           "</interface>")
+    xml = domain(net, os="<boot dev='hd'/><boot dev='network'/>")
+    assert args(devices.hostdevs, xml) == ["-device", "vfio-pci,host=0000:06:12.1,id=hostdev0,bootindex=2,"
+                                                      "bus=pci.0,addr=0x2"]
