@@ -304,8 +304,11 @@ def panics(ctx: Ctx, cmd: Command) -> None:
 # ---------------------------------------------------------------------------- shmem, vsock
 
 SHMEM_DEFAULT_SIZE = 4 << 20
-_SCALE = {"b": 1, "bytes": 1, "k": 1 << 10, "kib": 1 << 10, "kb": 1000, "m": 1 << 20, "mib": 1 << 20, "mb": 10**6,
-          "g": 1 << 30, "gib": 1 << 30, "gb": 10**9, "t": 1 << 40, "tib": 1 << 40, "tb": 10**12}
+# virScaleInteger's units: a bare letter and xiB are powers of 1024, xB powers of 1000.
+_SCALE = {"b": 1, "byte": 1, "bytes": 1,
+          **{p: 1 << (10 * i) for i, p in enumerate("kmgtpe", 1)},
+          **{f"{p}ib": 1 << (10 * i) for i, p in enumerate("kmgtpe", 1)},
+          **{f"{p}b": 1000 ** i for i, p in enumerate("kmgtpe", 1)}}
 
 
 def shmem_size(ctx: Ctx, shmem: Element, model: str) -> int:
