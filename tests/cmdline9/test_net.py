@@ -151,3 +151,9 @@ def test_hostdev_interface_is_left_to_the_host_devices() -> None:
     xml = domain("<interface type='hostdev' managed='yes'><mac address='52:54:00:00:00:01'/><source>"
                  "<address type='pci' domain='0x0000' bus='0x06' slot='0x12' function='0x1'/></source></interface>")
     assert run(xml) == []
+
+
+def test_a_nic_without_mac_gets_libvirts_prefix_and_the_hosts_random_bytes() -> None:
+    xml = domain("<interface type='user'><model type='rtl8139'/>" + PCI + "</interface>")
+    # The test host's randomness is libvirt's mock: every 8-bit draw is 0.
+    assert ",mac=52:54:00:00:00:00," in run(xml)[3]
