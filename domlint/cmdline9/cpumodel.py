@@ -8,6 +8,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..cmdline.context import Ctx
+from ..errors import InputError
 from . import x86cpu
 
 # libvirt's x86 feature names whose QEMU spelling differs (virQEMUCapsCPUFeaturesX86).
@@ -220,6 +221,10 @@ def update(ctx: Ctx, cpu: GuestCpu) -> GuestCpu:
         return cpu
     cmap = _x86_map(ctx)
     if cmap is None:
+        if cpu.mode == "host-model":
+            # Printing "-cpu host" would describe another guest: say what is missing instead.
+            raise InputError(ctx.path, None, "a host-model CPU needs libvirt's CPU map (host profile cpu_map_dir, "
+                                             "or /usr/share/libvirt/cpu_map) to be turned into -cpu")
         return cpu
     if cpu.mode == "host-model" and ctx.opts.migrate_from and cpu.model:
         cpu.mode = "custom"
@@ -228,7 +233,8 @@ def update(ctx: Ctx, cpu: GuestCpu) -> GuestCpu:
     if relative:
         host = host_model(ctx, cmap)
         if host is None:
-            return cpu
+            raise InputError(ctx.path, None, "a host-model CPU or optional CPU features need the host's CPU "
+                                             "(the host profile's cpu, or QEMU's host CPU in its capability file)")
         host_data, _ = x86cpu.cpu_data(cmap, host.model, host.features)
         for f in guest.features:
             if f[1] == "optional":
@@ -242,7 +248,7 @@ def update(ctx: Ctx, cpu: GuestCpu) -> GuestCpu:
             cpu.mode, cpu.match = "custom", "exact"
     model = cmap.models.get(guest.model or "")
     if model is None:
-        return cpu
+        raise InputError(ctx.path, None, f"Unknown CPU model {guest.model}")
     for name in model.removed:
         guest.add_if_missing(name, "disable")
     allowed = qemu_models(ctx)
