@@ -230,10 +230,10 @@ def cpu_flags(ctx: Ctx, cpu: cpumodel.GuestCpu | None) -> list[str]:
     eoi = ctx.root.find("features/apic")
     if eoi is not None and eoi.get("eoi") in ("on", "off"):
         out.append(f"kvm-pv-eoi={eoi.get('eoi')}")
-    pvspin = _state(ctx.root.find("features/pvspinlock")) if ctx.root.find("features/pvspinlock") is not None else None
-    if ctx.root.find("features/pvspinlock") is not None:
-        pvspin = ctx.root.find("features/pvspinlock").get("state", "on")
-        out.append(f"kvm-pv-unhalt={'on' if pvspin == 'on' else 'off'}")
+    pvspin = ctx.root.find("features/pvspinlock")
+    if pvspin is not None:
+        # A bare <pvspinlock/> is on.
+        out.append(f"kvm-pv-unhalt={'on' if pvspin.get('state', 'on') == 'on' else 'off'}")
     out += _hyperv(ctx)
     if any(p.get("model") == "hyperv" for p in ctx.devices.findall("panic")):
         out.append("hv-crash")

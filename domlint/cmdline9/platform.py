@@ -437,7 +437,9 @@ def machine(ctx: Ctx, cmd: Command) -> None:
         parts.append(f"pflash0={flash0}")
     if flash1:
         parts.append(f"pflash1={flash1}")
-    if _has_hmat(ctx):
+    from .memory import has_hmat
+
+    if has_hmat(ctx):
         parts.append("hmat=on")
     bios = ctx.root.find("os/bios")
     if bios is not None and bios.get("useserial") == "yes":
@@ -446,14 +448,6 @@ def machine(ctx: Ctx, cmd: Command) -> None:
         if timer.get("name") == "hpet" and ctx.has("machine-hpet") and timer.get("present") in ("yes", "no"):
             parts.append("hpet=" + ("on" if timer.get("present") == "yes" else "off"))
     cmd.add("-machine", ",".join(parts))
-
-
-def _has_hmat(ctx: Ctx) -> bool:
-    numa = ctx.root.find("cpu/numa")
-    if numa is None:
-        return False
-    return (numa.find("interconnects") is not None and len(numa.find("interconnects")) > 0) or \
-        numa.find("cell/cache") is not None
 
 
 def accel(ctx: Ctx, cmd: Command) -> None:
