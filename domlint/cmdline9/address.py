@@ -169,16 +169,23 @@ def unindexed_controllers(ctx: Ctx) -> set[Element]:
 
 def controllers(ctx: Ctx) -> list[Element]:
     """The controllers as libvirt 9.0 lists them: written ones sorted by type and index, then added ones."""
+    present = tuple(ctx.devices.iterfind("controller"))
+    cached = ctx.state.get("_address_controllers")
+    # Indexes never change once normalised; only added controllers invalidate the list.
+    if cached is not None and cached[0] == present:
+        return list(cached[1])
     written: list[Element] = []
     added: list[Element] = []
-    for ctl in ctx.devices.iterfind("controller"):
+    for ctl in present:
         (added if ctl in ctx.implied else written).append(ctl)
     unindexed = unindexed_controllers(ctx)
 
     def key(ctl: Element) -> tuple[str, int, bool]:
         return ctl.get("type", ""), -1 if ctl in unindexed else index(ctl), ctl.find("master") is not None
 
-    return _insert_sorted(written, key) + added
+    result = _insert_sorted(written, key) + added
+    ctx.state["_address_controllers"] = (present, result)
+    return list(result)
 
 
 def controller(ctx: Ctx, ctype: str, idx: int) -> Element | None:
@@ -330,10 +337,9 @@ _SCSI_OLD = ("lsilogic", "ncr53c90", "dc390", "am53c974")
 def _drive_props(ctx: Ctx, el: Element, bus: str | None) -> Props:
     ctrl, dbus, target, unit = drive_numbers(el) or (0, 0, 0, 0)
     if bus is None:
-        tgt = el.find("target")
-        bus = tgt.get("bus") if tgt is not None else None
-        if el.tag == "hostdev":
-            bus = "scsi"
+        # libvirt takes the bus of a disk, and SCSI for anything else with a drive address.
+        tgt = el.find("target") if el.tag == "disk" else None
+        bus = (tgt.get("bus") if tgt is not None else None) if el.tag == "disk" else "scsi"
     if bus == "ide":
         name = "ide" if has_builtin_ide(ctx) else controller_alias(ctx, "ide", ctrl, el)
         return {"bus": f"{name}.{dbus}", "unit": unit}
@@ -431,6 +437,11 @@ def all_devices(ctx: Ctx, all_consoles: bool = False) -> list[tuple[str, Element
     from ..cmdline import devices as dev128
 
     dev = ctx.devices
+    present = (all_consoles, *dev)
+    cached = ctx.state.get("_address_all_devices")
+    # Only adding or removing devices changes the list (addresses and aliases do not).
+    if cached is not None and cached[0] == present:
+        return list(cached[1])
     out: list[tuple[str, Element]] = [("disk", d) for d in dev128.disks(ctx)]
     out += [("net", n) for n in dev.iterfind("interface")]
     out += [("sound", s) for s in dev.iterfind("sound")]
@@ -454,7 +465,8 @@ def all_devices(ctx: Ctx, all_consoles: bool = False) -> list[tuple[str, Element
         out += [(tag, s) for s in dev.iterfind(tag)]
     for tag in ("iommu", "vsock"):
         out += [(tag, s) for s in dev.iterfind(tag)][:1]
-    return out
+    ctx.state["_address_all_devices"] = (present, out)
+    return list(out)
 
 
 def address_type(el: Element) -> str | None:
