@@ -26,7 +26,11 @@ def _caps_file(path: str) -> dict[str, Any]:
         entry["blockers"] = ",".join(b.get("name", "") for b in c.findall("blocker"))
         models.append(entry)
     gics = [dict(g.attrib) for g in root.findall("gic")]
-    return {"machines": machines, "models": models, "gic": gics}
+    host_props = {h.get("type"): [(p.get("name"), p.get("type"), p.get("value")) for p in h.findall("property")]
+                  for h in root.findall("hostCPU")}
+    host_models = {h.get("type"): h.get("model") for h in root.findall("hostCPU")}
+    return {"machines": machines, "models": models, "gic": gics, "host_props": host_props,
+            "host_models": host_models}
 
 
 def caps_file_info(ctx: Ctx) -> dict[str, Any] | None:
@@ -133,7 +137,10 @@ def _default_cpu(ctx: Ctx, cpu: cpumodel.GuestCpu | None) -> cpumodel.GuestCpu |
         return cpu
     base = cpu or cpumodel.GuestCpu()
     if model == "host":
-        base.mode = "host-passthrough"
+        # s390 prefers host-model where QEMU reports a host CPU model for it.
+        info = caps_file_info(ctx)
+        s390_host_model = family == "s390" and info is not None and accel_type(ctx) in info.get("host_models", {})
+        base.mode = "host-model" if s390_host_model else "host-passthrough"
     else:
         base.mode, base.model, base.match, base.fallback = "custom", model, "exact", "forbid"
     return base

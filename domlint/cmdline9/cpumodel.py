@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lxml import etree
 
 from ..cmdline.context import Ctx
+from . import x86cpu
 
 # libvirt's x86 feature names whose QEMU spelling differs (virQEMUCapsCPUFeaturesX86).
 _X86_TO_QEMU = {"cmp_legacy": "cmp-legacy", "ds_cpl": "ds-cpl", "fxsr_opt": "fxsr-opt", "kvm_pv_eoi": "kvm-pv-eoi",
@@ -52,8 +54,177 @@ class GuestCpu:
         return cpu
 
 
+# Features QEMU's x86 CPUs never get from libvirt (virQEMUCapsCPUFilterFeatures).
+_FILTERED = frozenset({"cmt", "mbm_total", "mbm_local", "osxsave", "ospke"})
+
+
+def cpu_map_dir(ctx: Ctx) -> str | None:
+    """libvirt 9.0's CPU map directory: the host profile's, else the installed one."""
+    given = ctx.host.raw.get("cpu_map_dir")
+    if given:
+        return str(given)
+    for d in ("/usr/share/libvirt/cpu_map",):
+        if Path(d, "index.xml").is_file():
+            return d
+    return None
+
+
+def _x86_map(ctx: Ctx) -> x86cpu.X86Map | None:
+    d = cpu_map_dir(ctx)
+    return x86cpu.load(d) if d else None
+
+
+def host_model(ctx: Ctx, cmap: x86cpu.X86Map) -> x86cpu.CpuDef | None:
+    """The host CPU model QEMU's capabilities report for host-model (migratable, filtered), or None."""
+    from .cpu import caps_file_info
+
+    if caps_file_info(ctx) is not None:
+        # A capability file's own host CPU description: not modelled yet.
+        return None
+    if not ctx.host.cpu_model:
+        return None
+    feats = [[f, "require"] for f in ctx.host.cpu_features
+             if f not in _FILTERED and cmap.migratable.get(cmap.aliases.get(f, f), True)]
+    return x86cpu.CpuDef(ctx.host.cpu_model, feats, ctx.host.cpu_vendor)
+
+
+def qemu_models(ctx: Ctx) -> tuple[str, ...] | None:
+    """The CPU model names QEMU offers for the domain type (None: any)."""
+    from .cpu import accel_type, caps_file_info
+
+    info = caps_file_info(ctx)
+    if info is not None:
+        accel = accel_type(ctx)
+        return tuple(c["name"] for c in info["models"] if c.get("type", accel) == accel)
+    return ctx.host.cpu_models
+
+
+def _blockers(ctx: Ctx) -> dict[str, tuple[str, ...]]:
+    from .cpu import accel_type, caps_file_info
+
+    info = caps_file_info(ctx)
+    if info is None:
+        return {}
+    accel = accel_type(ctx)
+    return {c["name"]: tuple(b for b in c.get("blockers", "").split(",") if b)
+            for c in info["models"] if c.get("type", accel) == accel}
+
+
+def qemu_features(ctx: Ctx) -> set[str] | None:
+    """The CPU feature names QEMU knows (its host CPU properties, libvirt spelling), None when unknown."""
+    from .cpu import accel_type, caps_file_info
+
+    info = caps_file_info(ctx)
+    if info is None:
+        return None
+    props = info.get("host_props", {}).get(accel_type(ctx))
+    if props is None:
+        return None
+    back = {v: k for k, v in _X86_TO_QEMU.items()}
+    return {back.get(p[0], p[0]) for p in props}
+
+
+def post_parse(ctx: Ctx, cpu: GuestCpu) -> GuestCpu:
+    """qemuDomainDefCPUPostParse: SVE turned on when vector lengths are given; host-passthrough's migratable default."""
+    if any(n != "sve" and n.startswith("sve") for n, _ in cpu.features):
+        if any(n == "sve" for n, _ in cpu.features):
+            cpu.features = [(n, "require" if n == "sve" else p) for n, p in cpu.features]
+        else:
+            cpu.features.append(("sve", "require"))
+    if cpu.mode == "host-passthrough" and cpu.migratable is None and not ctx.opts.migrate_from:
+        if ctx.has("cpu.migratable"):
+            cpu.migratable = "on"
+        elif ctx.arch in ("i686", "x86_64"):
+            cpu.migratable = "off"
+    return cpu
+
+
+def _caps_host_cpu(ctx: Ctx) -> tuple[str, list[tuple[str, str]]] | None:
+    """The host CPU model a capability file reports for the domain type: model and boolean properties as features."""
+    from .cpu import accel_type, caps_file_info
+
+    info = caps_file_info(ctx)
+    if info is None:
+        return None
+    accel = accel_type(ctx)
+    model = info.get("host_models", {}).get(accel)
+    if not model:
+        return None
+    feats = [(n, "require" if v == "true" else "disable")
+             for n, t, v in info["host_props"].get(accel, []) if t == "boolean"]
+    return model, feats
+
+
+def _update_s390(ctx: Ctx, cpu: GuestCpu) -> GuestCpu:
+    """virCPUs390Update: a host-model CPU becomes the host's model and features, the guest's features on top."""
+    if cpu.mode != "host-model":
+        return cpu
+    host = _caps_host_cpu(ctx)
+    if host is None:
+        return cpu
+    feats = list(host[1])
+    for name, policy in cpu.features:
+        idx = next((i for i, (n, _) in enumerate(feats) if n == name), None)
+        if idx is None:
+            feats.append((name, policy))
+        else:
+            feats[idx] = (name, policy)
+    cpu.mode, cpu.match, cpu.model, cpu.features = "custom", "exact", host[0], feats
+    return cpu
+
+
 def update(ctx: Ctx, cpu: GuestCpu) -> GuestCpu:
-    """The CPU after start-time updates (host-model expansion, model fallback): the plain cases so far."""
+    """The CPU after qemuProcessUpdateGuestCPU: host-model and optional features resolved against the host
+    model, removed features disabled, an unknown model translated to an allowed one, unknown features dropped."""
+    cpu = post_parse(ctx, cpu)
+    if ctx.arch.startswith("s390"):
+        return _update_s390(ctx, cpu)
+    if ctx.arch not in ("i686", "x86_64") or cpu.mode in ("host-passthrough", "maximum"):
+        return cpu
+    if cpu.mode == "custom" and not cpu.model:
+        return cpu
+    cmap = _x86_map(ctx)
+    if cmap is None:
+        return cpu
+    if cpu.mode == "host-model" and ctx.opts.migrate_from and cpu.model:
+        cpu.mode = "custom"
+    guest = x86cpu.CpuDef(cpu.model, [[n, p] for n, p in cpu.features])
+    relative = cpu.mode == "host-model" or cpu.match == "minimum" or any(p == "optional" for _, p in cpu.features)
+    if relative:
+        host = host_model(ctx, cmap)
+        if host is None:
+            return cpu
+        host_data, _ = x86cpu.cpu_data(cmap, host.model, host.features)
+        for f in guest.features:
+            if f[1] == "optional":
+                bits = cmap.feature(f[0])
+                f[1] = "require" if bits is not None and bits <= host_data else "disable"
+        if cpu.mode == "host-model" or cpu.match == "minimum":
+            updated = x86cpu.CpuDef(host.model, [list(f) for f in host.features])
+            for name, policy in guest.features:
+                updated.update_feature(name, policy)
+            guest = updated
+            cpu.mode, cpu.match = "custom", "exact"
+    model = cmap.models.get(guest.model or "")
+    if model is None:
+        return cpu
+    for name in model.removed:
+        guest.add_if_missing(name, "disable")
+    allowed = qemu_models(ctx)
+    if allowed is not None and guest.model not in allowed:
+        if (cpu.fallback or "allow") != "allow":
+            return cpu
+        translated = x86cpu.translate(cmap, guest, allowed, _blockers(ctx))
+        if translated is None:
+            return cpu
+        guest = translated
+    guest.features = [f for f in guest.features if f[0] not in _FILTERED]
+    known = qemu_features(ctx)
+    if known is not None:
+        guest.features = [f for f in guest.features if f[1] not in ("disable", "forbid") or f[0] in known]
+    cpu.model = guest.model
+    cpu.features = [(n, p) for n, p in guest.features]
+    cpu.fallback = "forbid"
     return cpu
 
 

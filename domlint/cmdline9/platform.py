@@ -9,6 +9,7 @@ from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
+from . import firmware
 from . import props as P
 
 # Environment variables libvirt passes through from its own environment, in its order
@@ -259,6 +260,8 @@ def _machine_features(ctx: Ctx) -> list[str]:
     out: list[str] = []
     for tag in ("vmport", "smm"):
         state = _feature_state(ctx, tag)
+        if tag == "smm" and state is None and firmware.resolve(ctx).smm_on:
+            state = "on"
         if state:
             out.append(f"{tag}={state}")
     from .cpu import gic_version
@@ -365,18 +368,13 @@ def launch_security_type(ctx: Ctx) -> str | None:
 
 
 def pflash_nodes(ctx: Ctx) -> tuple[str | None, str | None]:
-    """The node names of the firmware flash and its NVRAM, as the pflash stage assigned them."""
+    """The node names of the firmware flash and its NVRAM store (libvirt's fixed names), when QEMU gets them."""
     if "pflash0" in ctx.state or "pflash1" in ctx.state:
         return ctx.state.get("pflash0"), ctx.state.get("pflash1")
-    loader = ctx.root.find("os/loader")
-    auto_efi = ctx.root.find("os").get("firmware") == "efi"
-    stateless = loader is not None and loader.get("stateless") == "yes"
-    if auto_efi:
-        return "libvirt-pflash0-format", None if stateless else "libvirt-pflash1-format"
-    if loader is None or loader.get("type") != "pflash":
+    fw = firmware.resolve(ctx)
+    if fw.loader_type != "pflash":
         return None, None
-    nvram = ctx.root.find("os/nvram") is not None or loader.get("readonly") == "yes"
-    return "libvirt-pflash0-format", "libvirt-pflash1-format" if nvram and not stateless else None
+    return "libvirt-pflash0-format", "libvirt-pflash1-format" if fw.nvram_path else None
 
 
 def machine(ctx: Ctx, cmd: Command) -> None:
@@ -456,14 +454,10 @@ def tseg(ctx: Ctx, cmd: Command) -> None:
 
 def loader(ctx: Ctx, cmd: Command) -> None:
     """-bios for a ROM loader; the secure flash switch for a secure pflash loader."""
-    el = ctx.root.find("os/loader")
-    if el is None:
-        return
-    kind = el.get("type") or ("rom" if ctx.root.find("os").get("firmware") != "efi" and (el.text or "").strip()
-                              else None)
-    if kind == "rom" and (el.text or "").strip():
-        cmd.add("-bios", el.text.strip())
-    elif kind == "pflash" and el.get("secure") == "yes":
+    fw = firmware.resolve(ctx)
+    if fw.loader_type == "rom" and fw.loader_path:
+        cmd.add("-bios", fw.loader_path)
+    elif fw.loader_type == "pflash" and fw.secure:
         cmd.add("-global", "driver=cfi.pflash01,property=secure,value=on")
 
 

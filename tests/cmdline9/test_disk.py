@@ -13,7 +13,7 @@ from emit9 import HOST, ctx_for, domain
 
 from domlint import host as hostmod
 from domlint.cmdline.command import Command
-from domlint.cmdline9 import blockdev, disk, firmware, pflash, prepare, secret
+from domlint.cmdline9 import blockdev, disk, pflash, prepare, secret
 from domlint.host import Host
 
 pytestmark = pytest.mark.libvirt("9.0")
@@ -283,25 +283,18 @@ def _descriptor(path: Path, name: str, body: dict) -> None:
     (path / name).write_text(json.dumps(body))
 
 
-def test_firmware_autoselection_takes_the_first_suitable_descriptor(tmp_path: Path) -> None:
-    flash = {"interface-types": ["uefi"], "targets": [{"architecture": "x86_64", "machines": ["pc-q35-*"]}]}
-    _descriptor(tmp_path / "usr/share/qemu/firmware", "50-sb.json", {
-        **flash, "features": ["requires-smm", "secure-boot"],
-        "mapping": {"device": "flash", "executable": {"filename": "/fw/SB.fd", "format": "raw"},
-                    "nvram-template": {"filename": "/fw/SB_VARS.fd", "format": "raw"}}})
-    _descriptor(tmp_path / "usr/share/qemu/firmware", "60-plain.json", {
-        **flash, "features": [],
-        "mapping": {"device": "flash", "executable": {"filename": "/fw/PLAIN.fd", "format": "raw"},
-                    "nvram-template": {"filename": "/fw/VARS.fd", "format": "raw"}}})
-    host = hostmod.from_dict(HOST.name, {**HOST.raw, "fs_root": str(tmp_path)})
-    efi = "<boot dev='hd'/>"
-    no_sb = "<firmware><feature enabled='no' name='secure-boot'/></firmware><boot dev='hd'/>"
-    for os, want, smm in ((efi, "/fw/SB.fd", True), (no_sb, "/fw/PLAIN.fd", False)):
-        ctx = ctx_for(domain(os=os, machine="pc-q35-7.0").replace("<os>", "<os firmware='efi'>"), JSON_CAPS, host)
-        firmware.fill(ctx)
-        assert (ctx.root.findtext("os/loader") or "") == want
-        assert (ctx.root.find("features/smm") is not None) == smm
-        assert ctx.root.find("os").get("firmware") is None
+def test_autoselected_firmware_gets_the_flash_nodes_and_a_named_store_is_kept(tmp_path: Path) -> None:
+    _descriptor(tmp_path / "usr/share/qemu/firmware", "60-ovmf.json", {
+        "interface-types": ["uefi"], "targets": [{"architecture": "x86_64", "machines": ["pc-q35-*"]}],
+        "features": [], "mapping": {"device": "flash", "executable": {"filename": "/fw/CODE.fd", "format": "raw"},
+                                    "nvram-template": {"filename": "/fw/VARS.fd", "format": "raw"}}})
+    host = hostmod.from_dict(HOST.name, {**HOST.raw, "interop_root": str(tmp_path)})
+    for nvram, want in (("", "/nv/guest_VARS.fd"), ("<nvram>/mine/VARS.fd</nvram>", "/mine/VARS.fd")):
+        xml = domain(os=nvram + "<boot dev='hd'/>", machine="pc-q35-7.0").replace("<os>", "<os firmware='efi'>")
+        ctx = ctx_for(xml, JSON_CAPS, host)
+        ctx.opts.driver.update(nvram_dir="/nv")
+        got = [(i.path, i.storage_node, i.readonly) for i in pflash.images(ctx)]
+        assert got == [("/fw/CODE.fd", "libvirt-pflash0-storage", True), (want, "libvirt-pflash1-storage", False)]
 
 
 # --- filesystems -------------------------------------------------------------------------------
