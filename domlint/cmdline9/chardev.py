@@ -134,9 +134,13 @@ def host_fd(ctx: Ctx, name: str, default: int) -> int:
 
 
 def new_fdset(ctx: Ctx) -> int:
-    """The next fd-set id of the domain (disks, chardevs, vDPA NICs and TPMs share one counter)."""
-    n = int(ctx.state.get("fdset_next", 0))
-    ctx.state["fdset_next"] = n + 1
+    """The next fd-set id of the domain (disks, chardevs, vDPA NICs and TPMs share one counter, state 'fdset_id').
+
+    libvirt numbers them as it opens them: disks' fd groups and chardev files while it
+    prepares the domain, vDPA devices and TPMs while it builds the command line.
+    """
+    n = int(ctx.state.get("fdset_id", 0))
+    ctx.state["fdset_id"] = n + 1
     return n
 
 
@@ -295,7 +299,8 @@ def device_arg(ctx: Ctx, props: Props) -> str:
     return to_json(props) if ctx.has("device.json+hotplug") else to_keyval(props, first="driver")
 
 
-# Devices whose TLS chardev gets the driver's key password secret (qemuDomainSecretChardevPrepare's callers).
+# Devices whose TLS chardev gets the driver's key password secret (qemuDomainSecretChardevPrepare's
+# callers); the same ones get descriptors passed for files, logs and listening sockets.
 _SECRET_KINDS = ("serial", "parallel", "channel", "console", "smartcard", "redirdev", "rng")
 
 
@@ -321,7 +326,9 @@ def backend_args(ctx: Ctx, src: ChrSource | Element, char_alias: str, kind: str 
     assert isinstance(s, ChrSource)
     if s.type in ("nmdm",) or not s.type:
         raise InputError(ctx.path, s.line, f"unsupported chardev '{s.type}'")
-    passed = prepare_fds(ctx).get(src_el) if src_el is not None else None
+    # Only character devices, smartcards, RNGs and USB redirection get descriptors passed
+    # (and asking early would number their fd sets before the disks' own).
+    passed = prepare_fds(ctx).get(src_el) if src_el is not None and kind in _SECRET_KINDS else None
     out: list[str] = []
     tls_alias = None
     if _tls_wanted(ctx, s, kind):
@@ -415,10 +422,16 @@ def _serial_is_platform(ctx: Ctx, ttype: str | None, model: str | None) -> bool:
     return ttype is None
 
 
+# The capability each serial model needs (qemuChrSerialTargetModelToCaps); isa-debugcon and 16550a need none.
 _SERIAL_MODEL_CAPS = {"isa-serial": "isa-serial", "usb-serial": "usb-serial", "pci-serial": "pci-serial",
-                      "spapr-vty": "device-spapr-vty", "sclpconsole": "sclpconsole",
-                      "sclplmconsole": "sclplmconsole", "isa-debugcon": "isa-debugcon",
-                      "pl011": "device-pl011", "16550a": None}
+                      "spapr-vty": "spapr-vty", "sclpconsole": "s390-sclp", "sclplmconsole": "sclplmconsole",
+                      "pl011": "pl011"}
+
+
+def _check_serial_model(ctx: Ctx, el: Element, model: str | None) -> None:
+    cap = _SERIAL_MODEL_CAPS.get(model or "")
+    if cap and not ctx.has(cap):
+        raise InputError(ctx.path, el.sourceline, f"'{model}' is not supported in this QEMU binary")
 
 
 def _port(el: Element) -> int:
@@ -440,6 +453,7 @@ def serials(ctx: Ctx, cmd: Command) -> None:
         name = _alias(el) or "serial0"
         cmd.add(*backend_args(ctx, el, f"char{name}", "serial"))
         ttype, model = serial_target(ctx, el)
+        _check_serial_model(ctx, el, model)
         if _serial_is_platform(ctx, ttype, model):
             cmd.add("-serial", f"chardev:char{name}")
             continue

@@ -88,14 +88,9 @@ def host_fd(ctx: Ctx, name: str) -> int:
 
 
 def actual_type(ctx: Ctx, el: Element) -> str:
-    """The interface type QEMU sees: a libvirt network stands for a bridge (or hostdev/direct by its forward mode)."""
+    """The interface type QEMU sees; a libvirt network is taken as a bridge (its TAP device), the common case."""
     ntype = el.get("type") or "user"
-    if ntype == "network":
-        name = (el.find("source").get("network") if el.find("source") is not None else None) or ""
-        network = (ctx.host.raw.get("networks") or {}).get(name) or {}
-        return {"hostdev": "hostdev", "passthrough": "direct", "private": "direct", "vepa": "direct",
-                "bridge": "direct" if network.get("dev") else "bridge"}.get(network.get("forward", ""), "bridge")
-    return ntype
+    return "bridge" if ntype == "network" else ntype
 
 
 def supports_nicdev(ctx: Ctx, el: Element) -> bool:
@@ -272,6 +267,18 @@ def _virtio_props(ctx: Ctx, el: Element) -> Props:
     return props
 
 
+def mac(ctx: Ctx, el: Element) -> str:
+    """The NIC's MAC in libvirt's spelling; one libvirt would generate (52:54:00 + 3 random bytes) when none is written.
+
+    On a host whose randomness is libvirt's test mock every random draw of 8 bits is 0;
+    elsewhere a value derived from the domain stands in for the random one.
+    """
+    mac_el = el.find("mac")
+    if (mac_el is None or not mac_el.get("address")) and ctx.host.raw.get("randomness") == "counting":
+        return "52:54:00:00:00:00"
+    return mac_address(el)
+
+
 def boot_index(ctx: Ctx, el: Element) -> int:
     """The NIC's bootindex: its <boot order>, or for the first NIC the position of 'network' in <os><boot>."""
     devs = [b.get("dev") for b in ctx.root.iterfind("os/boot")]
@@ -310,7 +317,7 @@ def nic_props(ctx: Ctx, el: Element) -> Props:
     name = _alias(el)
     props["netdev"] = f"host{name}"
     props["id"] = name
-    props["mac"] = mac_address(el)
+    props["mac"] = mac(ctx, el)
     index = boot_index(ctx, el)
     if index:
         props["bootindex"] = index
@@ -319,13 +326,24 @@ def nic_props(ctx: Ctx, el: Element) -> Props:
     return props
 
 
-def legacy_nic(el: Element) -> str:
+def legacy_nic(ctx: Ctx, el: Element) -> str:
     """-net nic for a board NIC that has no -device (qemuBuildLegacyNicStr)."""
     name = _alias(el)
-    nic = f"nic,macaddr={mac_address(el)},netdev=host{name}"
+    nic = f"nic,macaddr={mac(ctx, el)},netdev=host{name}"
     if model(el):
         nic += f",model={model(el)}"
     return nic + f",id={name}"
+
+
+def zpci_args(ctx: Ctx, el: Element) -> list[str]:
+    """The zpci device an s390 PCI address with a <zpci> extension puts in front of its device (qemuCommandAddExtDevice)."""
+    addr = el.find("address")
+    zpci = el.find("address/zpci")
+    if addr is None or zpci is None or addr.get("type") != "pci":
+        return []
+    uid, fid = parse_int(zpci.get("uid") or "0", 0) or 0, parse_int(zpci.get("fid") or "0", 0) or 0
+    props = {"driver": "zpci", "uid": uid, "fid": fid, "target": _alias(el), "id": f"zpci{uid}"}
+    return ["-device", chardev.device_arg(ctx, props)]
 
 
 def interface_args(ctx: Ctx, el: Element) -> list[str]:
@@ -349,11 +367,13 @@ def interface_args(ctx: Ctx, el: Element) -> list[str]:
         out += ["-add-fd", f"set={vdpa_set},fd={host_fd(ctx, 'vdpa')},opaque={_alias(el)}-vdpa"]
     out += ["-netdev", chardev.netdev_arg(ctx, hostnet_props(ctx, el, vdpa_set))]
     if supports_nicdev(ctx, el):
+        out += zpci_args(ctx, el)
         out += ["-device", chardev.device_arg(ctx, nic_props(ctx, el))]
     elif ntype == "vhostuser":
         raise InputError(ctx.path, el.sourceline, "Nicdev support unavailable")
     else:
-        out += ["-net", legacy_nic(el)]
+        out += zpci_args(ctx, el)
+        out += ["-net", legacy_nic(ctx, el)]
     return out
 
 

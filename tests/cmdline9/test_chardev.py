@@ -13,15 +13,18 @@ from domlint.cmdline.command import Command
 from domlint.cmdline.context import Ctx
 from domlint.cmdline9 import chardev, prepare
 from domlint.cmdline9.chardev import ChrSource, Passed, chardev_str
+from domlint.errors import InputError
 
 pytestmark = pytest.mark.libvirt("9.0")
 
 JSON_CAPS = ("device.json+hotplug", "netdev.json", "object.qapified")
+# The serial models the tests' QEMU offers.
+SERIAL_CAPS = ("isa-serial", "pl011")
 
 
 def run(stage: Callable[[Ctx, Command], None], xml: str, caps: tuple[str, ...] = (), **opts: object) -> list[str]:
     """The arguments one stage adds for a domain, after addresses and aliases."""
-    ctx = ctx_for(xml, caps)
+    ctx = ctx_for(xml, caps + SERIAL_CAPS)
     ctx.opts.driver.update(opts)
     prepare.prepare(ctx)
     cmd = Command()
@@ -198,3 +201,10 @@ def test_chardev_tls_key_password_is_a_secret_named_after_the_chardev() -> None:
     assert args[0] == "-object" and args[1].startswith("secret,id=charserial0-secret0,data=")
     assert ",keyid=masterKey0," in args[1] and args[1].endswith(",format=base64")
     assert args[3].endswith(",verify-peer=on,passwordid=charserial0-secret0")
+
+
+def test_a_serial_model_qemu_lacks_is_refused() -> None:
+    ctx = ctx_for(domain("<serial type='pty'><target port='0'/></serial>"))
+    prepare.prepare(ctx)
+    with pytest.raises(InputError, match="'isa-serial' is not supported in this QEMU binary"):
+        chardev.serials(ctx, Command())

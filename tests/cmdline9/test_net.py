@@ -151,3 +151,19 @@ def test_hostdev_interface_is_left_to_the_host_devices() -> None:
     xml = domain("<interface type='hostdev' managed='yes'><mac address='52:54:00:00:00:01'/><source>"
                  "<address type='pci' domain='0x0000' bus='0x06' slot='0x12' function='0x1'/></source></interface>")
     assert run(xml) == []
+
+
+def test_a_nic_without_mac_gets_libvirts_prefix_and_the_hosts_random_bytes() -> None:
+    xml = domain("<interface type='user'><model type='rtl8139'/>" + PCI + "</interface>")
+    # The test host's randomness is libvirt's mock: every 8-bit draw is 0.
+    assert ",mac=52:54:00:00:00:00," in run(xml)[3]
+
+
+def test_s390_pci_nic_gets_its_zpci_device_first() -> None:
+    addr = ("<address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'>"
+            "<zpci uid='0x0003' fid='0x00000010'/></address>")
+    xml = domain(iface("<model type='virtio'/>" + addr), arch="s390x", machine="s390-ccw-virtio",
+                 emulator="/usr/bin/qemu-system-s390x")
+    args = run(xml, ("zpci",))
+    assert args[2:4] == ["-device", "zpci,uid=3,fid=16,target=net0,id=zpci3"]
+    assert args[5].startswith("virtio-net-pci,")
