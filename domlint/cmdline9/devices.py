@@ -95,7 +95,7 @@ def iommu(ctx: Ctx, cmd: Command) -> None:
 # ---------------------------------------------------------------------------- TPM
 
 TPM_MODELS = ("tpm-tis", "tpm-crb", "tpm-spapr", "spapr-tpm-proxy")
-DEFAULT_FDS = {"tpm_device": 1730, "tpm_cancel": 1731, "vhost_vsock": 3}
+DEFAULT_FDS = {"tpm_device": 3, "tpm_cancel": 4, "vsock": 3}
 
 
 def tpm_model(ctx: Ctx, tpm: Element) -> str:
@@ -304,8 +304,11 @@ def panics(ctx: Ctx, cmd: Command) -> None:
 # ---------------------------------------------------------------------------- shmem, vsock
 
 SHMEM_DEFAULT_SIZE = 4 << 20
-_SCALE = {"b": 1, "bytes": 1, "k": 1 << 10, "kib": 1 << 10, "kb": 1000, "m": 1 << 20, "mib": 1 << 20, "mb": 10**6,
-          "g": 1 << 30, "gib": 1 << 30, "gb": 10**9, "t": 1 << 40, "tib": 1 << 40, "tb": 10**12}
+# virScaleInteger's units: a bare letter and xiB are powers of 1024, xB powers of 1000.
+_SCALE = {"b": 1, "byte": 1, "bytes": 1,
+          **{p: 1 << (10 * i) for i, p in enumerate("kmgtpe", 1)},
+          **{f"{p}ib": 1 << (10 * i) for i, p in enumerate("kmgtpe", 1)},
+          **{f"{p}b": 1000 ** i for i, p in enumerate("kmgtpe", 1)}}
 
 
 def shmem_size(ctx: Ctx, shmem: Element, model: str) -> int:
@@ -378,10 +381,11 @@ def vsock(ctx: Ctx, cmd: Command) -> None:
     if auto is None:
         auto = cid == 0
     if auto:
-        cid = int(ctx.host.raw.get("vsock_auto_cid") or 3)
+        # libvirt takes the first free CID from 3 up; a host profile may say which it gets.
+        cid = chardev.host_fd(ctx, "vsock_cid", 3)
     props = devutil.virtio_props(ctx, el, "vhost-vsock", model=el.get("model") or "virtio")
     props.update({"id": devutil.alias(el), "guest-cid": cid,
-                  "vhostfd": str(chardev.host_fd(ctx, "vhost_vsock", DEFAULT_FDS["vhost_vsock"]))})
+                  "vhostfd": str(chardev.host_fd(ctx, "vsock", DEFAULT_FDS["vsock"]))})
     props.update(devutil.address_props(ctx, el))
     devutil.ext_device(ctx, cmd, el)
     devutil.device(ctx, cmd, props)

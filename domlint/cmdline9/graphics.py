@@ -66,7 +66,9 @@ def _parsed_listen(gfx: Element) -> Listen:
     if ltype in ("address", "network") and compat_socket:
         return Listen("socket", socket=compat_socket)
     if ltype == "address":
-        return Listen("address", address=first.get("address") or gfx.get("listen") or None)
+        # The graphics element's listen attribute stands in only for a missing address attribute.
+        address = first.get("address") if first.get("address") is not None else gfx.get("listen")
+        return Listen("address", address=address or None)
     if ltype == "network":
         # The address of a network listen is only kept from live XML; the network gives it at start.
         return Listen("network", address=first.get("network") or None)

@@ -35,6 +35,28 @@ def _boot_index(ctx: Ctx, dev: Element) -> int | None:
     return devutil.uint(ctx, dev.find("boot"), "order", 0) or None
 
 
+def _network_boot_index(ctx: Ctx) -> int:
+    """The position of 'network' in <os><boot dev=...> (1-based, the last one counts), 0 without one."""
+    index = 0
+    for i, boot in enumerate(ctx.root.iterfind("os/boot")):
+        if boot.get("dev") == "network":
+            index = i + 1
+    return index
+
+
+def _effective_boot_index(ctx: Ctx, dev: Element, devs: list[Element]) -> int | None:
+    """A PCI device's boot index: <boot order>, or with <os><boot dev='network'/> the network boot slot
+    for the first hostdev interface when the domain's first interface is one (qemuProcessPrepareDeviceBootorder)."""
+    if ctx.root.find("os/boot") is None:
+        return _boot_index(ctx, dev)
+    first_net = ctx.devices.find("interface")
+    if first_net is None or first_net.get("type") != "hostdev" or dev.tag != "interface":
+        return None
+    first_hostdev_net = next((d for d in devs if d.tag == "interface" and devutil.address_type(d) != "unassigned"),
+                             None)
+    return (_network_boot_index(ctx) or None) if dev is first_hostdev_net else None
+
+
 def _pci_host(ctx: Ctx, dev: Element) -> str:
     addr = dev.find("source/address")
     if addr is None:
@@ -43,7 +65,7 @@ def _pci_host(ctx: Ctx, dev: Element) -> str:
             f"{devutil.uint(ctx, addr, 'slot', 0, 0):02x}.{devutil.uint(ctx, addr, 'function', 0, 0):x}")
 
 
-def pci_props(ctx: Ctx, dev: Element) -> devutil.Props:
+def pci_props(ctx: Ctx, dev: Element, bootindex: int | None = None) -> devutil.Props:
     """vfio-pci with the host address, boot index, failover pair, guest address and ROM settings."""
     backend = dev.find("driver")
     name = backend.get("name") if backend is not None else None
@@ -54,7 +76,7 @@ def pci_props(ctx: Ctx, dev: Element) -> devutil.Props:
     if teaming is not None and teaming.get("type") == "transient":
         pair = teaming.get("persistent")
     return {"driver": "vfio-pci", "host": _pci_host(ctx, dev), "id": devutil.alias(dev),
-            "bootindex": _boot_index(ctx, dev), "failover_pair_id": pair,
+            "bootindex": bootindex, "failover_pair_id": pair,
             **devutil.address_props(ctx, dev), **devutil.rom_props(ctx, dev)}
 
 
@@ -171,7 +193,8 @@ def scsi(ctx: Ctx, cmd: Command, dev: Element) -> None:
 
 def hostdevs(ctx: Ctx, cmd: Command) -> None:
     """-device (and for SCSI a -blockdev) for every subsystem host device, hostdev interfaces first."""
-    for dev in host_devices(ctx):
+    devs = host_devices(ctx)
+    for dev in devs:
         stype = _subsys_type(dev)
         if stype == "usb":
             devutil.device(ctx, cmd, usb_props(ctx, dev))
@@ -179,7 +202,7 @@ def hostdevs(ctx: Ctx, cmd: Command) -> None:
             if devutil.address_type(dev) == "unassigned":
                 continue
             devutil.ext_device(ctx, cmd, dev)
-            devutil.device(ctx, cmd, pci_props(ctx, dev))
+            devutil.device(ctx, cmd, pci_props(ctx, dev, _effective_boot_index(ctx, dev, devs)))
         elif stype == "scsi":
             scsi(ctx, cmd, dev)
         elif stype == "scsi_host":
