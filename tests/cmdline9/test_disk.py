@@ -323,3 +323,18 @@ def test_storage_ids_continue_after_the_disks_for_other_backends() -> None:
     prepare.prepare(ctx)
     disk.disks(ctx, Command())
     assert blockdev.next_storage_id(ctx) == 2
+
+
+def test_iscsi_direct_pool_volume_is_qemus_own_initiator_with_the_pools_login() -> None:
+    # The corpus pool: host iscsi.example.com, device iqn.2013-06.com.example:iscsi-pool, an initiator
+    # IQN and CHAP user 'user'; volume unit:0:0:3 is LUN 3 on the default port.
+    xml = domain("<disk type='volume' device='disk'><driver name='qemu' type='raw'/>"
+                 "<source pool='pool-iscsi-direct-auth' volume='unit:0:0:3'/>"
+                 f"<target dev='vda' bus='virtio'/>{PCI3}</disk>")
+    got = pairs(stage(disk.disks, xml))
+    assert got[0][1]["id"] == "libvirt-1-storage-auth-secret0"
+    assert got[1][1] == {"driver": "iscsi", "portal": "iscsi.example.com:3260",
+                         "target": "iqn.2013-06.com.example:iscsi-pool", "lun": 3, "transport": "tcp", "user": "user",
+                         "password-secret": "libvirt-1-storage-auth-secret0",
+                         "initiator-name": "iqn.2013-06.com.example:iscsi-initiator",
+                         "node-name": "libvirt-1-storage", "auto-read-only": True, "discard": "unmap"}
