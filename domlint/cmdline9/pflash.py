@@ -4,7 +4,7 @@ A pflash loader is pflash0 (its code, read-only when the loader says so) and
 its variable store pflash1 (a file, or any source an <nvram type=...> names,
 a network one included). Which loader and store the domain gets, after
 autoselection and the driver's default store, is the core family's
-`firmware.resolve`; -machine names the format nodes this stage records
+`fwauto.resolve`; -machine names the format nodes this stage records
 (ctx.state pflash0/pflash1, read by platform.pflash_nodes).
 """
 
@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
-from . import blockdev, firmware
+from . import blockdev
+from . import fwauto as firmware
 from .blockdev import Image
 
 _PREFIX = ("libvirt-pflash0", "libvirt-pflash1")

@@ -288,7 +288,7 @@ def test_autoselected_firmware_gets_the_flash_nodes_and_a_named_store_is_kept(tm
         "interface-types": ["uefi"], "targets": [{"architecture": "x86_64", "machines": ["pc-q35-*"]}],
         "features": [], "mapping": {"device": "flash", "executable": {"filename": "/fw/CODE.fd", "format": "raw"},
                                     "nvram-template": {"filename": "/fw/VARS.fd", "format": "raw"}}})
-    host = hostmod.from_dict(HOST.name, {**HOST.raw, "interop_root": str(tmp_path)})
+    host = hostmod.from_dict(HOST.name, {**HOST.raw, "fs_root": str(tmp_path)})
     for nvram, want in (("", "/nv/guest_VARS.fd"), ("<nvram>/mine/VARS.fd</nvram>", "/mine/VARS.fd")):
         xml = domain(os=nvram + "<boot dev='hd'/>", machine="pc-q35-7.0").replace("<os>", "<os firmware='efi'>")
         ctx = ctx_for(xml, JSON_CAPS, host)

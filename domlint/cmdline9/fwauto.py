@@ -41,7 +41,7 @@ class Firmware:
 
 def _descriptor_dirs(ctx: Ctx) -> list[Path]:
     """Where QEMU's interop descriptors live, lowest priority first (data dir, then config dir)."""
-    root = Path(str(ctx.host.raw.get("interop_root") or "/"))
+    root = Path(str(ctx.host.raw.get("fs_root") or "/"))
     dirs = [root / "usr/share/qemu/firmware", root / "etc/qemu/firmware"]
     if ctx.setting("privileged", True) is False:
         dirs.append(root / "home/user/.config/qemu/firmware")
