@@ -17,7 +17,7 @@ from ..domain import disk_index
 from ..errors import InputError
 from ..machine import is_q35
 from ..values import parse_int
-from . import blockdev
+from . import blockdev, platform
 from .address import add_device, device_arg, virtio_props
 from .address import props as address_props
 from .blockdev import CACHE_FLAGS, Image
@@ -91,18 +91,9 @@ def managed_pr(ctx: Ctx, cmd: Command) -> None:
                for images in chains.values() for img in images if img.type in ("file", "block"))
     if not used:
         return
-    path = f"{_domain_dir(ctx)}/{blockdev.MANAGED_PR_ALIAS}.sock"
+    path = f"{platform.domain_lib_dir(ctx)}/{blockdev.MANAGED_PR_ALIAS}.sock"
     props = {"qom-type": "pr-manager-helper", "id": blockdev.MANAGED_PR_ALIAS, "path": path}
     cmd.add("-object", blockdev.object_arg(ctx, props))
-
-
-def _domain_dir(ctx: Ctx) -> str:
-    """The per-domain directory under the driver's lib dir (domain-ID-NAME, ID -1 before start)."""
-    lib = ctx.setting("lib_dir", "/var/lib/libvirt/qemu")
-    dom_id = ctx.opts.domain_id if ctx.opts.domain_id is not None else -1
-    name = ctx.root.findtext("name") or ""
-    short = name[:20]
-    return f"{lib}/domain-{dom_id}-{short}"
 
 
 def disks(ctx: Ctx, cmd: Command) -> None:

@@ -14,6 +14,7 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
+from . import platform
 from .address import add_device, virtio_props
 from .address import props as address_props
 
@@ -78,10 +79,7 @@ def socket_path(ctx: Ctx, fs: etree._Element) -> str:
     given = _sub(fs, "source").get("socket")
     if given:
         return given
-    lib = ctx.setting("lib_dir", "/var/lib/libvirt/qemu")
-    dom_id = ctx.opts.domain_id if ctx.opts.domain_id is not None else -1
-    name = (ctx.root.findtext("name") or "")[:20]
-    return f"{lib}/domain-{dom_id}-{name}/{_alias(fs)}-fs.sock"
+    return f"{platform.domain_lib_dir(ctx)}/{_alias(fs)}-fs.sock"
 
 
 def _virtiofs(ctx: Ctx, cmd: Command, fs: etree._Element) -> None:
