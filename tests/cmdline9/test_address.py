@@ -236,3 +236,79 @@ def test_acpi_index_follows_the_pci_address() -> None:
 def test_usb_port_prints_up_to_the_first_zero() -> None:
     assert A.usb_port_str("1.2.0.4") == "1.2"
     assert A.usb_port_str(None) == ""
+
+
+def test_pcie_switch_ports_chain_and_devices_fill_the_downstream_port() -> None:
+    # Root port 1 on pcie.0 (1.0); the upstream port only fits the root port's
+    # slot, the downstream port only the upstream's; qemu-xhci then takes the
+    # downstream port's slot, and the balloon needs a new root port (1.1).
+    ctx = prepared(domain("<controller type='pci' index='1' model='pcie-root-port'/>"
+                          "<controller type='pci' index='2' model='pcie-switch-upstream-port'/>"
+                          "<controller type='pci' index='3' model='pcie-switch-downstream-port'/>"
+                          "<memballoon model='virtio'/>", machine="q35"), caps=Q35_CAPS)
+    ctl = {A.index(c): c for c in A.controllers(ctx) if c.get("type") == "pci"}
+    assert [A.pci_of(ctl[i]) for i in (1, 2, 3)] == [A.PCIAddr(0, 0, 1, 0, "on"), A.PCIAddr(0, 1, 0, 0),
+                                                     A.PCIAddr(0, 2, 0, 0)]
+    assert (ctl[3].find("target").get("chassis"), ctl[3].find("target").get("port")) == ("3", "0x0")
+    assert props_of(ctx, "usb") == {"bus": "pci.3", "addr": "0x0"}
+    assert (ctl[4].get("model"), A.pci_of(ctl[4])) == ("pcie-root-port", A.PCIAddr(0, 0, 1, 1))
+    assert props_of(ctx, "balloon0") == {"bus": "pci.4", "addr": "0x0"}
+
+
+def test_pci_expander_buses_count_bus_numbers_down_from_254() -> None:
+    ctx = prepared(domain("<controller type='pci' index='1' model='pci-expander-bus'/>"
+                          "<controller type='pci' index='2' model='pci-expander-bus'/>"))
+    busnr = [c.find("target").get("busNr") for c in A.controllers(ctx) if c.get("model") == "pci-expander-bus"]
+    assert busnr == ["254", "252"]
+
+
+def test_virtio_serial_adds_a_controller_when_the_ports_run_out() -> None:
+    ctx = prepared(domain("<controller type='virtio-serial' index='0' ports='1'/>"
+                          "<channel type='pty'><target type='virtio' name='a'/></channel>"
+                          "<channel type='pty'><target type='virtio' name='b'/></channel>"))
+    assert A.controller(ctx, "virtio-serial", 1) is not None
+    assert props_of(ctx, "channel0") == {"bus": "virtio-serial1.0", "nr": 1}
+    assert props_of(ctx, "channel1") == {"bus": "virtio-serial1.0", "nr": 2}
+
+
+def test_dimm_slots_and_their_aliases() -> None:
+    mem = ("<memory model='dimm'><target><size unit='KiB'>524288</size><node>0</node></target>"
+           "<address type='dimm' slot='0'/></memory>"
+           "<memory model='dimm'><target><size unit='KiB'>524288</size><node>0</node></target></memory>")
+    top = ("<maxMemory slots='4' unit='KiB'>4194304</maxMemory>"
+           "<cpu><numa><cell id='0' cpus='0' memory='219136' unit='KiB'/></numa></cpu>")
+    ctx = prepared(domain(mem, top=top))
+    mems = list(ctx.devices.iterfind("memory"))
+    assert [A.alias_of(m) for m in mems] == ["dimm0", "dimm1"]
+    assert props_of(ctx, "dimm1") == {"slot": 1}
+
+
+def test_s390_pci_host_device_gets_zpci_ids() -> None:
+    xml = domain("<hostdev mode='subsystem' type='pci'><driver name='vfio'/><source><address domain='0' bus='0' "
+                 "slot='1' function='0'/></source></hostdev><memballoon model='none'/>", arch="s390x",
+                 machine="s390-ccw-virtio", emulator="/usr/bin/qemu-system-s390x", os="")
+    ctx = prepared(xml, caps=("zpci", "vfio-pci"))
+    hd = by_alias(ctx, "hostdev0")
+    assert A.props(ctx, hd) == {"bus": "pci.0", "addr": "0x1"}
+    assert A.zpci_props(hd) == {"driver": "zpci", "uid": 1, "fid": 0, "target": "hostdev0", "id": "zpci1"}
+
+
+def test_pseries_host_devices_of_other_iommu_groups_get_their_own_phb() -> None:
+    from emit9 import HOST
+
+    from domlint import host as hostmod
+
+    raw = {**HOST.raw, "pci_devices": {"0001:01:00.0": {"iommu_group": 5}, "0001:01:00.1": {"iommu_group": 5},
+                                       "0005:90:01.0": {"iommu_group": 7}}}
+    host = hostmod.from_dict("t", raw)
+    hostdevs = "".join(
+        f"<hostdev mode='subsystem' type='pci'><driver name='vfio'/><source><address domain='{d}' bus='{b}' "
+        f"slot='{s}' function='{f}'/></source></hostdev>"
+        for d, b, s, f in (("1", "1", "0", "0"), ("5", "0x90", "1", "0"), ("1", "1", "0", "1")))
+    xml = domain(hostdevs + "<controller type='usb' model='none'/><memballoon model='none'/>", arch="ppc64",
+                 machine="pseries", emulator="/usr/bin/qemu-system-ppc64")
+    ctx = ctx_for(xml, (), host=host)
+    prepare.prepare(ctx)
+    # The default PHB takes no host devices: group 5 gets PHB 1, group 7 PHB 2.
+    assert [props_of(ctx, f"hostdev{i}")["bus"] for i in range(3)] == ["pci.1.0", "pci.2.0", "pci.1.0"]
+    assert [props_of(ctx, f"hostdev{i}")["addr"] for i in range(3)] == ["0x1", "0x1", "0x2"]
