@@ -26,14 +26,16 @@ def _caps_file(path: str) -> dict[str, Any]:
         entry["blockers"] = ",".join(b.get("name", "") for b in c.findall("blocker"))
         models.append(entry)
     gics = [dict(g.attrib) for g in root.findall("gic")]
-    host_props = {h.get("type"): [(p.get("name"), p.get("type"), p.get("value")) for p in h.findall("property")]
+    host_props = {h.get("type"): [(p.get("name"), p.get("type"), p.get("value"), p.get("migratable"))
+                                  for p in h.findall("property")]
                   for h in root.findall("hostCPU")}
+    host_migratability = {h.get("type"): h.get("migratability") for h in root.findall("hostCPU")}
     host_models = {h.get("type"): h.get("model") for h in root.findall("hostCPU")}
     sev = root.find("sev")
     sev_info = {k: int(sev.findtext(k)) for k in ("cbitpos", "reducedPhysBits")
                 if sev is not None and (sev.findtext(k) or "").strip().isdigit()}
     return {"machines": machines, "models": models, "gic": gics, "host_props": host_props,
-            "host_models": host_models, "sev": sev_info}
+            "host_models": host_models, "host_migratability": host_migratability, "sev": sev_info}
 
 
 def caps_file_info(ctx: Ctx) -> dict[str, Any] | None:

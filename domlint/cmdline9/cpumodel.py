@@ -81,13 +81,43 @@ def host_model(ctx: Ctx, cmap: x86cpu.X86Map) -> x86cpu.CpuDef | None:
     from .cpu import caps_file_info
 
     if caps_file_info(ctx) is not None:
-        # A capability file's own host CPU description: not modelled yet.
-        return None
+        return _caps_host_model_x86(ctx, cmap)
     if not ctx.host.cpu_model:
         return None
     feats = [[f, "require"] for f in ctx.host.cpu_features
              if f not in _FILTERED and cmap.migratable.get(cmap.aliases.get(f, f), True)]
     return x86cpu.CpuDef(ctx.host.cpu_model, feats, ctx.host.cpu_vendor)
+
+
+_VENDOR_STRINGS = {"GenuineIntel": "Intel", "AuthenticAMD": "AMD", "HygonGenuine": "Hygon"}
+
+
+def _caps_host_model_x86(ctx: Ctx, cmap: x86cpu.X86Map) -> x86cpu.CpuDef | None:
+    """virQEMUCapsInitCPUModelX86 (migratable): QEMU's host CPU properties as CPUID bits, decoded into its models."""
+    from .cpu import accel_type, caps_file_info
+
+    info = caps_file_info(ctx)
+    accel = accel_type(ctx)
+    props = info.get("host_props", {}).get(accel)
+    if props is None or info.get("host_migratability", {}).get(accel) == "no":
+        return None
+    back = {v: k for k, v in _X86_TO_QEMU.items()}
+    data: set = set()
+    vendor = None
+    sig = {"family": 0, "model": 0, "stepping": 0}
+    for name, kind, value, migratable in props:
+        lv_name = back.get(name, name)
+        if kind == "boolean":
+            if value != "true" or migratable == "no":
+                continue
+            data |= cmap.features.get(lv_name, frozenset())
+        elif kind == "string" and lv_name == "vendor":
+            vendor = _VENDOR_STRINGS.get(value or "")
+        elif kind == "number" and lv_name in sig:
+            sig[lv_name] = int(value or 0)
+    signature = (sig["family"], sig["model"], sig["stepping"])
+    allowed = qemu_models(ctx)
+    return x86cpu.decode(cmap, data, vendor, signature if any(signature) else None, allowed, _blockers(ctx))
 
 
 def qemu_models(ctx: Ctx) -> tuple[str, ...] | None:
@@ -153,7 +183,7 @@ def _caps_host_cpu(ctx: Ctx) -> tuple[str, list[tuple[str, str]]] | None:
     if not model:
         return None
     feats = [(n, "require" if v == "true" else "disable")
-             for n, t, v in info["host_props"].get(accel, []) if t == "boolean"]
+             for n, t, v, _ in info["host_props"].get(accel, []) if t == "boolean"]
     return model, feats
 
 

@@ -480,7 +480,7 @@ def accel(ctx: Ctx, cmd: Command) -> None:
 def tseg(ctx: Ctx, cmd: Command) -> None:
     """-global mch.extended-tseg-mbytes from <smm><tseg>."""
     el = ctx.root.find("features/smm/tseg")
-    if el is None or el.text is None:
+    if el is None or not (el.text or "").strip() or _feature_state(ctx, "smm") != "on":
         return
     size = scaled_bytes(el.text, el.get("unit"), "mib")
     cmd.add("-global", f"mch.extended-tseg-mbytes={size >> 20}")

@@ -50,8 +50,8 @@ class X86Map:
     aliases: dict[str, str]
 
     def feature(self, name: str) -> Bits | None:
-        """A feature's bits, by libvirt or QEMU name."""
-        return self.features.get(self.aliases.get(name, name))
+        """A feature's bits by its libvirt name (9.0 reads the map's aliases but does not look features up by them)."""
+        return self.features.get(name)
 
 
 def _int(text: str | None) -> int:
