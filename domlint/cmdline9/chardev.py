@@ -18,7 +18,7 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
-from . import address, secret
+from . import address, devaddr, secret
 from .props import Props, to_json, to_keyval
 
 Element = etree._Element
@@ -295,7 +295,8 @@ def object_arg(ctx: Ctx, props: Props) -> str:
 
 
 def device_arg(ctx: Ctx, props: Props) -> str:
-    """A -device value: JSON when QEMU takes it (device.json+hotplug), else key=value after the driver."""
+    """A -device value after the domain's <qemu:override>: JSON when QEMU takes it (device.json+hotplug), else key=value."""
+    props = devaddr.apply_overrides(ctx, props)
     return to_json(props) if ctx.has("device.json+hotplug") else to_keyval(props, first="driver")
 
 
