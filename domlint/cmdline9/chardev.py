@@ -300,14 +300,18 @@ def device_arg(ctx: Ctx, props: Props) -> str:
     return to_json(props) if ctx.has("device.json+hotplug") else to_keyval(props, first="driver")
 
 
-# Devices whose TLS chardev gets the driver's key password secret (qemuDomainSecretChardevPrepare's
-# callers); the same ones get descriptors passed for files, logs and listening sockets.
-_SECRET_KINDS = ("serial", "parallel", "channel", "console", "smartcard", "redirdev", "rng")
+# The device kinds whose chardevs libvirt prepares: they take the driver's chardev TLS default and key
+# password (qemuDomainPrepareChardevSourceOne, qemuDomainSecretChardevPrepare), and get descriptors
+# passed for files, logs and listening sockets (qemuProcessPrepareHostBackendChardevOne).
+_CHARDEV_KINDS = ("serial", "parallel", "channel", "console", "smartcard", "redirdev", "rng")
+# The source types QEMU has a chardev backend for.
+_BACKEND_TYPES = ("null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix", "spicevmc",
+                  "spiceport", "qemu-vdagent", "dbus")
 
 
 def _tls_wanted(ctx: Ctx, src: ChrSource, kind: str) -> bool:
     """Whether a TCP chardev uses TLS: its own tls attribute, else the driver's chardev_tls (devices only)."""
-    if src.type != "tcp" or kind not in ("serial", "parallel", "channel", "console", "smartcard", "redirdev", "rng"):
+    if src.type != "tcp" or kind not in _CHARDEV_KINDS:
         return False
     if src.tls is not None:
         return src.tls
@@ -323,20 +327,19 @@ def backend_args(ctx: Ctx, src: ChrSource | Element, char_alias: str, kind: str 
     USB redirection get descriptors passed or the driver's TLS default.
     """
     src_el = src if isinstance(src, etree._Element) else None
-    s = source(src_el, holder=kind) if src_el is not None else src
-    assert isinstance(s, ChrSource)
-    if s.type in ("nmdm",) or not s.type:
+    s = src if isinstance(src, ChrSource) else source(src, holder=kind)
+    if s.type not in _BACKEND_TYPES:
         raise InputError(ctx.path, s.line, f"unsupported chardev '{s.type}'")
     # Only character devices, smartcards, RNGs and USB redirection get descriptors passed
     # (and asking early would number their fd sets before the disks' own).
-    passed = prepare_fds(ctx).get(src_el) if src_el is not None and kind in _SECRET_KINDS else None
+    passed = prepare_fds(ctx).get(src_el) if src_el is not None and kind in _CHARDEV_KINDS else None
     out: list[str] = []
     tls_alias = None
     if _tls_wanted(ctx, s, kind):
         tls_alias = f"obj{char_alias}_tls0"
         secret_alias = None
         uuid = ctx.setting("chardev_tls_x509_secret_uuid")
-        if uuid and kind in _SECRET_KINDS:
+        if uuid and kind in _CHARDEV_KINDS:
             # The TLS key's password, encrypted with the master key, goes first.
             secret_alias = secret.alias_for(char_alias)
             value = secret.lookup(ctx, "tls", str(uuid), None, s.line)
