@@ -420,10 +420,18 @@ def serial_target(ctx: Ctx, el: Element) -> tuple[str | None, str | None]:
 
 
 def _serial_is_platform(ctx: Ctx, ttype: str | None, model: str | None) -> bool:
-    """True for a board's own UART (pl011, 16550a, or one whose kind libvirt does not know): -serial chardev:."""
-    if ttype == "system-serial" and model in ("pl011", "16550a"):
-        return True
+    """True for a board's own UART (ARM pl011, RISC-V 16550a, or of no known kind): -serial chardev:."""
+    if ttype == "system-serial":
+        if ctx.arch in ("armv6l", "armv7l", "aarch64") and model == "pl011":
+            return True
+        if ctx.arch in ("riscv32", "riscv64") and model == "16550a":
+            return True
     return ttype is None
+
+
+# The serial models that are devices of their own.
+_SERIAL_DEVICES = ("isa-serial", "usb-serial", "pci-serial", "spapr-vty", "sclpconsole", "sclplmconsole",
+                   "isa-debugcon")
 
 
 # The capability each serial model needs (qemuChrSerialTargetModelToCaps); isa-debugcon and 16550a need none.
@@ -438,9 +446,19 @@ def _check_serial_model(ctx: Ctx, el: Element, model: str | None) -> None:
         raise InputError(ctx.path, el.sourceline, f"'{model}' is not supported in this QEMU binary")
 
 
-def _port(el: Element) -> int:
-    target = el.find("target")
-    return _num(target.get("port") if target is not None else None, 10)
+def serial_ports(ctx: Ctx) -> dict[Element, int]:
+    """Every serial port's target port: as written, else one above the highest port so far (virDomainChrDefPostParse)."""
+    serials = list(ctx.devices.iterfind("serial"))
+    ports = []
+    for el in serials:
+        target = el.find("target")
+        text = target.get("port") if target is not None else None
+        value = parse_int(text, 10) if text else None
+        ports.append(-1 if value is None else value)
+    for i, port in enumerate(ports):
+        if port == -1:
+            ports[i] = max(ports) + 1
+    return dict(zip(serials, ports, strict=True))
 
 
 def _has_spice(ctx: Ctx) -> bool:
@@ -450,6 +468,7 @@ def _has_spice(ctx: Ctx) -> bool:
 def serials(ctx: Ctx, cmd: Command) -> None:
     """-chardev + -device per serial port (-serial chardev: for a board's own UART)."""
     spice = _has_spice(ctx)
+    ports = serial_ports(ctx)
     for el in ctx.devices.iterfind("serial"):
         # A spiceport serial only exists while SPICE does.
         if el.get("type") == "spiceport" and not spice:
@@ -461,9 +480,11 @@ def serials(ctx: Ctx, cmd: Command) -> None:
         if _serial_is_platform(ctx, ttype, model):
             cmd.add("-serial", f"chardev:char{name}")
             continue
+        if model not in _SERIAL_DEVICES:
+            raise InputError(ctx.path, el.sourceline, "Invalid target model for serial device")
         props: Props = {"driver": model, "chardev": f"char{name}", "id": name}
         if model == "isa-serial":
-            props["index"] = _port(el)
+            props["index"] = ports[el]
         props.update(address_props(ctx, el))
         cmd.add("-device", device_arg(ctx, props))
 
