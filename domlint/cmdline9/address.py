@@ -9,6 +9,7 @@ for USB, devno for ccw, reg for spapr-vio, iobase/irq for ISA...).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,6 +117,10 @@ def _insert_sorted(items: list[Element], key: Any) -> list[Element]:
             other = out[pos][0]
             if other[0] != k[0]:
                 continue
+            if k[1] == -1:
+                # No index yet: right after the last one of its type.
+                at = pos + 1
+                break
             if other[1] > k[1]:
                 at = pos
             elif not k[2] and other[2] and other[1] == k[1]:
@@ -130,8 +135,36 @@ def _insert_sorted(items: list[Element], key: Any) -> list[Element]:
     return [item for _, item in out]
 
 
-def _ctl_key(ctl: Element) -> tuple[str, int, bool]:
-    return ctl.get("type", ""), index(ctl), ctl.find("master") is not None
+def unindexed_controllers(ctx: Ctx) -> set[Element]:
+    """The controllers the domain wrote without an index (normalisation has given them one since).
+
+    libvirt's parser lists such a controller after the others of its type, in
+    document order, before it numbers it. The original XML comes from
+    ctx.state['source_xml'] (bytes), else from the file at ctx.path.
+    """
+    cached = ctx.state.get("unindexed_controllers")
+    if cached is not None:
+        return cached
+    out: set[Element] = set()
+    data = ctx.state.get("source_xml")
+    if data is None and ctx.path and os.path.isfile(ctx.path):
+        with open(ctx.path, "rb") as fh:
+            data = fh.read()
+    if data:
+        try:
+            original = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError:
+            original = None
+        lines: dict[int, list[bool]] = {}
+        if original is not None:
+            for el in original.iterfind("devices/controller"):
+                lines.setdefault(el.sourceline or 0, []).append(el.get("index") is None)
+        for ctl in ctx.devices.iterfind("controller"):
+            found = lines.get(ctl.sourceline or -1)
+            if found and ctl not in ctx.implied and found.pop(0):
+                out.add(ctl)
+    ctx.state["unindexed_controllers"] = out
+    return out
 
 
 def controllers(ctx: Ctx) -> list[Element]:
@@ -140,7 +173,12 @@ def controllers(ctx: Ctx) -> list[Element]:
     added: list[Element] = []
     for ctl in ctx.devices.iterfind("controller"):
         (added if ctl in ctx.implied else written).append(ctl)
-    return _insert_sorted(written, _ctl_key) + added
+    unindexed = unindexed_controllers(ctx)
+
+    def key(ctl: Element) -> tuple[str, int, bool]:
+        return ctl.get("type", ""), -1 if ctl in unindexed else index(ctl), ctl.find("master") is not None
+
+    return _insert_sorted(written, key) + added
 
 
 def controller(ctx: Ctx, ctype: str, idx: int) -> Element | None:
@@ -442,3 +480,88 @@ def pci_present(el: Element) -> bool:
 def set_type(el: Element, atype: str) -> None:
     """Give an address-less device an address of a type with no numbers yet."""
     set_address(el, {"type": atype})
+
+
+# --------------------------------------------------------------------------- -device writing shared by families
+
+_VIRTIO_SUFFIX = {"pci": "pci", "virtio-mmio": "device", "ccw": "ccw"}
+_VIRTIO_OPTIONS = (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "packed"), ("page_per_vq", "page-per-vq"))
+
+
+def virtio_props(ctx: Ctx, el: Element, base: str, model: str | None = None, bus_suffix: bool = True) -> Props:
+    """{driver: base-pci|-ccw|-device[-transitional], virtio options} as qemuBuildVirtioDevProps gives them.
+
+    `model` is the device's virtio model (virtio, virtio-transitional,
+    virtio-non-transitional); the options come from its <driver> element.
+    """
+    atype = address_type(el)
+    suffix = _VIRTIO_SUFFIX.get(atype or "")
+    if suffix is None:
+        raise InputError(ctx.path, el.sourceline, f"Unexpected address type for '{base}'")
+    driver = f"{base}-{suffix}" if bus_suffix else base
+    if model in ("virtio-transitional", "virtio-non-transitional") and ctx.has("virtio-pci-non-transitional"):
+        driver += "-transitional" if model == "virtio-transitional" else "-non-transitional"
+    out: Props = {"driver": driver}
+    drv = el.find("driver")
+    for attr, key in _VIRTIO_OPTIONS:
+        value = drv.get(attr) if drv is not None else None
+        if value in ("on", "off"):
+            out[key] = value == "on"
+    return out
+
+
+def zpci_props(el: Element) -> Props | None:
+    """The zpci device QEMU needs in front of an s390 PCI device (qemuCommandAddExtDevice), or None."""
+    zpci = el.find("address/zpci")
+    if zpci is None or address_type(el) != "pci":
+        return None
+    uid, fid = num(zpci, "uid"), num(zpci, "fid")
+    return {"driver": "zpci", "uid": uid, "fid": fid, "target": alias_of(el), "id": f"zpci{uid}"}
+
+
+_OVERRIDE_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
+
+
+def _override_value(prop: Element) -> Any:
+    ptype, value = prop.get("type"), prop.get("value")
+    if ptype == "string":
+        return value
+    if ptype in ("signed", "unsigned"):
+        return int(value or "0", 10)
+    if ptype == "bool":
+        return value == "true"
+    return None
+
+
+def apply_overrides(ctx: Ctx, props: Props) -> Props:
+    """<qemu:override><qemu:device alias=...> frontend properties, applied to a device's properties."""
+    dev_id = props.get("id")
+    if not dev_id:
+        return props
+    for dev in ctx.root.iterfind(f"{{{_OVERRIDE_NS}}}override/{{{_OVERRIDE_NS}}}device"):
+        if dev.get("alias") != dev_id:
+            continue
+        for prop in dev.iterfind(f"{{{_OVERRIDE_NS}}}frontend/{{{_OVERRIDE_NS}}}property"):
+            name = prop.get("name") or ""
+            props.pop(name, None)
+            if prop.get("type") != "remove":
+                props[name] = _override_value(prop)
+    return props
+
+
+def device_arg(ctx: Ctx, props: Props) -> str:
+    """The value of one -device: JSON when QEMU takes it (device.json+hotplug), else driver,key=value."""
+    from .props import to_json, to_keyval
+
+    props = apply_overrides(ctx, props)
+    if ctx.has("device.json+hotplug"):
+        return to_json(props)
+    return to_keyval(props, first="driver")
+
+
+def add_device(ctx: Ctx, cmd: Any, props: Props, el: Element | None = None) -> None:
+    """-device for a device's properties, preceded by its zpci device on s390 (pass el for that)."""
+    ext = zpci_props(el) if el is not None else None
+    if ext is not None:
+        cmd.add("-device", device_arg(ctx, ext))
+    cmd.add("-device", device_arg(ctx, props))

@@ -81,6 +81,8 @@ class Image:
     top: bool = False
     # Set by prepare().
     id: int = 0
+    # The node names' stem when not libvirt-ID (the firmware flash: libvirt-pflashN).
+    node_prefix: str | None = None
     # The disk's <driver> settings that apply to the whole chain.
     cache: str | None = None
     io: str | None = None
@@ -94,12 +96,12 @@ class Image:
     @property
     def storage_node(self) -> str:
         """The node name of the protocol/file layer."""
-        return f"libvirt-{self.id}-storage"
+        return f"{self.node_prefix or f'libvirt-{self.id}'}-storage"
 
     @property
     def format_node(self) -> str:
         """The node name of the format layer."""
-        return f"libvirt-{self.id}-format"
+        return f"{self.node_prefix or f'libvirt-{self.id}'}-format"
 
     @property
     def is_local(self) -> bool:
@@ -131,6 +133,11 @@ def _hosts(ctx: Ctx, src: etree._Element, protocol: str) -> tuple[NetHost, ...]:
             port = DEFAULT_PORT.get(protocol, 0)
         hosts.append(NetHost(h.get("name"), port, transport, h.get("socket")))
     return tuple(hosts)
+
+
+def image(ctx: Ctx, el: etree._Element, dtype: str, fmt: str | None, top: bool = True) -> Image:
+    """One image read from an element holding a <source> (a disk, a backing store, an <nvram>)."""
+    return _image(ctx, el, dtype, fmt, top)
 
 
 def _image(ctx: Ctx, el: etree._Element, dtype: str, fmt: str | None, top: bool) -> Image:
@@ -239,14 +246,14 @@ def prepare(ctx: Ctx, disks: list[etree._Element]) -> dict[int, list[Image]]:
 
 
 def _prepare_fds(ctx: Ctx, img: Image) -> None:
-    """Give an image opened from passed descriptors (<source fdgroup>) the next fd set."""
-    if img.type not in ("file", "block"):
+    """Give an image opened from passed descriptors (<source fdgroup>) the next fd set (one counter with chardevs)."""
+    if img.type != "file":
         return
     fds = _fd_group(ctx, img)
     if fds is None:
         return
-    fdset = int(ctx.state.get("fdset_id", 0))
-    ctx.state["fdset_id"] = fdset + 1
+    fdset = int(ctx.state.get("fdset_next", 0))
+    ctx.state["fdset_next"] = fdset + 1
     img.extra["fdset"] = fdset
     img.extra["fds"] = fds
 
@@ -310,7 +317,7 @@ def auth_of(img: Image) -> AuthRef | None:
     if "auth" in img.extra:
         return img.extra["auth"]  # type: ignore[return-value]
     el = img.src.find("auth") if img.src is not None else None
-    if el is None:
+    if el is None and img.top:
         el = img.el.find("auth")
     if el is None:
         return None
@@ -322,7 +329,7 @@ def encryption_of(img: Image) -> etree._Element | None:
     """The <encryption> of an image: in its <source>, or for the top image in the <disk>."""
     if img.src is not None and img.src.find("encryption") is not None:
         return img.src.find("encryption")
-    if img.top or img.el.tag == "backingStore":
+    if img.top:
         return img.el.find("encryption")
     return None
 

@@ -1,8 +1,9 @@
 """The parts of a -device libvirt 9.0 builds the same way for every family.
 
-MINIMAL stand-ins for the address family's `address.py` (qemuBuildDeviceAddressProps)
-and for the virtio model names (qemuBuildVirtioDevProps), written for disks and
-filesystems until the shared helpers land; the lead folds them.
+Written for disks and filesystems until shared helpers land (the lead folds
+them): the virtio model names and options (qemuBuildVirtioDevProps), the
+-device writer with <qemu:override> properties (qemuBuildDeviceCommandlineFromJSON);
+addresses come from the address family's `address.props`.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from lxml import etree
 
 from ..cmdline.context import Ctx
 from ..errors import InputError
-from ..machine import is_i440fx, is_q35
 from ..values import parse_int
+from . import address
 from .props import Props, to_json, to_keyval
 
 # SCSI controller models whose bus takes scsi-id only (no channel, no lun).
@@ -96,83 +97,9 @@ def scsi_model(ctx: Ctx, ctl: etree._Element | None) -> str:
     return "ncr53c90"
 
 
-def _pci_bus(ctx: Ctx, bus: int, el: etree._Element) -> str:
-    for ctl in ctx.devices.iterfind("controller"):
-        if ctl.get("type") == "pci" and _int(ctl.get("index"), 10) == bus:
-            alias = _alias(ctl)
-            model = ctl.get("model")
-            if alias is None or alias.startswith("ua-"):
-                if model == "pci-root" and not ctx.machine.startswith("pseries"):
-                    return "pci.0"
-                if model == "pcie-root":
-                    return "pcie.0"
-            if alias is None:
-                break
-            target = ctl.find("target")
-            if model == "pci-root" and ctx.machine.startswith("pseries") and target is not None \
-                    and _int(target.get("index"), 10) > 0:
-                return f"{alias}.0"
-            return alias
-    raise InputError(ctx.path, el.sourceline, f"Could not find PCI controller with index '{bus}' "
-                                              "required for the device's address")
-
-
-def _drive_props(ctx: Ctx, el: etree._Element, addr: etree._Element, disk_bus: str | None) -> Props:
-    ctrl, bus, target, unit = (_int(addr.get(k), 10) for k in ("controller", "bus", "target", "unit"))
-    if disk_bus == "ide":
-        name = "ide" if is_i440fx(ctx.machine) and ctx.arch in ("i686", "x86_64") else \
-            _alias(controller(ctx, "ide", ctrl)) or f"ide{ctrl}"
-        return {"bus": f"{name}.{bus}", "unit": unit}
-    if disk_bus == "sata":
-        name = "ide" if is_q35(ctx.machine) and ctrl == 0 else _alias(controller(ctx, "sata", ctrl)) or f"sata{ctrl}"
-        return {"bus": f"{name}.{unit}"}
-    if disk_bus == "fdc":
-        return {"unit": unit}
-    if disk_bus == "scsi":
-        ctl = controller(ctx, "scsi", ctrl)
-        if ctl is None:
-            raise InputError(ctx.path, el.sourceline, f"unable to find a SCSI controller for idx={ctrl}")
-        name = _alias(ctl) or f"scsi{ctrl}"
-        if scsi_model(ctx, ctl) in _SCSI_NARROW:
-            return {"bus": f"{name}.{bus}", "scsi-id": unit}
-        return {"bus": f"{name}.0", "channel": bus, "scsi-id": target, "lun": unit}
-    raise InputError(ctx.path, el.sourceline, f"address type drive is not supported for bus '{disk_bus}'")
-
-
 def address_props(ctx: Ctx, el: etree._Element, disk_bus: str | None = None) -> Props:
-    """The properties that place a device on its bus, from its <address> (qemuBuildDeviceAddressProps)."""
-    addr = el.find("address")
-    if addr is None:
-        return {}
-    atype = addr.get("type")
-    if atype == "pci":
-        bus, slot, function = (_int(addr.get(k)) for k in ("bus", "slot", "function"))
-        props: Props = {"bus": _pci_bus(ctx, bus, el)}
-        multi = addr.get("multifunction")
-        if multi in ("on", "off"):
-            props["multifunction"] = multi == "on"
-        props["addr"] = f"{slot:#x}.{function:#x}" if function else f"{slot:#x}"
-        acpi = el.find("acpi")
-        if acpi is not None and _int(acpi.get("index"), 10):
-            props["acpi-index"] = _int(acpi.get("index"), 10)
-        return props
-    if atype == "usb":
-        bus = _int(addr.get("bus"), 10)
-        name = _alias(controller(ctx, "usb", bus)) or ("usb" if bus == 0 else f"usb{bus}")
-        props = {"bus": f"{name}.0"}
-        port = addr.get("port")
-        if port:
-            props["port"] = port
-        return props
-    if atype == "ccw":
-        cssid, ssid, devno = (_int(addr.get(k)) for k in ("cssid", "ssid", "devno"))
-        return {"devno": f"{cssid:x}.{ssid:x}.{devno:04x}"}
-    if atype == "drive":
-        return _drive_props(ctx, el, addr, disk_bus)
-    if atype == "spapr-vio":
-        reg = addr.get("reg")
-        return {"reg": _int(reg)} if reg else {}
-    return {}
+    """The properties that place a device on its bus, from its <address> (the address family's `props`)."""
+    return address.props(ctx, el, disk_bus)
 
 
 def virtio_model(ctx: Ctx, el: etree._Element, base: str) -> str:

@@ -882,5 +882,67 @@ def assign(ctx: Ctx, add_controller: AddController) -> None:
         return
     _chipsets(ctx, plan, addrs)
     _slot_devices(ctx, addrs, plan)
+    zpci(ctx)
     set_all_multi(ctx)
     controller_options(ctx)
+
+
+# --------------------------------------------------------------------------- zPCI (s390)
+
+ZPCI_MAX_UID = 0xFFFF
+ZPCI_MAX_FID = 0xFFFFFFFF
+
+
+def _zpci_ids(el: Element) -> tuple[int | None, int | None]:
+    zpci = el.find("address/zpci")
+    if zpci is None:
+        return None, None
+    uid = A.num(zpci, "uid", -1) if zpci.get("uid") is not None else None
+    fid = A.num(zpci, "fid", -1) if zpci.get("fid") is not None else None
+    return uid, fid
+
+
+def _zpci_set(el: Element, uid: int, fid: int) -> None:
+    addr = el.find("address")
+    zpci = addr.find("zpci")
+    if zpci is None:
+        zpci = etree.SubElement(addr, "zpci")
+    zpci.set("uid", f"0x{uid:04x}")
+    zpci.set("fid", f"0x{fid:08x}")
+
+
+def zpci(ctx: Ctx) -> None:
+    """s390 PCI devices' zPCI uid (from 1) and fid (from 0): given ones kept, missing ones the lowest free."""
+    if not ctx.has("zpci"):
+        return
+    devs = [el for kind, el in A.all_devices(ctx) if kind not in ("serial", "parallel", "channel", "console")
+            and A.address_type(el) == "pci"]
+    uids: set[int] = set()
+    fids: set[int] = set()
+
+    def ensure(el: Element, uid: int | None, fid: int | None) -> None:
+        if uid is None:
+            uid = next((u for u in range(1, ZPCI_MAX_UID + 1) if u not in uids), None)
+            if uid is None:
+                raise PCIError(ctx.path, el.sourceline, "There is no more free uid.")
+        if fid is None:
+            fid = 0
+            while fid in fids:
+                if fid == ZPCI_MAX_FID:
+                    raise PCIError(ctx.path, el.sourceline, "There is no more free fid.")
+                fid += 1
+        if uid in uids or fid in fids:
+            what, value = ("uid", uid) if uid in uids else ("fid", fid)
+            raise PCIError(ctx.path, el.sourceline, f"zPCI {what} {value:o} is already reserved")
+        uids.add(uid)
+        fids.add(fid)
+        _zpci_set(el, uid, fid)
+
+    for el in devs:
+        uid, fid = _zpci_ids(el)
+        if uid is not None or fid is not None:
+            ensure(el, uid, fid)
+    for el in devs:
+        uid, fid = _zpci_ids(el)
+        if uid is None or fid is None:
+            ensure(el, uid, fid)

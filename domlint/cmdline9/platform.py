@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 
 from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
-from . import firmware
+from . import fwauto as firmware
 from . import props as P
 
 # Environment variables libvirt passes through from its own environment, in its order
@@ -75,8 +76,41 @@ def add_object(ctx: Ctx, cmd: Command, props: P.Props) -> None:
     cmd.add("-object", keyval_object(props))
 
 
+_QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
+
+
+def _override_value(prop: etree._Element) -> object:
+    kind, value = prop.get("type"), prop.get("value")
+    if kind == "remove":
+        return None
+    if kind in ("signed", "unsigned"):
+        return int(value or "0")
+    if kind == "bool":
+        return value == "true"
+    return value or ""
+
+
+def apply_overrides(ctx: Ctx, props: P.Props) -> P.Props:
+    """<qemu:override> frontend properties of the device with this id: each one removed, then re-added at the end."""
+    alias = props.get("id")
+    if not alias:
+        return props
+    out = dict(props)
+    for dev in ctx.root.findall(f"{{{_QEMU_NS}}}override/{{{_QEMU_NS}}}device"):
+        if dev.get("alias") != alias:
+            continue
+        for prop in dev.findall(f"{{{_QEMU_NS}}}frontend/{{{_QEMU_NS}}}property"):
+            name_ = prop.get("name")
+            out.pop(name_, None)
+            value = _override_value(prop)
+            if value is not None:
+                out[name_] = value
+    return out
+
+
 def add_device(ctx: Ctx, cmd: Command, props: P.Props) -> None:
-    """-device as JSON when QEMU takes JSON for -device, else driver first and key=value."""
+    """-device as JSON when QEMU takes JSON for -device, else driver first and key=value (qemu:override applied)."""
+    props = apply_overrides(ctx, props)
     if ctx.has("device.json+hotplug"):
         cmd.add("-device", P.to_json(props))
     else:
@@ -181,9 +215,9 @@ _DEPRECATION_INPUT = {"omit": None, "reject": "reject", "crash": "crash"}
 def compat(ctx: Ctx, cmd: Command) -> None:
     """-compat from the deprecation behaviour (qemu.conf, or <qemu:deprecation behavior=...>)."""
     behavior = ctx.setting("deprecation_behavior") or "none"
-    for el in ctx.root:
-        if isinstance(el.tag, str) and etree.QName(el).localname == "deprecation" and el.get("behavior"):
-            behavior = el.get("behavior")
+    el = ctx.root.find(f"{{{_QEMU_NS}}}deprecation")
+    if el is not None and el.get("behavior"):
+        behavior = el.get("behavior")
     if behavior not in _DEPRECATION_INPUT or not ctx.has("compat-deprecated"):
         return
     props = P.compact({"deprecated-output": "hide", "deprecated-input": _DEPRECATION_INPUT[behavior]})
@@ -386,11 +420,11 @@ def machine(ctx: Ctx, cmd: Command) -> None:
     if iommu is not None and iommu.get("model") == "smmuv3":
         parts.append("iommu=smmuv3")
     parts += _memory_machine(ctx)
-    cpu_el = ctx.root.find("cpu")
-    if cpu_el is not None and cpu_el.get("mode") == "host-model" and is_pseries(ctx):
-        model = (cpu_el.findtext("model") or "").strip()
-        if model:
-            parts.append(f"max-cpu-compat={model}")
+    from .cpu import effective_cpu
+
+    guest = effective_cpu(ctx)
+    if guest is not None and guest.mode == "host-model" and guest.model and is_pseries(ctx):
+        parts.append(f"max-cpu-compat={guest.model}")
     if ctx.has("loadparm"):
         parts += _loadparm(ctx)
     sec = launch_security_type(ctx)
@@ -472,48 +506,78 @@ def _esc(value: str) -> str:
     return value.replace(",", ",,")
 
 
-def _smbios_fields(section: etree._Element | None, keys: tuple[str, ...],
-                   always: tuple[str, ...] = ()) -> list[str]:
+def _entries(section: etree._Element | None, keys: tuple[str, ...]) -> dict[str, str]:
+    """The first entry of each name with text (libvirt reads string(entry[@name=...]); empty means absent)."""
+    out: dict[str, str] = {}
     if section is None:
-        return []
-    values = {e.get("name"): (e.text or "") for e in section.findall("entry")}
-    out: list[str] = []
+        return out
+    for key in keys:
+        el = next((e for e in section.findall("entry") if e.get("name") == key), None)
+        if el is not None and el.text:
+            out[key] = el.text
+    return out
+
+
+def _smbios_arg(kind: str, values: dict[str, str], keys: tuple[str, ...], always: tuple[str, ...] = ()) -> str:
+    parts = [f"type={kind}"]
     for key in keys:
         if key in values:
-            out.append(f"{key}={_esc(values[key])}")
+            parts.append(f"{key}={_esc(values[key])}")
         elif key in always:
-            out.append(f"{key}=")
-    return out
+            parts.append(f"{key}=")
+    return ",".join(parts)
+
+
+def _canonical_uuid(text: str) -> str:
+    digits = "".join(c for c in text.lower() if c in "0123456789abcdef")
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:32]}"
+
+
+_BIOS = ("vendor", "version", "date", "release")
+_SYSTEM = ("manufacturer", "product", "version", "serial", "uuid", "sku", "family")
+_BOARD = ("manufacturer", "product", "version", "serial", "asset", "location")
+_CHASSIS = ("manufacturer", "version", "serial", "asset", "sku")
 
 
 def smbios(ctx: Ctx, cmd: Command) -> None:
     """-smbios type=0/1/2/3/11 from <sysinfo type='smbios'> when <smbios mode='sysinfo'/>."""
     mode_el = ctx.root.find("os/smbios")
-    mode = mode_el.get("mode") if mode_el is not None else None
-    if mode != "sysinfo":
+    if mode_el is None or mode_el.get("mode") != "sysinfo":
         return
     info = next((s for s in ctx.root.findall("sysinfo") if s.get("type") == "smbios"), None)
     if info is None:
         return
-    bios = info.find("bios")
-    if bios is not None:
-        cmd.add("-smbios", ",".join(["type=0", *_smbios_fields(bios, ("vendor", "version", "date", "release"))]))
-    system = info.find("system")
-    if system is not None:
-        fields = _smbios_fields(system, ("manufacturer", "product", "version", "serial", "uuid", "sku", "family"))
-        if fields:
-            cmd.add("-smbios", ",".join(["type=1", *fields]))
+    bios = _entries(info.find("bios"), _BIOS)
+    if bios:
+        cmd.add("-smbios", _smbios_arg("0", bios, _BIOS))
+    system = _entries(info.find("system"), _SYSTEM)
+    if "uuid" in system:
+        system["uuid"] = _canonical_uuid(system["uuid"])
+    # qemuBuildSmbiosSystemStr skips a system section only when it holds nothing but a SKU.
+    if system and set(system) != {"sku"}:
+        cmd.add("-smbios", _smbios_arg("1", system, _SYSTEM))
     for board in info.findall("baseBoard"):
-        fields = _smbios_fields(board, ("manufacturer", "product", "version", "serial", "asset", "location"),
-                                always=("manufacturer",))
-        cmd.add("-smbios", ",".join(["type=2", *fields]))
-    chassis = info.find("chassis")
-    if chassis is not None:
-        fields = _smbios_fields(chassis, ("manufacturer", "version", "serial", "asset", "sku"), always=("manufacturer",))
-        cmd.add("-smbios", ",".join(["type=3", *fields]))
+        values = _entries(board, _BOARD)
+        if values:
+            cmd.add("-smbios", _smbios_arg("2", values, _BOARD, always=("manufacturer",)))
+    chassis = _entries(info.find("chassis"), _CHASSIS)
+    if chassis:
+        cmd.add("-smbios", _smbios_arg("3", chassis, _CHASSIS, always=("manufacturer",)))
     oem = info.find("oemStrings")
-    if oem is not None:
+    if oem is not None and oem.findall("entry"):
         cmd.add("-smbios", ",".join(["type=11", *(f"value={_esc(e.text or '')}" for e in oem.findall("entry"))]))
+
+
+def _xml_escape(text: str) -> str:
+    """virBufferEscapeString: the XML special characters as entities."""
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;").replace("'", "&apos;"))
+
+
+def _sanitize_path(path: str) -> str:
+    """virFileSanitizePath: repeated slashes collapsed, a trailing slash dropped."""
+    out = re.sub("/{2,}", "/", path)
+    return out[:-1] if len(out) > 1 and out.endswith("/") else out
 
 
 def sysinfo(ctx: Ctx, cmd: Command) -> None:
@@ -523,10 +587,10 @@ def sysinfo(ctx: Ctx, cmd: Command) -> None:
             continue
         for entry in info.findall("entry"):
             value = f"name={entry.get('name')}"
-            if entry.get("file"):
-                value += f",file={entry.get('file')}"
-            else:
-                value += f",string={entry.text or ''}"
+            if entry.text and entry.text.strip():
+                value += f",string={_xml_escape(entry.text)}"
+            elif entry.get("file"):
+                value += f",file={_xml_escape(_sanitize_path(entry.get('file')))}"
             cmd.add("-fw_cfg", value)
 
 
@@ -555,8 +619,9 @@ def _lifecycle(ctx: Ctx, tag: str) -> str:
 
 
 def allow_reboot(ctx: Ctx) -> bool:
-    """False when every lifecycle action is destroy (qemuDomainObjPrivate allowReboot)."""
-    return not all(_lifecycle(ctx, t) == "destroy" for t in ("on_reboot", "on_poweroff", "on_crash"))
+    """False when reboot, poweroff and crash all destroy the domain (qemuProcessRebootAllowed)."""
+    return (_lifecycle(ctx, "on_reboot") != "destroy" or _lifecycle(ctx, "on_poweroff") != "destroy"
+            or _lifecycle(ctx, "on_crash") not in ("destroy", "coredump-destroy"))
 
 
 def power(ctx: Ctx, cmd: Command) -> None:
@@ -585,7 +650,8 @@ def boot(ctx: Ctx, cmd: Command) -> None:
     bios = ctx.root.find("os/bios")
     if bios is not None and bios.get("rebootTimeout") is not None:
         opts.append(f"reboot-timeout={bios.get('rebootTimeout')}")
-    if menu is not None and menu.get("timeout") is not None:
+    # The splash time is read only for an enabled menu.
+    if menu is not None and menu.get("enable") == "yes" and menu.get("timeout") is not None:
         opts.append(f"splash-time={menu.get('timeout')}")
     opts.append("strict=on")
     cmd.add("-boot", ",".join(opts))
@@ -608,6 +674,11 @@ def incoming(ctx: Ctx, cmd: Command) -> None:
     cmd.add("-incoming", src)
 
 
+def _uint(text: str | None, default: int) -> int:
+    text = (text or "").strip()
+    return int(text) if text else default
+
+
 def launch_security(ctx: Ctx, cmd: Command) -> None:
     """-object sev-guest (policy, C-bit position, certificates) or s390-pv-guest."""
     sec = ctx.root.find("launchSecurity")
@@ -618,23 +689,23 @@ def launch_security(ctx: Ctx, cmd: Command) -> None:
         return
     if sec.get("type") != "sev":
         return
+    from .cpu import caps_file_info
+
     base = domain_lib_dir(ctx)
-    policy = (sec.findtext("policy") or "0").strip()
+    # cbitpos and reducedPhysBits default to what QEMU reports for the host (qemuProcessUpdateSEVInfo).
+    sev_caps = (caps_file_info(ctx) or {}).get("sev", {})
     props: P.Props = {"qom-type": "sev-guest", "id": "lsec0",
-                      "cbitpos": int((sec.findtext("cbitpos") or "0").strip()),
-                      "reduced-phys-bits": int((sec.findtext("reducedPhysBits") or "0").strip()),
-                      "policy": int(policy, 16) if policy.lower().startswith("0x") else int(policy)}
-    if sec.find("dhCert") is not None:
+                      "cbitpos": _uint(sec.findtext("cbitpos"), sev_caps.get("cbitpos", 0)),
+                      "reduced-phys-bits": _uint(sec.findtext("reducedPhysBits"), sev_caps.get("reducedPhysBits", 0)),
+                      "policy": int((sec.findtext("policy") or "0").strip(), 16)}
+    if (sec.findtext("dhCert") or "").strip():
         props["dh-cert-file"] = f"{base}/dh_cert.base64"
-    if sec.find("session") is not None:
+    if (sec.findtext("session") or "").strip():
         props["session-file"] = f"{base}/session.base64"
     hashes = on_off(sec.get("kernelHashes"))
     if hashes:
         props["kernel-hashes"] = hashes == "on"
     add_object(ctx, cmd, props)
-
-
-_QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 
 
 def passthrough(ctx: Ctx, cmd: Command) -> None:

@@ -93,6 +93,18 @@ def _pseries_inputs(ctx: Ctx) -> None:
 
 # --------------------------------------------------------------------------- controller models
 
+USB2_COMPANION_PORTS = {"ich9-uhci1": 0, "ich9-uhci2": 2, "ich9-uhci3": 4}
+
+
+def companion_masters(ctx: Ctx) -> None:
+    """An ICH9 UHCI companion written without <master> gets its usual start port (libvirt's parser does this)."""
+    for ctl in ctx.devices.iterfind("controller"):
+        port = USB2_COMPANION_PORTS.get(ctl.get("model") or "")
+        if ctl.get("type") == "usb" and port is not None and ctl.find("master") is None:
+            master = etree.Element("master", {"startport": str(port)})
+            ctl.insert(0, master)
+
+
 
 def usb_default_model(ctx: Ctx, ctl: Element) -> str | None:
     """The USB model libvirt picks for a controller that names none (qemuDomainControllerDefPostParse)."""
@@ -151,6 +163,7 @@ def controller_models(ctx: Ctx) -> None:
 def defaults(ctx: Ctx) -> None:
     """The post-parse defaults that need QEMU's capabilities."""
     alias.keep_user_aliases(ctx)
+    companion_masters(ctx)
     implicit_devices(ctx)
     controller_models(ctx)
 
