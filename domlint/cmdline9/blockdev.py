@@ -246,14 +246,14 @@ def prepare(ctx: Ctx, disks: list[etree._Element]) -> dict[int, list[Image]]:
 
 
 def _prepare_fds(ctx: Ctx, img: Image) -> None:
-    """Give an image opened from passed descriptors (<source fdgroup>) the next fd set."""
-    if img.type not in ("file", "block"):
+    """Give an image opened from passed descriptors (<source fdgroup>) the next fd set (one counter with chardevs)."""
+    if img.type != "file":
         return
     fds = _fd_group(ctx, img)
     if fds is None:
         return
-    fdset = int(ctx.state.get("fdset_id", 0))
-    ctx.state["fdset_id"] = fdset + 1
+    fdset = int(ctx.state.get("fdset_next", 0))
+    ctx.state["fdset_next"] = fdset + 1
     img.extra["fdset"] = fdset
     img.extra["fds"] = fds
 
@@ -317,7 +317,7 @@ def auth_of(img: Image) -> AuthRef | None:
     if "auth" in img.extra:
         return img.extra["auth"]  # type: ignore[return-value]
     el = img.src.find("auth") if img.src is not None else None
-    if el is None:
+    if el is None and img.top:
         el = img.el.find("auth")
     if el is None:
         return None
@@ -329,7 +329,7 @@ def encryption_of(img: Image) -> etree._Element | None:
     """The <encryption> of an image: in its <source>, or for the top image in the <disk>."""
     if img.src is not None and img.src.find("encryption") is not None:
         return img.src.find("encryption")
-    if img.top or img.el.tag == "backingStore":
+    if img.top:
         return img.el.find("encryption")
     return None
 

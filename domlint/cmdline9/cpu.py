@@ -29,8 +29,11 @@ def _caps_file(path: str) -> dict[str, Any]:
     host_props = {h.get("type"): [(p.get("name"), p.get("type"), p.get("value")) for p in h.findall("property")]
                   for h in root.findall("hostCPU")}
     host_models = {h.get("type"): h.get("model") for h in root.findall("hostCPU")}
+    sev = root.find("sev")
+    sev_info = {k: int(sev.findtext(k)) for k in ("cbitpos", "reducedPhysBits")
+                if sev is not None and (sev.findtext(k) or "").strip().isdigit()}
     return {"machines": machines, "models": models, "gic": gics, "host_props": host_props,
-            "host_models": host_models}
+            "host_models": host_models, "sev": sev_info}
 
 
 def caps_file_info(ctx: Ctx) -> dict[str, Any] | None:
@@ -115,6 +118,12 @@ def _arch_family(arch: str) -> str:
 
 def effective_cpu(ctx: Ctx) -> cpumodel.GuestCpu | None:
     """The guest CPU after libvirt's define-time default and start-time updates, or None for QEMU's own."""
+    if "guest_cpu" not in ctx.state:
+        ctx.state["guest_cpu"] = _effective_cpu(ctx)
+    return ctx.state["guest_cpu"]
+
+
+def _effective_cpu(ctx: Ctx) -> cpumodel.GuestCpu | None:
     el = ctx.root.find("cpu")
     cpu = cpumodel.GuestCpu.from_xml(el) if el is not None else None
     if cpu is None or (cpu.mode == "custom" and not cpu.model):

@@ -54,6 +54,8 @@ class GuestCpu:
         return cpu
 
 
+_PPC64_LEGACY = frozenset({"POWER7_v2.1", "POWER7_v2.3", "POWER7+_v2.1", "POWER8_v1.0"})
+
 # Features QEMU's x86 CPUs never get from libvirt (virQEMUCapsCPUFilterFeatures).
 _FILTERED = frozenset({"cmt", "mbm_total", "mbm_local", "osxsave", "ospke"})
 
@@ -177,6 +179,9 @@ def update(ctx: Ctx, cpu: GuestCpu) -> GuestCpu:
     """The CPU after qemuProcessUpdateGuestCPU: host-model and optional features resolved against the host
     model, removed features disabled, an unknown model translated to an allowed one, unknown features dropped."""
     cpu = post_parse(ctx, cpu)
+    if ctx.host.arch.startswith("ppc64") and cpu.model in _PPC64_LEGACY:
+        # virCPUppc64ConvertLegacy (the host's CPU driver): POWERx_vN.N models are plain POWERx.
+        cpu.model = cpu.model[:len("POWERx")]
     if ctx.arch.startswith("s390"):
         return _update_s390(ctx, cpu)
     if ctx.arch not in ("i686", "x86_64") or cpu.mode in ("host-passthrough", "maximum"):

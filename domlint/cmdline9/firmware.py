@@ -1,211 +1,193 @@
-"""Firmware as libvirt 9.0 settles it at start: autoselection from QEMU's JSON descriptors (qemu_firmware.c).
+"""Firmware autoselection as libvirt 9.0 does it before a start (qemu_firmware.c, qemuFirmwareFillDomain).
 
-The result says which loader QEMU gets (a ROM for -bios, or a flash image with
-its NVRAM store), and whether the chosen firmware turned on SMM and the secure
-flash. It is computed once per emission and kept in ctx.state["firmware"].
+QEMU's firmware descriptors (JSON files in /usr/share/qemu/firmware, then
+/etc/qemu/firmware, then, for an unprivileged driver, ~/.config/qemu/firmware;
+a later directory's file masks a same-named one, an empty file masks it away)
+are tried in file-name order; the first that suits the domain is written into
+it as libvirt does: the <loader> (pflash or ROM), its variable store, SMM and
+a secure loader when the firmware needs them. Host paths are read under the
+host profile's `fs_root` (default `/`).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import json
-from dataclasses import dataclass, field
+import os
 from pathlib import Path
 from typing import Any
 
+from lxml import etree
+
 from ..cmdline.context import Ctx
 from ..errors import InputError
+from ..values import parse_int
 
-# The QEMU architecture names of the descriptors' targets.
-_QEMU_ARCH = {"i686": "i386", "x86_64": "x86_64", "aarch64": "aarch64", "armv7l": "arm"}
-
-# SEV policy bit for SEV-ES (VIR_QEMU_FIRMWARE_AMD_SEV_ES_POLICY).
+_DIRS = ("usr/share/qemu/firmware", "etc/qemu/firmware")
+_USER_DIR = "home/user/.config/qemu/firmware"
+_ARCH = {"i686": "i386"}
+_INTERFACE = {"efi": "uefi", "bios": "bios"}
+# The SEV-ES bit of a launch security policy (VIR_QEMU_FIRMWARE_AMD_SEV_ES_POLICY).
 _SEV_ES_POLICY = 1 << 2
 
 
-@dataclass
-class Firmware:
-    """The loader after firmware selection."""
-
-    loader_type: str | None = None          # rom, pflash or None
-    loader_path: str | None = None
-    readonly: str | None = None             # yes / no / None
-    secure: bool = False
-    stateless: bool = False
-    nvram_path: str | None = None           # set when QEMU gets an NVRAM flash
-    nvram_template: str | None = None
-    smm_on: bool = False                    # the firmware requires SMM and the domain left it unset
-    descriptor: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def _descriptor_dirs(ctx: Ctx) -> list[Path]:
-    """Where QEMU's interop descriptors live, lowest priority first (data dir, then config dir)."""
-    root = Path(str(ctx.host.raw.get("interop_root") or "/"))
-    dirs = [root / "usr/share/qemu/firmware", root / "etc/qemu/firmware"]
-    if ctx.setting("privileged", True) is False:
-        dirs.append(root / "home/user/.config/qemu/firmware")
-    return dirs
+def _root(ctx: Ctx) -> Path:
+    return Path(str(ctx.host.raw.get("fs_root") or "/"))
 
 
 def descriptors(ctx: Ctx) -> list[tuple[str, dict[str, Any]]]:
-    """The firmware descriptors by file name; a higher directory's file replaces its namesake, an empty one masks it."""
+    """The firmware descriptors the host offers, by file name, each from its highest-priority directory."""
+    root = _root(ctx)
+    dirs = list(_DIRS)
+    if not ctx.setting("privileged", True):
+        dirs.append(_USER_DIR)
     files: dict[str, Path] = {}
-    for d in _descriptor_dirs(ctx):
-        if d.is_dir():
-            for f in d.iterdir():
-                if f.is_file() and f.name.endswith(".json"):
-                    files[f.name] = f
-    out: list[tuple[str, dict[str, Any]]] = []
+    for rel in dirs:
+        base = root / rel
+        if base.is_dir():
+            for entry in base.iterdir():
+                if entry.name.endswith(".json"):
+                    files[entry.name] = entry
+    out = []
     for name in sorted(files):
         path = files[name]
-        text = path.read_text(encoding="utf-8")
-        if not text.strip():
+        if os.path.getsize(path) == 0:
             continue
         try:
-            out.append((str(path), json.loads(text)))
-        except ValueError:
-            continue
+            out.append((str(path), json.loads(path.read_text())))
+        except (OSError, ValueError) as exc:
+            raise InputError(str(path), None, f"cannot read firmware descriptor: {exc}") from None
     return out
 
 
-def _feature_requests(ctx: Ctx) -> dict[str, bool]:
-    fw = ctx.root.find("os/firmware")
-    if fw is None:
-        return {}
-    return {f.get("name"): f.get("enabled") == "yes" for f in fw.findall("feature") if f.get("name")}
+def _features(ctx: Ctx) -> dict[str, str]:
+    return {f.get("name", ""): f.get("enabled", "") for f in ctx.root.iterfind("os/firmware/feature")}
 
 
-def _pm(ctx: Ctx, tag: str) -> str | None:
-    el = ctx.root.find(f"pm/{tag}")
-    return el.get("enabled") if el is not None else None
-
-
-def _sev_policy(ctx: Ctx) -> int | None:
-    sec = ctx.root.find("launchSecurity")
-    if sec is None or sec.get("type") != "sev":
-        return None
-    text = (sec.findtext("policy") or "0").strip()
-    return int(text, 16) if text.lower().startswith("0x") else int(text)
-
-
-def _matches(ctx: Ctx, fw: dict[str, Any], want: str, loader: Any) -> bool:
-    """qemuFirmwareMatchDomain: interface, machine/arch, features and flash mode all fit the domain."""
+def _matches(ctx: Ctx, fw: dict[str, Any], interface: str, loader: etree._Element | None) -> bool:
     mapping = fw.get("mapping") or {}
     device = mapping.get("device")
-    if ctx.root.find("os").get("firmware") is None and loader is not None:
-        exe = (mapping.get("executable") or {}).get("filename")
-        if device != "flash" or (loader.text or "").strip() != exe:
+    if loader is not None and ctx.root.find("os").get("firmware") is None:
+        path = (loader.text or "").strip()
+        if device != "flash" or path != (mapping.get("executable") or {}).get("filename"):
             return False
-    if want not in (fw.get("interface-types") or []):
+    if interface not in (fw.get("interface-types") or []):
         return False
-    arch = _QEMU_ARCH.get(ctx.arch, ctx.arch)
-    if not any(t.get("architecture") == arch and any(fnmatch.fnmatchcase(ctx.machine, m) for m in t.get("machines", []))
+    arch = _ARCH.get(ctx.arch, ctx.arch)
+    if not any(t.get("architecture") == arch and any(fnmatch.fnmatchcase(ctx.machine, m) for m in t.get("machines") or [])
                for t in fw.get("targets") or []):
         return False
     feats = set(fw.get("features") or [])
-    if _pm(ctx, "suspend-to-mem") == "yes" and "acpi-s3" not in feats:
-        return False
-    if _pm(ctx, "suspend-to-disk") == "yes" and "acpi-s4" not in feats:
-        return False
-    req = _feature_requests(ctx)
-    for name, have in (("secure-boot", "secure-boot" in feats), ("enrolled-keys", "enrolled-keys" in feats)):
-        if name in req and req[name] != have:
+    for pm, feat in (("suspend-to-mem", "acpi-s3"), ("suspend-to-disk", "acpi-s4")):
+        el = ctx.root.find(f"pm/{pm}")
+        if el is not None and el.get("enabled") == "yes" and feat not in feats:
+            return False
+    wanted = _features(ctx)
+    for name, feat in (("secure-boot", "secure-boot"), ("enrolled-keys", "enrolled-keys")):
+        if wanted.get(name) == "yes" and feat not in feats:
+            return False
+        if wanted.get(name) == "no" and feat in feats:
             return False
     if loader is not None and loader.get("secure") == "yes" and "requires-smm" not in feats:
         return False
     if device == "flash":
         mode = mapping.get("mode", "split")
         stateless = loader is not None and loader.get("stateless") == "yes"
-        if stateless != (mode == "stateless"):
+        if mode != ("stateless" if stateless else "split"):
             return False
-    policy = _sev_policy(ctx)
-    if policy is not None:
+    sec = ctx.root.find("launchSecurity")
+    if sec is not None and sec.get("type") == "sev":
         if "amd-sev" not in feats:
             return False
+        policy = parse_int((sec.findtext("policy") or "0").strip(), 0) or 0
         if policy & _SEV_ES_POLICY and "amd-sev-es" not in feats:
             return False
     return True
 
 
-def nvram_path(ctx: Ctx) -> str:
-    """The per-domain NVRAM store libvirt creates: NVRAM_DIR/NAME_VARS.fd."""
-    base = ctx.setting("nvram_dir") or "/var/lib/libvirt/qemu/nvram"
-    return f"{base}/{ctx.root.findtext('name') or ''}_VARS.fd"
-
-
-def _from_xml(ctx: Ctx) -> Firmware:
-    loader = ctx.root.find("os/loader")
-    fw = Firmware()
-    if loader is None:
-        return fw
-    fw.loader_path = (loader.text or "").strip() or None
-    fw.loader_type = loader.get("type") or ("rom" if fw.loader_path else None)
-    fw.readonly = loader.get("readonly")
-    fw.secure = loader.get("secure") == "yes"
-    fw.stateless = loader.get("stateless") == "yes"
-    nv = ctx.root.find("os/nvram")
-    fw.nvram_template = (nv.get("template") if nv is not None else None) or None
-    if fw.loader_type == "pflash" and not fw.stateless:
-        if nv is not None:
-            fw.nvram_path = (nv.text or "").strip() or nvram_path(ctx)
-        elif fw.readonly == "yes":
-            # qemuDomainNVRAMPathGenerate: a read-only flash loader gets the default store.
-            fw.nvram_path = nvram_path(ctx)
-    return fw
-
-
-def resolve(ctx: Ctx) -> Firmware:
-    """The loader QEMU gets, after autoselection (cached per emission)."""
-    if "firmware" in ctx.state:
-        return ctx.state["firmware"]
-    fw = _from_xml(ctx)
+def _needs_lookup(ctx: Ctx) -> str | None:
+    """The interface to look for, or None when libvirt leaves the domain's firmware alone."""
     os_el = ctx.root.find("os")
-    auto = os_el.get("firmware") if os_el is not None else None
-    loader = ctx.root.find("os/loader")
-    need = True
-    if auto not in ("bios", "efi"):
-        # Old style: a read-only flash loader without a template consults the descriptors, failing quietly.
-        if fw.loader_type != "pflash" or fw.readonly != "yes" or fw.nvram_template:
-            ctx.state["firmware"] = fw
-            return fw
-        nv = ctx.root.find("os/nvram")
-        if nv is not None and nv.get("type") not in (None, "file"):
-            ctx.state["firmware"] = fw
-            return fw
-        need = False
-    elif ctx.opts.migrate_from:
-        ctx.state["firmware"] = fw
-        return fw
-    want = "bios" if auto == "bios" or (auto is None and fw.loader_type == "rom") else "uefi"
-    chosen = next(((p, d) for p, d in descriptors(ctx) if _matches(ctx, d, want, loader)), None)
-    if chosen is None:
-        if need:
-            raise InputError(ctx.path, None, f"Unable to find any firmware to satisfy '{auto}'")
-        ctx.state["firmware"] = fw
-        return fw
-    _apply(ctx, fw, chosen[0], chosen[1])
-    ctx.state["firmware"] = fw
-    return fw
+    wanted = os_el.get("firmware")
+    if wanted in _INTERFACE:
+        return _INTERFACE[wanted]
+    loader = os_el.find("loader")
+    # A read-only pflash loader without an NVRAM template, whose store is missing or
+    # local and absent, is completed from a matching descriptor if there is one.
+    if loader is None or loader.get("type") != "pflash" or loader.get("readonly") != "yes":
+        return None
+    nvram = os_el.find("nvram")
+    if nvram is not None and nvram.get("template"):
+        return None
+    if nvram is not None and nvram.get("type") not in (None, "file"):
+        return None
+    path = (nvram.text or "").strip() if nvram is not None else ""
+    if nvram is not None and nvram.get("type") == "file":
+        src = nvram.find("source")
+        path = src.get("file", "") if src is not None else ""
+    if path and (_root(ctx) / path.lstrip("/")).exists():
+        return None
+    return "uefi"
 
 
-def _apply(ctx: Ctx, fw: Firmware, path: str, desc: dict[str, Any]) -> None:
-    """qemuFirmwareEnableFeatures: take the descriptor's images, and SMM plus the secure flash if it needs them."""
-    mapping = desc.get("mapping") or {}
-    fw.descriptor = path
-    if mapping.get("device") == "flash":
-        fw.loader_type, fw.readonly = "pflash", "yes"
-        fw.loader_path = (mapping.get("executable") or {}).get("filename")
+def fill(ctx: Ctx) -> None:
+    """Choose the domain's firmware from the host's descriptors and write it into the domain, once."""
+    if ctx.state.get("firmware.filled"):
+        return
+    ctx.state["firmware.filled"] = True
+    interface = _needs_lookup(ctx)
+    if interface is None:
+        return
+    os_el = ctx.root.find("os")
+    auto = os_el.get("firmware") in _INTERFACE
+    loader = os_el.find("loader")
+    for _, fw in descriptors(ctx):
+        if _matches(ctx, fw, interface, loader):
+            _apply(ctx, os_el, fw)
+            if auto:
+                del os_el.attrib["firmware"]
+            return
+    if auto:
+        raise InputError(ctx.path, os_el.sourceline,
+                         f"Unable to find any firmware to satisfy '{os_el.get('firmware')}'")
+
+
+def _apply(ctx: Ctx, os_el: etree._Element, fw: dict[str, Any]) -> None:
+    mapping = fw.get("mapping") or {}
+    device = mapping.get("device")
+    loader = os_el.find("loader")
+    if device in ("flash", "memory") and loader is None:
+        loader = etree.SubElement(os_el, "loader")
+    if device == "flash":
+        assert loader is not None
+        loader.set("type", "pflash")
+        loader.set("readonly", "yes")
+        loader.text = (mapping.get("executable") or {}).get("filename", "")
         if mapping.get("mode", "split") == "split":
-            fw.nvram_template = (mapping.get("nvram-template") or {}).get("filename")
-            if not fw.nvram_path:
-                fw.nvram_path = nvram_path(ctx)
-    elif mapping.get("device") == "memory":
-        fw.loader_type, fw.loader_path = "rom", mapping.get("filename")
-    elif mapping.get("device") == "kernel":
-        fw.extra["kernel"] = mapping.get("filename")
-    if "requires-smm" in (desc.get("features") or []):
-        smm = ctx.root.find("features/smm")
+            nvram = os_el.find("nvram")
+            if nvram is None:
+                nvram = etree.SubElement(os_el, "nvram")
+            nvram.set("template", (mapping.get("nvram-template") or {}).get("filename", ""))
+            if not (nvram.text or "").strip() and nvram.get("type") is None:
+                nvram_dir = ctx.setting("nvram_dir") or "/var/lib/libvirt/qemu/nvram"
+                nvram.text = f"{nvram_dir}/{ctx.root.findtext('name') or ''}_VARS.fd"
+    elif device == "memory":
+        assert loader is not None
+        loader.set("type", "rom")
+        loader.text = mapping.get("filename", "")
+    elif device == "kernel":
+        kernel = os_el.find("kernel")
+        if kernel is None:
+            kernel = etree.SubElement(os_el, "kernel")
+        kernel.text = mapping.get("filename", "")
+    if "requires-smm" in (fw.get("features") or []):
+        features = ctx.root.find("features")
+        if features is None:
+            features = etree.SubElement(ctx.root, "features")
+        smm = features.find("smm")
         if smm is None:
-            fw.smm_on = True
-        fw.secure = True
+            etree.SubElement(features, "smm", {"state": "on"})
+        elif smm.get("state") == "off":
+            raise InputError(ctx.path, smm.sourceline, "domain has SMM turned off but chosen firmware requires it")
+        if loader is not None:
+            loader.set("secure", "yes")

@@ -4,8 +4,8 @@ A <loader type='pflash'> is pflash0 (its code, read-only when the loader says
 so) and its <nvram> pflash1 (the variable store, a file or a network source).
 A read-only loader without an <nvram> gets the driver's per-domain store,
 NVRAM_DIR/NAME_VARS.fd, unless it is stateless. The core family's -machine
-names the format nodes (`pflash_nodes`). Firmware autoselection, whoever does
-it, is expected to have written the chosen <loader> and <nvram> into the domain
+names the format nodes (`pflash_nodes`). Firmware autoselection
+(`firmware.fill`) writes the chosen <loader> and <nvram> into the domain first,
 as libvirt fills def->os.loader.
 """
 
@@ -15,7 +15,7 @@ from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
-from . import blockdev
+from . import blockdev, firmware
 from .blockdev import Image
 
 _PREFIX = ("libvirt-pflash0", "libvirt-pflash1")
@@ -68,6 +68,8 @@ def pflash_nodes(ctx: Ctx) -> list[str]:
 
 def pflash(ctx: Ctx, cmd: Command) -> None:
     """-blockdev (and any secret/TLS objects) for the firmware flash and its variable store."""
+    # libvirt picks the firmware while preparing the domain; the first stage that needs it does here.
+    firmware.fill(ctx)
     found = images(ctx)
     if found:
         # What core's -machine names as pflash0= / pflash1= (platform.pflash_nodes).

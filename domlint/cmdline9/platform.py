@@ -10,7 +10,7 @@ from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
-from . import firmware
+from . import fwauto as firmware
 from . import props as P
 
 # Environment variables libvirt passes through from its own environment, in its order
@@ -420,11 +420,11 @@ def machine(ctx: Ctx, cmd: Command) -> None:
     if iommu is not None and iommu.get("model") == "smmuv3":
         parts.append("iommu=smmuv3")
     parts += _memory_machine(ctx)
-    cpu_el = ctx.root.find("cpu")
-    if cpu_el is not None and cpu_el.get("mode") == "host-model" and is_pseries(ctx):
-        model = (cpu_el.findtext("model") or "").strip()
-        if model:
-            parts.append(f"max-cpu-compat={model}")
+    from .cpu import effective_cpu
+
+    guest = effective_cpu(ctx)
+    if guest is not None and guest.mode == "host-model" and guest.model and is_pseries(ctx):
+        parts.append(f"max-cpu-compat={guest.model}")
     if ctx.has("loadparm"):
         parts += _loadparm(ctx)
     sec = launch_security_type(ctx)
@@ -619,8 +619,9 @@ def _lifecycle(ctx: Ctx, tag: str) -> str:
 
 
 def allow_reboot(ctx: Ctx) -> bool:
-    """False when every lifecycle action is destroy (qemuDomainObjPrivate allowReboot)."""
-    return not all(_lifecycle(ctx, t) == "destroy" for t in ("on_reboot", "on_poweroff", "on_crash"))
+    """False when reboot, poweroff and crash all destroy the domain (qemuProcessRebootAllowed)."""
+    return (_lifecycle(ctx, "on_reboot") != "destroy" or _lifecycle(ctx, "on_poweroff") != "destroy"
+            or _lifecycle(ctx, "on_crash") not in ("destroy", "coredump-destroy"))
 
 
 def power(ctx: Ctx, cmd: Command) -> None:
@@ -649,7 +650,8 @@ def boot(ctx: Ctx, cmd: Command) -> None:
     bios = ctx.root.find("os/bios")
     if bios is not None and bios.get("rebootTimeout") is not None:
         opts.append(f"reboot-timeout={bios.get('rebootTimeout')}")
-    if menu is not None and menu.get("timeout") is not None:
+    # The splash time is read only for an enabled menu.
+    if menu is not None and menu.get("enable") == "yes" and menu.get("timeout") is not None:
         opts.append(f"splash-time={menu.get('timeout')}")
     opts.append("strict=on")
     cmd.add("-boot", ",".join(opts))
@@ -672,6 +674,11 @@ def incoming(ctx: Ctx, cmd: Command) -> None:
     cmd.add("-incoming", src)
 
 
+def _uint(text: str | None, default: int) -> int:
+    text = (text or "").strip()
+    return int(text) if text else default
+
+
 def launch_security(ctx: Ctx, cmd: Command) -> None:
     """-object sev-guest (policy, C-bit position, certificates) or s390-pv-guest."""
     sec = ctx.root.find("launchSecurity")
@@ -682,15 +689,18 @@ def launch_security(ctx: Ctx, cmd: Command) -> None:
         return
     if sec.get("type") != "sev":
         return
+    from .cpu import caps_file_info
+
     base = domain_lib_dir(ctx)
-    policy = (sec.findtext("policy") or "0").strip()
+    # cbitpos and reducedPhysBits default to what QEMU reports for the host (qemuProcessUpdateSEVInfo).
+    sev_caps = (caps_file_info(ctx) or {}).get("sev", {})
     props: P.Props = {"qom-type": "sev-guest", "id": "lsec0",
-                      "cbitpos": int((sec.findtext("cbitpos") or "0").strip()),
-                      "reduced-phys-bits": int((sec.findtext("reducedPhysBits") or "0").strip()),
-                      "policy": int(policy, 16) if policy.lower().startswith("0x") else int(policy)}
-    if sec.find("dhCert") is not None:
+                      "cbitpos": _uint(sec.findtext("cbitpos"), sev_caps.get("cbitpos", 0)),
+                      "reduced-phys-bits": _uint(sec.findtext("reducedPhysBits"), sev_caps.get("reducedPhysBits", 0)),
+                      "policy": int((sec.findtext("policy") or "0").strip(), 16)}
+    if (sec.findtext("dhCert") or "").strip():
         props["dh-cert-file"] = f"{base}/dh_cert.base64"
-    if sec.find("session") is not None:
+    if (sec.findtext("session") or "").strip():
         props["session-file"] = f"{base}/session.base64"
     hashes = on_off(sec.get("kernelHashes"))
     if hashes:

@@ -116,3 +116,22 @@ def test_default_host_lib_dir_is_libvirts() -> None:
 def test_lines_layout_breaks_before_options_and_keeps_values() -> None:
     cmd = Command(env=[("A", "b c")], emulator="/q", args=["-S", "-m", "1", "disk"])
     assert libvirt_lines(cmd) == "A='b c' \\\n/q \\\n-S \\\n-m 1 \\\ndisk"
+
+
+def test_qemu_override_replaces_device_properties_at_the_end() -> None:
+    ns = "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
+    top = ("<qemu:override><qemu:device alias='ua-x'><qemu:frontend>"
+           "<qemu:property name='a' type='unsigned' value='7'/><qemu:property name='b' type='remove'/>"
+           "</qemu:frontend></qemu:device></qemu:override>")
+    xml = domain(top=top).replace("<domain ", f"<domain {ns} ")
+    ctx = ctx_for(xml)
+    props = platform.apply_overrides(ctx, {"driver": "d", "id": "ua-x", "a": 1, "b": True, "c": 2})
+    assert list(props.items()) == [("driver", "d"), ("id", "ua-x"), ("c", 2), ("a", 7)]
+
+
+def test_sev_object_fills_cbitpos_from_qemu_and_reads_the_policy_as_hex() -> None:
+    top = "<launchSecurity type='sev'><policy>0x0003</policy><dhCert>AQAA</dhCert></launchSecurity>"
+    got = run(platform.launch_security, domain(top=top))
+    # No capability file here, so no SEV data: cbitpos and reduced-phys-bits stay 0.
+    assert got.args == ["-object", "sev-guest,id=lsec0,cbitpos=0,reduced-phys-bits=0,policy=3,"
+                                    "dh-cert-file=/tmp/lib/domain--1-guest/dh_cert.base64"]

@@ -126,8 +126,8 @@ def case_host(base: hostmod.Host, case: dict[str, Any]) -> hostmod.Host:
 def anchor_host(host: hostmod.Host, root: Path) -> hostmod.Host:
     """The host profile with the corpus's own CPU map and storage pools (its host/ directory) where it names none."""
     raw = dict(host.raw)
-    for key, rel in (("cpu_map", "host/cpu_map.xml"), ("storage_pools", "host/storage-pools"),
-                     ("interop_root", "host/root"), ("cpu_map_dir", "host/cpu_map")):
+    for key, rel in (("cpu_map", "host/cpu_map.xml"), ("storage_pools", "host/storage-pools"), ("fs_root", "host/root"),
+                     ("cpu_map_dir", "host/cpu_map")):
         if not raw.get(key) and (root / rel).exists():
             raw[key] = str(root / rel)
     return hostmod.from_dict(host.name, raw)
