@@ -330,10 +330,9 @@ _SCSI_OLD = ("lsilogic", "ncr53c90", "dc390", "am53c974")
 def _drive_props(ctx: Ctx, el: Element, bus: str | None) -> Props:
     ctrl, dbus, target, unit = drive_numbers(el) or (0, 0, 0, 0)
     if bus is None:
-        tgt = el.find("target")
-        bus = tgt.get("bus") if tgt is not None else None
-        if el.tag == "hostdev":
-            bus = "scsi"
+        # libvirt takes the bus of a disk, and SCSI for anything else with a drive address.
+        tgt = el.find("target") if el.tag == "disk" else None
+        bus = (tgt.get("bus") if tgt is not None else None) if el.tag == "disk" else "scsi"
     if bus == "ide":
         name = "ide" if has_builtin_ide(ctx) else controller_alias(ctx, "ide", ctrl, el)
         return {"bus": f"{name}.{dbus}", "unit": unit}
