@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from lxml import etree
 
 from ..cmdline.context import Ctx
-from ..cmdline.storage import translate
+from ..cmdline.storage import pool, translate
 from ..errors import InputError
 from ..values import parse_int
 from . import secret
@@ -146,6 +147,9 @@ def _image(ctx: Ctx, el: etree._Element, dtype: str, fmt: str | None, top: bool)
     if src is None:
         return img
     if dtype == "volume":
+        direct = _iscsi_direct(ctx, img, src)
+        if direct:
+            return img
         # Pool volumes are looked up as libvirt's storage driver does; the result is a plain source.
         found = translate(ctx, src)
         img.type, img.path = found.type, found.path
@@ -175,6 +179,34 @@ def _image(ctx: Ctx, el: etree._Element, dtype: str, fmt: str | None, top: bool)
         # An empty path means no medium, as libvirt reads it.
         img.path = src.get(attr) or None
     return img
+
+
+def _iscsi_direct(ctx: Ctx, img: Image, src: etree._Element) -> bool:
+    """A volume of an iscsi-direct pool: QEMU's initiator reaches LUN N of 'unit:A:B:N' (virDomainDiskTranslateISCSIDirect)."""
+    name, volume = src.get("pool", ""), src.get("volume", "")
+    if name in (ctx.host.raw.get("inactive_pools") or ()):
+        return False  # translate() reports it
+    found = pool(ctx, name, src.sourceline)
+    if found.type != "iscsi-direct":
+        return False
+    if volume in (ctx.host.raw.get("missing_volumes") or ()):
+        raise InputError(ctx.path, src.sourceline, f"storage pool '{name}' has no volume '{volume}'")
+    parts = volume.split(":")
+    if len(found.hosts) != 1 or len(parts) != 4:
+        raise InputError(ctx.path, src.sourceline,
+                         f"iscsi-direct pool '{name}' needs exactly one host and volumes named unit:A:B:LUN")
+    host, port = found.hosts[0]
+    img.type, img.protocol = "network", "iscsi"
+    img.path = f"{found.device_paths[0] if found.device_paths else ''}/{parts[3]}"
+    img.hosts = (NetHost(host, port or 3260),)
+    img.extra["auth"] = AuthRef(found.auth.username, found.auth.uuid, found.auth.usage) if found.auth else None
+    root = etree.parse(str(Path(str(ctx.host.raw.get("storage_pools"))) / f"{name}.xml")).getroot()
+    iqn = root.find("source/initiator/iqn")
+    if iqn is not None and img.src is not None and img.src.find("initiator/iqn") is None:
+        img.extra["initiator"] = iqn.get("name")
+    if not img.format:
+        img.format = "raw"
+    return True
 
 
 def is_host_cdrom(ctx: Ctx, path: str | None) -> bool:
@@ -402,7 +434,7 @@ def _iscsi_props(ctx: Ctx, img: Image) -> Props:
     if auth is not None:
         props["user"] = auth.username
         props["password-secret"] = secret.alias_for(img.storage_node, "auth")
-    iqn = _child(_child(img.src, "initiator"), "iqn").get("name")
+    iqn = _child(_child(img.src, "initiator"), "iqn").get("name") or img.extra.get("initiator")
     if iqn:
         props["initiator-name"] = iqn
     return props

@@ -18,7 +18,7 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
-from . import address, secret
+from . import address, devaddr, secret
 from .props import Props, to_json, to_keyval
 
 Element = etree._Element
@@ -295,18 +295,23 @@ def object_arg(ctx: Ctx, props: Props) -> str:
 
 
 def device_arg(ctx: Ctx, props: Props) -> str:
-    """A -device value: JSON when QEMU takes it (device.json+hotplug), else key=value after the driver."""
+    """A -device value after the domain's <qemu:override>: JSON when QEMU takes it (device.json+hotplug), else key=value."""
+    props = devaddr.apply_overrides(ctx, props)
     return to_json(props) if ctx.has("device.json+hotplug") else to_keyval(props, first="driver")
 
 
-# Devices whose TLS chardev gets the driver's key password secret (qemuDomainSecretChardevPrepare's
-# callers); the same ones get descriptors passed for files, logs and listening sockets.
-_SECRET_KINDS = ("serial", "parallel", "channel", "console", "smartcard", "redirdev", "rng")
+# The device kinds whose chardevs libvirt prepares: they take the driver's chardev TLS default and key
+# password (qemuDomainPrepareChardevSourceOne, qemuDomainSecretChardevPrepare), and get descriptors
+# passed for files, logs and listening sockets (qemuProcessPrepareHostBackendChardevOne).
+_CHARDEV_KINDS = ("serial", "parallel", "channel", "console", "smartcard", "redirdev", "rng")
+# The source types QEMU has a chardev backend for.
+_BACKEND_TYPES = ("null", "vc", "pty", "dev", "file", "pipe", "stdio", "udp", "tcp", "unix", "spicevmc",
+                  "spiceport", "qemu-vdagent", "dbus")
 
 
 def _tls_wanted(ctx: Ctx, src: ChrSource, kind: str) -> bool:
     """Whether a TCP chardev uses TLS: its own tls attribute, else the driver's chardev_tls (devices only)."""
-    if src.type != "tcp" or kind not in ("serial", "parallel", "channel", "console", "smartcard", "redirdev", "rng"):
+    if src.type != "tcp" or kind not in _CHARDEV_KINDS:
         return False
     if src.tls is not None:
         return src.tls
@@ -322,20 +327,19 @@ def backend_args(ctx: Ctx, src: ChrSource | Element, char_alias: str, kind: str 
     USB redirection get descriptors passed or the driver's TLS default.
     """
     src_el = src if isinstance(src, etree._Element) else None
-    s = source(src_el, holder=kind) if src_el is not None else src
-    assert isinstance(s, ChrSource)
-    if s.type in ("nmdm",) or not s.type:
+    s = src if isinstance(src, ChrSource) else source(src, holder=kind)
+    if s.type not in _BACKEND_TYPES:
         raise InputError(ctx.path, s.line, f"unsupported chardev '{s.type}'")
     # Only character devices, smartcards, RNGs and USB redirection get descriptors passed
     # (and asking early would number their fd sets before the disks' own).
-    passed = prepare_fds(ctx).get(src_el) if src_el is not None and kind in _SECRET_KINDS else None
+    passed = prepare_fds(ctx).get(src_el) if src_el is not None and kind in _CHARDEV_KINDS else None
     out: list[str] = []
     tls_alias = None
     if _tls_wanted(ctx, s, kind):
         tls_alias = f"obj{char_alias}_tls0"
         secret_alias = None
         uuid = ctx.setting("chardev_tls_x509_secret_uuid")
-        if uuid and kind in _SECRET_KINDS:
+        if uuid and kind in _CHARDEV_KINDS:
             # The TLS key's password, encrypted with the master key, goes first.
             secret_alias = secret.alias_for(char_alias)
             value = secret.lookup(ctx, "tls", str(uuid), None, s.line)
@@ -416,10 +420,18 @@ def serial_target(ctx: Ctx, el: Element) -> tuple[str | None, str | None]:
 
 
 def _serial_is_platform(ctx: Ctx, ttype: str | None, model: str | None) -> bool:
-    """True for a board's own UART (pl011, 16550a, or one whose kind libvirt does not know): -serial chardev:."""
-    if ttype == "system-serial" and model in ("pl011", "16550a"):
-        return True
+    """True for a board's own UART (ARM pl011, RISC-V 16550a, or of no known kind): -serial chardev:."""
+    if ttype == "system-serial":
+        if ctx.arch in ("armv6l", "armv7l", "aarch64") and model == "pl011":
+            return True
+        if ctx.arch in ("riscv32", "riscv64") and model == "16550a":
+            return True
     return ttype is None
+
+
+# The serial models that are devices of their own.
+_SERIAL_DEVICES = ("isa-serial", "usb-serial", "pci-serial", "spapr-vty", "sclpconsole", "sclplmconsole",
+                   "isa-debugcon")
 
 
 # The capability each serial model needs (qemuChrSerialTargetModelToCaps); isa-debugcon and 16550a need none.
@@ -434,9 +446,19 @@ def _check_serial_model(ctx: Ctx, el: Element, model: str | None) -> None:
         raise InputError(ctx.path, el.sourceline, f"'{model}' is not supported in this QEMU binary")
 
 
-def _port(el: Element) -> int:
-    target = el.find("target")
-    return _num(target.get("port") if target is not None else None, 10)
+def serial_ports(ctx: Ctx) -> dict[Element, int]:
+    """Every serial port's target port: as written, else one above the highest port so far (virDomainChrDefPostParse)."""
+    serials = list(ctx.devices.iterfind("serial"))
+    ports = []
+    for el in serials:
+        target = el.find("target")
+        text = target.get("port") if target is not None else None
+        value = parse_int(text, 10) if text else None
+        ports.append(-1 if value is None else value)
+    for i, port in enumerate(ports):
+        if port == -1:
+            ports[i] = max(ports) + 1
+    return dict(zip(serials, ports, strict=True))
 
 
 def _has_spice(ctx: Ctx) -> bool:
@@ -446,6 +468,7 @@ def _has_spice(ctx: Ctx) -> bool:
 def serials(ctx: Ctx, cmd: Command) -> None:
     """-chardev + -device per serial port (-serial chardev: for a board's own UART)."""
     spice = _has_spice(ctx)
+    ports = serial_ports(ctx)
     for el in ctx.devices.iterfind("serial"):
         # A spiceport serial only exists while SPICE does.
         if el.get("type") == "spiceport" and not spice:
@@ -457,9 +480,11 @@ def serials(ctx: Ctx, cmd: Command) -> None:
         if _serial_is_platform(ctx, ttype, model):
             cmd.add("-serial", f"chardev:char{name}")
             continue
+        if model not in _SERIAL_DEVICES:
+            raise InputError(ctx.path, el.sourceline, "Invalid target model for serial device")
         props: Props = {"driver": model, "chardev": f"char{name}", "id": name}
         if model == "isa-serial":
-            props["index"] = _port(el)
+            props["index"] = ports[el]
         props.update(address_props(ctx, el))
         cmd.add("-device", device_arg(ctx, props))
 

@@ -14,7 +14,7 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from . import chardev, devutil
-from .graphics import dbus_address, short_name
+from .graphics import dbus_address, short_name, state_dir
 from .hostdev import hostdevs
 from .secret import random_bytes
 
@@ -108,7 +108,7 @@ def tpm_model(ctx: Ctx, tpm: Element) -> str:
 
 def swtpm_socket(ctx: Ctx) -> str:
     """The UNIX socket of the swtpm libvirt starts for an emulated TPM (the host profile may name it)."""
-    return str(ctx.host.raw.get("swtpm_socket") or f"/run/libvirt/qemu/swtpm/{short_name(ctx)}-swtpm.sock")
+    return str(ctx.host.raw.get("swtpm_socket") or f"{state_dir(ctx)}/swtpm/{short_name(ctx)}-swtpm.sock")
 
 
 def _tpm_backend(ctx: Ctx, cmd: Command, tpm: Element, alias: str) -> str:

@@ -1,8 +1,8 @@
 """Helpers the devices and graphics families share: writing -device/-object, addresses, aliases, virtio names.
 
-Addresses come from the address family (`address.py`); the virtio device name,
--device/-object writing and the zpci companion device are shared by several
-families and live here until the lead folds them into one place.
+Addresses, -device writing (qemu:override), virtio names and zpci devices come
+from the address family's shared helpers (`address.py`), -object writing from the
+chardev family's; what is left here drops unset properties and reads attributes.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
-from . import address
+from . import address, chardev
 from . import props as props9
 
 Element = etree._Element
@@ -26,76 +26,12 @@ Props = dict[str, Any]
 
 def device(ctx: Ctx, cmd: Command, props: Props) -> None:
     """-device as JSON when QEMU takes JSON there (device.json+hotplug), else as driver,key=value."""
-    props = _overridden(ctx, props9.compact(props))
-    if ctx.has("device.json+hotplug"):
-        cmd.add("-device", props9.to_json(props))
-    else:
-        cmd.add("-device", props9.to_keyval(props, first="driver"))
+    cmd.add("-device", address.device_arg(ctx, props9.compact(props)))
 
 
 def qom_object(ctx: Ctx, cmd: Command, props: Props) -> None:
     """-object as JSON when QEMU's object-add is QAPIfied (object.qapified), else as type,key=value."""
-    props = props9.compact(props)
-    if ctx.has("object.qapified"):
-        cmd.add("-object", props9.to_json(props))
-    else:
-        cmd.add("-object", _keyval_bitmaps(props, first="qom-type"))
-
-
-def _keyval_bitmaps(props: Props, first: str) -> str:
-    """key=value where a list of numbers is written as ranges (host-nodes=0-3), as libvirt writes -object."""
-    out: Props = {}
-    extra: list[str] = []
-    for key, value in props.items():
-        if isinstance(value, list) and all(isinstance(v, int) for v in value):
-            extra.append(_bitmap(key, value))
-            out[key] = None
-        else:
-            out[key] = value
-    text = props9.to_keyval({k: v for k, v in out.items() if v is not None or k == first}, first=first)
-    return ",".join([text, *[e for e in extra if e]]) if extra else text
-
-
-def _bitmap(key: str, values: list[int]) -> str:
-    parts: list[str] = []
-    nums = sorted(set(values))
-    i = 0
-    while i < len(nums):
-        j = i
-        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
-            j += 1
-        parts.append(f"{key}={nums[i]}-{nums[j]}" if j > i else f"{key}={nums[i]}")
-        i = j + 1
-    return ",".join(parts)
-
-
-QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
-
-
-def _overridden(ctx: Ctx, props: Props) -> Props:
-    """The properties after <qemu:override><qemu:device alias=...><qemu:frontend> replaced or removed some."""
-    alias = props.get("id")
-    if not alias:
-        return props
-    for dev in ctx.root.iterfind(f"{{{QEMU_NS}}}override/{{{QEMU_NS}}}device"):
-        if dev.get("alias") != alias:
-            continue
-        for prop in dev.iterfind(f"{{{QEMU_NS}}}frontend/{{{QEMU_NS}}}property"):
-            name = prop.get("name")
-            props.pop(name, None)
-            ptype, value = prop.get("type"), prop.get("value")
-            if ptype == "remove" or name is None:
-                continue
-            props[name] = _override_value(ptype, value)
-    return props
-
-
-def _override_value(ptype: str | None, value: str | None) -> Any:
-    if ptype == "unsigned" or ptype == "signed":
-        return int(value or "0")
-    if ptype == "bool":
-        return value == "true"
-    return value or ""
+    cmd.add("-object", chardev.object_arg(ctx, props9.compact(props)))
 
 
 # --------------------------------------------------------------------------- aliases and numbers
@@ -159,51 +95,29 @@ def address_props(ctx: Ctx, el: Element) -> Props:
 
 def ext_device(ctx: Ctx, cmd: Command, el: Element) -> None:
     """The zpci device that goes before an s390 PCI device (its address's <zpci uid fid>)."""
-    addr = el.find("address")
-    if addr is None or addr.get("type") != "pci":
-        return
-    zpci = addr.find("zpci")
-    if zpci is None:
-        return
-    uid = uint(ctx, zpci, "uid", 0, 0)
-    device(ctx, cmd, {"driver": "zpci", "uid": uid, "fid": uint(ctx, zpci, "fid", 0, 0),
-                      "target": alias(el), "id": f"zpci{uid}"})
+    ext = address.zpci_props(el)
+    if ext is not None:
+        device(ctx, cmd, ext)
 
 
 # --------------------------------------------------------------------------- virtio
 
 
-_IMPL = {"pci": "pci", "virtio-mmio": "device", "ccw": "ccw"}
-
-
 def virtio_driver(ctx: Ctx, el: Element, base: str, model: str | None = None, bus_suffix: bool = True) -> str:
     """The virtio device's driver name: base, -pci/-device/-ccw by address, -(non-)transitional by model."""
-    atype = address_type(el) or "pci"
-    # Address assignment gives virtio devices only these types; anything else reads as PCI.
-    impl = _IMPL.get(atype, "pci")
-    name = f"{base}-{impl}" if bus_suffix else base
-    model = el.get("model") if model is None else model
-    if model in ("virtio-transitional", "virtio-non-transitional"):
-        if atype != "pci":
-            raise InputError(ctx.path, el.sourceline, "virtio (non-)transitional models are not supported "
-                             f"for address type={atype}")
-        if ctx.has("virtio-pci-non-transitional"):
-            name += "-transitional" if model == "virtio-transitional" else "-non-transitional"
-        elif model == "virtio-non-transitional":
-            raise InputError(ctx.path, el.sourceline, "virtio non-transitional model not supported for this qemu")
-    return name
-
-
-def virtio_options(el: Element) -> Props:
-    """iommu_platform/ats/packed/page-per-vq from a device's <driver>."""
-    drv = el.find("driver")
-    return {"iommu_platform": onoff(drv, "iommu"), "ats": onoff(drv, "ats"), "packed": onoff(drv, "packed"),
-            "page-per-vq": onoff(drv, "page_per_vq")}
+    return str(virtio_props(ctx, el, base, model, bus_suffix)["driver"])
 
 
 def virtio_props(ctx: Ctx, el: Element, base: str, model: str | None = None, bus_suffix: bool = True) -> Props:
-    """The driver and virtio options every virtio device starts with (qemuBuildVirtioDevProps)."""
-    return {"driver": virtio_driver(ctx, el, base, model, bus_suffix), **virtio_options(el)}
+    """The driver and virtio options every virtio device starts with (qemuBuildVirtioDevProps).
+
+    The address family's helper names the device; a non-transitional model QEMU cannot
+    give is refused here, as libvirt refuses it.
+    """
+    model = el.get("model") if model is None else model
+    if model == "virtio-non-transitional" and not ctx.has("virtio-pci-non-transitional"):
+        raise InputError(ctx.path, el.sourceline, "virtio non-transitional model not supported for this qemu")
+    return address.virtio_props(ctx, el, base, model, bus_suffix)
 
 
 def rom_props(ctx: Ctx, el: Element) -> Props:

@@ -17,9 +17,10 @@ from ..domain import disk_index
 from ..errors import InputError
 from ..machine import is_q35
 from ..values import parse_int
-from . import blockdev
+from . import blockdev, platform
+from .address import add_device, device_arg, virtio_props
+from .address import props as address_props
 from .blockdev import CACHE_FLAGS, Image
-from .devaddr import address_props, device_arg, virtio_props
 from .filesystem import filesystems as filesystems
 from .pflash import pflash as pflash
 
@@ -90,18 +91,9 @@ def managed_pr(ctx: Ctx, cmd: Command) -> None:
                for images in chains.values() for img in images if img.type in ("file", "block"))
     if not used:
         return
-    path = f"{_domain_dir(ctx)}/{blockdev.MANAGED_PR_ALIAS}.sock"
+    path = f"{platform.domain_lib_dir(ctx)}/{blockdev.MANAGED_PR_ALIAS}.sock"
     props = {"qom-type": "pr-manager-helper", "id": blockdev.MANAGED_PR_ALIAS, "path": path}
     cmd.add("-object", blockdev.object_arg(ctx, props))
-
-
-def _domain_dir(ctx: Ctx) -> str:
-    """The per-domain directory under the driver's lib dir (domain-ID-NAME, ID -1 before start)."""
-    lib = ctx.setting("lib_dir", "/var/lib/libvirt/qemu")
-    dom_id = ctx.opts.domain_id if ctx.opts.domain_id is not None else -1
-    name = ctx.root.findtext("name") or ""
-    short = name[:20]
-    return f"{lib}/domain-{dom_id}-{short}"
 
 
 def disks(ctx: Ctx, cmd: Command) -> None:
@@ -157,19 +149,8 @@ def _disk(ctx: Ctx, cmd: Command, disk: etree._Element, images: list[Image], boo
         if _copy_on_read(disk):
             cmd.add("-blockdev", blockdev.to_json({"driver": "copy-on-read", "node-name": _cor_node(disk),
                                                    "file": top.format_node, "discard": "unmap"}))
-    _ext_device(ctx, cmd, disk)
-    cmd.add("-device", device_arg(ctx, device_props(ctx, disk, top, bootindex)))
-
-
-def _ext_device(ctx: Ctx, cmd: Command, disk: etree._Element) -> None:
-    """The zPCI device an s390 PCI address with uid/fid asks for."""
-    zpci = disk.find("address/zpci")
-    addr = disk.find("address")
-    if zpci is None or addr is None or addr.get("type") != "pci":
-        return
-    uid, fid = _int(zpci.get("uid"), 0), _int(zpci.get("fid"), 0)
-    cmd.add("-device", device_arg(ctx, {"driver": "zpci", "uid": uid, "fid": fid, "target": _alias(disk),
-                                        "id": f"zpci{uid}"}))
+    # An s390 PCI address puts a zpci device first (qemuCommandAddExtDevice).
+    add_device(ctx, cmd, device_props(ctx, disk, top, bootindex), disk)
 
 
 def _fd_args(ctx: Ctx, cmd: Command, img: Image) -> None:
@@ -283,7 +264,8 @@ def device_props(ctx: Ctx, disk: etree._Element, top: Image, bootindex: int) -> 
     props: dict[str, object] = {}
     vpd_id = None
     if bus == "virtio":
-        props = virtio_props(ctx, disk, "vhost-user-blk" if top.type == "vhostuser" else "virtio-blk")
+        props = virtio_props(ctx, disk, "vhost-user-blk" if top.type == "vhostuser" else "virtio-blk",
+                             model=disk.get("model"))
         iothread = _int(drv.get("iothread"))
         scsi = None
         if top.type != "vhostuser" and ctx.has("virtio-blk-pci.scsi"):
@@ -303,7 +285,7 @@ def device_props(ctx: Ctx, disk: etree._Element, top: Image, bootindex: int) -> 
         if bus == "scsi" and device != "lun":
             # QEMU used the -drive name as the VPD device id when no serial was set.
             vpd_id = disk.findtext("serial") or f"drive-{_alias(disk)}"
-    props.update(address_props(ctx, disk, disk_bus=bus))
+    props.update(address_props(ctx, disk, bus))
     removable = None
     if bus == "usb" and ctx.has("usb-storage.removable"):
         removable = target.get("removable") == "on"

@@ -14,7 +14,9 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
-from .devaddr import address_props, device_arg, virtio_props
+from . import platform
+from .address import add_device, virtio_props
+from .address import props as address_props
 
 _ABSENT = etree.Element("absent")
 # <filesystem accessmode> as the local backend's security_model.
@@ -66,10 +68,10 @@ def fsdev_arg(ctx: Ctx, fs: etree._Element) -> str:
 def _ninep(ctx: Ctx, cmd: Command, fs: etree._Element) -> None:
     alias = _alias(fs)
     cmd.add("-fsdev", fsdev_arg(ctx, fs))
-    props = virtio_props(ctx, fs, "virtio-9p")
+    props = virtio_props(ctx, fs, "virtio-9p", model=fs.get("model"))
     props.update({"id": alias, "fsdev": f"fsdev-{alias}", "mount_tag": _sub(fs, "target").get("dir", "")})
     props.update(address_props(ctx, fs))
-    cmd.add("-device", device_arg(ctx, props))
+    add_device(ctx, cmd, props, fs)
 
 
 def socket_path(ctx: Ctx, fs: etree._Element) -> str:
@@ -77,17 +79,14 @@ def socket_path(ctx: Ctx, fs: etree._Element) -> str:
     given = _sub(fs, "source").get("socket")
     if given:
         return given
-    lib = ctx.setting("lib_dir", "/var/lib/libvirt/qemu")
-    dom_id = ctx.opts.domain_id if ctx.opts.domain_id is not None else -1
-    name = (ctx.root.findtext("name") or "")[:20]
-    return f"{lib}/domain-{dom_id}-{name}/{_alias(fs)}-fs.sock"
+    return f"{platform.domain_lib_dir(ctx)}/{_alias(fs)}-fs.sock"
 
 
 def _virtiofs(ctx: Ctx, cmd: Command, fs: etree._Element) -> None:
     alias = _alias(fs)
     chardev = f"chr-vu-{alias}"
     cmd.add("-chardev", f"socket,id={chardev},path={socket_path(ctx, fs).replace(',', ',,')}")
-    props = virtio_props(ctx, fs, "vhost-user-fs")
+    props = virtio_props(ctx, fs, "vhost-user-fs", model=fs.get("model"))
     props.update({"id": alias, "chardev": chardev})
     queue = parse_int(_sub(fs, "driver").get("queue") or "0", 10) or 0
     if queue:
@@ -97,7 +96,7 @@ def _virtiofs(ctx: Ctx, cmd: Command, fs: etree._Element) -> None:
     if boot:
         props["bootindex"] = boot
     props.update(address_props(ctx, fs))
-    cmd.add("-device", device_arg(ctx, props))
+    add_device(ctx, cmd, props, fs)
 
 
 def filesystems(ctx: Ctx, cmd: Command) -> None:

@@ -48,6 +48,11 @@ def short_name(ctx: Ctx) -> str:
     return f"{dom_id}-{(ctx.root.findtext('name') or '')[:20]}"
 
 
+def state_dir(ctx: Ctx) -> str:
+    """The driver's run-time state directory (qemu.conf's default for a privileged libvirtd)."""
+    return str(ctx.setting("state_dir") or "/run/libvirt/qemu")
+
+
 def domain_lib_dir(ctx: Ctx) -> str:
     """The per-domain directory under the driver's lib dir."""
     return f"{ctx.setting('lib_dir', '/var/lib/libvirt/qemu')}/domain-{short_name(ctx)}"
@@ -353,8 +358,7 @@ def _egl_headless(ctx: Ctx, cmd: Command, gfx: Element) -> None:
 
 def dbus_address(ctx: Ctx) -> str:
     """The D-Bus address libvirt makes up for a display without one (qemuDBusGetAddress)."""
-    state_dir = ctx.setting("dbus_state_dir") or f"{ctx.setting('state_dir', '/run/libvirt/qemu')}/dbus"
-    return f"unix:path={state_dir}/{short_name(ctx)}-dbus.sock"
+    return f"unix:path={state_dir(ctx)}/dbus/{short_name(ctx)}-dbus.sock"
 
 
 def _dbus(ctx: Ctx, cmd: Command, gfx: Element) -> None:

@@ -158,8 +158,13 @@ def _iscsi_props(ctx: Ctx, cmd: Command, dev: Element, src: Element, node: str) 
     target, _, lun = name.partition("/")
     host = src.find("host")
     port = host.get("port") if host is not None and host.get("port") else "3260"
-    props: devutil.Props = {"driver": "iscsi", "portal": f"{host.get('name') if host is not None else ''}:{port}",
-                            "target": target, "lun": int(lun) if lun.isdigit() else 0, "transport": "tcp"}
+    hostname = (host.get("name") if host is not None else None) or ""
+    if lun and not lun.isdigit():
+        raise InputError(ctx.path, src.sourceline, f"cannot parse target for lunStr '{target}'")
+    # A numeric IPv6 address is bracketed in the portal.
+    portal = f"[{hostname}]:{port}" if ":" in hostname else f"{hostname}:{port}"
+    props: devutil.Props = {"driver": "iscsi", "portal": portal, "target": target, "lun": int(lun or "0"),
+                            "transport": "tcp"}
     auth = src.find("auth")
     if auth is not None:
         from . import secret  # the disk family's secrets (AES under the master key)

@@ -335,6 +335,17 @@ def legacy_nic(ctx: Ctx, el: Element) -> str:
     return nic + f",id={name}"
 
 
+def zpci_args(ctx: Ctx, el: Element) -> list[str]:
+    """The zpci device an s390 PCI address with a <zpci> extension puts in front of its device (qemuCommandAddExtDevice)."""
+    addr = el.find("address")
+    zpci = el.find("address/zpci")
+    if addr is None or zpci is None or addr.get("type") != "pci":
+        return []
+    uid, fid = parse_int(zpci.get("uid") or "0", 0) or 0, parse_int(zpci.get("fid") or "0", 0) or 0
+    props = {"driver": "zpci", "uid": uid, "fid": fid, "target": _alias(el), "id": f"zpci{uid}"}
+    return ["-device", chardev.device_arg(ctx, props)]
+
+
 def interface_args(ctx: Ctx, el: Element) -> list[str]:
     """Everything one interface adds, in libvirt's order (qemuBuildInterfaceCommandLine)."""
     ntype = actual_type(ctx, el)
@@ -356,10 +367,12 @@ def interface_args(ctx: Ctx, el: Element) -> list[str]:
         out += ["-add-fd", f"set={vdpa_set},fd={host_fd(ctx, 'vdpa')},opaque={_alias(el)}-vdpa"]
     out += ["-netdev", chardev.netdev_arg(ctx, hostnet_props(ctx, el, vdpa_set))]
     if supports_nicdev(ctx, el):
+        out += zpci_args(ctx, el)
         out += ["-device", chardev.device_arg(ctx, nic_props(ctx, el))]
     elif ntype == "vhostuser":
         raise InputError(ctx.path, el.sourceline, "Nicdev support unavailable")
     else:
+        out += zpci_args(ctx, el)
         out += ["-net", legacy_nic(ctx, el)]
     return out
 

@@ -1,59 +1,53 @@
 """The firmware's flash devices as libvirt 9.0 opens them: -blockdev nodes named libvirt-pflashN-*.
 
-A <loader type='pflash'> is pflash0 (its code, read-only when the loader says
-so) and its <nvram> pflash1 (the variable store, a file or a network source).
-A read-only loader without an <nvram> gets the driver's per-domain store,
-NVRAM_DIR/NAME_VARS.fd, unless it is stateless. The core family's -machine
-names the format nodes (`pflash_nodes`). Firmware autoselection
-(`firmware.fill`) writes the chosen <loader> and <nvram> into the domain first,
-as libvirt fills def->os.loader.
+A pflash loader is pflash0 (its code, read-only when the loader says so) and
+its variable store pflash1 (a file, or any source an <nvram type=...> names,
+a network one included). Which loader and store the domain gets, after
+autoselection and the driver's default store, is the core family's
+`fwauto.resolve`; -machine names the format nodes this stage records
+(ctx.state pflash0/pflash1, read by platform.pflash_nodes).
 """
 
 from __future__ import annotations
 
-from lxml import etree
-
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
-from . import blockdev, firmware
+from . import blockdev
+from . import fwauto as firmware
 from .blockdev import Image
 
 _PREFIX = ("libvirt-pflash0", "libvirt-pflash1")
 
 
-def _loader(ctx: Ctx) -> etree._Element | None:
-    loader = ctx.root.find("os/loader")
-    if loader is None or loader.get("type") != "pflash":
-        return None
-    return loader
-
-
 def images(ctx: Ctx) -> list[Image]:
     """pflash0 (the firmware code) and, when there is one, pflash1 (its variable store)."""
-    loader = _loader(ctx)
-    if loader is None:
+    fw = firmware.resolve(ctx)
+    loader = ctx.root.find("os/loader")
+    if fw.loader_type != "pflash":
         return []
-    code = Image(el=loader, src=None, type="file", path=(loader.text or "").strip() or None, format="raw",
-                 readonly=loader.get("readonly") == "yes", top=True, node_prefix=_PREFIX[0])
+    code = Image(el=loader if loader is not None else ctx.root.find("os"), src=None, type="file",
+                 path=fw.loader_path, format="raw", readonly=fw.readonly == "yes", top=True, node_prefix=_PREFIX[0])
     out = [code]
-    nvram = _nvram(ctx, loader)
+    nvram = _nvram(ctx, fw)
     if nvram is not None:
         out.append(nvram)
     return out
 
 
-def _nvram(ctx: Ctx, loader: etree._Element) -> Image | None:
+def _nvram(ctx: Ctx, fw: firmware.Firmware) -> Image | None:
     el = ctx.root.find("os/nvram")
     path = (el.text or "").strip() if el is not None else ""
+    if fw.stateless or not (fw.nvram_path or path or (el is not None and el.get("type"))):
+        return None
     if el is not None and el.get("type"):
+        # <nvram type='file|block|network'> holds a full storage source.
         img = blockdev.image(ctx, el, el.get("type", "file"), "raw")
     elif path:
+        # The store the domain names, also when autoselection supplied the loader.
         img = Image(el=el, src=None, type="file", path=path, format="raw", top=True)  # type: ignore[arg-type]
-    elif loader.get("readonly") == "yes" and loader.get("stateless") != "yes":
-        # The driver's own variable store for this domain (qemuDomainNVRAMPathFormat).
-        nvram_dir = ctx.setting("nvram_dir") or "/var/lib/libvirt/qemu/nvram"
-        name = ctx.root.findtext("name") or ""
-        img = Image(el=loader, src=None, type="file", path=f"{nvram_dir}/{name}_VARS.fd", format="raw", top=True)
+    elif fw.nvram_path:
+        img = Image(el=el if el is not None else ctx.root.find("os"), src=None, type="file", path=fw.nvram_path,
+                    format="raw", top=True)
     else:
         return None
     img.node_prefix = _PREFIX[1]
@@ -68,8 +62,6 @@ def pflash_nodes(ctx: Ctx) -> list[str]:
 
 def pflash(ctx: Ctx, cmd: Command) -> None:
     """-blockdev (and any secret/TLS objects) for the firmware flash and its variable store."""
-    # libvirt picks the firmware while preparing the domain; the first stage that needs it does here.
-    firmware.fill(ctx)
     found = images(ctx)
     if found:
         # What core's -machine names as pflash0= / pflash1= (platform.pflash_nodes).

@@ -208,3 +208,10 @@ def test_a_serial_model_qemu_lacks_is_refused() -> None:
     prepare.prepare(ctx)
     with pytest.raises(InputError, match="'isa-serial' is not supported in this QEMU binary"):
         chardev.serials(ctx, Command())
+
+
+def test_serial_without_port_takes_one_above_the_highest() -> None:
+    xml = domain("<serial type='pty'><target port='2'/></serial><serial type='null'/>")
+    args = run(chardev.serials, xml)
+    assert args[3] == "isa-serial,chardev=charserial0,id=serial0,index=2"
+    assert args[7] == "isa-serial,chardev=charserial1,id=serial1,index=3"

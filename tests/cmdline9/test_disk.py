@@ -13,7 +13,7 @@ from emit9 import HOST, ctx_for, domain
 
 from domlint import host as hostmod
 from domlint.cmdline.command import Command
-from domlint.cmdline9 import blockdev, disk, firmware, pflash, prepare, secret
+from domlint.cmdline9 import blockdev, disk, pflash, prepare, secret
 from domlint.host import Host
 
 pytestmark = pytest.mark.libvirt("9.0")
@@ -283,25 +283,18 @@ def _descriptor(path: Path, name: str, body: dict) -> None:
     (path / name).write_text(json.dumps(body))
 
 
-def test_firmware_autoselection_takes_the_first_suitable_descriptor(tmp_path: Path) -> None:
-    flash = {"interface-types": ["uefi"], "targets": [{"architecture": "x86_64", "machines": ["pc-q35-*"]}]}
-    _descriptor(tmp_path / "usr/share/qemu/firmware", "50-sb.json", {
-        **flash, "features": ["requires-smm", "secure-boot"],
-        "mapping": {"device": "flash", "executable": {"filename": "/fw/SB.fd", "format": "raw"},
-                    "nvram-template": {"filename": "/fw/SB_VARS.fd", "format": "raw"}}})
-    _descriptor(tmp_path / "usr/share/qemu/firmware", "60-plain.json", {
-        **flash, "features": [],
-        "mapping": {"device": "flash", "executable": {"filename": "/fw/PLAIN.fd", "format": "raw"},
-                    "nvram-template": {"filename": "/fw/VARS.fd", "format": "raw"}}})
+def test_autoselected_firmware_gets_the_flash_nodes_and_a_named_store_is_kept(tmp_path: Path) -> None:
+    _descriptor(tmp_path / "usr/share/qemu/firmware", "60-ovmf.json", {
+        "interface-types": ["uefi"], "targets": [{"architecture": "x86_64", "machines": ["pc-q35-*"]}],
+        "features": [], "mapping": {"device": "flash", "executable": {"filename": "/fw/CODE.fd", "format": "raw"},
+                                    "nvram-template": {"filename": "/fw/VARS.fd", "format": "raw"}}})
     host = hostmod.from_dict(HOST.name, {**HOST.raw, "fs_root": str(tmp_path)})
-    efi = "<boot dev='hd'/>"
-    no_sb = "<firmware><feature enabled='no' name='secure-boot'/></firmware><boot dev='hd'/>"
-    for os, want, smm in ((efi, "/fw/SB.fd", True), (no_sb, "/fw/PLAIN.fd", False)):
-        ctx = ctx_for(domain(os=os, machine="pc-q35-7.0").replace("<os>", "<os firmware='efi'>"), JSON_CAPS, host)
-        firmware.fill(ctx)
-        assert (ctx.root.findtext("os/loader") or "") == want
-        assert (ctx.root.find("features/smm") is not None) == smm
-        assert ctx.root.find("os").get("firmware") is None
+    for nvram, want in (("", "/nv/guest_VARS.fd"), ("<nvram>/mine/VARS.fd</nvram>", "/mine/VARS.fd")):
+        xml = domain(os=nvram + "<boot dev='hd'/>", machine="pc-q35-7.0").replace("<os>", "<os firmware='efi'>")
+        ctx = ctx_for(xml, JSON_CAPS, host)
+        ctx.opts.driver.update(nvram_dir="/nv")
+        got = [(i.path, i.storage_node, i.readonly) for i in pflash.images(ctx)]
+        assert got == [("/fw/CODE.fd", "libvirt-pflash0-storage", True), (want, "libvirt-pflash1-storage", False)]
 
 
 # --- filesystems -------------------------------------------------------------------------------
@@ -330,3 +323,18 @@ def test_storage_ids_continue_after_the_disks_for_other_backends() -> None:
     prepare.prepare(ctx)
     disk.disks(ctx, Command())
     assert blockdev.next_storage_id(ctx) == 2
+
+
+def test_iscsi_direct_pool_volume_is_qemus_own_initiator_with_the_pools_login() -> None:
+    # The corpus pool: host iscsi.example.com, device iqn.2013-06.com.example:iscsi-pool, an initiator
+    # IQN and CHAP user 'user'; volume unit:0:0:3 is LUN 3 on the default port.
+    xml = domain("<disk type='volume' device='disk'><driver name='qemu' type='raw'/>"
+                 "<source pool='pool-iscsi-direct-auth' volume='unit:0:0:3'/>"
+                 f"<target dev='vda' bus='virtio'/>{PCI3}</disk>")
+    got = pairs(stage(disk.disks, xml))
+    assert got[0][1]["id"] == "libvirt-1-storage-auth-secret0"
+    assert got[1][1] == {"driver": "iscsi", "portal": "iscsi.example.com:3260",
+                         "target": "iqn.2013-06.com.example:iscsi-pool", "lun": 3, "transport": "tcp", "user": "user",
+                         "password-secret": "libvirt-1-storage-auth-secret0",
+                         "initiator-name": "iqn.2013-06.com.example:iscsi-initiator",
+                         "node-name": "libvirt-1-storage", "auto-read-only": True, "discard": "unmap"}

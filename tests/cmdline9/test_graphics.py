@@ -170,8 +170,8 @@ def test_sdl_egl_headless_and_dbus_displays() -> None:
     assert run(graphics.graphics, egl, ("egl-headless.rendernode",), host=host).args == \
         ["-display", "egl-headless,rendernode=/dev/dri/r1"]
     assert args(graphics.graphics, domain("<graphics type='dbus' p2p='yes'/>")) == ["-display", "dbus,p2p=on"]
-    assert args(graphics.graphics, domain("<graphics type='dbus'/>"), dbus_state_dir="/run/d") == \
-        ["-display", "dbus,addr=unix:path=/run/d/-1-guest-dbus.sock"]
+    assert args(graphics.graphics, domain("<graphics type='dbus'/>"), state_dir="/run/q") == \
+        ["-display", "dbus,addr=unix:path=/run/q/dbus/-1-guest-dbus.sock"]
 
 
 # ---------------------------------------------------------------------------- video

@@ -56,7 +56,8 @@ def test_user_netdev_carries_guest_addresses() -> None:
 
 def test_ethernet_is_a_tap_fd_and_plain_qemu_gets_no_vhost() -> None:
     xml = domain(iface("<model type='virtio'/>" + PCI, "ethernet"))
-    assert run(xml)[1] == "tap,fd=3,id=hostnet0"
+    # (The test host opens vhost-net for any guest, as libvirt's harness does; a real host does not.)
+    assert run(xml, vhost_net_any_guest=False)[1] == "tap,fd=3,id=hostnet0"
 
 
 def test_kvm_virtio_tap_gets_vhost_net_per_queue() -> None:
@@ -76,6 +77,11 @@ def test_vhost_net_fds_come_from_the_host_profile() -> None:
 def test_a_host_may_open_vhost_net_for_plain_qemu_guests_too() -> None:
     xml = domain(iface("<model type='virtio'/>" + PCI, "ethernet"))
     assert run(xml, vhost_net_any_guest=True)[1] == "tap,fd=3,vhost=on,vhostfd=44,id=hostnet0"
+
+
+def test_vhost_net_setting_off_means_no_vhost() -> None:
+    xml = domain(iface("<model type='virtio'/>" + PCI, "ethernet"), vtype="kvm")
+    assert run(xml, vhost_net=False)[1] == "tap,fd=3,id=hostnet0"
 
 
 def test_driver_name_qemu_turns_vhost_off() -> None:
@@ -157,3 +163,25 @@ def test_a_nic_without_mac_gets_libvirts_prefix_and_the_hosts_random_bytes() -> 
     xml = domain("<interface type='user'><model type='rtl8139'/>" + PCI + "</interface>")
     # The test host's randomness is libvirt's mock: every 8-bit draw is 0.
     assert ",mac=52:54:00:00:00:00," in run(xml)[3]
+
+
+def test_s390_pci_nic_gets_its_zpci_device_first() -> None:
+    addr = ("<address type='pci' domain='0x0000' bus='0x00' slot='0x01' function='0x0'>"
+            "<zpci uid='0x0003' fid='0x00000010'/></address>")
+    xml = domain(iface("<model type='virtio'/>" + addr), arch="s390x", machine="s390-ccw-virtio",
+                 emulator="/usr/bin/qemu-system-s390x")
+    args = run(xml, ("zpci",))
+    assert args[2:4] == ["-device", "zpci,uid=3,fid=16,target=net0,id=zpci3"]
+    assert args[5].startswith("virtio-net-pci,")
+
+
+def test_qemu_override_replaces_frontend_properties() -> None:
+    xml = domain(iface("<model type='rtl8139'/>" + PCI),
+                 top="<qemu:override><qemu:device alias='net0'><qemu:frontend>"
+                     "<qemu:property name='mac' type='string' value='00:11:22:33:44:55'/>"
+                     "<qemu:property name='bus' type='remove'/>"
+                     "</qemu:frontend></qemu:device></qemu:override>")
+    xml = xml.replace("<domain type='qemu'>", "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>")
+    args = run(xml, JSON_CAPS)
+    assert json.loads(args[3]) == {"driver": "rtl8139", "netdev": "hostnet0", "id": "net0", "addr": "0x3",
+                                   "mac": "00:11:22:33:44:55"}
