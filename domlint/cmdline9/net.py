@@ -3,8 +3,8 @@
 libvirt opens the host side of most interfaces itself and hands QEMU descriptors:
 TAP devices (bridge, network, direct, ethernet), vhost-net per queue, vDPA devices
 (through an fd set). Their numbers are host facts (the host profile's `fds`
-section; the defaults are what a fresh process gets). A type='hostdev' interface
-is a PCI host device and is built with the host devices.
+section; without one, the numbers libvirt's own test harness shows). A
+type='hostdev' interface is a PCI host device and is built with the host devices.
 """
 
 from __future__ import annotations
