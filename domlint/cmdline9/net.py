@@ -171,7 +171,7 @@ def _user_props(ctx: Ctx, el: Element) -> Props:
     # helper, which building the command line without starting the guest never does.
     props: Props = {"type": "user"}
     for ip in el.iterfind("ip"):
-        addr, prefix = ip.get("address") or "", _int(ip.get("prefix"))
+        addr, prefix = chardev.ip_text(ip.get("address") or ""), _int(ip.get("prefix"))
         if ":" in addr:
             props["ipv6-prefix"] = addr
             if prefix:
