@@ -185,3 +185,8 @@ def test_qemu_override_replaces_frontend_properties() -> None:
     args = run(xml, JSON_CAPS)
     assert json.loads(args[3]) == {"driver": "rtl8139", "netdev": "hostnet0", "id": "net0", "addr": "0x3",
                                    "mac": "00:11:22:33:44:55"}
+
+
+def test_known_models_take_libvirts_spelling() -> None:
+    assert run(domain(iface("<model type='VIRTIO'/>" + PCI)))[3].startswith("virtio-net-pci,")
+    assert run(domain(iface("<model type='am79c970a'/>" + PCI)))[3].startswith("Am79C970A,")
