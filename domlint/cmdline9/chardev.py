@@ -9,6 +9,7 @@ key=value by the capabilities; `address_props` adds a device's address propertie
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -511,10 +512,18 @@ def _vioserial_props(ctx: Ctx, el: Element, driver: str, name: str) -> Props:
     return props
 
 
+def ip_text(text: str) -> str:
+    """An IP address as libvirt prints it (virSocketAddrFormat: canonical, IPv6 compressed); unreadable text as is."""
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return text
+
+
 def guestfwd_props(ctx: Ctx, el: Element, name: str) -> Props:
     """The -netdev user that forwards a guestfwd channel's guest address to its chardev."""
     target = el.find("target")
-    addr = (target.get("address") if target is not None else None) or ""
+    addr = ip_text((target.get("address") if target is not None else None) or "")
     port = _num(target.get("port") if target is not None else None, 10)
     return {"type": "user", "guestfwd": [{"str": f"tcp:{addr}:{port}-chardev:char{name}"}], "id": name}
 

@@ -3,8 +3,8 @@
 libvirt opens the host side of most interfaces itself and hands QEMU descriptors:
 TAP devices (bridge, network, direct, ethernet), vhost-net per queue, vDPA devices
 (through an fd set). Their numbers are host facts (the host profile's `fds`
-section; the defaults are what a fresh process gets). A type='hostdev' interface
-is a PCI host device and is built with the host devices.
+section; without one, the numbers libvirt's own test harness shows). A
+type='hostdev' interface is a PCI host device and is built with the host devices.
 """
 
 from __future__ import annotations
@@ -52,12 +52,21 @@ def _int(text: str | None) -> int:
     return value or 0
 
 
+# The models libvirt knows, in its spelling: a written model matching one whatever its case becomes it.
+_KNOWN_MODELS = {m.lower(): m for m in (
+    "netfront", "rtl8139", "virtio", "e1000", "e1000e", "virtio-transitional", "virtio-non-transitional",
+    "usb-net", "spapr-vlan", "lan9118", "scm91c111", "vlance", "vmxnet", "vmxnet2", "vmxnet3", "Am79C970A",
+    "Am79C973", "82540EM", "82545EM", "82543GC")}
+
+
 def model(el: Element) -> str | None:
-    """The NIC model (the last <model> counts, as in libvirt)."""
+    """The NIC model in libvirt's spelling (the last <model> counts; known names whatever their case)."""
     found = None
     for m in el.iterfind("model"):
         found = m.get("type")
-    return found
+    if found is None:
+        return None
+    return _KNOWN_MODELS.get(found.lower(), found)
 
 
 def is_virtio(el: Element) -> bool:
@@ -171,7 +180,7 @@ def _user_props(ctx: Ctx, el: Element) -> Props:
     # helper, which building the command line without starting the guest never does.
     props: Props = {"type": "user"}
     for ip in el.iterfind("ip"):
-        addr, prefix = ip.get("address") or "", _int(ip.get("prefix"))
+        addr, prefix = chardev.ip_text(ip.get("address") or ""), _int(ip.get("prefix"))
         if ":" in addr:
             props["ipv6-prefix"] = addr
             if prefix:

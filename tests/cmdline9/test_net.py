@@ -50,7 +50,7 @@ def test_user_netdev_and_nic_as_key_value_and_as_json() -> None:
 
 def test_user_netdev_carries_guest_addresses() -> None:
     xml = domain(iface("<ip address='172.17.2.0' family='ipv4' prefix='24'/>"
-                       "<ip address='2001:db8::feed' family='ipv6' prefix='64'/><model type='rtl8139'/>" + PCI))
+                       "<ip address='2001:0db8:0:0::feed' family='ipv6' prefix='64'/><model type='rtl8139'/>" + PCI))
     assert run(xml)[1] == "user,net=172.17.2.0/24,ipv6-prefix=2001:db8::feed,ipv6-prefixlen=64,id=hostnet0"
 
 
@@ -185,3 +185,8 @@ def test_qemu_override_replaces_frontend_properties() -> None:
     args = run(xml, JSON_CAPS)
     assert json.loads(args[3]) == {"driver": "rtl8139", "netdev": "hostnet0", "id": "net0", "addr": "0x3",
                                    "mac": "00:11:22:33:44:55"}
+
+
+def test_known_models_take_libvirts_spelling() -> None:
+    assert run(domain(iface("<model type='VIRTIO'/>" + PCI)))[3].startswith("virtio-net-pci,")
+    assert run(domain(iface("<model type='am79c970a'/>" + PCI)))[3].startswith("Am79C970A,")
