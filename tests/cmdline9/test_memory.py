@@ -75,3 +75,27 @@ def test_dimm_alias_follows_its_slot() -> None:
            "<node>0</node></target></memory>")
     ctx = ctx_for(domain(top=top, devices=dev))
     assert memory.memory_aliases(ctx) == ["dimm2", "dimm0"]
+
+
+def test_iothread_ids_fill_the_lowest_free_ids_after_the_written_ones() -> None:
+    # virDomainIOThreadIDDefArrayInit: <iothreads>3</iothreads> with id 2 written gives 2, then 1 and 3.
+    top = "<iothreads>3</iothreads><iothreadids><iothread id='2' thread_pool_min='1' thread_pool_max='4'/></iothreadids>"
+    got = run(memory.iothreads, domain(top=top)).args
+    assert got == ["-object", "iothread,id=iothread2,thread-pool-min=1,thread-pool-max=4",
+                   "-object", "iothread,id=iothread1", "-object", "iothread,id=iothread3"]
+
+
+def test_a_dimm_gets_a_backend_and_a_pc_dimm_in_its_slot() -> None:
+    # Memory hotplug assigns the first free slot; the module is rounded up to 2 MiB; the backend is mem+alias.
+    top = NUMA + "<maxMemory slots='4' unit='KiB'>1048576</maxMemory>"
+    dev = "<memory model='dimm'><target><size unit='KiB'>130000</size><node>1</node></target></memory>"
+    got = run(memory.memory_devices, domain(top=top, devices=dev)).args
+    assert got == ["-object", "memory-backend-ram,id=memdimm0,size=134217728",
+                   "-device", "pc-dimm,node=1,memdev=memdimm0,id=dimm0,slot=0"]
+
+
+def test_file_backed_memory_lives_under_the_memory_backing_dir() -> None:
+    top = NUMA + "<memoryBacking><source type='file'/><access mode='shared'/></memoryBacking>"
+    got = run(memory.numa, domain(top=top)).args
+    assert got[1] == ("memory-backend-file,id=ram-node0,mem-path=/var/lib/libvirt/qemu/ram/-1-guest/ram-node0,"
+                      "share=on,size=112197632")
