@@ -649,8 +649,10 @@ def boot(ctx: Ctx, cmd: Command) -> None:
         opts.append(f"splash-time={menu.get('timeout')}")
     opts.append("strict=on")
     cmd.add("-boot", ",".join(opts))
+    # A firmware descriptor with a kernel mapping replaces the domain's kernel (qemuFirmwareEnableFeatures).
+    chosen_kernel = firmware.resolve(ctx).extra.get("kernel")
     for tag, flag in (("kernel", "-kernel"), ("initrd", "-initrd"), ("cmdline", "-append"), ("dtb", "-dtb")):
-        value = ctx.root.findtext(f"os/{tag}")
+        value = chosen_kernel if tag == "kernel" and chosen_kernel else ctx.root.findtext(f"os/{tag}")
         if value is not None and value.strip():
             cmd.add(flag, value.strip() if tag != "cmdline" else value)
     for table in ctx.root.findall("os/acpi/table"):
