@@ -56,8 +56,10 @@ def virtio_serial(ctx: Ctx, add_controller: AddController) -> None:
     def assign(el: Element, allow_zero: bool) -> None:
         start = -1 if allow_zero else 0
         addr = el.find("address")
-        if addr is not None and addr.get("type") == "virtio-serial" and not allow_zero:
-            ctrl = A.num(addr, "controller", 0, 10)
+        if addr is not None and addr.get("type") == "virtio-serial":
+            # Only a port is missing: the first free one from 1 (a console looks on controller 0,
+            # as libvirt works on a blank copy of its address).
+            ctrl = 0 if allow_zero else A.num(addr, "controller", 0, 10)
             if ctrl not in ports:
                 raise InputError(ctx.path, el.sourceline, f"virtio-serial controller {ctrl} not available")
             port = next_free(ctrl, 0)

@@ -130,3 +130,37 @@ def test_pseries_extra_phb_gets_a_target_index_and_the_implicit_one_none() -> No
                  "<memballoon model='none'/>", arch="ppc64", machine="pseries",
                  emulator="/usr/bin/qemu-system-ppc64")
     assert devices(controller_words(xml, caps=())) == ["spapr-pci-host-bridge,index=1,id=pci.1"]
+
+
+def test_root_hotplug_global_and_root_port_without_hotplug() -> None:
+    xml = domain("<controller type='pci' index='0' model='pci-root'><target hotplug='off'/></controller>")
+    assert controller_words(xml)[:2] == ["-global", "PIIX4_PM.acpi-root-pci-hotplug=off"]
+    q35 = domain("<controller type='pci' index='1' model='pcie-root-port'><target hotplug='off'/></controller>"
+                 "<memballoon model='none'/>", machine="q35")
+    port = devices(controller_words(q35, caps=Q35_CAPS))[0]
+    assert port == {"driver": "pcie-root-port", "port": 8, "chassis": 1, "id": "pci.1", "hotplug": False,
+                    "bus": "pcie.0", "addr": "0x1"}
+
+
+def test_s390_virtio_scsi_is_a_ccw_device() -> None:
+    xml = domain("<controller type='scsi' index='0' model='virtio-scsi'/><memballoon model='none'/>",
+                 arch="s390x", machine="s390-ccw-virtio", emulator="/usr/bin/qemu-system-s390x", os="")
+    assert devices(controller_words(xml, caps=())) == ["virtio-scsi-ccw,id=scsi0,devno=fe.0.0000"]
+
+
+def test_transitional_virtio_serial_names_the_transitional_device() -> None:
+    xml = domain("<controller type='virtio-serial' index='0' model='virtio-transitional'/>")
+    words = controller_words(xml, caps=(*PC_CAPS, "virtio-pci-non-transitional"))
+    assert devices(words)[1] == "virtio-serial-pci-transitional,id=virtio-serial0,bus=pci.0,addr=0x2"
+
+
+def test_user_alias_names_the_device_and_its_children_bus() -> None:
+    xml = domain("<controller type='scsi' index='0' model='lsilogic'><alias name='ua-hba'/></controller>"
+                 "<disk type='file' device='disk'><source file='/a'/><target dev='sda' bus='scsi'/></disk>")
+    ctx = ctx_for(xml, PC_CAPS)
+    prepare.prepare(ctx)
+    from domlint.cmdline9 import address as A
+
+    disk = ctx.devices.find("disk")
+    assert A.alias_of(disk) == "scsi0-0-0"
+    assert A.props(ctx, disk) == {"bus": "ua-hba.0", "scsi-id": 0}
