@@ -338,3 +338,28 @@ def test_iscsi_direct_pool_volume_is_qemus_own_initiator_with_the_pools_login() 
                          "password-secret": "libvirt-1-storage-auth-secret0",
                          "initiator-name": "iqn.2013-06.com.example:iscsi-initiator",
                          "node-name": "libvirt-1-storage", "auto-read-only": True, "discard": "unmap"}
+
+
+def test_objects_are_key_value_without_qapified_object_add() -> None:
+    auth = "<auth username='myname'><secret type='iscsi' usage='mycluster_myname'/></auth>"
+    xml = domain(net_disk("iscsi", "iqn.1992-01.com.example/1", "<host name='example.org'/>", auth))
+    args = stage(disk.disks, xml, caps=("device.json+hotplug",))
+    assert args[0] == "-object"
+    assert args[1].startswith("secret,id=libvirt-1-storage-auth-secret0,data=")
+    assert args[1].endswith(",keyid=masterKey0,iv=AAECAwQFBgcICQoLDA0ODw==,format=base64")
+
+
+def test_a_storage_slice_under_a_qcow2_gets_its_own_raw_node() -> None:
+    src = ("<source file='/img/whole.img'><slices><slice type='storage' offset='1024' size='4096'/></slices>"
+           "</source>")
+    xml = domain(f"<disk type='file' device='disk'><driver name='qemu' type='qcow2'/>{src}"
+                 f"<target dev='vda' bus='virtio'/>{PCI3}</disk>"
+                 f"<disk type='file' device='disk'><driver name='qemu' type='raw'/>{src}"
+                 f"<target dev='vdb' bus='virtio'/>{PCI4}</disk>")
+    blockdevs = [v for o, v in pairs(stage(disk.disks, xml)) if o == "-blockdev"]
+    # vdb (raw, prepared first: id 1) keeps the slice in its format node; vda (qcow2, id 2) needs a slice layer.
+    assert blockdevs[1] == {"driver": "raw", "node-name": "libvirt-2-slice-sto", "offset": 1024, "size": 4096,
+                            "file": "libvirt-2-storage", "auto-read-only": True, "discard": "unmap"}
+    assert blockdevs[2]["file"] == "libvirt-2-slice-sto"
+    assert blockdevs[4] == {"node-name": "libvirt-1-format", "read-only": False, "driver": "raw", "offset": 1024,
+                            "size": 4096, "file": "libvirt-1-storage"}
