@@ -121,6 +121,12 @@ def _caps_host_model_x86(ctx: Ctx, cmap: x86cpu.X86Map) -> x86cpu.CpuDef | None:
     return x86cpu.decode(cmap, data, vendor, signature if any(signature) else None, allowed, _blockers(ctx))
 
 
+def _is_msr(cmap: x86cpu.X86Map, name: str) -> bool:
+    """virCPUx86FeatureIsMSR: a feature made of MSR bits."""
+    bits = cmap.features.get(name)
+    return any(b[0] == "msr" for b in bits or ())
+
+
 def qemu_models(ctx: Ctx) -> tuple[str, ...] | None:
     """The CPU model names QEMU offers for the domain type (None: any)."""
     from .cpu import accel_type, caps_file_info
@@ -232,6 +238,9 @@ def update(ctx: Ctx, cpu: GuestCpu) -> GuestCpu:
     relative = cpu.mode == "host-model" or cpu.match == "minimum" or any(p == "optional" for _, p in cpu.features)
     if relative:
         host = host_model(ctx, cmap)
+        if host is not None and not ctx.has("cpu-unavailable-features"):
+            # QEMU that cannot report unavailable features gets no MSR features in the host model.
+            host.features = [f for f in host.features if not _is_msr(cmap, f[0])]
         if host is None:
             raise InputError(ctx.path, None, "a host-model CPU or optional CPU features need the host's CPU "
                                              "(the host profile's cpu, or QEMU's host CPU in its capability file)")
