@@ -203,11 +203,11 @@ class AddrSet:
         elif flags & (PCIE_DEVICE | PCIE_SWITCH_UPSTREAM_PORT):
             model = "pcie-root-port"
         else:
-            existing = next((m for m, f in CONTROLLER_CONNECT.items() if flags & f & TYPES_MASK), None)
+            # A controller that needs a slot itself cannot be auto-added a bus (virDomainPCIControllerConnectTypeToModel).
             order = ("pcie-root-port", "pcie-switch-upstream-port", "pcie-switch-downstream-port",
                      "dmi-to-pci-bridge", "pci-expander-bus", "pcie-expander-bus", "pci-bridge")
-            existing = next((m for m in order if flags & CONTROLLER_CONNECT[m] & TYPES_MASK), existing)
-            if existing is not None and existing != "pcie-to-pci-bridge":
+            existing = next((m for m in order if flags & CONTROLLER_CONNECT[m] & TYPES_MASK), None)
+            if existing is not None:
                 raise self.fail(f"a PCI slot is needed to connect a PCI controller model='{existing}', but none "
                                 "is available, and it cannot be automatically added", el)
             raise self.fail(f"Cannot automatically add a new PCI bus for a device with connect flags {flags:02x}", el)
