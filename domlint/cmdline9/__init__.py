@@ -42,8 +42,11 @@ def domain_caps(doc: Document, caps: Caps) -> Caps:
 def make_ctx(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Ctx:
     """The emitter's view of a normalised domain, before addresses and aliases are assigned."""
     caps = domain_caps(doc, caps)
-    return Ctx(root=doc.root, caps=caps, host=host, opts=opts or RunOptions(),
-               driver={**DRIVER_DEFAULTS, **(host.raw.get("driver") or {})}, path=doc.path, implied=set(doc.implied))
+    ctx = Ctx(root=doc.root, caps=caps, host=host, opts=opts or RunOptions(),
+              driver={**DRIVER_DEFAULTS, **(host.raw.get("driver") or {})}, path=doc.path, implied=set(doc.implied))
+    # The XML as written: which controllers had no index shows only there (address.py).
+    ctx.state["source_xml"] = doc.data
+    return ctx
 
 
 def build_command(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Command:

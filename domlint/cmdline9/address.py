@@ -9,7 +9,6 @@ for USB, devno for ccw, reg for spapr-vio, iobase/irq for ISA...).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -140,16 +139,13 @@ def unindexed_controllers(ctx: Ctx) -> set[Element]:
 
     libvirt's parser lists such a controller after the others of its type, in
     document order, before it numbers it. The original XML comes from
-    ctx.state['source_xml'] (bytes), else from the file at ctx.path.
+    ctx.state['source_xml'] (bytes, set by make_ctx).
     """
     cached = ctx.state.get("unindexed_controllers")
     if cached is not None:
         return cached
     out: set[Element] = set()
     data = ctx.state.get("source_xml")
-    if data is None and ctx.path and os.path.isfile(ctx.path):
-        with open(ctx.path, "rb") as fh:
-            data = fh.read()
     if data:
         try:
             original = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
