@@ -3,8 +3,7 @@ console, smartcard and usb-redir.
 
 `backend_args` (the -add-fd / -object tls-creds-x509 / -chardev arguments of one chardev
 source) is public: the monitor, TPM, RNG, vhost-user disks, GPUs and NICs describe their
-host side with it too. `device_args` writes a -device from a props dict, JSON or
-key=value by the capabilities; `address_props` adds a device's address properties.
+host side with it too. Every -device, -object and -netdev is written by `props`.
 """
 
 from __future__ import annotations
@@ -19,8 +18,8 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
-from . import address, devaddr, secret
-from .props import Props, to_json, to_keyval
+from . import address, secret
+from .props import Props, device_arg, netdev_arg, object_arg
 
 Element = etree._Element
 
@@ -290,17 +289,6 @@ def _reconnect_str(src: ChrSource) -> str:
     return "" if src.reconnect is None else f",reconnect={src.reconnect}"
 
 
-def object_arg(ctx: Ctx, props: Props) -> str:
-    """An -object value: JSON when QEMU's object-add is QAPI-described, else key=value after the type."""
-    return to_json(props) if ctx.has("object.qapified") else to_keyval(props, first="qom-type")
-
-
-def device_arg(ctx: Ctx, props: Props) -> str:
-    """A -device value after the domain's <qemu:override>: JSON when QEMU takes it (device.json+hotplug), else key=value."""
-    props = devaddr.apply_overrides(ctx, props)
-    return to_json(props) if ctx.has("device.json+hotplug") else to_keyval(props, first="driver")
-
-
 # The device kinds whose chardevs libvirt prepares: they take the driver's chardev TLS default and key
 # password (qemuDomainPrepareChardevSourceOne, qemuDomainSecretChardevPrepare), and get descriptors
 # passed for files, logs and listening sockets (qemuProcessPrepareHostBackendChardevOne).
@@ -366,11 +354,6 @@ def tls_props(ctx: Ctx, src: ChrSource, alias: str, secret_alias: str | None = N
     if secret_alias:
         props["passwordid"] = secret_alias
     return props
-
-
-def address_props(ctx: Ctx, el: Element) -> Props:
-    """The bus/addr, port, devno, reg or nr properties of a device's <address> (the address family's rules)."""
-    return address.props(ctx, el)
 
 
 def _num(text: str | None, base: int = 0) -> int:
@@ -486,7 +469,7 @@ def serials(ctx: Ctx, cmd: Command) -> None:
         props: Props = {"driver": model, "chardev": f"char{name}", "id": name}
         if model == "isa-serial":
             props["index"] = ports[el]
-        props.update(address_props(ctx, el))
+        props.update(address.props(ctx, el))
         cmd.add("-device", device_arg(ctx, props))
 
 
@@ -501,7 +484,7 @@ def parallels(ctx: Ctx, cmd: Command) -> None:
 def _vioserial_props(ctx: Ctx, el: Element, driver: str, name: str) -> Props:
     """virtserialport / virtconsole properties (qemuBuildVirtioSerialPortDevProps)."""
     props: Props = {"driver": driver}
-    props.update(address_props(ctx, el))
+    props.update(address.props(ctx, el))
     props["chardev"] = f"char{name}"
     props["id"] = name
     if el.tag == "channel":
@@ -526,19 +509,6 @@ def guestfwd_props(ctx: Ctx, el: Element, name: str) -> Props:
     addr = ip_text((target.get("address") if target is not None else None) or "")
     port = _num(target.get("port") if target is not None else None, 10)
     return {"type": "user", "guestfwd": [{"str": f"tcp:{addr}:{port}-chardev:char{name}"}], "id": name}
-
-
-def netdev_arg(ctx: Ctx, props: Props) -> str:
-    """A -netdev value: JSON with netdev.json, else key=value after the type (arrays of {'str'} flattened)."""
-    if ctx.has("netdev.json"):
-        return to_json(props)
-    flat: Props = {}
-    for key, value in props.items():
-        if isinstance(value, list) and all(isinstance(v, dict) and list(v) == ["str"] for v in value):
-            flat[key] = [v["str"] for v in value]
-        else:
-            flat[key] = value
-    return to_keyval(flat, first="type")
 
 
 def channels(ctx: Ctx, cmd: Command) -> None:
@@ -639,5 +609,5 @@ def redirdevs(ctx: Ctx, cmd: Command) -> None:
         boot = el.find("boot")
         if boot is not None and _num(boot.get("order"), 10):
             props["bootindex"] = _num(boot.get("order"), 10)
-        props.update(address_props(ctx, el))
+        props.update(address.props(ctx, el))
         cmd.add("-device", device_arg(ctx, props))

@@ -9,6 +9,7 @@ from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_size
 from . import address as A
+from . import props as P
 from .props import Props
 
 Element = etree._Element
@@ -213,7 +214,7 @@ def _by_type(ctx: Ctx, cmd: Command, ctype: str) -> None:
             continue
         props = controller_props(ctx, ctl)
         if props is not None:
-            A.add_device(ctx, cmd, props, ctl)
+            P.add_device(ctx, cmd, props, ctl)
 
 
 def _legacy_usb(ctx: Ctx, cmd: Command) -> None:
@@ -247,7 +248,7 @@ def hubs(ctx: Ctx, cmd: Command) -> None:
     for hub in ctx.devices.iterfind("hub"):
         props: Props = {"driver": "usb-hub", "id": A.alias_of(hub)}
         props.update(A.props(ctx, hub))
-        A.add_device(ctx, cmd, props, hub)
+        P.add_device(ctx, cmd, props, hub)
 
 
 def ccid_controllers(ctx: Ctx, cmd: Command) -> None:

@@ -14,6 +14,7 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from . import devutil, secret
+from . import props as P
 from .audio import audio, audio_id
 from .sound import sounds
 from .video import videos
@@ -193,8 +194,8 @@ def _vnc_tls(ctx: Ctx, cmd: Command) -> None:
         # The key's password travels AES-encrypted under the master key (qemuDomainSecretInfoTLSNew).
         secret_alias = secret.alias_for(TLS_ALIAS)
         value = secret.lookup(ctx, "tls", str(secret_uuid), None)
-        devutil.qom_object(ctx, cmd, secret.secret_props(ctx, secret_alias, value))
-    devutil.qom_object(ctx, cmd, {"qom-type": "tls-creds-x509", "id": TLS_ALIAS,
+        P.add_object(ctx, cmd, secret.secret_props(ctx, secret_alias, value))
+    P.add_object(ctx, cmd, {"qom-type": "tls-creds-x509", "id": TLS_ALIAS,
                                   "dir": str(ctx.setting("vnc_tls_x509_cert_dir")), "endpoint": "server",
                                   "verify-peer": bool(ctx.setting("vnc_tls_x509_verify")),
                                   "passwordid": secret_alias})

@@ -9,6 +9,7 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
+from . import address as A
 from . import platform
 from . import props as P
 
@@ -400,7 +401,7 @@ def thread_context(ctx: Ctx, cmd: Command, props: P.Props) -> None:
     if not ctx.has("thread-context") or not props.get("host-nodes") or props.get("prealloc") is not True:
         return
     tc = f"tc-{props['id']}"
-    platform.add_object(ctx, cmd, {"qom-type": "thread-context", "id": tc, "node-affinity": list(props["host-nodes"])})
+    P.add_object(ctx, cmd, {"qom-type": "thread-context", "id": tc, "node-affinity": list(props["host-nodes"])})
     props["prealloc-context"] = tc
 
 
@@ -450,7 +451,7 @@ def memory(ctx: Ctx, cmd: Command) -> None:
             spec = MemSpec(alias=ram_id, size_kib=initial)
             props, _ = backend_props(ctx, spec, force=False, system_memory=True)
             thread_context(ctx, cmd, props)
-            platform.add_object(ctx, cmd, props)
+            P.add_object(ctx, cmd, props)
         else:
             _mem_path_args(ctx, cmd)
     locked = ctx.root.find("memoryBacking/locked") is not None
@@ -465,14 +466,14 @@ def iothreads(ctx: Ctx, cmd: Command) -> None:
             for attr in ("thread_pool_min", "thread_pool_max"):
                 if el.get(attr) is not None and int(el.get(attr)) >= 0:
                     props[attr.replace("_", "-")] = int(el.get(attr))
-        platform.add_object(ctx, cmd, props)
+        P.add_object(ctx, cmd, props)
     main = ctx.root.find("defaultiothread")
     if main is not None:
         props = {"qom-type": "main-loop", "id": "main-loop"}
         for attr in ("thread_pool_min", "thread_pool_max"):
             if main.get(attr) is not None and int(main.get(attr)) >= 0:
                 props[attr.replace("_", "-")] = int(main.get(attr))
-        platform.add_object(ctx, cmd, props)
+        P.add_object(ctx, cmd, props)
 
 
 def iothread_ids(ctx: Ctx) -> list[tuple[int, etree._Element | None]]:
@@ -518,7 +519,7 @@ def numa(ctx: Ctx, cmd: Command) -> None:
     for i, cell in enumerate(cells):
         if need:
             thread_context(ctx, cmd, backends[i])
-            platform.add_object(ctx, cmd, backends[i])
+            P.add_object(ctx, cmd, backends[i])
         value = f"node,nodeid={i}{_cpus_args(cell.get('cpus'))}"
         if hmat:
             initiator = _initiator(ctx, i, cell)
@@ -656,7 +657,7 @@ def memory_device_props(ctx: Ctx, dev: etree._Element, alias: str, spec: MemSpec
     if prealloc:
         props["prealloc"] = True
     props["id"] = alias
-    props.update(platform.address_props(ctx, dev))
+    props.update(A.props(ctx, dev))
     return props
 
 
@@ -688,7 +689,7 @@ def memory_aliases(ctx: Ctx) -> list[str]:
     out: list[str] = []
     slots = dimm_slots(ctx)
     for i, dev in enumerate(memory_device_list(ctx)):
-        alias = platform.device_alias(dev)
+        alias = A.alias_of(dev)
         if not alias:
             prefix = _ALIAS_PREFIX.get(dev.get("model") or "dimm", "dimm")
             if prefix in ("dimm", "nvdimm"):
@@ -709,9 +710,9 @@ def memory_devices(ctx: Ctx, cmd: Command) -> None:
         spec = memory_spec(ctx, dev, alias)
         props, _ = backend_props(ctx, spec, force=True, system_memory=False)
         thread_context(ctx, cmd, props)
-        platform.add_object(ctx, cmd, props)
+        P.add_object(ctx, cmd, props)
         if dev.get("model") in _DEVICE_DRIVER:
             props = memory_device_props(ctx, dev, alias, spec)
             if i in slots and "slot" not in props:
                 props["slot"] = slots[i]
-            platform.add_device(ctx, cmd, props)
+            P.add_device(ctx, cmd, props)

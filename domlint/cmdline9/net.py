@@ -18,8 +18,8 @@ from ..cmdline.context import Ctx
 from ..cmdline.net import mac as mac_address
 from ..errors import InputError
 from ..values import parse_int
-from . import chardev
-from .props import Props
+from . import address, chardev, platform
+from .props import Props, device_arg, netdev_arg, zpci_arg
 
 Element = etree._Element
 
@@ -163,18 +163,12 @@ def _socket_props(el: Element, ntype: str) -> Props:
             "localaddr": f"{local.get('address')}:{_int(local.get('port'))}"}
 
 
-def short_name(ctx: Ctx) -> str:
-    """The domain's short name: id and the first 20 characters of its name (virDomainDefGetShortName)."""
-    dom_id = ctx.opts.domain_id if ctx.opts.domain_id is not None else -1
-    return f"{dom_id}-{(ctx.root.findtext('name') or '').strip()[:20]}"
-
-
 def _user_props(ctx: Ctx, el: Element) -> Props:
     backend = el.find("backend")
     if backend is not None and backend.get("type") == "passt":
         state = ctx.setting("passt_state_dir") or "/run/libvirt/qemu/passt"
         return {"type": "stream",
-                "addr": {"type": "unix", "path": f"{state}/{short_name(ctx)}-{_alias(el)}.socket"},
+                "addr": {"type": "unix", "path": f"{state}/{platform.short_name(ctx)}-{_alias(el)}.socket"},
                 "server": False}
     # A slirp-helper socket (-netdev socket,fd=) exists only once libvirt has started the
     # helper, which building the command line without starting the guest never does.
@@ -217,32 +211,10 @@ def hostnet_props(ctx: Ctx, el: Element, vdpa_set: int | None = None) -> Props:
     return props
 
 
-def _virtio_driver(ctx: Ctx, el: Element) -> str:
-    """virtio-net-pci, -ccw or -device (virtio-mmio), with -transitional/-non-transitional on PCI."""
-    addr = el.find("address")
-    atype = addr.get("type") if addr is not None else None
-    suffix = {"pci": "pci", "virtio-mmio": "device", "ccw": "ccw"}.get(atype or "", "pci")
-    name = f"virtio-net-{suffix}"
-    nic = model(el)
-    # Without QEMU's (non-)transitional devices a transitional NIC is a plain one on a
-    # conventional PCI bus, which behaves the same; a non-transitional one cannot be had.
-    if nic == "virtio-transitional" and ctx.has("virtio-pci-non-transitional"):
-        name += "-transitional"
-    elif nic == "virtio-non-transitional":
-        if not ctx.has("virtio-pci-non-transitional"):
-            raise InputError(ctx.path, el.sourceline, "virtio non-transitional model not supported for this qemu")
-        name += "-non-transitional"
-    return name
-
-
 def _virtio_props(ctx: Ctx, el: Element) -> Props:
     drv = _driver(el)
     get = (lambda name: drv.get(name)) if drv is not None else (lambda name: None)
-    props: Props = {"driver": _virtio_driver(ctx, el)}
-    for attr, key in (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "packed"),
-                      ("page_per_vq", "page-per-vq")):
-        if _tri(get(attr)) is not None:
-            props[key] = _tri(get(attr))
+    props = address.virtio_props(ctx, el, "virtio-net", model(el) or "")
     if get("txmode") in _TX_MODE:
         props["tx"] = _TX_MODE[get("txmode")]
     for attr in ("ioeventfd", "event_idx"):
@@ -330,7 +302,7 @@ def nic_props(ctx: Ctx, el: Element) -> Props:
     index = boot_index(ctx, el)
     if index:
         props["bootindex"] = index
-    props.update(chardev.address_props(ctx, el))
+    props.update(address.props(ctx, el))
     props.update(rom_props(ctx, el))
     return props
 
@@ -342,17 +314,6 @@ def legacy_nic(ctx: Ctx, el: Element) -> str:
     if model(el):
         nic += f",model={model(el)}"
     return nic + f",id={name}"
-
-
-def zpci_args(ctx: Ctx, el: Element) -> list[str]:
-    """The zpci device an s390 PCI address with a <zpci> extension puts in front of its device (qemuCommandAddExtDevice)."""
-    addr = el.find("address")
-    zpci = el.find("address/zpci")
-    if addr is None or zpci is None or addr.get("type") != "pci":
-        return []
-    uid, fid = parse_int(zpci.get("uid") or "0", 0) or 0, parse_int(zpci.get("fid") or "0", 0) or 0
-    props = {"driver": "zpci", "uid": uid, "fid": fid, "target": _alias(el), "id": f"zpci{uid}"}
-    return ["-device", chardev.device_arg(ctx, props)]
 
 
 def interface_args(ctx: Ctx, el: Element) -> list[str]:
@@ -374,14 +335,14 @@ def interface_args(ctx: Ctx, el: Element) -> list[str]:
     elif ntype == "vdpa":
         vdpa_set = chardev.new_fdset(ctx)
         out += ["-add-fd", f"set={vdpa_set},fd={host_fd(ctx, 'vdpa')},opaque={_alias(el)}-vdpa"]
-    out += ["-netdev", chardev.netdev_arg(ctx, hostnet_props(ctx, el, vdpa_set))]
+    out += ["-netdev", netdev_arg(ctx, hostnet_props(ctx, el, vdpa_set))]
     if supports_nicdev(ctx, el):
-        out += zpci_args(ctx, el)
-        out += ["-device", chardev.device_arg(ctx, nic_props(ctx, el))]
+        out += zpci_arg(ctx, el)
+        out += ["-device", device_arg(ctx, nic_props(ctx, el))]
     elif ntype == "vhostuser":
         raise InputError(ctx.path, el.sourceline, "Nicdev support unavailable")
     else:
-        out += zpci_args(ctx, el)
+        out += zpci_arg(ctx, el)
         out += ["-net", legacy_nic(ctx, el)]
     return out
 

@@ -59,6 +59,9 @@ def host_fd(ctx: Ctx, key: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
+_QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
+
+
 def on_off(value: str | None) -> str | None:
     """A tristate attribute (on/off or yes/no) as on/off; None when absent."""
     if value in ("on", "yes"):
@@ -66,116 +69,6 @@ def on_off(value: str | None) -> str | None:
     if value in ("off", "no"):
         return "off"
     return None
-
-
-def add_object(ctx: Ctx, cmd: Command, props: P.Props) -> None:
-    """-object as JSON when QEMU's object-add is QAPIfied, else qom-type first and key=value (arrays as bitmaps)."""
-    if ctx.has("object.qapified"):
-        cmd.add("-object", P.to_json(props))
-        return
-    cmd.add("-object", keyval_object(props))
-
-
-_QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
-
-
-def _override_value(prop: etree._Element) -> object:
-    kind, value = prop.get("type"), prop.get("value")
-    if kind == "remove":
-        return None
-    if kind in ("signed", "unsigned"):
-        return int(value or "0")
-    if kind == "bool":
-        return value == "true"
-    return value or ""
-
-
-def apply_overrides(ctx: Ctx, props: P.Props) -> P.Props:
-    """<qemu:override> frontend properties of the device with this id: each one removed, then re-added at the end."""
-    alias = props.get("id")
-    if not alias:
-        return props
-    out = dict(props)
-    for dev in ctx.root.findall(f"{{{_QEMU_NS}}}override/{{{_QEMU_NS}}}device"):
-        if dev.get("alias") != alias:
-            continue
-        for prop in dev.findall(f"{{{_QEMU_NS}}}frontend/{{{_QEMU_NS}}}property"):
-            name_ = prop.get("name")
-            out.pop(name_, None)
-            value = _override_value(prop)
-            if value is not None:
-                out[name_] = value
-    return out
-
-
-def add_device(ctx: Ctx, cmd: Command, props: P.Props) -> None:
-    """-device as JSON when QEMU takes JSON for -device, else driver first and key=value (qemu:override applied)."""
-    props = apply_overrides(ctx, props)
-    if ctx.has("device.json+hotplug"):
-        cmd.add("-device", P.to_json(props))
-    else:
-        cmd.add("-device", P.to_keyval(props, first="driver"))
-
-
-def address_props(ctx: Ctx, el: etree._Element) -> P.Props:
-    """bus/addr (PCI) or bus/reg (DIMM slot) of a device's assigned address (a minimal stand-in for the
-    address family's writer)."""
-    addr = el.find("address")
-    if addr is None:
-        return {}
-    kind = addr.get("type")
-    if kind == "pci":
-        bus = int(addr.get("bus", "0"), 0)
-        slot = int(addr.get("slot", "0"), 0)
-        func = int(addr.get("function", "0"), 0)
-        out: P.Props = {"bus": _pci_bus_alias(ctx, bus), "addr": f"0x{slot:x}" + (f".0x{func:x}" if func else "")}
-        if addr.get("multifunction") in ("on", "off"):
-            out["multifunction"] = addr.get("multifunction") == "on"
-        return out
-    if kind == "dimm":
-        out = {}
-        if addr.get("slot") is not None:
-            out["slot"] = int(addr.get("slot"), 0)
-        if addr.get("base") is not None:
-            out["addr"] = int(addr.get("base"), 0)
-        return out
-    return {}
-
-
-def _pci_bus_alias(ctx: Ctx, bus: int) -> str:
-    for c in ctx.devices.findall("controller"):
-        if c.get("type") == "pci" and c.get("index") == str(bus):
-            alias = device_alias(c)
-            if alias:
-                return alias
-            if c.get("model") == "pcie-root":
-                return "pcie.0"
-    return f"pci.{bus}"
-
-
-def keyval_object(props: P.Props) -> str:
-    """An -object value in key=value form: numeric arrays written as bitmap ranges (host-nodes=0-3)."""
-    parts = [str(props["qom-type"])]
-    for key, value in props.items():
-        if key == "qom-type" or value is None:
-            continue
-        if isinstance(value, list):
-            parts.extend(f"{key}={r}" for r in _ranges(sorted(set(int(v) for v in value))))
-        else:
-            parts.append(P.to_keyval({key: value}))
-    return ",".join(parts)
-
-
-def _ranges(values: list[int]) -> list[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and values[j + 1] == values[j] + 1:
-            j += 1
-        out.append(str(values[i]) if i == j else f"{values[i]}-{values[j]}")
-        i = j + 1
-    return out
 
 
 # --- stages ---------------------------------------------------------------------------------------
@@ -231,7 +124,7 @@ def paused(ctx: Ctx, cmd: Command) -> None:
 
 def master_key(ctx: Ctx, cmd: Command) -> None:
     """The master key secret object, read from the domain's lib dir."""
-    add_object(ctx, cmd, {"qom-type": "secret", "id": "masterKey0", "format": "raw",
+    P.add_object(ctx, cmd, {"qom-type": "secret", "id": "masterKey0", "format": "raw",
                           "file": f"{domain_lib_dir(ctx)}/master-key.aes"})
 
 
@@ -378,12 +271,6 @@ def _memory_machine(ctx: Ctx) -> list[str]:
         if ram:
             out.append(f"memory-backend={ram}")
     return out
-
-
-def device_alias(el: etree._Element) -> str | None:
-    """The alias the address helper gave a device (<alias name=...>), or None."""
-    alias = el.find("alias")
-    return alias.get("name") if alias is not None else None
 
 
 def _loadparm(ctx: Ctx) -> list[str]:
@@ -681,7 +568,7 @@ def launch_security(ctx: Ctx, cmd: Command) -> None:
     if sec is None:
         return
     if sec.get("type") == "s390-pv":
-        add_object(ctx, cmd, {"qom-type": "s390-pv-guest", "id": "lsec0"})
+        P.add_object(ctx, cmd, {"qom-type": "s390-pv-guest", "id": "lsec0"})
         return
     if sec.get("type") != "sev":
         return
@@ -701,7 +588,7 @@ def launch_security(ctx: Ctx, cmd: Command) -> None:
     hashes = on_off(sec.get("kernelHashes"))
     if hashes:
         props["kernel-hashes"] = hashes == "on"
-    add_object(ctx, cmd, props)
+    P.add_object(ctx, cmd, props)
 
 
 def passthrough(ctx: Ctx, cmd: Command) -> None:

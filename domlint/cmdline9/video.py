@@ -9,7 +9,9 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
+from . import address as A
 from . import devutil
+from . import props as P
 
 Element = etree._Element
 
@@ -126,11 +128,11 @@ def _supports_vga(ctx: Ctx, video: Video) -> bool:
     return ctx.has("vhost-user-vga") if video.vhost_user else ctx.has("virtio-vga")
 
 
-def video_props(ctx: Ctx, video: Video) -> devutil.Props:
+def video_props(ctx: Ctx, video: Video) -> P.Props:
     """The -device properties of one video device (qemuBuildDeviceVideoCmd)."""
     model, virtio, suffix = device_model(ctx, video)
     el = video.el
-    out = devutil.virtio_props(ctx, el, model, model="", bus_suffix=suffix) if virtio else {"driver": model}
+    out = A.virtio_props(ctx, el, model, model="", bus_suffix=suffix) if virtio else {"driver": model}
     virgl = None
     if not video.vhost_user and video.type == "virtio" and video.accel3d is not None and \
             ctx.has("virtio-gpu.virgl"):
@@ -155,7 +157,7 @@ def video_props(ctx: Ctx, video: Video) -> devutil.Props:
     if res is not None:
         out["xres"] = devutil.uint(ctx, res, "x") or None
         out["yres"] = devutil.uint(ctx, res, "y") or None
-    out.update(devutil.address_props(ctx, el))
+    out.update(A.props(ctx, el))
     return out
 
 
@@ -171,5 +173,5 @@ def videos(ctx: Ctx, cmd: Command) -> None:
             continue
         if video.vhost_user:
             cmd.add("-chardev", f"socket,id=chr-vu-{devutil.alias(video.el)},fd={vhost_user_fd(ctx)}")
-        devutil.ext_device(ctx, cmd, video.el)
-        devutil.device(ctx, cmd, video_props(ctx, video))
+        P.add_zpci(ctx, cmd, video.el)
+        P.add_device(ctx, cmd, video_props(ctx, video))
