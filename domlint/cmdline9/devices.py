@@ -16,8 +16,9 @@ from ..errors import InputError
 from . import address as A
 from . import chardev, devutil
 from . import props as P
-from .graphics import dbus_address, short_name, state_dir
+from .graphics import dbus_address
 from .hostdev import hostdevs
+from .platform import short_name, state_dir
 from .secret import random_bytes
 
 __all__ = ["dbus_vmstate", "hostdevs", "inputs", "iommu", "memballoon", "nvram", "panics", "rngs", "shmems",

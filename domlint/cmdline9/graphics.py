@@ -13,7 +13,7 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
-from . import devutil, secret
+from . import devutil, platform, secret
 from . import props as P
 from .audio import audio, audio_id
 from .sound import sounds
@@ -41,22 +41,6 @@ class Listen:
     type: str
     address: str | None = None
     socket: str | None = None
-
-
-def short_name(ctx: Ctx) -> str:
-    """The domain's short name: id, dash, the first 20 characters of its name (virDomainDefGetShortName)."""
-    dom_id = ctx.opts.domain_id if ctx.opts.domain_id is not None else -1
-    return f"{dom_id}-{(ctx.root.findtext('name') or '')[:20]}"
-
-
-def state_dir(ctx: Ctx) -> str:
-    """The driver's run-time state directory (qemu.conf's default for a privileged libvirtd)."""
-    return str(ctx.setting("state_dir") or "/run/libvirt/qemu")
-
-
-def domain_lib_dir(ctx: Ctx) -> str:
-    """The per-domain directory under the driver's lib dir."""
-    return f"{ctx.setting('lib_dir', '/var/lib/libvirt/qemu')}/domain-{short_name(ctx)}"
 
 
 def _parsed_listen(gfx: Element) -> Listen:
@@ -90,7 +74,7 @@ def listen(ctx: Ctx, gfx: Element) -> Listen:
     if gtype == "spice" and lst.type == "address" and _spice_parsed_ports(ctx, gfx) == (0, 0, False):
         # SPICE without ports and autoport listens nowhere (virDomainDefPostParseGraphics).
         lst = Listen("none")
-    lib_dir = str(ctx.setting("lib_dir", "/var/lib/libvirt/qemu"))
+    lib_dir = platform.lib_dir(ctx)
     if gtype == "vnc" and lst.type == "socket" and lst.socket and lst.socket.startswith(lib_dir):
         # A socket under the lib dir was made up by an older libvirt: listen on an address instead.
         lst = Listen("address")
@@ -98,7 +82,7 @@ def listen(ctx: Ctx, gfx: Element) -> Listen:
     listen_addr = ctx.setting(f"{gtype}_listen")
     if lst.type == "address" and not lst.address:
         if use_socket:
-            lst = Listen("socket", socket=f"{domain_lib_dir(ctx)}/{gtype}.sock")
+            lst = Listen("socket", socket=f"{platform.domain_lib_dir(ctx)}/{gtype}.sock")
         elif listen_addr:
             lst.address = str(listen_addr)
     elif lst.type == "network":
@@ -113,7 +97,7 @@ def listen(ctx: Ctx, gfx: Element) -> Listen:
         elif listen_addr:
             lst.address = str(listen_addr)
     elif lst.type == "socket" and not lst.socket:
-        lst.socket = f"{domain_lib_dir(ctx)}/{gtype}.sock"
+        lst.socket = f"{platform.domain_lib_dir(ctx)}/{gtype}.sock"
     return lst
 
 
@@ -359,7 +343,7 @@ def _egl_headless(ctx: Ctx, cmd: Command, gfx: Element) -> None:
 
 def dbus_address(ctx: Ctx) -> str:
     """The D-Bus address libvirt makes up for a display without one (qemuDBusGetAddress)."""
-    return f"unix:path={state_dir(ctx)}/dbus/{short_name(ctx)}-dbus.sock"
+    return f"unix:path={platform.state_dir(ctx)}/dbus/{platform.short_name(ctx)}-dbus.sock"
 
 
 def _dbus(ctx: Ctx, cmd: Command, gfx: Element) -> None:

@@ -24,9 +24,8 @@ DEFAULT_VHOST_SCSI_FD = 3
 
 
 def host_devices(ctx: Ctx) -> list[Element]:
-    """libvirt's host device list: hostdev interfaces first, then the <hostdev> elements, each in domain order."""
-    nets = [n for n in ctx.devices.iterfind("interface") if n.get("type") == "hostdev"]
-    return nets + [h for h in ctx.devices.iterfind("hostdev") if h.get("mode", "subsystem") == "subsystem"]
+    """The subsystem devices of libvirt's host device list (hostdev interfaces first, then <hostdev>s)."""
+    return [h for h in A.hostdevs(ctx) if h.get("mode", "subsystem") == "subsystem"]
 
 
 def _subsys_type(dev: Element) -> str:

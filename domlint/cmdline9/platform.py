@@ -11,6 +11,7 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from . import fwauto as firmware
+from . import pflash
 from . import props as P
 
 # Environment variables libvirt passes through from its own environment, in its order
@@ -45,6 +46,11 @@ def short_name(ctx: Ctx) -> str:
 def lib_dir(ctx: Ctx) -> str:
     """The driver's lib dir (qemu.conf's default for a privileged daemon unless the host says otherwise)."""
     return str(ctx.setting("lib_dir") or "/var/lib/libvirt/qemu")
+
+
+def state_dir(ctx: Ctx) -> str:
+    """The driver's run-time state directory (qemu.conf's default for a privileged daemon unless the host says otherwise)."""
+    return str(ctx.setting("state_dir") or "/run/libvirt/qemu")
 
 
 def domain_lib_dir(ctx: Ctx) -> str:
@@ -289,13 +295,14 @@ def launch_security_type(ctx: Ctx) -> str | None:
 
 
 def pflash_nodes(ctx: Ctx) -> tuple[str | None, str | None]:
-    """The node names of the firmware flash and its NVRAM store (libvirt's fixed names), when QEMU gets them."""
-    if "pflash0" in ctx.state or "pflash1" in ctx.state:
-        return ctx.state.get("pflash0"), ctx.state.get("pflash1")
-    fw = firmware.resolve(ctx)
-    if fw.loader_type != "pflash":
-        return None, None
-    return "libvirt-pflash0-format", "libvirt-pflash1-format" if fw.nvram_path else None
+    """The node names of the firmware flash and its NVRAM store, when QEMU gets them.
+
+    The flash stage (before -machine) records the nodes it wrote; -machine on its own asks it.
+    """
+    if "pflash0" not in ctx.state and "pflash1" not in ctx.state:
+        nodes = pflash.pflash_nodes(ctx)
+        return (nodes[0], nodes[1] if len(nodes) > 1 else None) if nodes else (None, None)
+    return ctx.state.get("pflash0"), ctx.state.get("pflash1")
 
 
 def machine(ctx: Ctx, cmd: Command) -> None:
