@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "tests" / "conformance"))
 
+from bench import _best as best  # noqa: E402  (the timing bench.py uses: fastest of N rounds)
 from run import (  # noqa: E402
     HOSTS,
     anchor_host,
@@ -63,16 +62,6 @@ def jobs_of(root: Path, limit: int | None) -> tuple[str, list[Job]]:
     cases = [c for c in manifest["cases"] if c["expect"] == "argv" and c.get("args")][:limit]
     return target, [Job(root / c["xml"], case_caps(root, c, target), case_host(host, c), case_options(c),
                         join_args((root / c["args"]).read_text())) for c in cases]
-
-
-def best(fn: Callable[[], object], rounds: int) -> float:
-    """The fastest of rounds timings of fn, in seconds (the one least disturbed by the machine)."""
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def measure(target: str, jobs: list[Job], rounds: int) -> None:

@@ -9,12 +9,13 @@ for USB, devno for ccw, reg for spapr-vio, iobase/irq for ISA...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
+from ..cmdline.address import PCIAddr
 from ..cmdline.context import Ctx
+from ..cmdline.devices import hostdevs, videos
 from ..errors import InputError
 from ..values import parse_int
 
@@ -218,20 +219,6 @@ def controller_alias(ctx: Ctx, ctype: str, idx: int, el: Element | None = None) 
 # --------------------------------------------------------------------------- PCI
 
 
-@dataclass(frozen=True)
-class PCIAddr:
-    """One PCI address; multi is 'on', 'off' or None (unset)."""
-
-    domain: int = 0
-    bus: int = 0
-    slot: int = 0
-    function: int = 0
-    multi: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.domain:04x}:{self.bus:02x}:{self.slot:02x}.{self.function:x}"
-
-
 def pci_of(el: Element) -> PCIAddr | None:
     """An element's PCI address, or None."""
     addr = el.find("address")
@@ -404,24 +391,6 @@ def console_is_serial_compat(ctx: Ctx, idx: int, console: Element) -> bool:
     ttype = target.get("type") if target is not None else None
     os_type = (ctx.root.findtext("os/type") or "hvm").strip()
     return idx == 0 and ttype in (None, "serial") and os_type == "hvm"
-
-
-def videos(ctx: Ctx) -> list[Element]:
-    """The videos, the primary one first (libvirt inserts it at the front)."""
-    out: list[Element] = []
-    for video in ctx.devices.iterfind("video"):
-        model = video.find("model")
-        if model is not None and model.get("primary") == "yes":
-            out.insert(0, video)
-        else:
-            out.append(video)
-    return out
-
-
-def hostdevs(ctx: Ctx) -> list[Element]:
-    """libvirt's host device list: type='hostdev' interfaces (parsed earlier), then <hostdev>s."""
-    return ([n for n in ctx.devices.iterfind("interface") if n.get("type") == "hostdev"]
-            + list(ctx.devices.iterfind("hostdev")))
 
 
 def all_devices(ctx: Ctx, all_consoles: bool = False) -> list[tuple[str, Element]]:

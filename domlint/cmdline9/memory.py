@@ -153,15 +153,7 @@ def parse_set(text: str | None) -> list[int]:
 
 def format_set(values: list[int]) -> str:
     """A sorted list as libvirt's bitmap string (0-3,5)."""
-    out: list[str] = []
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and values[j + 1] == values[j] + 1:
-            j += 1
-        out.append(str(values[i]) if i == j else f"{values[i]}-{values[j]}")
-        i = j + 1
-    return ",".join(out)
+    return ",".join(P.number_ranges(values))
 
 
 # --- driver facts ---------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from ..cmdline.context import Ctx
 from ..cmdline.net import mac as mac_address
 from ..errors import InputError
 from ..values import parse_int
-from . import address, chardev, platform
+from . import address, chardev, devutil, platform
 from .props import Props, device_arg, netdev_arg, zpci_arg
 
 Element = etree._Element
@@ -270,28 +270,6 @@ def boot_index(ctx: Ctx, el: Element) -> int:
     return _int(boot.get("order")) if boot is not None else 0
 
 
-def rom_props(ctx: Ctx, el: Element) -> Props:
-    """rombar/romfile from <rom> (qemuBuildRomProps): an unset ROM adds nothing."""
-    rom = el.find("rom")
-    if rom is None:
-        return {}
-    enabled, bar, romfile = _tri(rom.get("enabled")), rom.get("bar"), rom.get("file")
-    if enabled is None and bar not in ("on", "off") and romfile is None:
-        return {}
-    addr = el.find("address")
-    # virtio-s390 addresses no longer exist in 9.0: such a device is still waiting for its real one.
-    if addr is not None and addr.get("type") not in ("pci", "virtio-s390"):
-        raise InputError(ctx.path, el.sourceline, "ROM tuning is only supported for PCI devices")
-    if enabled is False:
-        return {"romfile": ""}
-    props: Props = {}
-    if bar in ("on", "off"):
-        props["rombar"] = 1 if bar == "on" else 0
-    if romfile is not None:
-        props["romfile"] = romfile
-    return props
-
-
 def nic_props(ctx: Ctx, el: Element) -> Props:
     """The -device properties of a NIC (qemuBuildNicDevProps)."""
     props = _virtio_props(ctx, el) if is_virtio(el) else {"driver": model(el)}
@@ -303,7 +281,7 @@ def nic_props(ctx: Ctx, el: Element) -> Props:
     if index:
         props["bootindex"] = index
     props.update(address.props(ctx, el))
-    props.update(rom_props(ctx, el))
+    props.update(devutil.rom_props(ctx, el))
     return props
 
 

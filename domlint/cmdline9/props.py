@@ -69,10 +69,8 @@ def compact(props: Props) -> Props:
 # --------------------------------------------------------------------------- array forms
 
 
-def bitmap_ranges(key: str, values: list[Any]) -> list[str] | None:
-    """Numbers as bitmap ranges (host-nodes=0-3,host-nodes=5); None unless every member is a number."""
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return None
+def number_ranges(values: list[int]) -> list[str]:
+    """Sorted distinct numbers as libvirt's bitmap runs: '0-3', '5'."""
     nums = sorted(set(values))
     out: list[str] = []
     i = 0
@@ -80,9 +78,16 @@ def bitmap_ranges(key: str, values: list[Any]) -> list[str] | None:
         j = i
         while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
             j += 1
-        out.append(f"{key}={nums[i]}-{nums[j]}" if j > i else f"{key}={nums[i]}")
+        out.append(f"{nums[i]}-{nums[j]}" if j > i else str(nums[i]))
         i = j + 1
     return out
+
+
+def bitmap_ranges(key: str, values: list[Any]) -> list[str] | None:
+    """Numbers as bitmap ranges (host-nodes=0-3,host-nodes=5); None unless every member is a number."""
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    return [f"{key}={r}" for r in number_ranges(values)]
 
 
 def objects_str(key: str, values: list[Any]) -> list[str] | None:
