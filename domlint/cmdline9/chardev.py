@@ -19,6 +19,7 @@ from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
 from . import address, secret
+from .hostfacts import host_fd
 from .props import Props, device_arg, netdev_arg, object_arg
 
 Element = etree._Element
@@ -27,8 +28,6 @@ Element = etree._Element
 _SPICEVMC_NAME = {"channel": "vdagent", "smartcard": "smartcard", "redirdev": "usbredir"}
 # The name a virtio channel for the SPICE agent gets when it writes none.
 SPICE_AGENT_CHANNEL = "com.redhat.spice.0"
-# The fixed descriptor numbers a host hands QEMU (the host profile's `fds` section overrides them).
-DEFAULT_FDS = {"chardev_socket": 1729, "chardev_file": 1750, "chardev_log": 1751}
 _TRISTATE = {"yes": True, "no": False, "on": True, "off": False}
 
 
@@ -127,12 +126,6 @@ def source(el: Element, chr_type: str | None = None, holder: str | None = None) 
 # --- descriptors libvirt opens and passes itself -------------------------------------
 
 
-def host_fd(ctx: Ctx, name: str, default: int) -> int:
-    """A descriptor number the host hands QEMU (the host profile's `fds` section, else `default`)."""
-    fds = ctx.host.raw.get("fds") or {}
-    return int(fds.get(name, default))
-
-
 def new_fdset(ctx: Ctx) -> int:
     """The next fd-set id of the domain (disks, chardevs, vDPA NICs and TPMs share one counter, state 'fdset_id').
 
@@ -201,7 +194,7 @@ def prepare_fds(ctx: Ctx) -> dict[Element, Passed]:
         owner = _alias(dev) or ""
         src = source(src_el, holder=kind)
         source_set = new_fdset(ctx) if src.type == "file" else None
-        listen_fd = (host_fd(ctx, "chardev_socket", DEFAULT_FDS["chardev_socket"])
+        listen_fd = (host_fd(ctx, "chardev_socket")
                      if src.type == "unix" and src.listen else None)
         log_set = new_fdset(ctx) if src.logfile else None
         done[src_el] = Passed(owner, source_set, log_set, listen_fd)
@@ -336,10 +329,10 @@ def backend_args(ctx: Ctx, src: ChrSource | Element, char_alias: str, kind: str 
         out += ["-object", object_arg(ctx, tls_props(ctx, s, tls_alias, secret_alias))]
     if passed is not None:
         if passed.source_set is not None:
-            fd = host_fd(ctx, "chardev_file", DEFAULT_FDS["chardev_file"])
+            fd = host_fd(ctx, "chardev_file")
             out += ["-add-fd", f"set={passed.source_set},fd={fd},opaque={passed.owner}-source"]
         if passed.log_set is not None:
-            fd = host_fd(ctx, "chardev_log", DEFAULT_FDS["chardev_log"])
+            fd = host_fd(ctx, "chardev_log")
             out += ["-add-fd", f"set={passed.log_set},fd={fd},opaque={passed.owner}-log"]
     out += ["-chardev", chardev_str(s, char_alias, passed, wait=wait, tls_alias=tls_alias)]
     return out

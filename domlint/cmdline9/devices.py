@@ -18,7 +18,8 @@ from . import chardev, devutil
 from . import props as P
 from .graphics import dbus_address
 from .hostdev import hostdevs
-from .platform import short_name, state_dir
+from .hostfacts import host_fd, state_dir
+from .platform import short_name
 from .secret import random_bytes
 
 __all__ = ["dbus_vmstate", "hostdevs", "inputs", "iommu", "memballoon", "nvram", "panics", "rngs", "shmems",
@@ -97,8 +98,6 @@ def iommu(ctx: Ctx, cmd: Command) -> None:
 
 # ---------------------------------------------------------------------------- TPM
 
-TPM_MODELS = ("tpm-tis", "tpm-crb", "tpm-spapr", "spapr-tpm-proxy")
-DEFAULT_FDS = {"tpm_device": 3, "tpm_cancel": 4, "vsock": 3}
 
 
 def tpm_model(ctx: Ctx, tpm: Element) -> str:
@@ -123,7 +122,7 @@ def _tpm_backend(ctx: Ctx, cmd: Command, tpm: Element, alias: str) -> str:
         opened = []
         for suffix, fdname in (("-tpm", "tpm_device"), ("-cancel", "tpm_cancel")):
             fdset = chardev.new_fdset(ctx)
-            fd = chardev.host_fd(ctx, fdname, DEFAULT_FDS[fdname])
+            fd = host_fd(ctx, fdname)
             cmd.add("-add-fd", f"set={fdset},fd={fd},opaque={alias}{suffix}")
             opened.append(f"/dev/fdset/{fdset}")
         return f"passthrough,id=tpm-{alias},path={opened[0]},cancel-path={opened[1]}"
@@ -385,10 +384,10 @@ def vsock(ctx: Ctx, cmd: Command) -> None:
         auto = cid == 0
     if auto:
         # libvirt takes the first free CID from 3 up; a host profile may say which it gets.
-        cid = chardev.host_fd(ctx, "vsock_cid", 3)
+        cid = host_fd(ctx, "vsock_cid")
     props = A.virtio_props(ctx, el, "vhost-vsock", model=el.get("model") or "virtio")
     props.update({"id": devutil.alias(el), "guest-cid": cid,
-                  "vhostfd": str(chardev.host_fd(ctx, "vsock", DEFAULT_FDS["vsock"]))})
+                  "vhostfd": str(host_fd(ctx, "vsock"))})
     props.update(A.props(ctx, el))
     P.add_zpci(ctx, cmd, el)
     P.add_device(ctx, cmd, props)

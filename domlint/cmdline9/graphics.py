@@ -13,7 +13,7 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
-from . import devutil, platform, secret
+from . import devutil, hostfacts, platform, secret
 from . import props as P
 from .audio import audio, audio_id
 from .sound import sounds
@@ -74,7 +74,7 @@ def listen(ctx: Ctx, gfx: Element) -> Listen:
     if gtype == "spice" and lst.type == "address" and _spice_parsed_ports(ctx, gfx) == (0, 0, False):
         # SPICE without ports and autoport listens nowhere (virDomainDefPostParseGraphics).
         lst = Listen("none")
-    lib_dir = platform.lib_dir(ctx)
+    lib_dir = hostfacts.lib_dir(ctx)
     if gtype == "vnc" and lst.type == "socket" and lst.socket and lst.socket.startswith(lib_dir):
         # A socket under the lib dir was made up by an older libvirt: listen on an address instead.
         lst = Listen("address")
@@ -343,7 +343,7 @@ def _egl_headless(ctx: Ctx, cmd: Command, gfx: Element) -> None:
 
 def dbus_address(ctx: Ctx) -> str:
     """The D-Bus address libvirt makes up for a display without one (qemuDBusGetAddress)."""
-    return f"unix:path={platform.state_dir(ctx)}/dbus/{platform.short_name(ctx)}-dbus.sock"
+    return f"unix:path={hostfacts.state_dir(ctx)}/dbus/{platform.short_name(ctx)}-dbus.sock"
 
 
 def _dbus(ctx: Ctx, cmd: Command, gfx: Element) -> None:

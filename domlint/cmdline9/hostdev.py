@@ -15,12 +15,12 @@ from ..errors import InputError
 from . import address as A
 from . import devutil
 from . import props as P
+from .hostfacts import host_fd
 from .props import to_json
 
 Element = etree._Element
 
 MDEV_DRIVERS = {"vfio-pci": "vfio-pci", "vfio-ccw": "vfio-ccw", "vfio-ap": "vfio-ap"}
-DEFAULT_VHOST_SCSI_FD = 3
 
 
 def host_devices(ctx: Ctx) -> list[Element]:
@@ -123,7 +123,7 @@ def mdev_props(ctx: Ctx, dev: Element) -> P.Props:
 def vhost_scsi_props(ctx: Ctx, dev: Element) -> P.Props:
     """vhost-scsi-* on the target's WWPN, with the vhost-scsi descriptor libvirt opened."""
     src = dev.find("source")
-    fd = int((ctx.host.raw.get("fds") or {}).get("vhost_scsi", DEFAULT_VHOST_SCSI_FD))
+    fd = host_fd(ctx, "vhost_scsi")
     # No virtio options here: libvirt keeps none for a host device.
     props: P.Props = {"driver": A.virtio_props(ctx, dev, "vhost-scsi", model=dev.get("model") or "")["driver"]}
     props.update({"wwpn": src.get("wwpn") if src is not None else None, "vhostfd": str(fd),

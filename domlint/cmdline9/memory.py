@@ -10,7 +10,7 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from . import address as A
-from . import platform
+from . import hostfacts, platform
 from . import props as P
 
 # The page size of the host (KiB): a "huge" page of this size is no huge page at all.
@@ -184,7 +184,7 @@ def hugepage_path(ctx: Ctx, page_kib: int) -> str:
 
 def backing_path(ctx: Ctx, alias: str) -> str:
     """A file-backed memory object's file under the driver's memory backing dir."""
-    base = ctx.setting("memory_backing_dir") or f"{platform.lib_dir(ctx)}/ram"
+    base = ctx.setting("memory_backing_dir") or f"{hostfacts.lib_dir(ctx)}/ram"
     return f"{base}/{platform.short_name(ctx)}/{alias}"
 
 

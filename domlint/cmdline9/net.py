@@ -2,8 +2,8 @@
 
 libvirt opens the host side of most interfaces itself and hands QEMU descriptors:
 TAP devices (bridge, network, direct, ethernet), vhost-net per queue, vDPA devices
-(through an fd set). Their numbers are host facts (the host profile's `fds`
-section; without one, the numbers libvirt's own test harness shows). A
+(through an fd set). Their numbers are host facts (`hostfacts.host_fd`: the host
+profile's `fds` section, else a placeholder). A
 type='hostdev' interface is a PCI host device and is built with the host devices.
 """
 
@@ -19,12 +19,11 @@ from ..cmdline.net import mac as mac_address
 from ..errors import InputError
 from ..values import parse_int
 from . import address, chardev, devutil, platform
+from .hostfacts import host_fd, state_dir
 from .props import Props, device_arg, netdev_arg, zpci_arg
 
 Element = etree._Element
 
-# The descriptors the host hands out (first TAP fd, first vhost-net fd, a vDPA device's fd).
-DEFAULT_FDS = {"tap_first": 3, "vhost_first": 44, "vdpa": 1732}
 # Interface types that run on a TAP device (macvtap for direct) libvirt opens, and so may use vhost-net.
 _TAP_TYPES = ("network", "bridge", "direct", "ethernet")
 _VIRTIO_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
@@ -89,11 +88,6 @@ def _driver_attr(el: Element, name: str) -> str | None:
 def queues(el: Element) -> int:
     """The queue count a virtio NIC asks for (0 when unset)."""
     return _int(_driver_attr(el, "queues")) if is_virtio(el) else 0
-
-
-def host_fd(ctx: Ctx, name: str) -> int:
-    """A descriptor number the host hands QEMU (the host profile's `fds`, else the plain default)."""
-    return chardev.host_fd(ctx, name, DEFAULT_FDS[name])
 
 
 def actual_type(ctx: Ctx, el: Element) -> str:
@@ -166,7 +160,7 @@ def _socket_props(el: Element, ntype: str) -> Props:
 def _user_props(ctx: Ctx, el: Element) -> Props:
     backend = el.find("backend")
     if backend is not None and backend.get("type") == "passt":
-        state = ctx.setting("passt_state_dir") or "/run/libvirt/qemu/passt"
+        state = ctx.setting("passt_state_dir") or f"{state_dir(ctx)}/passt"
         return {"type": "stream",
                 "addr": {"type": "unix", "path": f"{state}/{platform.short_name(ctx)}-{_alias(el)}.socket"},
                 "server": False}

@@ -13,6 +13,7 @@ from ..cmdline.context import Ctx
 from . import fwauto as firmware
 from . import pflash
 from . import props as P
+from .hostfacts import host_fd, lib_dir
 
 # Environment variables libvirt passes through from its own environment, in its order
 # (virCommandAddEnvPassCommon), after LC_ALL=C.
@@ -21,9 +22,6 @@ _PASSED_ENV = ("LD_PRELOAD", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES", "DYLD_F
 
 # The longest prefix of a domain name libvirt uses in per-domain paths (VIR_DOMAIN_SHORT_NAME_MAX).
 _SHORT_NAME_MAX = 20
-
-# The file descriptor the monitor socket is passed as when the host profile names none.
-DEFAULT_MONITOR_FD = 1729
 
 
 # --- facts shared with other families ------------------------------------------------------------
@@ -43,26 +41,9 @@ def short_name(ctx: Ctx) -> str:
     return f"{domain_id(ctx)}-{domain_name(ctx)[:_SHORT_NAME_MAX]}"
 
 
-def lib_dir(ctx: Ctx) -> str:
-    """The driver's lib dir (qemu.conf's default for a privileged daemon unless the host says otherwise)."""
-    return str(ctx.setting("lib_dir") or "/var/lib/libvirt/qemu")
-
-
-def state_dir(ctx: Ctx) -> str:
-    """The driver's run-time state directory (qemu.conf's default for a privileged daemon unless the host says otherwise)."""
-    return str(ctx.setting("state_dir") or "/run/libvirt/qemu")
-
-
 def domain_lib_dir(ctx: Ctx) -> str:
     """The per-domain directory under the lib dir: LIB/domain-ID-NAME."""
     return f"{lib_dir(ctx)}/domain-{short_name(ctx)}"
-
-
-def host_fd(ctx: Ctx, key: str, default: int) -> int:
-    """A file descriptor number the host profile's `fds` section gives (what the fd passing shows)."""
-    fds = ctx.host.raw.get("fds") or {}
-    value = fds.get(key)
-    return int(value) if value is not None else default
 
 
 _QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
@@ -496,7 +477,7 @@ def defaults(ctx: Ctx, cmd: Command) -> None:
 def monitor(ctx: Ctx, cmd: Command) -> None:
     """The QMP monitor: a listening UNIX socket passed as a file descriptor."""
     # libvirt 9.0 writes -chardev as key=value whatever QEMU accepts.
-    fd = host_fd(ctx, "monitor", DEFAULT_MONITOR_FD)
+    fd = host_fd(ctx, "monitor")
     cmd.add("-chardev", f"socket,id=charmonitor,fd={fd},server=on,wait=off")
     cmd.add("-mon", "chardev=charmonitor,id=monitor,mode=control")
 

@@ -12,6 +12,7 @@ from ..errors import InputError
 from . import address as A
 from . import devutil
 from . import props as P
+from .hostfacts import host_fd
 
 Element = etree._Element
 
@@ -162,8 +163,8 @@ def video_props(ctx: Ctx, video: Video) -> P.Props:
 
 
 def vhost_user_fd(ctx: Ctx) -> int:
-    """The fd of the socket libvirt opens to a vhost-user GPU helper (the host profile's, else 3)."""
-    return int((ctx.host.raw.get("fds") or {}).get("vhost_user_video", 3))
+    """The fd of the socket libvirt opens to a vhost-user GPU helper."""
+    return host_fd(ctx, "vhost_user_video")
 
 
 def videos(ctx: Ctx, cmd: Command) -> None:
