@@ -18,7 +18,7 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
-from . import address, secret
+from . import address, devutil, secret
 from .hostfacts import host_fd
 from .props import Props, device_arg, netdev_arg, object_arg
 
@@ -28,7 +28,6 @@ Element = etree._Element
 _SPICEVMC_NAME = {"channel": "vdagent", "smartcard": "smartcard", "redirdev": "usbredir"}
 # The name a virtio channel for the SPICE agent gets when it writes none.
 SPICE_AGENT_CHANNEL = "com.redhat.spice.0"
-_TRISTATE = {"yes": True, "no": False, "on": True, "off": False}
 
 
 @dataclass(frozen=True)
@@ -57,15 +56,11 @@ class ChrSource:
     line: int | None = None
 
 
-def _tristate(value: str | None) -> bool | None:
-    return _TRISTATE.get(value or "")
-
-
 def _reconnect(src: Element) -> int | None:
     rec = src.find("reconnect")
     if rec is None:
         return None
-    enabled = _tristate(rec.get("enabled"))
+    enabled = devutil.tristate(rec.get("enabled"))
     if enabled is None:
         return None
     return (parse_int(rec.get("timeout") or "0") or 0) if enabled else 0
@@ -84,7 +79,7 @@ def source(el: Element, chr_type: str | None = None, holder: str | None = None) 
     log = el.find("log")
     if log is not None:
         fields["logfile"] = log.get("file")
-        fields["logappend"] = _tristate(log.get("append"))
+        fields["logappend"] = devutil.tristate(log.get("append"))
     if ctype == "udp":
         for src in sources[:2]:
             side = "bind" if src.get("mode") == "bind" else "connect"
@@ -95,20 +90,20 @@ def source(el: Element, chr_type: str | None = None, holder: str | None = None) 
         if ctype in ("file", "dev", "pipe", "unix"):
             fields["path"] = first.get("path")
         if ctype == "file":
-            fields["append"] = _tristate(first.get("append"))
+            fields["append"] = devutil.tristate(first.get("append"))
         if ctype in ("tcp", "unix"):
             fields["listen"] = first.get("mode") == "bind"
             fields["reconnect"] = _reconnect(first)
         if ctype == "tcp":
             fields["host"] = first.get("host")
             fields["service"] = first.get("service")
-            fields["tls"] = _tristate(first.get("tls"))
+            fields["tls"] = devutil.tristate(first.get("tls"))
         if ctype in ("spiceport", "dbus"):
             fields["channel"] = first.get("channel")
         if ctype == "qemu-vdagent":
             clip = first.find("clipboard")
             mouse = first.find("mouse")
-            fields["clipboard"] = _tristate(clip.get("copypaste")) if clip is not None else None
+            fields["clipboard"] = devutil.tristate(clip.get("copypaste")) if clip is not None else None
             fields["mouse"] = mouse.get("mode") if mouse is not None else None
     if ctype == "unix" and not fields.get("path"):
         # A UNIX socket without a path is one libvirt creates: it listens on it.

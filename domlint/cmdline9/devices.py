@@ -72,10 +72,6 @@ def vmgenid(ctx: Ctx, cmd: Command) -> None:
         P.add_device(ctx, cmd, {"driver": "vmgenid", "guid": guid, "id": "vmgenid0"})
 
 
-def _tristate_str(value: bool | None) -> str | None:
-    return None if value is None else ("on" if value else "off")
-
-
 def iommu(ctx: Ctx, cmd: Command) -> None:
     """-device intel-iommu or virtio-iommu (an SMMUv3 is a machine property, nothing here)."""
     el = ctx.devices.find("iommu")
@@ -86,9 +82,9 @@ def iommu(ctx: Ctx, cmd: Command) -> None:
     if model == "intel":
         aw_bits = devutil.uint(ctx, drv, "aw_bits", 0)
         P.add_device(ctx, cmd, {"driver": "intel-iommu", "id": devutil.alias(el),
-                                  "intremap": _tristate_str(devutil.onoff(drv, "intremap")),
+                                  "intremap": devutil.switch(devutil.onoff(drv, "intremap")),
                                   "caching-mode": devutil.onoff(drv, "caching_mode"),
-                                  "eim": _tristate_str(devutil.onoff(drv, "eim")),
+                                  "eim": devutil.switch(devutil.onoff(drv, "eim")),
                                   "device-iotlb": devutil.onoff(drv, "iotlb"),
                                   "aw-bits": aw_bits or None})
     elif model == "virtio":

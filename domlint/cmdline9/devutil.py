@@ -51,16 +51,22 @@ def _c_int(text: str) -> int:
     return int(text, 10)
 
 
+_TRISTATE = {"on": True, "yes": True, "off": False, "no": False}
+
+
+def tristate(value: str | None) -> bool | None:
+    """A tristate value (on/off or yes/no) as True/False, None when absent or anything else."""
+    return _TRISTATE.get(value or "")
+
+
 def onoff(el: Element | None, attr: str) -> bool | None:
     """A tristate attribute (on/off or yes/no) as True/False, None when absent."""
-    if el is None:
-        return None
-    value = el.get(attr)
-    if value in ("on", "yes"):
-        return True
-    if value in ("off", "no"):
-        return False
-    return None
+    return tristate(el.get(attr)) if el is not None else None
+
+
+def switch(value: bool | None) -> str | None:
+    """True/False as QEMU's on/off, None left unset."""
+    return None if value is None else ("on" if value else "off")
 
 
 # --------------------------------------------------------------------------- <rom>

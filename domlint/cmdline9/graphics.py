@@ -111,10 +111,6 @@ def _int_attr(ctx: Ctx, el: Element, attr: str) -> int | None:
         raise InputError(ctx.path, el.sourceline, f"cannot parse {el.get('type')} {attr} {text}") from None
 
 
-def _yes(el: Element | None, attr: str) -> bool | None:
-    return devutil.onoff(el, attr)
-
-
 def escape_comma(text: str) -> str:
     """A value inside a QEMU option string, commas doubled."""
     return text.replace(",", ",,")
@@ -161,7 +157,7 @@ def _vnc(ctx: Ctx, cmd: Command, gfx: Element) -> None:
         opt += ",sasl=on"
         if ctx.setting("vnc_sasl_dir"):
             cmd.setenv("SASL_CONF_PATH", str(ctx.setting("vnc_sasl_dir")))
-    power = _yes(gfx, "powerControl")
+    power = devutil.onoff(gfx, "powerControl")
     if power is not None:
         opt += f",power-control={'on' if power else 'off'}"
     opt += f",audiodev={audiodev}"
@@ -348,7 +344,7 @@ def dbus_address(ctx: Ctx) -> str:
 
 def _dbus(ctx: Ctx, cmd: Command, gfx: Element) -> None:
     opt = "dbus"
-    if _yes(gfx, "p2p"):
+    if devutil.onoff(gfx, "p2p"):
         opt += ",p2p=on"
     else:
         opt += ",addr=" + escape_comma(gfx.get("address") or dbus_address(ctx))

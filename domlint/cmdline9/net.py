@@ -28,7 +28,6 @@ Element = etree._Element
 _TAP_TYPES = ("network", "bridge", "direct", "ethernet")
 _VIRTIO_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
 _TX_MODE = {"iothread": "bh", "timer": "timer"}
-_TRISTATE = {"on": True, "off": False, "yes": True, "no": False}
 # <driver><host .../> and <guest .../> offloads, as virtio-net properties, in libvirt's order.
 _HOST_OFFLOADS = (("csum", "csum"), ("gso", "gso"), ("tso4", "host_tso4"), ("tso6", "host_tso6"),
                   ("ecn", "host_ecn"), ("ufo", "host_ufo"), ("mrg_rxbuf", "mrg_rxbuf"))
@@ -40,10 +39,6 @@ _ARM = ("armv6l", "armv7l", "aarch64")
 def _alias(el: Element) -> str:
     a = el.find("alias")
     return (a.get("name") if a is not None else None) or ""
-
-
-def _tri(value: str | None) -> bool | None:
-    return _TRISTATE.get(value or "")
 
 
 def _int(text: str | None) -> int:
@@ -212,13 +207,13 @@ def _virtio_props(ctx: Ctx, el: Element) -> Props:
     if get("txmode") in _TX_MODE:
         props["tx"] = _TX_MODE[get("txmode")]
     for attr in ("ioeventfd", "event_idx"):
-        if _tri(get(attr)) is not None:
-            props[attr] = _tri(get(attr))
+        if devutil.tristate(get(attr)) is not None:
+            props[attr] = devutil.tristate(get(attr))
     for child, table in (("host", _HOST_OFFLOADS), ("guest", _GUEST_OFFLOADS)):
         off = drv.find(child) if drv is not None else None
         for attr, key in table:
-            if off is not None and _tri(off.get(attr)) is not None:
-                props[key] = _tri(off.get(attr))
+            if off is not None and devutil.tristate(off.get(attr)) is not None:
+                props[key] = devutil.tristate(off.get(attr))
     nq = queues(el)
     if nq > 1:
         props["mq"] = True
@@ -229,10 +224,10 @@ def _virtio_props(ctx: Ctx, el: Element) -> Props:
     for attr in ("rx_queue_size", "tx_queue_size"):
         if _int(get(attr)):
             props[attr] = _int(get(attr))
-    if _tri(get("rss")) is not None:
-        props["rss"] = _tri(get("rss"))
-    if _tri(get("rss_hash_report")) is not None:
-        props["hash"] = _tri(get("rss_hash_report"))
+    if devutil.tristate(get("rss")) is not None:
+        props["rss"] = devutil.tristate(get("rss"))
+    if devutil.tristate(get("rss_hash_report")) is not None:
+        props["hash"] = devutil.tristate(get("rss_hash_report"))
     mtu = el.find("mtu")
     if mtu is not None and _int(mtu.get("size")):
         props["host_mtu"] = _int(mtu.get("size"))

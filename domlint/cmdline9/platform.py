@@ -10,8 +10,8 @@ from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
+from . import devutil, pflash
 from . import fwauto as firmware
-from . import pflash
 from . import props as P
 from .hostfacts import host_fd, lib_dir
 
@@ -47,15 +47,6 @@ def domain_lib_dir(ctx: Ctx) -> str:
 
 
 _QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
-
-
-def on_off(value: str | None) -> str | None:
-    """A tristate attribute (on/off or yes/no) as on/off; None when absent."""
-    if value in ("on", "yes"):
-        return "on"
-    if value in ("off", "no"):
-        return "off"
-    return None
 
 
 # --- stages ---------------------------------------------------------------------------------------
@@ -130,7 +121,7 @@ def _feature_state(ctx: Ctx, tag: str) -> str | None:
     el = _feature(ctx, tag)
     if el is None:
         return None
-    return on_off(el.get("state", "on"))
+    return devutil.switch(devutil.tristate(el.get("state", "on")))
 
 
 def machine_info(ctx: Ctx) -> dict | None:
@@ -222,7 +213,7 @@ def _kib(el: etree._Element, default_unit: str = "kib") -> int:
 
 def _keywrap(ctx: Ctx) -> list[str]:
     out: list[str] = []
-    ciphers = {c.get("name"): on_off(c.get("state")) for c in ctx.root.findall("keywrap/cipher")}
+    ciphers = {c.get("name"): devutil.switch(devutil.tristate(c.get("state"))) for c in ctx.root.findall("keywrap/cipher")}
     for name_ in ("aes", "dea"):
         if ciphers.get(name_):
             out.append(f"{name_}-key-wrap={ciphers[name_]}")
@@ -231,7 +222,7 @@ def _keywrap(ctx: Ctx) -> list[str]:
 
 def _memory_machine(ctx: Ctx) -> list[str]:
     mem = ctx.root.find("memory")
-    dump = on_off(mem.get("dumpCore")) if mem is not None else None
+    dump = devutil.switch(devutil.onoff(mem, "dumpCore")) if mem is not None else None
     if dump is None:
         dump = "on" if ctx.setting("dump_guest_core") else "off"
     out = [f"dump-guest-core={dump}"]
@@ -573,7 +564,7 @@ def launch_security(ctx: Ctx, cmd: Command) -> None:
         props["dh-cert-file"] = f"{base}/dh_cert.base64"
     if (sec.findtext("session") or "").strip():
         props["session-file"] = f"{base}/session.base64"
-    hashes = on_off(sec.get("kernelHashes"))
+    hashes = devutil.switch(devutil.onoff(sec, "kernelHashes"))
     if hashes:
         props["kernel-hashes"] = hashes == "on"
     P.add_object(ctx, cmd, props)
