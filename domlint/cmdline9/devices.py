@@ -203,8 +203,7 @@ def watchdogs(ctx: Ctx, cmd: Command) -> None:
     wd = ctx.devices.find("watchdog")
     if wd is None:
         return
-    P.add_zpci(ctx, cmd, wd)
-    P.add_device(ctx, cmd, {"driver": wd.get("model"), "id": devutil.alias(wd), **A.props(ctx, wd)})
+    P.add_device(ctx, cmd, {"driver": wd.get("model"), "id": devutil.alias(wd), **A.props(ctx, wd)}, wd)
     action = wd.get("action") or "reset"
     cmd.add("-watchdog-action", "pause" if action == "dump" else action)
 
@@ -218,8 +217,7 @@ def memballoon(ctx: Ctx, cmd: Command) -> None:
     props.update({"id": devutil.alias(el), "deflate-on-oom": devutil.onoff(el, "autodeflate"),
                   "free-page-reporting": devutil.onoff(el, "freePageReporting")})
     props.update(A.props(ctx, el))
-    P.add_zpci(ctx, cmd, el)
-    P.add_device(ctx, cmd, props)
+    P.add_device(ctx, cmd, props, el)
 
 
 def _rng_backend(ctx: Ctx, rng: Element, alias: str) -> P.Props:
@@ -246,7 +244,6 @@ def rngs(ctx: Ctx, cmd: Command) -> None:
         if backend is not None and backend.get("model") == "egd":
             cmd.add(*chardev.backend_args(ctx, backend, f"char{alias}", kind="rng"))
         P.add_object(ctx, cmd, _rng_backend(ctx, rng, alias))
-        P.add_zpci(ctx, cmd, rng)
         rate = rng.find("rate")
         max_bytes = devutil.uint(ctx, rate, "bytes", 0)
         period = devutil.uint(ctx, rate, "period", 0) if max_bytes else 0
@@ -255,7 +252,7 @@ def rngs(ctx: Ctx, cmd: Command) -> None:
         props = A.virtio_props(ctx, rng, "virtio-rng")
         props.update({"rng": f"obj{alias}", "id": alias, "max-bytes": max_bytes or None, "period": period or None})
         props.update(A.props(ctx, rng))
-        P.add_device(ctx, cmd, props)
+        P.add_device(ctx, cmd, props, rng)
 
 
 def nvram(ctx: Ctx, cmd: Command) -> None:
@@ -359,8 +356,7 @@ def shmems(ctx: Ctx, cmd: Command) -> None:
                      "master": {"master": "on", "peer": "off"}.get(role or ""),
                      "vectors": vectors, "ioeventfd": ioeventfd}
         props.update(A.props(ctx, shmem))
-        P.add_zpci(ctx, cmd, shmem)
-        P.add_device(ctx, cmd, props)
+        P.add_device(ctx, cmd, props, shmem)
         if server is not None:
             path = server.get("path")
             path = sanitize_path(path) if path else f"/var/lib/libvirt/shmem-{shmem.get('name')}-sock"
@@ -385,5 +381,4 @@ def vsock(ctx: Ctx, cmd: Command) -> None:
     props.update({"id": devutil.alias(el), "guest-cid": cid,
                   "vhostfd": str(host_fd(ctx, "vsock"))})
     props.update(A.props(ctx, el))
-    P.add_zpci(ctx, cmd, el)
-    P.add_device(ctx, cmd, props)
+    P.add_device(ctx, cmd, props, el)

@@ -207,8 +207,7 @@ def hostdevs(ctx: Ctx, cmd: Command) -> None:
         elif stype == "pci":
             if A.address_type(dev) == "unassigned":
                 continue
-            P.add_zpci(ctx, cmd, dev)
-            P.add_device(ctx, cmd, pci_props(ctx, dev, _effective_boot_index(ctx, dev, devs)))
+            P.add_device(ctx, cmd, pci_props(ctx, dev, _effective_boot_index(ctx, dev, devs)), dev)
         elif stype == "scsi":
             scsi(ctx, cmd, dev)
         elif stype == "scsi_host":

@@ -49,8 +49,7 @@ def sounds(ctx: Ctx, cmd: Command) -> None:
         if model == "pcspk":
             cmd.add("-soundhw", "pcspk")
             continue
-        P.add_zpci(ctx, cmd, sound)
-        P.add_device(ctx, cmd, sound_props(ctx, sound))
+        P.add_device(ctx, cmd, sound_props(ctx, sound), sound)
         if model not in WITH_CODECS:
             continue
         codecs = [c.get("type", "duplex") for c in sound.iterfind("codec")] or ["duplex"]

@@ -174,5 +174,4 @@ def videos(ctx: Ctx, cmd: Command) -> None:
             continue
         if video.vhost_user:
             cmd.add("-chardev", f"socket,id=chr-vu-{devutil.alias(video.el)},fd={vhost_user_fd(ctx)}")
-        P.add_zpci(ctx, cmd, video.el)
-        P.add_device(ctx, cmd, video_props(ctx, video))
+        P.add_device(ctx, cmd, video_props(ctx, video), video.el)
