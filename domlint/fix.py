@@ -16,6 +16,8 @@ twice to one finding, and a text seen before ends the passes, so fixes never loo
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +34,7 @@ from .sourcetext import ScanError, Tag, escape, indent_before, line_start, scan
 
 if TYPE_CHECKING:
     from .checker import Checker
+    from .engine import Engine, Rule
 
 # A file needing more passes than this has remedies that keep finding work: stop.
 MAX_PASSES = 12
@@ -77,6 +80,10 @@ class Outcome:
     def changed(self) -> bool:
         """Whether the text changed."""
         return self.fixed != self.original
+
+
+# A check's document, findings, each source element's order, and the capabilities it was judged under.
+Checked = tuple[Document, list[Finding], dict[etree._Element, int], frozenset[str]]
 
 
 def alternatives(fix: Any) -> list[dict[str, Any]]:
@@ -275,7 +282,7 @@ def _remove(src: Source, tag: Tag) -> Edit:
 def apply(text: str, edits: list[Edit]) -> str:
     """text with the edits made (edits must not overlap; insertions at one point keep their order)."""
     ordered = sorted(enumerate(edits), key=lambda ie: (ie[1].start, ie[1].end, ie[0]))
-    for (_, a), (_, b) in zip(ordered, ordered[1:]):
+    for (_, a), (_, b) in itertools.pairwise(ordered):
         if b.start < a.end:
             raise ValueError("overlapping edits")
     for _, e in reversed(ordered):
@@ -288,7 +295,7 @@ def _overlaps(a: list[Edit], b: list[Edit]) -> bool:
     return any(x.start <= y.end and y.start <= x.end for x in a for y in b)
 
 
-def check_data(checker: Checker, path: str, data: bytes) -> tuple[Document, list[Finding], dict[etree._Element, int]]:
+def check_data(checker: Checker, path: str, data: bytes) -> Checked:
     """Check data as the file path holds it (Checker.check_file on bytes), with each element's source order."""
     settings = checker.settings_for(path)
     doc = parse_bytes(data, path)
@@ -296,20 +303,19 @@ def check_data(checker: Checker, path: str, data: bytes) -> tuple[Document, list
     skipped = foreign_hypervisor(doc, settings.target)
     if skipped is not None:
         checker.checked.append(CheckedFile(doc.path, (), note=skipped, target=settings.target.label))
-        return doc, [], order
+        return doc, [], order, frozenset()
     # Numbered before normalisation adds, moves or copies elements.
     order = {el: i for i, el in enumerate(doc.root.iter(etree.Element))}
     read = checker.suppressions(doc, settings)
     caps = settings.caps_for(guest_arch(doc, settings.host))
     normalise(doc, settings.host, settings.target, caps)
-    return doc, checker.check_document(doc, settings, read, caps), order
+    return doc, checker.check_document(doc, settings, read, caps), order, frozenset(caps)
 
 
-def mends(checker: Checker, doc: Document, findings: list[Finding], order: dict[etree._Element, int],
-          unsafe: bool) -> tuple[list[Mend], int, Source | None]:
-    """The remedies of findings that apply to the text as written, how many more need unsafe, and the source."""
-    engine = checker.settings_for(doc.path).engine
-    wanted = [f for f in findings if f.rule_id in engine.by_id and engine.by_id[f.rule_id].body.get("fix")]
+def mends(rules: dict[str, Rule], checked: Checked, unsafe: bool) -> tuple[list[Mend], int, Source | None]:
+    """The remedies of a check's findings that apply to the text as written, how many more need unsafe, and the source."""
+    doc, findings, order, caps = checked
+    wanted = [f for f in findings if f.rule_id in rules and rules[f.rule_id].body.get("fix")]
     if not wanted:
         return [], 0, None
     src = Source(doc, order)
@@ -323,8 +329,11 @@ def mends(checker: Checker, doc: Document, findings: list[Finding], order: dict[
         if el is None or hit is None or (f.rule_id, hit[0]) in seen:
             continue
         seen.add((f.rule_id, hit[0]))
-        for remedy in alternatives(engine.by_id[f.rule_id].body["fix"]):
+        for remedy in alternatives(rules[f.rule_id].body["fix"]):
             if "when" in remedy and not compile_xpath(f"boolean({remedy['when']})")(el):
+                continue
+            need = remedy.get("caps", {})
+            if not set(need.get("present", ())) <= caps or set(need.get("absent", ())) & caps:
                 continue
             edits = _edits(src, el, remedy)
             if not edits:
@@ -337,17 +346,17 @@ def mends(checker: Checker, doc: Document, findings: list[Finding], order: dict[
     return out, skipped, src
 
 
-def mend(checker: Checker, path: str, data: bytes, unsafe: bool = False) -> Outcome:
-    """Apply the remedies of path's findings pass by pass; the Outcome's findings are those of the mended text."""
+def mend(check: Callable[[bytes], Checked], rules: dict[str, Rule], path: str, data: bytes,
+         unsafe: bool = False) -> Outcome:
+    """Apply the remedies of the findings check gives, pass by pass; the Outcome's findings are the mended text's."""
     outcome = Outcome(path, data, data)
-    keep = len(checker.checked)
     seen_texts = {data}
     done: set[tuple[str, str]] = set()
     for _ in range(MAX_PASSES):
-        doc, findings, order = check_data(checker, path, outcome.fixed)
-        outcome.findings = findings
+        checked = check(outcome.fixed)
+        outcome.findings = checked[1]
         try:
-            candidates, outcome.unsafe_left, src = mends(checker, doc, findings, order, unsafe)
+            candidates, outcome.unsafe_left, src = mends(rules, checked, unsafe)
         except ScanError as exc:
             outcome.problem = str(exc)
             return outcome
@@ -375,10 +384,36 @@ def mend(checker: Checker, path: str, data: bytes, unsafe: bool = False) -> Outc
         done.update((m.finding.rule_id, m.finding.xpath) for m in chosen)
         outcome.applied.extend(chosen)
         outcome.fixed = new
-        # Only the last pass's check counts as the file's check.
-        del checker.checked[keep:]
     outcome.problem = f"still finding fixes after {MAX_PASSES} passes; stopped"
     return outcome
+
+
+def mend_file(checker: Checker, path: str, data: bytes, unsafe: bool = False) -> Outcome:
+    """mend() for one file of a run: checked as Checker.check_file would, recorded once as checked."""
+    keep = len(checker.checked)
+
+    def check(text: bytes) -> Checked:
+        # Only the last pass's check counts as the file's check.
+        del checker.checked[keep:]
+        return check_data(checker, path, text)
+
+    return mend(check, checker.settings_for(path).engine.by_id, path, data, unsafe)
+
+
+def example_check(engine: Engine, example: Any, name: str, select: set[str] | None = None) -> Callable[[bytes], Checked]:
+    """A check of a rule example's text, as `domlint rules test` runs it (its caps and host)."""
+    from .selftest import example_caps, example_host_for
+
+    caps = example_caps(example, engine.target)
+    host = example_host_for(example)
+
+    def check(data: bytes) -> Checked:
+        doc = parse_bytes(data, name)
+        order = {el: i for i, el in enumerate(doc.root.iter(etree.Element))}
+        normalise(doc, host, engine.target, caps)
+        return doc, engine.evaluate(doc, caps, select=select, host=host), order, frozenset(caps)
+
+    return check
 
 
 def unified_diff(outcome: Outcome) -> str:
@@ -397,8 +432,7 @@ def sarif_fixes(checker: Checker, path: str, unsafe: bool) -> dict[tuple[str, st
     keep = len(checker.checked)
     try:
         data = Path(path).read_bytes()
-        doc, findings, order = check_data(checker, path, data)
-        candidates, _, src = mends(checker, doc, findings, order, unsafe)
+        candidates, _, src = mends(checker.settings_for(path).engine.by_id, check_data(checker, path, data), unsafe)
     except (OSError, DomlintError, ScanError):
         return {}
     finally:

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace, checker: object, targets: list[Path | DomlintE
             errors.append(target)
             continue
         try:
-            outcome = fixmod.mend(checker, str(target), _read(target), args.unsafe_fixes)
+            outcome = fixmod.mend_file(checker, str(target), _read(target), args.unsafe_fixes)
         except DomlintError as exc:
             errors.append(exc)
             continue
