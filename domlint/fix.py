@@ -150,13 +150,21 @@ class Source:
         self.text = data[len(self.bom):].decode("utf-8")
         self.tags = scan(self.text)
         self.order = order
-        if len(self.tags) != len(order):
-            raise ScanError(f"{len(self.tags)} start tags found for {len(order)} elements")
+        # The elements as written (normalisation changed doc's tree): remedies read and edit these.
+        self.elements = list(parse_bytes(data, doc.path).root.iter(etree.Element))
+        self.index = {el: i for i, el in enumerate(self.elements)}
+        if len(self.tags) != len(self.elements):
+            raise ScanError(f"{len(self.tags)} start tags found for {len(self.elements)} elements")
         self.newline = "\r\n" if "\r\n" in self.text else "\n"
 
-    def tag(self, el: etree._Element) -> tuple[int, Tag] | None:
-        """The index and start tag of el, or None for an element normalisation made (or copied)."""
+    def written(self, el: etree._Element) -> etree._Element | None:
+        """The element as written that the normalised el was, or None for one normalisation made (or copied)."""
         i = self.order.get(el)
+        return self.elements[i] if i is not None else None
+
+    def tag(self, el: etree._Element) -> tuple[int, Tag] | None:
+        """The index and start tag of an element as written, or None."""
+        i = self.index.get(el)
         if i is None:
             return None
         tag = self.tags[i]
@@ -325,6 +333,8 @@ def mends(rules: dict[str, Rule], checked: Checked, unsafe: bool) -> tuple[list[
     for f in wanted:
         found = doc.tree.xpath(f.xpath)
         el = found[0] if isinstance(found, list) and found and isinstance(found[0], etree._Element) else None
+        # A remedy reads and edits the element as written, not as normalisation filled it in.
+        el = src.written(el) if el is not None else None
         hit = src.tag(el) if el is not None else None
         if el is None or hit is None or (f.rule_id, hit[0]) in seen:
             continue

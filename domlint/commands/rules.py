@@ -95,6 +95,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         rows = [{"id": r.id, "severity": r.severity, "stage": r.stage, "summary": r.summary,
                  "caps": r.body.get("caps", {}), "needs": r.body.get("needs", []),
+                 "fix": fix_kind(r),
                  "source": f"{r.path}:{r.line}"} for r in engine.rules]
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -107,6 +108,14 @@ def run_list(args: argparse.Namespace) -> int:
     if not args.quiet:
         sys.stderr.write(f"{len(engine.rules)} rules for {engine.target.label}\n")
     return EXIT_OK
+
+
+def fix_kind(rule: Rule) -> str | None:
+    """safe when check --fix mends the rule's findings, unsafe when only --unsafe-fixes does, else None."""
+    remedies = rule.body.get("fix")
+    if not remedies:
+        return None
+    return "safe" if any(r["safe"] for r in (remedies if isinstance(remedies, list) else [remedies])) else "unsafe"
 
 
 def run_profiles(args: argparse.Namespace) -> int:
@@ -162,8 +171,20 @@ def run_show(args: argparse.Namespace) -> int:
     span = rule.body.get("libvirt")
     # A range the rule inherits from its file is not in its own text: say it.
     inherited = f"# libvirt releases (the file's range): {span}\n" if span and "libvirt:" not in text else ""
-    sys.stdout.write(f"# {rule.path}:{rule.line}\n{inherited}{text}")
+    sys.stdout.write(f"# {rule.path}:{rule.line}\n{inherited}{fix_line(rule)}{text}")
     return EXIT_OK
+
+
+def fix_line(rule: Rule) -> str:
+    """Whether the rule can mend what it finds (`check --fix`), as a comment line of `rules show`."""
+    from ..fix import alternatives, describe
+
+    remedies = alternatives(rule.body.get("fix"))
+    if not remedies:
+        return "# fix: none (check --fix leaves its findings as they are)\n"
+    kinds = [f"{describe(r)}{' where ' + r['when'] if 'when' in r else ''} "
+             f"({'safe' if r['safe'] else 'unsafe: --unsafe-fixes'})" for r in remedies]
+    return f"# fix: check --fix can mend it: {'; or '.join(kinds)}\n"
 
 
 def run_test(args: argparse.Namespace) -> int:
