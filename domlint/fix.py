@@ -464,3 +464,44 @@ def sarif_fixes(checker: Checker, path: str, unsafe: bool) -> dict[tuple[str, st
             "replacements": replacements,
         }
     return out
+
+
+def example_result(engine: Engine, rule: Rule, index: int) -> tuple[bool, str]:
+    """Whether rule's fix mends its invalid example index: the rule falls silent and no rule fires more often.
+
+    The example is mended with this rule's remedies alone, unsafe ones too. An
+    example no remedy applies to passes only when a remedy's capability condition
+    keeps it out; "" as the detail means the fix was not applied.
+    """
+    from collections import Counter
+
+    from .examples import example_document
+    from .selftest import example_caps, example_xml
+
+    example = rule.body["examples"]["invalid"][index]
+    name = f"{rule.id}/invalid[{index}]"
+    try:
+        data = example_document(example_xml(example), name).data
+        check_all = example_check(engine, example, name)
+        before = Counter(f.rule_id for f in check_all(data)[1])
+        outcome = mend(example_check(engine, example, name, select={rule.id}), {rule.id: rule}, name, data,
+                       unsafe=True)
+    except (DomlintError, ValueError) as exc:
+        return False, f"example does not parse: {exc}"
+    if outcome.problem:
+        return False, outcome.problem
+    if not outcome.applied:
+        caps = example_caps(example, engine.target)
+        kept_out = [r for r in alternatives(rule.body["fix"])
+                    if not set(r.get("caps", {}).get("present", ())) <= caps
+                    or set(r.get("caps", {}).get("absent", ())) & caps]
+        if before[rule.id] and len(kept_out) == len(alternatives(rule.body["fix"])):
+            return True, ""
+        return False, "the fix did not apply" if before[rule.id] else "the example does not fire its rule"
+    after = Counter(f.rule_id for f in check_all(outcome.fixed)[1])
+    if after[rule.id]:
+        return False, f"the rule still fires after the fix ({', '.join(m.title for m in outcome.applied)})"
+    new = sorted(r for r, n in after.items() if n > before[r])
+    if new:
+        return False, f"the fix makes new findings: {', '.join(new)}"
+    return True, ", ".join(m.title for m in outcome.applied)

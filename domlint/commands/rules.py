@@ -24,7 +24,8 @@ examples:
   domlint rules show --rules my-rules/ disk-my-check
 """
 TEST_EPILOG = """\
-Each invalid example must make its rule fire, each valid one must not.
+Each invalid example must make its rule fire, each valid one must not; a rule
+with a fix must mend each invalid example (the rule falls silent, nothing new fires).
 Exit status: 0 all passed, 1 an example failed, 2 a rule file cannot be loaded.
 
 examples:
@@ -205,4 +206,29 @@ def run_test(args: argparse.Namespace) -> int:
     if not args.quiet:
         sys.stderr.write(f"{len(results)} examples of {len(engine.rules)} rules: "
                          f"{len(results) - failed} passed, {failed} failed\n")
-    return EXIT_FINDINGS if failed else EXIT_OK
+    fix_failed = _test_fixes(engine, args)
+    return EXIT_FINDINGS if failed or fix_failed else EXIT_OK
+
+
+def _test_fixes(engine: Engine, args: argparse.Namespace) -> int:
+    """Mend each invalid example of each rule with a fix; list failures; return how many failed."""
+    from ..fix import example_result
+
+    fixing = [r for r in engine.rules if r.body.get("fix")]
+    if not fixing:
+        return 0
+    total = failed = 0
+    for rule in fixing:
+        for i in range(len(rule.body["examples"]["invalid"])):
+            total += 1
+            ok, detail = example_result(engine, rule, i)
+            if not ok:
+                failed += 1
+                sys.stdout.write(f"{rule.path}:{rule.line}: FAIL {rule.id}/fix[{i}]: {detail}\n")
+            elif args.verbose:
+                sys.stdout.write(f"{rule.path}:{rule.line}: ok {rule.id}/fix[{i}]: {detail or 'not offered here'}\n")
+    if not args.quiet:
+        plural = "s" if len(fixing) != 1 else ""
+        sys.stderr.write(f"{total} fix example{'s' if total != 1 else ''} of {len(fixing)} rule{plural}: "
+                         f"{total - failed} passed, {failed} failed\n")
+    return failed
