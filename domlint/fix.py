@@ -73,6 +73,8 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     # Remedies not applied because they need --unsafe-fixes.
     unsafe_left: int = 0
+    # Remedies that held for a finding but would change nothing in the text as written (a rule's mistake).
+    idle: int = 0
     # Why mending stopped short (a file in another encoding, remedies undoing each other), else empty.
     problem: str = ""
 
@@ -289,13 +291,18 @@ def _remove(src: Source, tag: Tag) -> Edit:
 
 def apply(text: str, edits: list[Edit]) -> str:
     """text with the edits made (edits must not overlap; insertions at one point keep their order)."""
+    if not _disjoint(edits):
+        raise ValueError("overlapping edits")
     ordered = sorted(enumerate(edits), key=lambda ie: (ie[1].start, ie[1].end, ie[0]))
-    for (_, a), (_, b) in itertools.pairwise(ordered):
-        if b.start < a.end:
-            raise ValueError("overlapping edits")
     for _, e in reversed(ordered):
         text = text[:e.start] + e.text + text[e.end:]
     return text
+
+
+def _disjoint(edits: list[Edit]) -> bool:
+    """Whether edits touch separate stretches of text (insertions at one point excepted)."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.end))
+    return all(b.start >= a.end for a, b in itertools.pairwise(ordered))
 
 
 def _overlaps(a: list[Edit], b: list[Edit]) -> bool:
@@ -320,15 +327,25 @@ def check_data(checker: Checker, path: str, data: bytes) -> Checked:
     return doc, checker.check_document(doc, settings, read, caps), order, frozenset(caps)
 
 
-def mends(rules: dict[str, Rule], checked: Checked, unsafe: bool) -> tuple[list[Mend], int, Source | None]:
+@dataclass
+class Plan:
+    """The remedies one check's findings offer."""
+
+    mends: list[Mend] = field(default_factory=list)
+    # Remedies held back for --unsafe-fixes, and remedies that would change nothing.
+    unsafe_left: int = 0
+    idle: int = 0
+    src: Source | None = None
+
+
+def mends(rules: dict[str, Rule], checked: Checked, unsafe: bool) -> Plan:
     """The remedies of a check's findings that apply to the text as written, how many more need unsafe, and the source."""
     doc, findings, order, caps = checked
     wanted = [f for f in findings if f.rule_id in rules and rules[f.rule_id].body.get("fix")]
     if not wanted:
-        return [], 0, None
+        return Plan()
     src = Source(doc, order)
-    out: list[Mend] = []
-    skipped = 0
+    plan = Plan(src=src)
     seen: set[tuple[str, int]] = set()
     for f in wanted:
         found = doc.tree.xpath(f.xpath)
@@ -346,14 +363,16 @@ def mends(rules: dict[str, Rule], checked: Checked, unsafe: bool) -> tuple[list[
             if not set(need.get("present", ())) <= caps or set(need.get("absent", ())) & caps:
                 continue
             edits = _edits(src, el, remedy)
-            if not edits:
+            if not edits or not _disjoint(edits):
+                # Nothing to change in the text as written, or edits of one remedy that collide.
+                plan.idle += 1
                 break
             if not remedy["safe"] and not unsafe:
-                skipped += 1
+                plan.unsafe_left += 1
                 break
-            out.append(Mend(f, describe(remedy), bool(remedy["safe"]), hit[0], edits))
+            plan.mends.append(Mend(f, describe(remedy), bool(remedy["safe"]), hit[0], edits))
             break
-    return out, skipped, src
+    return plan
 
 
 def mend(check: Callable[[bytes], Checked], rules: dict[str, Rule], path: str, data: bytes,
@@ -366,13 +385,14 @@ def mend(check: Callable[[bytes], Checked], rules: dict[str, Rule], path: str, d
         checked = check(outcome.fixed)
         outcome.findings = checked[1]
         try:
-            candidates, outcome.unsafe_left, src = mends(rules, checked, unsafe)
+            plan = mends(rules, checked, unsafe)
         except ScanError as exc:
             outcome.problem = str(exc)
             return outcome
+        outcome.unsafe_left, outcome.idle, src = plan.unsafe_left, plan.idle, plan.src
         chosen: list[Mend] = []
         elements: set[int] = set()
-        for m in candidates:
+        for m in plan.mends:
             key = (m.finding.rule_id, m.finding.xpath)
             # One remedy per element and per stretch of text in a pass; the next pass sees the result.
             if key in done or m.element in elements or any(_overlaps(m.edits, c.edits) for c in chosen):
@@ -442,13 +462,14 @@ def sarif_fixes(checker: Checker, path: str, unsafe: bool) -> dict[tuple[str, st
     keep = len(checker.checked)
     try:
         data = Path(path).read_bytes()
-        candidates, _, src = mends(checker.settings_for(path).engine.by_id, check_data(checker, path, data), unsafe)
+        plan = mends(checker.settings_for(path).engine.by_id, check_data(checker, path, data), unsafe)
     except (OSError, DomlintError, ScanError):
         return {}
     finally:
         del checker.checked[keep:]
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for m in candidates:
+    src = plan.src
+    for m in plan.mends:
         assert src is not None
         replacements = []
         for e in sorted(m.edits, key=lambda e: e.start):
@@ -470,13 +491,13 @@ def example_result(engine: Engine, rule: Rule, index: int) -> tuple[bool, str]:
     """Whether rule's fix mends its invalid example index: the rule falls silent and no rule fires more often.
 
     The example is mended with this rule's remedies alone, unsafe ones too. An
-    example no remedy applies to passes only when a remedy's capability condition
-    keeps it out; "" as the detail means the fix was not applied.
+    example for which no remedy's when and caps hold passes with "" as the detail
+    (the fix is not offered there); a remedy that would change nothing fails.
     """
     from collections import Counter
 
     from .examples import example_document
-    from .selftest import example_caps, example_xml
+    from .selftest import example_xml
 
     example = rule.body["examples"]["invalid"][index]
     name = f"{rule.id}/invalid[{index}]"
@@ -490,14 +511,13 @@ def example_result(engine: Engine, rule: Rule, index: int) -> tuple[bool, str]:
         return False, f"example does not parse: {exc}"
     if outcome.problem:
         return False, outcome.problem
+    if not before[rule.id]:
+        return False, "the example does not fire its rule"
+    if outcome.idle:
+        return False, "the fix changes nothing in the example as written"
     if not outcome.applied:
-        caps = example_caps(example, engine.target)
-        kept_out = [r for r in alternatives(rule.body["fix"])
-                    if not set(r.get("caps", {}).get("present", ())) <= caps
-                    or set(r.get("caps", {}).get("absent", ())) & caps]
-        if before[rule.id] and len(kept_out) == len(alternatives(rule.body["fix"])):
-            return True, ""
-        return False, "the fix did not apply" if before[rule.id] else "the example does not fire its rule"
+        # No remedy's when or caps holds here: the fix is not offered for this example.
+        return True, ""
     after = Counter(f.rule_id for f in check_all(outcome.fixed)[1])
     if after[rule.id]:
         return False, f"the rule still fires after the fix ({', '.join(m.title for m in outcome.applied)})"

@@ -259,7 +259,13 @@ def test_a_file_in_another_encoding_is_left_alone(tmp_path: Path, capsys) -> Non
 
 
 def test_sarif_results_carry_the_fix_as_byte_and_line_regions(capsys) -> None:
+    import jsonschema
+    from conftest import CONFORMANCE
+
     _code, out, _ = run(capsys, "check", "--format", "sarif", str(BAD))
+    schema = json.loads((CONFORMANCE.parent.parent / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    errors = list(jsonschema.Draft4Validator(schema).iter_errors(json.loads(out)))
+    assert not errors, errors[0]
     results = json.loads(out)["runs"][0]["results"]
     fixed = [r for r in results if r.get("fixes")]
     assert [r["ruleId"] for r in fixed] == ["disk-io-native-cache-v9"]

@@ -33,7 +33,7 @@ def test_fix_mends_its_invalid_example(target: str, rule_id: str, index: int) ->
 
 @pytest.mark.parametrize(("target", "rule_id"), sorted({(t, r) for t, r, _ in CASES}))
 def test_every_fix_mends_some_invalid_example(target: str, rule_id: str) -> None:
-    # An example may be kept from a remedy by its caps condition, but not every one.
+    # A remedy's when or caps may keep it from an example, but not from every one.
     engine = ENGINES[target]
     rule = engine.by_id[rule_id]
     mended = [fix.example_result(engine, rule, i)[1] for i in range(len(rule.body["examples"]["invalid"]))]
@@ -66,7 +66,7 @@ def test_rules_test_checks_the_fixes_of_user_rules(tmp_path: Path, capsys: pytes
     (tmp_path / "r.yaml").write_text(BROKEN)
     assert main(["rules", "test", str(tmp_path)]) == 1
     out, err = capsys.readouterr()
-    assert "FAIL clock-demo-rtc/fix[0]: the fix did not apply" in out
+    assert "FAIL clock-demo-rtc/fix[0]: the fix changes nothing in the example as written" in out
     assert "1 fix example of 1 rule: 0 passed, 1 failed" in err
     (tmp_path / "r.yaml").write_text(BROKEN.replace("{tickpolicy: merge}", "{tickpolicy: catchup}"))
     assert main(["rules", "test", str(tmp_path)]) == 0
