@@ -295,12 +295,105 @@ def test_rules_show_says_whether_a_rule_can_fix(capsys) -> None:
     assert kinds["disk-io-native-cache-v9"] == "safe" and kinds["disk-readonly-ide-sata"] is None
 
 
-def test_the_scanner_matches_every_element_of_the_examples() -> None:
+def test_the_scanner_finds_every_element_lxml_finds() -> None:
+    # Every domain at hand: the examples, real-world domains and both conformance corpora.
+    from conftest import CORPORA
     from lxml import etree
 
-    for path in (BAD, GOOD, *sorted((REPO / "examples").glob("*.xml"))):
+    from domlint.errors import InputError
+
+    paths = [*sorted((REPO / "examples").glob("*.xml")), *sorted((REPO / "tests" / "realworld").glob("*.xml"))]
+    for corpus in CORPORA.values():
+        paths += sorted((corpus / "cases").glob("*.xml"))
+    matched = 0
+    for path in paths:
         data = path.read_bytes()
-        tags = scan(data.decode())
-        elements = list(etree.fromstring(data).iter(etree.Element))
-        assert [t.name for t in tags] == [e.tag for e in elements]
-        assert all(t.first_line <= e.sourceline <= t.last_line for t, e in zip(tags, elements, strict=True))
+        try:
+            doc = parse_bytes(data, str(path), roots=None)
+            text = data.decode("utf-8")
+        except (InputError, UnicodeDecodeError):
+            continue
+        tags = scan(text.lstrip("\ufeff"))
+        elements = list(doc.root.iter(etree.Element))
+        assert [t.name for t in tags] == [etree.QName(e).localname if not e.prefix else f"{e.prefix}:"
+                                          f"{etree.QName(e).localname}" for e in elements], path
+        assert all(t.first_line <= e.sourceline <= t.last_line for t, e in zip(tags, elements, strict=True)), path
+        matched += 1
+    assert matched > 1000
+
+
+def _shape(el) -> tuple:
+    """An element as a tree of names, attributes and non-blank text: what an edit may change."""
+    from lxml import etree
+
+    kids = tuple(_shape(c) for c in el if isinstance(c.tag, str))
+    text = (el.text or "").strip()
+    return (etree.QName(el).localname, tuple(sorted(el.attrib.items())), text, kids)
+
+
+PROBE = "a'b\"c<&>"
+
+
+def _set(el) -> None:
+    el.set("probe", PROBE)
+
+
+def _remove(el) -> None:
+    for key in ("type", "name", "dev"):
+        el.attrib.pop(key, None)
+
+
+def _add(el) -> None:
+    from lxml import etree
+
+    el.append(etree.fromstring("<probe kind='x'/>"))
+
+
+def _drop(el) -> None:
+    for child in el.xpath("*[1]"):
+        el.remove(child)
+
+
+def _rename(el) -> None:
+    el.tag = "renamed"
+
+
+EDITS = [({"set": {"probe": PROBE}}, _set), ({"remove": ["type", "name", "dev"]}, _remove),
+         ({"add-child": "<probe kind='x'/>"}, _add), ({"remove-child": "*[1]"}, _drop), ({"rename": "renamed"}, _rename)]
+
+
+@pytest.mark.parametrize("kind", range(len(EDITS)), ids=[next(iter(e[0])) for e in EDITS])
+def test_each_edit_of_the_text_makes_the_change_lxml_would(kind: int) -> None:
+    # Edit the text of many elements of real domains, one at a time, and compare with lxml making the change.
+    from conftest import CORPORA
+    from lxml import etree
+
+    from domlint import fix
+
+    edit, by_lxml = EDITS[kind]
+    paths = [*sorted((REPO / "tests" / "realworld").glob("*.xml")), *sorted((CORPORA["9.0"] / "cases").glob("*.xml"))[::9]]
+    tried = 0
+    for path in paths:
+        data = path.read_bytes()
+        doc = parse_bytes(data, str(path))
+        elements = list(doc.root.iter(etree.Element))
+        src = fix.Source(doc, {el: i for i, el in enumerate(elements)})
+        for i in range(1, len(elements), 5):
+            el = src.elements[i]
+            if el.prefix or (kind == 3 and not len(el)) or (kind == 2 and (el.text or "").strip()):
+                continue
+            edits = fix._edits(src, el, {"edits": [edit]})
+            if not edits:
+                continue
+            mended = parse_bytes(src.bom + fix.apply(src.text, edits).encode(), str(path))
+            expected = parse_bytes(data, str(path))
+            by_lxml(list(expected.root.iter(etree.Element))[i])
+            assert _shape(mended.root) == _shape(expected.root), (path, i)
+            # Lines the edit does not reach are kept byte for byte.
+            first = src.text.count("\n", 0, min(e.start for e in edits))
+            before, after = src.text.splitlines(), mended.data.decode().splitlines()
+            assert before[:first] == after[:first]
+            tail = len(before) - src.text.count("\n", 0, max(e.end for e in edits)) - 1
+            assert before[len(before) - tail:] == after[len(after) - tail:] if tail else True
+            tried += 1
+    assert tried > 100
