@@ -110,6 +110,13 @@ def test_quoting_layout_comments_and_line_ends_stay_as_written(tmp_path: Path, c
     assert guest.read_bytes() == STYLED.replace('cache="writeback"', 'cache="none"').encode()
 
 
+def test_a_byte_order_mark_stays(tmp_path: Path, capsys) -> None:
+    guest = tmp_path / "bom.xml"
+    guest.write_bytes(b"\xef\xbb\xbf" + BAD.read_bytes())
+    run(capsys, "check", "--fix", str(guest))
+    assert guest.read_bytes() == b"\xef\xbb\xbf" + BAD.read_bytes().replace(b"cache='writeback'", b"cache='none'")
+
+
 def test_an_attribute_added_is_laid_out_as_the_ones_before_it(tmp_path: Path, capsys) -> None:
     # 9.0 refuses io='native' with no cache mode at all: the fix adds cache after the last attribute.
     text = STYLED.replace(' cache="writeback"', "")
