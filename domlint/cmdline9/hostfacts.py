@@ -6,7 +6,7 @@ profile's `driver` section and the run options override them), and the numbers o
 (FD_DEFAULTS; the profile's `fds` section overrides them). A real libvirt passes
 whatever numbers its own open() returned, which nothing offline can know: the
 defaults are plain placeholders, distinct so that a line still reads clearly.
-A test harness's numbers (libvirt's own mocks give 1729, 1750...) belong in its
+A test harness's numbers (libvirt's own mocks hand out fixed ones) belong in its
 host profile, as tests/hosts/conformance-9.0.yaml holds them.
 """
 

@@ -42,3 +42,14 @@ def test_the_test_host_profile_gives_its_own_numbers_and_dirs() -> None:
     assert "socket,id=charmonitor,fd=1729,server=on,wait=off" in words
     assert "set=0,fd=1750,opaque=serial1-source" in words
     assert any(w.startswith("HOME=/tmp/lib/domain--1-guest") for w in words)
+
+
+def test_no_fact_of_the_test_harness_is_written_into_the_emitter() -> None:
+    # The harness's host (fd numbers, lib dir, clock, names) lives in its profile; the code reads profiles.
+    from conftest import REPO
+
+    numbers = r"(?<!\d)(1729|1730|1731|1732|1750|1751|6789|1234567890)(?!\d)"
+    words = ("/tmp/lib", "/bad-test", "VIR00:30", "QEMUGuest", "/dev/test", "/dev/dri/foo")
+    found = [(p.name, h) for p in sorted((REPO / "domlint" / "cmdline9").glob("*.py"))
+             for h in (*re.findall(numbers, p.read_text()), *(w for w in words if w in p.read_text()))]
+    assert found == []
