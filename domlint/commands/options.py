@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from .. import formats
 from ..checker import Checker, Options
@@ -59,7 +60,9 @@ configuration:
 
 suppressions:
   <!-- domlint: ignore RULE[,RULE] - reason --> just before an element
-  silences those rules for it and everything inside it.
+  silences those rules for it and everything inside it; ignore-next silences
+  them on the next element's line only; ignore-file [RULE,...] - reason,
+  anywhere, silences them (or every rule) in the whole file.
 """
 
 
@@ -108,6 +111,12 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
                    help="report format: " + "; ".join(f"{name}: {text}" for name, text in formats.HELP.items()))
     p.add_argument("--fail-on", choices=("error", "warning"), default="error",
                    help="lowest severity that makes the exit status 1 (default: error)")
+    p.add_argument("--exit-zero", action="store_true",
+                   help="exit 0 even when findings fail the check (an unusable input still exits 2)")
+    p.add_argument("--statistics", action="store_true",
+                   help="print how many findings each rule has instead of the findings (text or json)")
+    p.add_argument("-o", "--output-file", metavar="FILE",
+                   help="write the report to FILE instead of standard output")
     p.add_argument("--rules", action="append", default=None, metavar="DIR",
                    help="also load the rule files in DIR (repeatable)")
     p.add_argument("--select", type=ids, default=None, metavar="IDS",
@@ -173,8 +182,7 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
         root=report_root(), show_hints=not args.no_hints, color=use_color(sys.stdout, args.color),
         target=verdict_target(checker), caps_source=formats.distinct([c.caps for c in checker.checked]),
     )
-    formats.get(args.format)(sys.stdout, report)
-    sys.stdout.flush()
+    write_report(args, report)
     if args.format == "text":
         for e in errors:
             sys.stderr.write(f"{e}\n")
@@ -182,7 +190,61 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
         summary(report, gone if args.baseline else None)
     if errors:
         return EXIT_UNUSABLE
+    if getattr(args, "exit_zero", False):
+        return EXIT_OK
     return EXIT_FINDINGS if any(f.severity in levels for f in findings) else EXIT_OK
+
+
+def write_report(args: argparse.Namespace, report: formats.Report) -> None:
+    """The report (or --statistics) on standard output, or in --output-file."""
+    statistics = getattr(args, "statistics", False)
+    if statistics and args.format not in ("text", "json"):
+        raise UsageError(f"--statistics prints text or json, not {args.format}")
+    name = getattr(args, "output_file", None)
+    if name and name != "-":
+        try:
+            out = open(name, "w", encoding="utf-8")  # noqa: SIM115 - closed below, after the write
+        except OSError as exc:
+            raise DomlintError(name, None, f"cannot write the report: {exc.strerror or exc}") from None
+        report.color = False
+    else:
+        out = sys.stdout
+    try:
+        if statistics:
+            write_statistics(out, report, args.format)
+        else:
+            formats.get(args.format)(out, report)
+        out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+def statistics(report: formats.Report) -> list[dict[str, object]]:
+    """Per rule with a finding: its count, severity and summary, the most frequent first."""
+    counts: dict[str, int] = {}
+    severity: dict[str, str] = {}
+    for f in report.findings:
+        counts[f.rule_id] = counts.get(f.rule_id, 0) + 1
+        severity.setdefault(f.rule_id, f.severity)
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"rule": rid, "count": n, "severity": severity[rid],
+             "summary": report.rules[rid].summary if rid in report.rules else ""} for rid, n in rows]
+
+
+def write_statistics(out: TextIO, report: formats.Report, fmt: str) -> None:
+    """--statistics: one line (or JSON object) per rule that has findings, as ruff --statistics prints."""
+    rows = statistics(report)
+    if fmt == "json":
+        import json
+
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+        return
+    wid = max([len(str(r["rule"])) for r in rows] + [4])
+    num = max([len(str(r["count"])) for r in rows] + [1])
+    for r in rows:
+        out.write(f"{r['count']:>{num}}  {r['rule']:<{wid}}  {r['severity']:<7}  {r['summary']}\n")
 
 
 def verdict_target(checker: Checker) -> str:
