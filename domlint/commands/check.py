@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from .. import jobs
+from .. import discover, jobs
 from ..errors import DomlintError
 from ..findings import Finding
 from .options import CONFIG_HELP, FORMATTER, add_check_options, caps_help, checker_from_args, finish
@@ -34,9 +35,25 @@ NAME = "check"
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the check subcommand."""
     p = sub.add_parser(NAME, help="check domain XML files",
-                       description="Check libvirt domain XML files (directories: every *.xml below).",
+                       description="Check libvirt domain XML files. A directory yields every *.xml below it whose "
+                                   "root is <domain>, less what .gitignore and the exclude globs leave out; a "
+                                   "file named here is checked whatever it holds.",
                        epilog=caps_help() + "\n" + EPILOG, formatter_class=FORMATTER)
     p.add_argument("paths", nargs="+", metavar="PATH", help="domain XML files or directories")
+    find = p.add_argument_group("discovery")
+    find.add_argument("--exclude", type=globs, metavar="GLOBS",
+                      help="comma-separated globs a directory search skips, replacing the default list "
+                           f"({', '.join(discover.DEFAULT_EXCLUDE[:6])}, ...) and configuration key `exclude`")
+    find.add_argument("--extend-exclude", type=globs, default=[], metavar="GLOBS",
+                      help="globs skipped in addition (configuration key `extend-exclude` adds too)")
+    find.add_argument("--force-exclude", action="store_true",
+                      help="apply the excludes to files named on the command line too (for pre-commit)")
+    find.add_argument("--skip-non-domain", action="store_true",
+                      help="skip named files whose root is not <domain>, as a directory search does (for pre-commit)")
+    find.add_argument("--no-respect-gitignore", action="store_true",
+                      help="search the files .gitignore names too")
+    find.add_argument("-v", "--verbose", action="store_true",
+                      help="list on standard error each XML file skipped because it is not a domain")
     p.add_argument("-j", "--jobs", type=jobs.parse_jobs, default=1, metavar="N",
                    help="check files in N processes (0 or auto: one per CPU); the report is the same as "
                         "with -j 1 (default: 1)")
@@ -44,26 +61,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def expand_paths(paths: list[str]) -> list[Path | DomlintError]:
-    """Files to check: each file as given, every *.xml below each directory."""
-    out: list[Path | DomlintError] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(q for q in p.rglob("*.xml") if q.is_file())
-            if not found:
-                out.append(DomlintError(str(p), None, "directory holds no *.xml file"))
-            out.extend(found)
-        elif p.exists():
-            out.append(p)
-        else:
-            out.append(DomlintError(str(p), None, "no such file or directory"))
-    return out
+def globs(text: str) -> list[str]:
+    """A comma-separated list of globs (argparse type)."""
+    return [g.strip() for g in text.split(",") if g.strip()]
 
 
 def run(args: argparse.Namespace) -> int:
     """Check every file; every file is reported even when another one is broken."""
     checker = checker_from_args(args)
-    targets = expand_paths(args.paths)
+    selection = discover.Discovery(
+        exclude=args.exclude, extend_exclude=args.extend_exclude, respect_gitignore=not args.no_respect_gitignore,
+        force_exclude=args.force_exclude, skip_non_domain=args.skip_non_domain, config_for=checker.config_for,
+    ).select(args.paths)
+    targets = selection.inputs
     files = [t for t in targets if isinstance(t, Path)]
     # One process unless there is something to share: starting workers costs more than a file.
     if args.jobs > 1 and len(files) > 1:
@@ -78,4 +88,7 @@ def run(args: argparse.Namespace) -> int:
             errors.append(outcome)
         else:
             findings.extend(outcome)
-    return finish(args, checker, findings, errors)
+    if args.verbose:
+        for path, root in selection.others:
+            sys.stderr.write(f"{path}: skipped: its root is <{root}>, not <domain>\n")
+    return finish(args, checker, findings, errors, others=len(selection.others))

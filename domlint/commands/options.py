@@ -158,8 +158,9 @@ def report_root(start: Path | None = None) -> Path:
 
 
 def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
-           errors: list[DomlintError]) -> int:
-    """Apply or write the baseline, write the report, the summary, and return the exit status."""
+           errors: list[DomlintError], others: int = 0) -> int:
+    """Apply or write the baseline, write the report, the summary, and return the exit status
+    (others: how many XML files a directory search skipped as not domains)."""
     unique: dict[str, DomlintError] = {}
     for e in errors:
         unique.setdefault(str(e), e)
@@ -187,7 +188,7 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
         for e in errors:
             sys.stderr.write(f"{e}\n")
     if not args.quiet:
-        summary(report, gone if args.baseline else None)
+        summary(report, gone if args.baseline else None, others)
     if errors:
         return EXIT_UNUSABLE
     if getattr(args, "exit_zero", False):
@@ -260,7 +261,7 @@ def verdict_target(checker: Checker) -> str:
         return ""
 
 
-def summary(report: formats.Report, baseline_gone: int | None) -> None:
+def summary(report: formats.Report, baseline_gone: int | None, others: int = 0) -> None:
     """One line of counts on standard error, and what the verdict is for."""
     files = report.files
     n_err = sum(f.severity == "error" for f in report.findings)
@@ -268,6 +269,8 @@ def summary(report: formats.Report, baseline_gone: int | None) -> None:
     parts = [f"{files} file{'s' if files != 1 else ''} checked", f"{n_err} error(s)", f"{n_warn} warning(s)"]
     if report.notes:
         parts.append(f"{len(report.notes)} skipped (not for QEMU)")
+    if others:
+        parts.append(f"{others} other XML file{'s' if others != 1 else ''} skipped (not <domain>; -v lists them)")
     if report.errors:
         parts.append(f"{len(report.errors)} unusable")
     if baseline_gone:
