@@ -23,7 +23,7 @@ from .findings import Finding
 from .formats import CheckedFile, RuleInfo
 from .host import Host, default_host
 from .host import load as load_host
-from .parse import Document, parse_file
+from .parse import Document, parse_bytes, parse_file
 
 
 @dataclass
@@ -239,10 +239,11 @@ class Checker:
             for i, rid in enumerate(ids):
                 check(("per-path-ignores", pattern, i), rid)
 
-    def check_file(self, path: str | Path) -> list[Finding]:
-        """Parse, normalise and check one file (DomlintError when it cannot be used)."""
+    def check_file(self, path: str | Path, data: bytes | None = None) -> list[Finding]:
+        """Parse, normalise and check one file, or data named path (standard input); DomlintError when
+        it cannot be used."""
         settings = self.settings_for(path)
-        doc = parse_file(path)
+        doc = parse_file(path) if data is None else parse_bytes(data, str(path))
         skipped = foreign_hypervisor(doc, settings.target)
         if skipped is not None:
             self.checked.append(CheckedFile(doc.path, (), note=skipped, target=settings.target.label))

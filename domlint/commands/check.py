@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .. import discover, jobs
-from ..errors import DomlintError
+from ..checker import Checker
+from ..errors import DomlintError, InputError, UsageError
 from ..findings import Finding
 from .options import CONFIG_HELP, FORMATTER, add_check_options, caps_help, checker_from_args, finish
 
@@ -23,6 +25,8 @@ examples:
   domlint check --qemu-caps /var/cache/libvirt/qemu/capabilities/X.xml guest.xml
   domlint check --format json --ignore disk-io-native-cache guest.xml
   domlint check -j auto /etc/libvirt/qemu/
+  virsh dumpxml web1 | domlint check --stdin-filename guests/web1.xml -
+  domlint check --extend-exclude "old/,*-template.xml" guests/
   domlint check --format sarif guests/ > domlint.sarif
   domlint check --write-baseline .domlint-baseline.json guests/
   domlint check --baseline .domlint-baseline.json guests/
@@ -39,7 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "root is <domain>, less what .gitignore and the exclude globs leave out; a "
                                    "file named here is checked whatever it holds.",
                        epilog=caps_help() + "\n" + EPILOG, formatter_class=FORMATTER)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="domain XML files or directories")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="domain XML files or directories; - reads one domain from standard input")
+    p.add_argument("--stdin-filename", metavar="PATH",
+                   help="the name standard input (-) has in the report; its configuration is the one that "
+                        "file would have")
     find = p.add_argument_group("discovery")
     find.add_argument("--exclude", type=globs, metavar="GLOBS",
                       help="comma-separated globs a directory search skips, replacing the default list "
@@ -66,14 +74,40 @@ def globs(text: str) -> list[str]:
     return [g.strip() for g in text.split(",") if g.strip()]
 
 
+STDIN = "-"
+# How standard input is named in the report without --stdin-filename (as ruff and Semgrep name it).
+STDIN_NAME = "<stdin>"
+
+
+def check_stdin(checker: Checker, name: str) -> jobs.Outcome:
+    """The findings of the domain on standard input, reported as name, or why it cannot be used."""
+    from ..parse import MAX_BYTES
+
+    try:
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return InputError(name, None, f"cannot read standard input: {exc.strerror or exc}")
+    try:
+        return checker.check_file(name, data)
+    except DomlintError as exc:
+        return exc
+
+
 def run(args: argparse.Namespace) -> int:
     """Check every file; every file is reported even when another one is broken."""
     checker = checker_from_args(args)
-    selection = discover.Discovery(
+    finder = discover.Discovery(
         exclude=args.exclude, extend_exclude=args.extend_exclude, respect_gitignore=not args.no_respect_gitignore,
         force_exclude=args.force_exclude, skip_non_domain=args.skip_non_domain, config_for=checker.config_for,
-    ).select(args.paths)
-    targets = selection.inputs
+    )
+    selection = finder.select([p for p in args.paths if p != STDIN])
+    targets: list[Path | DomlintError | str] = list(selection.inputs)
+    if STDIN in args.paths:
+        name = args.stdin_filename or STDIN_NAME
+        if not (args.stdin_filename and args.force_exclude and finder.excluded(os.path.abspath(name), os.getcwd())):
+            targets.insert(0, name)
+    elif args.stdin_filename:
+        raise UsageError("--stdin-filename names standard input: give - among the paths")
     files = [t for t in targets if isinstance(t, Path)]
     # One process unless there is something to share: starting workers costs more than a file.
     if args.jobs > 1 and len(files) > 1:
@@ -83,7 +117,10 @@ def run(args: argparse.Namespace) -> int:
     findings: list[Finding] = []
     errors: list[DomlintError] = []
     for target in targets:
-        outcome = target if isinstance(target, DomlintError) else next(outcomes)
+        if isinstance(target, str):
+            outcome = check_stdin(checker, target)
+        else:
+            outcome = target if isinstance(target, DomlintError) else next(outcomes)
         if isinstance(outcome, DomlintError):
             errors.append(outcome)
         else:
