@@ -16,6 +16,7 @@ from . import caps as capsmod
 from . import config as configmod
 from . import suppress
 from . import target as targetmod
+from .builtin import builtin_ids
 from .domain import domain_arch, foreign_hypervisor, guest_arch, normalise
 from .engine import Engine, load_engine, matches_id
 from .errors import UsageError
@@ -210,7 +211,8 @@ class Checker:
             host = self._host_for(o.host)
         else:
             host = self._host_for(str(cfg.resolve(values["host"])) if cfg and "host" in values else None)
-        known = {r.id for r in engine.rules} | set(suppress.META_RULES) | set(o.extra_ids)
+        # attach-check's ids too: one configuration serves check and attach-check.
+        known = {r.id for r in engine.rules} | set(suppress.META_RULES) | set(o.extra_ids) | set(builtin_ids())
         for label, ids in (("--select", o.select), ("--ignore", o.ignore)):
             unknown = sorted(i for i in ids or () if not any(matches_id(k, [i]) for k in known))
             if unknown:

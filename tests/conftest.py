@@ -67,3 +67,37 @@ def warning_rules(tmp_path: Path) -> Path:
     rules.mkdir(exist_ok=True)
     (rules / "site.yaml").write_text(USER_RULE)
     return rules
+
+
+def in_ci() -> bool:
+    """Whether this is a CI run (CI=true), where nothing may be skipped for want of a tool or a corpus."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require(what: str, present: object, how: str) -> None:
+    """Skip the test, with a one-line reason saying how to get what is missing, or fail with CI=true."""
+    if present:
+        return
+    reason = f"needs {what}: {how}"
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: nothing is skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_virsh() -> None:
+    """virsh, for the tests that read domains through libvirt's test:///default driver."""
+    import shutil
+
+    require("virsh", shutil.which("virsh"), "apt-get install libvirt-clients (Fedora: dnf install libvirt-client)")
+
+
+def require_xmllint() -> None:
+    """xmllint, for the benchmark's comparison."""
+    import shutil
+
+    require("xmllint", shutil.which("xmllint"), "apt-get install libxml2-utils (Fedora: dnf install libxml2)")
+
+
+def require_corpus(path: Path, what: str = "the conformance corpus") -> None:
+    """A conformance corpus beside the repository (../shared/conformance/...)."""
+    require(what, path.exists(), f"put it at {path} or point DOMLINT_CONFORMANCE (DOMLINT_CONFORMANCE_9) at it")

@@ -104,8 +104,9 @@ def add_caps_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", metavar="HOST.yaml", help="host profile (default: a plain local host)")
 
 
-def add_check_options(p: argparse.ArgumentParser) -> None:
-    """Every option of a command that checks domains and reports findings."""
+def add_check_options(p: argparse.ArgumentParser, virsh_config: bool = False) -> None:
+    """Every option of a command that checks domains and reports findings (virsh_config: --config is
+    virsh's flag, as in attach-check, and the configuration file is named with --config-file only)."""
     add_caps_options(p)
     p.add_argument("--format", choices=formats.names(), default="text",
                    help="report format: " + "; ".join(f"{name}: {text}" for name, text in formats.HELP.items()))
@@ -124,7 +125,8 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ignore", type=ids, default=None, metavar="IDS",
                    help="skip these rule ids or id prefixes (comma-separated)")
     cfg = p.add_mutually_exclusive_group()
-    cfg.add_argument("--config", metavar="FILE", help="use this configuration file for every file")
+    names = ("--config-file",) if virsh_config else ("--config", "--config-file")
+    cfg.add_argument(*names, dest="config", metavar="FILE", help="use this configuration file for every file")
     cfg.add_argument("--no-config", action="store_true", help="read no configuration file")
     p.add_argument("--no-inline-suppressions", action="store_true",
                    help="ignore <!-- domlint: ignore ... --> comments")
