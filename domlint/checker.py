@@ -24,6 +24,7 @@ from .findings import Finding
 from .formats import CheckedFile, RuleInfo
 from .host import Host, default_host
 from .host import load as load_host
+from .identity import finding_key
 from .parse import Document, parse_bytes, parse_file
 
 
@@ -284,4 +285,4 @@ class Checker:
         if settings.severity:
             found = [dataclasses.replace(f, severity=settings.severity_of(f.rule_id, f.severity)) for f in found]
         found.sort(key=lambda f: (f.line, f.column, f.rule_id))
-        return found
+        return [f if f.key else dataclasses.replace(f, key=finding_key(doc.tree, f.xpath)) for f in found]

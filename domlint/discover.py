@@ -102,7 +102,11 @@ class Discovery:
 
     def excludes_for(self, path: str | Path) -> Excludes:
         """The exclude globs that apply at path: options replace or extend its configuration's."""
-        cfg = self.config_for(path)
+        try:
+            cfg = self.config_for(path)
+        except DomlintError:
+            # A broken configuration is reported when its files are checked; the search goes on without it.
+            cfg = None
         key = str(cfg.path) if cfg else ""
         if key not in self._cache:
             cwd = os.getcwd()

@@ -115,7 +115,8 @@ def test_every_format_is_identical(fmt: str, tree: Path, capsys: pytest.CaptureF
         assert any(f["rule_id"].startswith("controller") and f["severity"] == "warning" for f in doc["findings"])
         broken = [e["path"] for e in doc["errors"]]
         assert "missing.xml" in broken and any(p.endswith("zz-badconf/.domlint.yaml") for p in broken)
-        assert sum(p.endswith(tuple(BROKEN)) for p in broken) == len(BROKEN)
+        # p-wrong-root.xml holds a <network>: a directory search passes it by (tests/test_discovery.py).
+        assert sum(p.endswith(tuple(BROKEN)) for p in broken) == len(BROKEN) - 1
     if fmt == "text":
         assert "missing.xml: no such file or directory" in err
 

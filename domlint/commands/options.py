@@ -178,7 +178,10 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
         return EXIT_UNUSABLE if errors else EXIT_OK
     gone = 0
     if args.baseline:
-        findings, gone = baselinemod.load(args.baseline).filter(findings)
+        known = baselinemod.load(args.baseline)
+        findings, gone = known.filter(findings)
+        if known.upgrade_note and not args.quiet:
+            sys.stderr.write(f"note: {known.upgrade_note}\n")
     levels = ("error",) if args.fail_on == "error" else ("error", "warning")
     report = formats.Report(
         findings=findings, errors=errors, checked=checker.checked, rules=checker.rules, fail_on=levels,

@@ -16,13 +16,15 @@ from . import Report, RuleInfo
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 ROOT_ID = "%SRCROOT%"
 # The key under which results carry their identity; bump the suffix if the recipe changes.
-FINGERPRINT_KEY = "domlintElement/v1"
+# v1 hashed the positional XPath; v2 hashes the element as the user names the device.
+FINGERPRINT_KEY = "domlintElement/v2"
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def fingerprint(rule_id: str, xpath: str) -> str:
-    """A result's identity: its rule and its element's XPath, never its line, so moving it keeps it."""
-    return hashlib.sha256(f"{rule_id}\0{xpath}".encode()).hexdigest()[:32]
+def fingerprint(rule_id: str, element: str) -> str:
+    """A result's identity: its rule and its element as the user names the device (`disk[vda]/driver`),
+    never its line or position, so moving it or adding a device before it keeps it."""
+    return hashlib.sha256(f"{rule_id}\0{element}".encode()).hexdigest()[:32]
 
 
 def _rule(report: Report, info: RuleInfo) -> dict[str, Any]:
@@ -63,7 +65,7 @@ def _result(report: Report, f: Finding, index: dict[str, int]) -> dict[str, Any]
         "level": _LEVELS.get(f.severity, "warning"),
         "message": {"text": text},
         "locations": [loc],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f.rule_id, f.xpath)},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f.rule_id, f.key or f.xpath)},
     }
     if f.rule_id in index:
         out["ruleIndex"] = index[f.rule_id]
