@@ -18,7 +18,7 @@ from . import suppress
 from . import target as targetmod
 from .builtin import builtin_ids
 from .domain import domain_arch, foreign_hypervisor, guest_arch, normalise
-from .engine import Engine, load_engine, matches_id
+from .engine import Engine, Rule, load_engine, matches_id
 from .errors import UsageError
 from .findings import Finding
 from .formats import CheckedFile, RuleInfo
@@ -125,6 +125,16 @@ class Settings:
         return self.severity[max(keys, key=len)] if keys else default
 
 
+def rule_info(r: Rule) -> RuleInfo:
+    """What reports say about rule r (plain values: it crosses process boundaries with -j)."""
+    from .ruledoc import first_examples
+
+    wanted = r.caps.needs or (r.caps.lacking_any | r.caps.absent)
+    return RuleInfo(r.id, r.severity, r.summary, r.hint, tuple(r.caps.names()), r.path, r.line,
+                    message=r.message, feature=str(r.body.get("feature") or ""), wanted=tuple(sorted(wanted)),
+                    stage=r.stage, examples=first_examples(r.body))
+
+
 class Checker:
     """Checks files under options, reading each configuration, rule pack and profile once."""
 
@@ -167,8 +177,7 @@ class Checker:
         if k not in self._registered:
             self._registered.add(k)
             for r in engine.rules:
-                self.rules.setdefault(r.id, RuleInfo(r.id, r.severity, r.summary, r.hint, tuple(r.caps.names()),
-                                                     r.path, r.line))
+                self.rules.setdefault(r.id, rule_info(r))
         return self._engines[k]
 
     def _caps_for(self, kind: str, value: Any, target: targetmod.Target) -> capsmod.Caps:
