@@ -285,7 +285,7 @@ def test_every_format_names_target_and_capability_source(libvirt: str, tmp_path:
     notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert [n["level"] for n in notes] == ["note"] and "xen" in notes[0]["message"]["text"]
     top = ET.fromstring(run_cli("check", "--libvirt", libvirt, "--format", "junit", *files).stdout)
-    props = {s.get("name"): {p.get("name"): p.get("value") for p in s.iter("property")} for s in top.iter("testsuite")}
+    props = {c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")} for c in top.iter("testcase")}
     assert props[str(BAD)] == {"libvirt-target": label, "qemu-capability-source": doc["caps_source"]}
     assert props[str(xen)] == {"libvirt-target": label}
     proc = run_cli("check", "--libvirt", libvirt, "--format", "github", *files)

@@ -4,7 +4,7 @@ A file whose findings reach --fail-on is a failed case, with one <failure> listi
 all (the message counts them and names the first); findings below --fail-on are in the
 case's <system-out>. An unusable input is a case with an <error>; a domain for another
 hypervisor is a skipped case. One test suite holds them all, with the libvirt target and
-the QEMU capability source as its properties (and a case's own when they differ).
+the QEMU capability source as its properties, and each case has its own.
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ def document(report: Report) -> ET.Element:
     for checked in report.checked:
         case = ET.SubElement(suite, "testcase", classname=CLASSNAME, name=checked.path, file=checked.path)
         tests += 1
-        if (checked.target or report.target) != report.target or (checked.caps and checked.caps != report.caps_source):
-            _properties(case, checked.target, checked.caps)
+        _properties(case, checked.target or report.target, checked.caps)
         if checked.note:
             # A domain for another hypervisor: skipped, saying why.
             ET.SubElement(case, "skipped", message=checked.note)
