@@ -23,8 +23,34 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the libvirt marker."""
+    """Register the markers."""
     config.addinivalue_line("markers", "libvirt(version): the target a test module is about (default 1.2.8)")
+    config.addinivalue_line("markers", "corpus: the test reads the conformance corpora beside the repository")
+
+
+# How a plain clone gets what corpus tests read (a one-line skip reason).
+CORPUS_HOW = ("put the conformance corpora at ../shared/conformance/libvirt-1.2.8 and libvirt-9.0 beside the "
+              "repository, or set DOMLINT_CONFORMANCE and DOMLINT_CONFORMANCE_9")
+
+
+def have_corpora() -> bool:
+    """Whether both conformance corpora are there."""
+    return all((root / "manifest.json").exists() for root in CORPORA.values())
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked corpus skips without the corpora (fails with CI=true)."""
+    if item.get_closest_marker("corpus") is not None:
+        require("the conformance corpora", have_corpora(), CORPUS_HOW)
+
+
+def skip_module_without_corpora() -> None:
+    """For a module that reads the corpora when it is imported: skip it whole, or fail with CI=true."""
+    if have_corpora():
+        return
+    if in_ci():
+        raise RuntimeError(f"needs the conformance corpora: {CORPUS_HOW} (CI=true: nothing is skipped)")
+    pytest.skip(f"needs the conformance corpora: {CORPUS_HOW}", allow_module_level=True)
 
 
 @pytest.fixture(autouse=True)
