@@ -15,6 +15,8 @@ CONFORMANCE = Path(os.environ.get("DOMLINT_CONFORMANCE",
 # libvirt 9.0's corpus, beside the 1.2.8 one.
 CONFORMANCE_9 = Path(os.environ.get("DOMLINT_CONFORMANCE_9", CONFORMANCE.parent / "libvirt-9.0"))
 CORPORA = {"1.2.8": CONFORMANCE, "9.0": CONFORMANCE_9}
+# The README's test command, which a plain clone passes.
+README_TEST_COMMAND = "pip install '.[test]' && python -m pytest"
 
 
 @pytest.fixture(autouse=True)
@@ -38,10 +40,15 @@ def have_corpora() -> bool:
     return all((root / "manifest.json").exists() for root in CORPORA.values())
 
 
+def require_corpora() -> None:
+    """Skip (fail with CI=true) without the conformance corpora: for fixtures that read them."""
+    require("the conformance corpora", have_corpora(), CORPUS_HOW)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """A test marked corpus skips without the corpora (fails with CI=true)."""
     if item.get_closest_marker("corpus") is not None:
-        require("the conformance corpora", have_corpora(), CORPUS_HOW)
+        require_corpora()
 
 
 def skip_module_without_corpora() -> None:

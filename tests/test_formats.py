@@ -42,6 +42,7 @@ def _results(sarif: dict) -> list[dict]:
 
 
 @pytest.mark.parametrize("caps", [[], ["--caps-profile", "1.2.2"]], ids=["all-caps", "qemu-1.2.2"])
+@pytest.mark.corpus
 def test_sarif_for_whole_corpus_validates(caps: list[str], sarif_validator: jsonschema.Draft4Validator) -> None:
     cases = CONFORMANCE / "cases"
     proc = run_cli("check", "--format", "sarif", *caps, str(cases))
