@@ -8,6 +8,7 @@ between files; each distinct combination is built once per run.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,10 +222,16 @@ class Checker:
             host = self._host_for(o.host)
         else:
             host = self._host_for(str(cfg.resolve(values["host"])) if cfg and "host" in values else None)
-        # attach-check's ids too: one configuration serves check and attach-check.
-        known = {r.id for r in engine.rules} | set(suppress.META_RULES) | set(o.extra_ids) | set(builtin_ids())
+        rule_ids = {r.id for r in engine.rules} | set(suppress.META_RULES) | set(o.extra_ids)
+
+        def known(i: str) -> bool:
+            # attach-check's ids too, so that one configuration serves check and attach-check; looked up
+            # only for an id no rule matches, since they live in the module attach-check alone imports.
+            return (any(matches_id(k, [i]) for k in rule_ids)
+                    or any(matches_id(k, [i]) for k in builtin_ids()))
+
         for label, ids in (("--select", o.select), ("--ignore", o.ignore)):
-            unknown = sorted(i for i in ids or () if not any(matches_id(k, [i]) for k in known))
+            unknown = sorted(i for i in ids or () if not known(i))
             if unknown:
                 raise UsageError(f"{label}: no rule matches {', '.join(unknown)}")
         if cfg:
@@ -235,10 +242,11 @@ class Checker:
                         severity=dict(values.get("severity", {})), config=cfg)
 
     @staticmethod
-    def _check_config_ids(cfg: configmod.Config, known: set[str]) -> None:
+    def _check_config_ids(cfg: configmod.Config, known: set[str] | Callable[[str], bool]) -> None:
         def check(keys: tuple[str | int, ...], rule_id: str) -> None:
             """Raise when rule_id matches no known rule."""
-            if not any(matches_id(k, [rule_id]) for k in known):
+            found = known(rule_id) if callable(known) else any(matches_id(k, [rule_id]) for k in known)
+            if not found:
                 label = f"per-path-ignores {keys[1]!r}" if keys[0] == "per-path-ignores" else keys[0]
                 raise cfg.error(keys, f"{label}: no rule matches {rule_id!r}")
 
