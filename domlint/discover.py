@@ -43,9 +43,14 @@ def root_name(path: str | Path) -> str | None:
                                  huge_tree=False)
     try:
         with open(path, "rb") as fh:
-            parser.feed(fh.read(SNIFF_BYTES))
-        for _event, el in parser.read_events():
-            return str(etree.QName(el).localname)
+            # In small pieces: the root's start tag is usually in the first one, and the rest is never parsed.
+            for _ in range(SNIFF_BYTES // 4096):
+                chunk = fh.read(4096)
+                if not chunk:
+                    break
+                parser.feed(chunk)
+                for _event, el in parser.read_events():
+                    return str(etree.QName(el).localname)
     except (OSError, etree.XMLSyntaxError, ValueError):
         return None
     return None
