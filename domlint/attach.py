@@ -518,13 +518,15 @@ VIRSH_MISSING = ("virsh is not installed, so the domain cannot be read by name; 
                  "or give the domain XML file instead")
 
 
-def dumpxml(name: str, uri: str | None = None, virsh: str | None = None, timeout: float = 120) -> Document:
-    """The inactive definition of a domain, read with `virsh [-c URI] dumpxml --inactive NAME`."""
+def dumpxml(name: str, uri: str | None = None, virsh: str | None = None, timeout: float = 120,
+            inactive: bool = True) -> Document:
+    """The inactive definition of a domain (the running one if not inactive), read with
+    `virsh [-c URI] dumpxml [--inactive] NAME`."""
     label = f"dumpxml:{name}"
     exe = virsh or shutil.which("virsh")
     if not exe:
         raise VirshError("virsh", None, VIRSH_MISSING)
-    cmd = [exe, *(["-c", uri] if uri else []), "dumpxml", "--inactive", "--domain", name]
+    cmd = [exe, *(["-c", uri] if uri else []), "dumpxml", *(["--inactive"] if inactive else []), "--domain", name]
     env = dict(os.environ, LC_ALL="C")
     try:
         proc = subprocess.run(cmd, capture_output=True, timeout=timeout, env=env, check=False)

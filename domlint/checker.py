@@ -8,6 +8,7 @@ between files; each distinct combination is built once per run.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,14 +17,16 @@ from . import caps as capsmod
 from . import config as configmod
 from . import suppress
 from . import target as targetmod
+from .builtin import builtin_ids
 from .domain import domain_arch, foreign_hypervisor, guest_arch, normalise
-from .engine import Engine, load_engine, matches_id
+from .engine import Engine, Rule, load_engine, matches_id
 from .errors import UsageError
 from .findings import Finding
 from .formats import CheckedFile, RuleInfo
 from .host import Host, default_host
 from .host import load as load_host
-from .parse import Document, parse_file
+from .identity import finding_key
+from .parse import Document, parse_bytes, parse_file
 
 
 @dataclass
@@ -123,6 +126,16 @@ class Settings:
         return self.severity[max(keys, key=len)] if keys else default
 
 
+def rule_info(r: Rule) -> RuleInfo:
+    """What reports say about rule r (plain values: it crosses process boundaries with -j)."""
+    from .ruledoc import first_examples
+
+    wanted = r.caps.needs or (r.caps.lacking_any | r.caps.absent)
+    return RuleInfo(r.id, r.severity, r.summary, r.hint, tuple(r.caps.names()), r.path, r.line,
+                    message=r.message, feature=str(r.body.get("feature") or ""), wanted=tuple(sorted(wanted)),
+                    stage=r.stage, examples=first_examples(r.body))
+
+
 class Checker:
     """Checks files under options, reading each configuration, rule pack and profile once."""
 
@@ -165,8 +178,7 @@ class Checker:
         if k not in self._registered:
             self._registered.add(k)
             for r in engine.rules:
-                self.rules.setdefault(r.id, RuleInfo(r.id, r.severity, r.summary, r.hint, tuple(r.caps.names()),
-                                                     r.path, r.line))
+                self.rules.setdefault(r.id, rule_info(r))
         return self._engines[k]
 
     def _caps_for(self, kind: str, value: Any, target: targetmod.Target) -> capsmod.Caps:
@@ -210,9 +222,16 @@ class Checker:
             host = self._host_for(o.host)
         else:
             host = self._host_for(str(cfg.resolve(values["host"])) if cfg and "host" in values else None)
-        known = {r.id for r in engine.rules} | set(suppress.META_RULES) | set(o.extra_ids)
+        rule_ids = {r.id for r in engine.rules} | set(suppress.META_RULES) | set(o.extra_ids)
+
+        def known(i: str) -> bool:
+            # attach-check's ids too, so that one configuration serves check and attach-check; looked up
+            # only for an id no rule matches, since they live in the module attach-check alone imports.
+            return (any(matches_id(k, [i]) for k in rule_ids)
+                    or any(matches_id(k, [i]) for k in builtin_ids()))
+
         for label, ids in (("--select", o.select), ("--ignore", o.ignore)):
-            unknown = sorted(i for i in ids or () if not any(matches_id(k, [i]) for k in known))
+            unknown = sorted(i for i in ids or () if not known(i))
             if unknown:
                 raise UsageError(f"{label}: no rule matches {', '.join(unknown)}")
         if cfg:
@@ -223,10 +242,11 @@ class Checker:
                         severity=dict(values.get("severity", {})), config=cfg)
 
     @staticmethod
-    def _check_config_ids(cfg: configmod.Config, known: set[str]) -> None:
+    def _check_config_ids(cfg: configmod.Config, known: set[str] | Callable[[str], bool]) -> None:
         def check(keys: tuple[str | int, ...], rule_id: str) -> None:
             """Raise when rule_id matches no known rule."""
-            if not any(matches_id(k, [rule_id]) for k in known):
+            found = known(rule_id) if callable(known) else any(matches_id(k, [rule_id]) for k in known)
+            if not found:
                 label = f"per-path-ignores {keys[1]!r}" if keys[0] == "per-path-ignores" else keys[0]
                 raise cfg.error(keys, f"{label}: no rule matches {rule_id!r}")
 
@@ -239,10 +259,11 @@ class Checker:
             for i, rid in enumerate(ids):
                 check(("per-path-ignores", pattern, i), rid)
 
-    def check_file(self, path: str | Path) -> list[Finding]:
-        """Parse, normalise and check one file (DomlintError when it cannot be used)."""
+    def check_file(self, path: str | Path, data: bytes | None = None) -> list[Finding]:
+        """Parse, normalise and check one file, or data named path (standard input); DomlintError when
+        it cannot be used."""
         settings = self.settings_for(path)
-        doc = parse_file(path)
+        doc = parse_file(path) if data is None else parse_bytes(data, str(path))
         skipped = foreign_hypervisor(doc, settings.target)
         if skipped is not None:
             self.checked.append(CheckedFile(doc.path, (), note=skipped, target=settings.target.label))
@@ -281,4 +302,4 @@ class Checker:
         if settings.severity:
             found = [dataclasses.replace(f, severity=settings.severity_of(f.rule_id, f.severity)) for f in found]
         found.sort(key=lambda f: (f.line, f.column, f.rule_id))
-        return found
+        return [f if f.key else dataclasses.replace(f, key=finding_key(doc.tree, f.xpath)) for f in found]

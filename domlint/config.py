@@ -18,7 +18,8 @@ from .rulepack import compose_yaml, yaml_error_where
 
 # Looked for in this order in each directory; the nearest directory holding one wins.
 CANDIDATES = (".domlint.yaml", ".domlint.yml", "pyproject.toml")
-KEYS = ("rules", "select", "ignore", "severity", "libvirt", "caps", "caps-profile", "qemu-caps", "host", "per-path-ignores")
+KEYS = ("rules", "select", "ignore", "severity", "libvirt", "caps", "caps-profile", "qemu-caps", "host", "per-path-ignores",
+        "exclude", "extend-exclude")
 CAPS_KEYS = ("caps", "caps-profile", "qemu-caps")
 
 KeyPath = tuple[str | int, ...]

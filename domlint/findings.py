@@ -20,6 +20,8 @@ class Finding:
     column: int
     xpath: str
     stage: str = ""
+    # The element named as the user names the device (domlint.identity), which edits elsewhere leave alone.
+    key: str = ""
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""

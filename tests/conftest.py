@@ -15,6 +15,8 @@ CONFORMANCE = Path(os.environ.get("DOMLINT_CONFORMANCE",
 # libvirt 9.0's corpus, beside the 1.2.8 one.
 CONFORMANCE_9 = Path(os.environ.get("DOMLINT_CONFORMANCE_9", CONFORMANCE.parent / "libvirt-9.0"))
 CORPORA = {"1.2.8": CONFORMANCE, "9.0": CONFORMANCE_9}
+# The README's test command, which a plain clone passes.
+README_TEST_COMMAND = "pip install '.[test]' && python -m pytest"
 
 
 @pytest.fixture(autouse=True)
@@ -23,8 +25,39 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Register the libvirt marker."""
+    """Register the markers."""
     config.addinivalue_line("markers", "libvirt(version): the target a test module is about (default 1.2.8)")
+    config.addinivalue_line("markers", "corpus: the test reads the conformance corpora beside the repository")
+
+
+# How a plain clone gets what corpus tests read (a one-line skip reason).
+CORPUS_HOW = ("put the conformance corpora at ../shared/conformance/libvirt-1.2.8 and libvirt-9.0 beside the "
+              "repository, or set DOMLINT_CONFORMANCE and DOMLINT_CONFORMANCE_9")
+
+
+def have_corpora() -> bool:
+    """Whether both conformance corpora are there."""
+    return all((root / "manifest.json").exists() for root in CORPORA.values())
+
+
+def require_corpora() -> None:
+    """Skip (fail with CI=true) without the conformance corpora: for fixtures that read them."""
+    require("the conformance corpora", have_corpora(), CORPUS_HOW)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked corpus skips without the corpora (fails with CI=true)."""
+    if item.get_closest_marker("corpus") is not None:
+        require_corpora()
+
+
+def skip_module_without_corpora() -> None:
+    """For a module that reads the corpora when it is imported: skip it whole, or fail with CI=true."""
+    if have_corpora():
+        return
+    if in_ci():
+        raise RuntimeError(f"needs the conformance corpora: {CORPUS_HOW} (CI=true: nothing is skipped)")
+    pytest.skip(f"needs the conformance corpora: {CORPUS_HOW}", allow_module_level=True)
 
 
 @pytest.fixture(autouse=True)
@@ -67,3 +100,37 @@ def warning_rules(tmp_path: Path) -> Path:
     rules.mkdir(exist_ok=True)
     (rules / "site.yaml").write_text(USER_RULE)
     return rules
+
+
+def in_ci() -> bool:
+    """Whether this is a CI run (CI=true), where nothing may be skipped for want of a tool or a corpus."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def require(what: str, present: object, how: str) -> None:
+    """Skip the test, with a one-line reason saying how to get what is missing, or fail with CI=true."""
+    if present:
+        return
+    reason = f"needs {what}: {how}"
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: nothing is skipped)", pytrace=False)
+    pytest.skip(reason)
+
+
+def require_virsh() -> None:
+    """virsh, for the tests that read domains through libvirt's test:///default driver."""
+    import shutil
+
+    require("virsh", shutil.which("virsh"), "apt-get install libvirt-clients (Fedora: dnf install libvirt-client)")
+
+
+def require_xmllint() -> None:
+    """xmllint, for the benchmark's comparison."""
+    import shutil
+
+    require("xmllint", shutil.which("xmllint"), "apt-get install libxml2-utils (Fedora: dnf install libxml2)")
+
+
+def require_corpus(path: Path, what: str = "the conformance corpus") -> None:
+    """A conformance corpus beside the repository (../shared/conformance/...)."""
+    require(what, path.exists(), f"put it at {path} or point DOMLINT_CONFORMANCE (DOMLINT_CONFORMANCE_9) at it")

@@ -8,7 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, require_virsh, run_cli
 
 import domlint
 from domlint import attach
@@ -55,9 +55,7 @@ def _device(tmp_path: Path, name: str, text: str | None = None) -> Path:
 def _domain_args(source: str) -> list[str]:
     if source == "file":
         return [str(GOOD)]
-    assert shutil.which("virsh"), (
-        "virsh is missing, so attach-check cannot be tested against test:///default; "
-        "install it with `apt-get install libvirt-clients` (Debian/Ubuntu)")
+    require_virsh()
     return ["--connect", "test:///default", "--domain-name", "test"]
 
 
@@ -83,8 +81,8 @@ def test_target_taken_names_the_disk_that_holds_it(tmp_path: Path) -> None:
     [f] = domlint.attach_check(GOOD, DEVICES["target-taken"])
     assert f.rule_id == "attach-disk-target-used" and f.stage == "attach"
     assert f"({GOOD}:12)" in f.message and f.path == "<string>"
-    test_domain = domlint.dumpxml("test", "test:///default") if shutil.which("virsh") else None
-    assert test_domain is not None, "virsh is missing: apt-get install libvirt-clients"
+    require_virsh()
+    test_domain = domlint.dumpxml("test", "test:///default")
     [f] = domlint.attach_check(test_domain, DEVICES["target-taken"])
     assert f.rule_id == "attach-disk-target-used" and "(dumpxml:test:" in f.message
 
@@ -323,7 +321,7 @@ def test_virsh_missing_says_so(tmp_path: Path) -> None:
 
 
 def test_virsh_failure_is_reported(tmp_path: Path) -> None:
-    assert shutil.which("virsh"), "virsh is missing: apt-get install libvirt-clients"
+    require_virsh()
     proc = run_cli("attach-check", "-c", "test:///default", "--domain-name", "no-such-guest",
                    str(_device(tmp_path, "virtio")))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
@@ -339,7 +337,7 @@ def test_json_report(tmp_path: Path) -> None:
 
 
 def test_test_driver_domain_is_judged_as_qemu(tmp_path: Path) -> None:
-    assert shutil.which("virsh"), "virsh is missing: apt-get install libvirt-clients"
+    require_virsh()
     dom = domlint.dumpxml("test", "test:///default")
     assert dom.root.get("type") == "test"
     merged = attach.merge(dom, attach.device_document(domlint.api.load_document(DEVICES["virtio"], roots=None)),

@@ -1,4 +1,4 @@
-"""Baselines: record today's findings, then report only new ones, keyed on path, rule and XPath."""
+"""Baselines: record today's findings, then report only new ones, keyed on path, rule and device name."""
 
 from __future__ import annotations
 
@@ -27,10 +27,10 @@ def test_write_then_only_new_findings(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "" and "wrote 3 finding(s)" in proc.stderr
     doc = json.loads((root / "baseline.json").read_text())
-    assert {(e["path"], e["rule"], e["xpath"]) for e in doc["findings"]} == {
-        ("guests/web01.xml", "disk-io-native-cache", "/domain/devices/disk[1]"),
-        ("guests/web01.xml", "disk-ide-readonly", "/domain/devices/disk[2]"),
-        ("guests/web01.xml", "disk-lun-not-block", "/domain/devices/disk[3]"),
+    assert {(e["path"], e["rule"], e["element"]) for e in doc["findings"]} == {
+        ("guests/web01.xml", "disk-io-native-cache", "/domain/devices/disk[vda]"),
+        ("guests/web01.xml", "disk-ide-readonly", "/domain/devices/disk[hdb]"),
+        ("guests/web01.xml", "disk-lun-not-block", "/domain/devices/disk[sda]"),
     }
     proc = run_cli("check", "--baseline", "baseline.json", "guests", cwd=root)
     assert (proc.returncode, proc.stdout) == (0, "")

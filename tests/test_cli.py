@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import CONFORMANCE, REPO, run_cli, warning_rules
 
 BAD = str(REPO / "examples" / "guest-bad.xml")
@@ -65,6 +66,7 @@ def test_select_ignore_and_unknown_id() -> None:
     assert proc.returncode == 2 and "no rule matches no-such-rule" in proc.stderr
 
 
+@pytest.mark.corpus
 def test_caps_sources() -> None:
     assert "disk-ide-readonly" in run_cli("check", "--caps", "drive,drive-readonly", BAD).stdout
     assert "disk-ide-readonly" not in run_cli("check", "--caps", "drive", BAD).stdout
@@ -79,6 +81,7 @@ def test_caps_sources() -> None:
     assert a == b and a
 
 
+@pytest.mark.corpus
 def test_profiles_match_capability_dumps() -> None:
     from domlint import caps
 

@@ -64,6 +64,7 @@ def test_nearest_configuration_wins_and_pyproject_without_table_is_skipped(tmp_p
     assert len(json.loads(proc.stdout)["findings"]) == 3
 
 
+@pytest.mark.corpus
 def test_capability_sources(tmp_path: Path) -> None:
     caps_file = CONFORMANCE / "qemu-caps" / "caps_1.2.2-1.caps"
     root = _tree(tmp_path, {

@@ -6,14 +6,12 @@ import json
 import sys
 
 import pytest
-from conftest import CONFORMANCE, CORPORA, REPO
+from conftest import CONFORMANCE, CORPORA, REPO, skip_module_without_corpora
 
 sys.path.insert(0, str(REPO / "tests" / "conformance"))
 import run as runner
 
-for _root in CORPORA.values():
-    if not (_root / "manifest.json").exists():
-        raise RuntimeError(f"conformance corpus not found at {_root}; set DOMLINT_CONFORMANCE")
+skip_module_without_corpora()
 MANIFEST = CONFORMANCE / "manifest.json"
 CASES = {t: json.loads((root / "manifest.json").read_text())["cases"] for t, root in CORPORA.items()}
 RATCHETS = {t: runner.load_ratchet(runner.ratchet_path(t)) for t in CORPORA}

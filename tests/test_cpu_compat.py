@@ -48,6 +48,7 @@ def test_incompatibility(model: str, features: list[tuple[str, str]], match: str
         assert problem in str(got)
 
 
+@pytest.mark.corpus
 def test_libvirts_own_map_agrees_with_the_conformance_cpu_cases() -> None:
     # The 1.2.8 test host (core2duo plus extra features) runs cpu-fallback's
     # reduced Westmere, but not a full one.

@@ -208,10 +208,10 @@ def test_every_format_shows_the_note(libvirt: str, files: dict[str, Path]) -> No
                    for r in run["results"] for k in foreign)
 
     top = ET.fromstring(run_cli(*args[:-len(paths)], "--format", "junit", *paths).stdout)
-    suites = {s.get("name"): s for s in top.iter("testsuite")}
+    cases = {c.get("name"): c for c in top.iter("testcase")}
     for p in paths[:-1]:
-        assert suites[p].get("skipped") == "1" and suites[p].find("testcase/skipped") is not None
-        assert "is not judged" in suites[p].find("testcase/skipped").get("message")
+        assert cases[p].find("skipped") is not None
+        assert "is not judged" in cases[p].find("skipped").get("message")
     assert top.get("skipped") == str(len(foreign)) and top.get("failures") == "0"
 
     out = run_cli(*args[:-len(paths)], "--format", "github", *paths).stdout.splitlines()

@@ -8,6 +8,7 @@ import sys
 from functools import lru_cache
 
 import mutate
+import pytest
 from conftest import CONFORMANCE, REPO, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,6 +18,9 @@ import domlint
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import fuzz
+
+# Every test mutates the 1.2.8 corpus's domains.
+pytestmark = pytest.mark.corpus
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import CONFORMANCE_9
+from conftest import CONFORMANCE_9, require_corpora
 
 from domlint.caps import of_host
 from domlint.checker import Checker, Options
@@ -57,6 +57,7 @@ DOMAIN = """<domain type='{type}'><name>a</name><memory>219136</memory>
 
 @pytest.fixture
 def snapshot_dir(tmp_path: Path) -> Path:
+    require_corpora()
     virsh = tmp_path / "virsh"
     virsh.write_text(FAKE_VIRSH.format(python=sys.executable, caps=CAPS, domcaps=DOMCAPS, secret=SECRET, net=NET))
     virsh.chmod(0o755)
@@ -131,6 +132,7 @@ def test_snapshot_judges_with_its_caps_and_guests(snapshot_dir: Path, tmp_path: 
     assert not [f for f in json.loads(capsys.readouterr().out)["findings"] if f["rule_id"].startswith("host-")]
 
 
+@pytest.mark.corpus
 def test_of_host_needs_a_file_for_the_arch() -> None:
     assert of_host(from_dict("h", {}), "9.0", "x86_64") is None
     caps_file = str(CONFORMANCE_9 / "qemu-caps" / "caps_8.0.0.x86_64.xml")
@@ -165,6 +167,7 @@ def test_unset_fires_only_on_a_key_the_profile_names_empty() -> None:
     assert test.holds(el, Context(host=from_dict("h", {"pci_backend": "vfio"}))) is None
 
 
+@pytest.mark.corpus
 def test_a_cache_of_another_libvirt_generation_is_not_used() -> None:
     caps_file = str(CONFORMANCE_9 / "qemu-caps" / "caps_8.0.0.x86_64.xml")
     host = from_dict("h", {"qemu_caps": {"x86_64": caps_file}, "libvirt_version": "9.0.0"})

@@ -68,7 +68,8 @@ def _missing() -> str | None:
     if os.geteuid() != 0:
         return "a system libvirtd needs root"
     if not CONFORMANCE_9.is_dir():
-        return f"the libvirt 9.0 corpus is not at {CONFORMANCE_9}"
+        return (f"the libvirt 9.0 corpus is not at {CONFORMANCE_9}: put ../shared/conformance/libvirt-9.0 beside "
+                "the repository, or set DOMLINT_CONFORMANCE_9")
     return None
 
 

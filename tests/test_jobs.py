@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CONFORMANCE, REPO, USER_RULE, run_cli
+from conftest import CONFORMANCE, REPO, USER_RULE, require_corpora, run_cli
 
 from domlint import cli, jobs
 from domlint.checker import Checker, Options
@@ -48,6 +48,7 @@ def _suppressed(text: str, element: str, comment: str) -> str:
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Good, bad, broken and suppressed domains; a directory with its own configuration and rules, one with a broken one."""
+    require_corpora()
     root = tmp_path_factory.mktemp("jobs")
     plain, team, badconf = root / "guests" / "plain", root / "guests" / "team", root / "guests" / "zz-badconf"
     for d in (plain, team / "legacy", badconf):
@@ -115,7 +116,8 @@ def test_every_format_is_identical(fmt: str, tree: Path, capsys: pytest.CaptureF
         assert any(f["rule_id"].startswith("controller") and f["severity"] == "warning" for f in doc["findings"])
         broken = [e["path"] for e in doc["errors"]]
         assert "missing.xml" in broken and any(p.endswith("zz-badconf/.domlint.yaml") for p in broken)
-        assert sum(p.endswith(tuple(BROKEN)) for p in broken) == len(BROKEN)
+        # p-wrong-root.xml holds a <network>: a directory search passes it by (tests/test_discovery.py).
+        assert sum(p.endswith(tuple(BROKEN)) for p in broken) == len(BROKEN) - 1
     if fmt == "text":
         assert "missing.xml: no such file or directory" in err
 
@@ -216,6 +218,7 @@ def _fail(options: Options, paths: list[Path]) -> jobs.ChunkResult:
     raise RuntimeError(f"bug on {paths[0]}")
 
 
+@pytest.mark.corpus
 def test_dead_worker_is_an_error_not_a_hang() -> None:
     files = sorted(CASES.glob("*.xml"))[:8]
     with pytest.raises(DomlintError) as exc:
@@ -223,6 +226,7 @@ def test_dead_worker_is_an_error_not_a_hang() -> None:
     assert "worker process died" in str(exc.value) and exc.value.path == str(files[0])
 
 
+@pytest.mark.corpus
 def test_bug_in_a_worker_reaches_the_parent() -> None:
     files = sorted(CASES.glob("*.xml"))[:8]
     with pytest.raises(RuntimeError, match="bug on"):
@@ -259,6 +263,7 @@ def _running(pid: int) -> bool:
         return False
 
 
+@pytest.mark.corpus
 def test_ctrl_c_ends_cleanly(tmp_path: Path) -> None:
     many = tmp_path / "many"
     many.mkdir()

@@ -45,7 +45,7 @@ def _pre_commit(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
 def test_hook_definition() -> None:
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in hooks if h["id"] == "domlint")
-    assert hook["entry"] == "domlint check" and hook["language"] == "python" and hook["types"] == ["xml"]
+    assert hook["entry"].startswith("domlint check") and hook["language"] == "python" and hook["types"] == ["xml"]
 
 
 def test_hook_fails_on_bad_file_and_passes_once_fixed(tmp_path: Path, head: str) -> None:
@@ -55,6 +55,9 @@ def test_hook_fails_on_bad_file_and_passes_once_fixed(tmp_path: Path, head: str)
     shutil.copy(GOOD, repo / "good.xml")
     shutil.copy(BAD, repo / "bad.xml")
     (repo / "notes.txt").write_text("not XML, so the hook never sees it\n")
+    # XML that is not a domain: the hook is handed it and passes it by.
+    (repo / "network.xml").write_text("<network><name>default</name></network>\n")
+    (repo / "pom.xml").write_text("<project xmlns='http://maven.apache.org/POM/4.0.0'/>\n")
     config = {"repos": [{"repo": str(REPO), "rev": head, "hooks": [{"id": "domlint"}]}]}
     (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
     _git("add", "-A", cwd=repo)
@@ -66,6 +69,7 @@ def test_hook_fails_on_bad_file_and_passes_once_fixed(tmp_path: Path, head: str)
     assert "bad.xml:17:5: error [disk-ide-readonly]" in out
     assert "bad.xml:22:5: error [disk-lun-not-block]" in out
     assert "good.xml:" not in out and "notes.txt" not in out
+    assert "network.xml" not in out and "pom.xml" not in out and "expected <domain>" not in out
 
     shutil.copy(GOOD, repo / "bad.xml")
     _git("add", "-A", cwd=repo)

@@ -89,6 +89,7 @@ def _documents() -> list[tuple[str, etree._ElementTree]]:
     return docs
 
 
+@pytest.mark.corpus
 def test_every_skipped_select_would_have_selected_nothing() -> None:
     # Soundness of the index over every document shape at hand: for each
     # (document, select) the index skips, the select really is empty there.
@@ -105,6 +106,7 @@ def test_every_skipped_select_would_have_selected_nothing() -> None:
     assert checked > 1000 and skipped > checked * 50
 
 
+@pytest.mark.corpus
 def test_findings_equal_those_of_evaluating_every_select(monkeypatch: pytest.MonkeyPatch) -> None:
     host = example_host()
     oldest = capsmod.from_profile(next(iter(capsmod.profiles())))

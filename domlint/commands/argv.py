@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_caps_options(p)
     p.add_argument("--format", choices=("lines", "line", "json"), default="lines", help="output format")
     cfg = p.add_mutually_exclusive_group()
-    cfg.add_argument("--config", metavar="FILE", help="use this configuration file")
+    cfg.add_argument("--config", "--config-file", dest="config", metavar="FILE", help="use this configuration file")
     cfg.add_argument("--no-config", action="store_true", help="read no configuration file")
     p.add_argument("--incoming", metavar="URI",
                    help="start from an incoming migration (tcp:HOST:PORT, exec:CMD, fd:N, stdio, unix:PATH)")

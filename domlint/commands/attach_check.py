@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..domain import domain_arch
-from ..errors import DomlintError, UsageError
+from ..errors import DomlintError, InputError, UsageError
 from ..findings import Finding
 from ..formats import CheckedFile, RuleInfo
 from ..parse import parse_file
@@ -25,12 +25,24 @@ what it does:
 
 """
 EPILOG_END = """
+domain and flags, as virsh takes them:
+  DOMAIN is a domain XML file when a file of that name exists (and no -c is
+  given), else a domain name, id or UUID, read with `virsh [-c URI] dumpxml
+  --inactive DOMAIN` (Debian: apt-get install libvirt-clients). --domain and
+  --file are virsh's spellings of DOMAIN and DEVICE.xml. --config,
+  --persistent and --current judge the persistent definition (what domlint
+  always judges); --live alone judges the running definition, `virsh
+  dumpxml` without --inactive, as --config would add to it (hot-plug limits
+  of the running QEMU are not modelled). As in virsh, --config is a switch
+  here: the configuration file of domlint is --config-file FILE.
+
 exit status: as for `domlint check`.
 
 examples:
   domlint attach-check guest.xml disk.xml
-  domlint attach-check --domain-name web1 --caps-profile 7.0.0-x86_64 disk.xml
-  domlint attach-check --connect test:///default --domain-name test disk.xml
+  domlint attach-check -c test:///default test disk.xml --config
+  domlint attach-check web1 disk.xml --persistent --caps-profile 7.0.0-x86_64
+  domlint attach-check --domain web1 --file disk.xml --config
 """
 
 
@@ -40,28 +52,69 @@ NAME = "attach-check"
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the attach-check subcommand."""
     p = sub.add_parser(NAME, help="check a device before virsh attach-device --config",
-                       usage="domlint attach-check [options] (DOMAIN.xml | --domain-name NAME) DEVICE.xml",
-                       description="Check what `virsh attach-device DOMAIN DEVICE.xml --config` would store.",
+                       usage="domlint attach-check [-c URI] DOMAIN DEVICE.xml [--config] [--live] [--persistent] "
+                             "[options]",
+                       description="Check what `virsh attach-device DOMAIN DEVICE.xml --config` would store. "
+                                   "The words of the virsh command work here as they are.",
                        epilog=EPILOG + caps_help() + EPILOG_END, formatter_class=FORMATTER)
-    p.add_argument("files", nargs="+", metavar="FILE", help="DOMAIN.xml (unless --domain-name) and DEVICE.xml")
-    p.add_argument("--domain-name", metavar="NAME",
-                   help="read the domain with `virsh dumpxml --inactive NAME` instead of a file")
-    p.add_argument("--connect", "-c", metavar="URI", help="libvirt URI for virsh (with --domain-name)")
-    add_check_options(p)
+    p.add_argument("files", nargs="*", metavar="DOMAIN DEVICE.xml",
+                   help="the domain (a file, or a name virsh knows) and the device file")
+    p.add_argument("--domain", "--domain-name", dest="domain_name", metavar="DOMAIN",
+                   help="the domain, always by name (virsh dumpxml --inactive), even if a file has that name")
+    p.add_argument("--file", dest="device_file", metavar="DEVICE.xml", help="the device file (virsh's --file)")
+    p.add_argument("--connect", "-c", metavar="URI", help="libvirt URI for virsh (DOMAIN is then a name)")
+    virsh = p.add_argument_group("virsh attach-device flags")
+    virsh.add_argument("--config", dest="virsh_config", action="store_true",
+                       help="the device goes into the persistent definition (judged by default)")
+    virsh.add_argument("--persistent", action="store_true", help="live and persistent: the persistent definition "
+                                                                   "is judged")
+    virsh.add_argument("--current", action="store_true", help="as virsh: the current state (judged as --config)")
+    virsh.add_argument("--live", action="store_true",
+                       help="alone: judge the running definition (virsh dumpxml without --inactive)")
+    add_check_options(p, virsh_config=True)
     p.set_defaults(func=run)
+
+
+def _words(args: argparse.Namespace) -> tuple[str | None, str | None, str]:
+    """(domain file, domain name, device file) from the positionals and virsh's --domain and --file."""
+    words = list(args.files)
+    if args.device_file:
+        words.append(args.device_file)
+    if args.domain_name:
+        if len(words) != 1:
+            raise UsageError("with --domain NAME, give only DEVICE.xml")
+        return None, args.domain_name, words[0]
+    if len(words) != 2:
+        hint = ""
+        if len(words) == 3 and words[0].endswith((".toml", ".yaml", ".yml")):
+            hint = ("; --config is virsh's switch here (as in `virsh attach-device`): name a domlint "
+                    "configuration file with --config-file")
+        raise UsageError(f"give DOMAIN.xml and DEVICE.xml (the domain: a file, or a domain name){hint}")
+    domain, device = words
+    if _is_file(domain) and not args.connect:
+        return domain, None, device
+    if _is_file(domain):
+        raise UsageError(f"--connect goes with a domain name, but {domain} is a file; give the domain's name, "
+                         "or --domain NAME")
+    if domain.endswith(".xml") or "/" in domain:
+        # Written as a path: say that the file is missing rather than ask libvirt for a domain of that name.
+        return domain, None, device
+    return None, domain, device
+
+
+def _is_file(word: str) -> bool:
+    return Path(word).is_file()
 
 
 def run(args: argparse.Namespace) -> int:
     """Merge the device into a copy of the domain, report, return the exit status."""
-    want = 1 if args.domain_name else 2
-    if len(args.files) != want:
-        raise UsageError("give DOMAIN.xml and DEVICE.xml" if want == 2 else "with --domain-name, give only DEVICE.xml")
-    if args.connect and not args.domain_name:
-        raise UsageError("--connect goes with --domain-name")
+    if args.current and (args.live or args.virsh_config or args.persistent):
+        raise UsageError("--current cannot be combined with --live, --config or --persistent (as in virsh)")
+    domain_file, domain_name, device_path = _words(args)
+    live_only = args.live and not (args.virsh_config or args.persistent)
     from .. import attach  # the virsh glue, only for this command
 
     checker = checker_from_args(args, attach.REFUSAL_IDS)
-    device_path = args.files[-1]
     settings = checker.settings_for(Path(device_path).resolve())
     for refusal in attach.REFUSALS:
         checker.rules.setdefault(refusal.id, RuleInfo(refusal.id, "error", refusal.summary))
@@ -69,7 +122,14 @@ def run(args: argparse.Namespace) -> int:
     errors: list[DomlintError] = []
     domain = device = None
     try:
-        domain = attach.dumpxml(args.domain_name, args.connect) if args.domain_name else parse_file(args.files[0])
+        domain = (attach.dumpxml(domain_name, args.connect, inactive=not live_only) if domain_name
+                  else parse_file(domain_file or ""))
+    except attach.VirshError as exc:
+        if domain_name and not args.domain_name and exc.message == attach.VIRSH_MISSING:
+            # A positional DOMAIN that is no file: say both readings failed.
+            exc = InputError(domain_name, None, "no such file; read as a domain name it needs virsh, which is "
+                                                "not installed (Debian/Ubuntu: apt-get install libvirt-clients)")
+        errors.append(exc)
     except DomlintError as exc:
         errors.append(exc)
     try:

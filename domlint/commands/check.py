@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from pathlib import Path
 
-from .. import jobs
-from ..errors import DomlintError
+from .. import discover, jobs
+from ..checker import Checker
+from ..errors import DomlintError, InputError, UsageError
 from ..findings import Finding
 from . import mend
 from .options import CONFIG_HELP, FORMATTER, add_check_options, caps_help, checker_from_args, finish
@@ -23,6 +26,8 @@ examples:
   domlint check --qemu-caps /var/cache/libvirt/qemu/capabilities/X.xml guest.xml
   domlint check --format json --ignore disk-io-native-cache guest.xml
   domlint check -j auto /etc/libvirt/qemu/
+  virsh dumpxml web1 | domlint check --stdin-filename guests/web1.xml -
+  domlint check --extend-exclude "old/,*-template.xml" guests/
   domlint check --format sarif guests/ > domlint.sarif
   domlint check --fix guest.xml       # mend what has a safe fix, report the rest
   domlint check --diff guests/        # show the fixes as a diff, change nothing
@@ -37,9 +42,29 @@ NAME = "check"
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the check subcommand."""
     p = sub.add_parser(NAME, help="check domain XML files",
-                       description="Check libvirt domain XML files (directories: every *.xml below).",
+                       description="Check libvirt domain XML files. A directory yields every *.xml below it whose "
+                                   "root is <domain>, less what .gitignore and the exclude globs leave out; a "
+                                   "file named here is checked whatever it holds.",
                        epilog=caps_help() + "\n" + EPILOG, formatter_class=FORMATTER)
-    p.add_argument("paths", nargs="+", metavar="PATH", help="domain XML files or directories")
+    p.add_argument("paths", nargs="+", metavar="PATH",
+                   help="domain XML files or directories; - reads one domain from standard input")
+    p.add_argument("--stdin-filename", metavar="PATH",
+                   help="the name standard input (-) has in the report; its configuration is the one that "
+                        "file would have")
+    find = p.add_argument_group("discovery")
+    find.add_argument("--exclude", type=globs, metavar="GLOBS",
+                      help="comma-separated globs a directory search skips, replacing the default list "
+                           f"({', '.join(discover.DEFAULT_EXCLUDE[:6])}, ...) and configuration key `exclude`")
+    find.add_argument("--extend-exclude", type=globs, default=[], metavar="GLOBS",
+                      help="globs skipped in addition (configuration key `extend-exclude` adds too)")
+    find.add_argument("--force-exclude", action="store_true",
+                      help="apply the excludes to files named on the command line too (for pre-commit)")
+    find.add_argument("--skip-non-domain", action="store_true",
+                      help="skip named files whose root is not <domain>, as a directory search does (for pre-commit)")
+    find.add_argument("--no-respect-gitignore", action="store_true",
+                      help="search the files .gitignore names too")
+    find.add_argument("-v", "--verbose", action="store_true",
+                      help="list on standard error each XML file skipped because it is not a domain")
     p.add_argument("-j", "--jobs", type=jobs.parse_jobs, default=1, metavar="N",
                    help="check files in N processes (0 or auto: one per CPU); the report is the same as "
                         "with -j 1 (default: 1)")
@@ -48,28 +73,49 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def expand_paths(paths: list[str]) -> list[Path | DomlintError]:
-    """Files to check: each file as given, every *.xml below each directory."""
-    out: list[Path | DomlintError] = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            found = sorted(q for q in p.rglob("*.xml") if q.is_file())
-            if not found:
-                out.append(DomlintError(str(p), None, "directory holds no *.xml file"))
-            out.extend(found)
-        elif p.exists():
-            out.append(p)
-        else:
-            out.append(DomlintError(str(p), None, "no such file or directory"))
-    return out
+def globs(text: str) -> list[str]:
+    """A comma-separated list of globs (argparse type)."""
+    return [g.strip() for g in text.split(",") if g.strip()]
+
+
+STDIN = "-"
+# How standard input is named in the report without --stdin-filename (as ruff and Semgrep name it).
+STDIN_NAME = "<stdin>"
+
+
+def check_stdin(checker: Checker, name: str) -> jobs.Outcome:
+    """The findings of the domain on standard input, reported as name, or why it cannot be used."""
+    from ..parse import MAX_BYTES
+
+    try:
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return InputError(name, None, f"cannot read standard input: {exc.strerror or exc}")
+    try:
+        return checker.check_file(name, data)
+    except DomlintError as exc:
+        return exc
 
 
 def run(args: argparse.Namespace) -> int:
     """Check every file; every file is reported even when another one is broken."""
     checker = checker_from_args(args)
-    targets = expand_paths(args.paths)
+    finder = discover.Discovery(
+        exclude=args.exclude, extend_exclude=args.extend_exclude, respect_gitignore=not args.no_respect_gitignore,
+        force_exclude=args.force_exclude, skip_non_domain=args.skip_non_domain, config_for=checker.config_for,
+    )
+    selection = finder.select([p for p in args.paths if p != STDIN])
+    targets: list[Path | DomlintError | str] = list(selection.inputs)
+    if STDIN in args.paths:
+        name = args.stdin_filename or STDIN_NAME
+        if not (args.stdin_filename and args.force_exclude and finder.excluded(os.path.abspath(name), os.getcwd())):
+            targets.insert(0, name)
+    elif args.stdin_filename:
+        raise UsageError("--stdin-filename names standard input: give - among the paths")
     if args.fix or args.diff:
-        return mend.run(args, checker, targets)
+        if STDIN in args.paths:
+            raise UsageError("--fix and --diff mend files in place: give file names, not - (standard input)")
+        return mend.run(args, checker, [t for t in targets if not isinstance(t, str)])
     files = [t for t in targets if isinstance(t, Path)]
     # One process unless there is something to share: starting workers costs more than a file.
     if args.jobs > 1 and len(files) > 1:
@@ -79,10 +125,16 @@ def run(args: argparse.Namespace) -> int:
     findings: list[Finding] = []
     errors: list[DomlintError] = []
     for target in targets:
-        outcome = target if isinstance(target, DomlintError) else next(outcomes)
+        if isinstance(target, str):
+            outcome = check_stdin(checker, target)
+        else:
+            outcome = target if isinstance(target, DomlintError) else next(outcomes)
         if isinstance(outcome, DomlintError):
             errors.append(outcome)
         else:
             findings.extend(outcome)
+    if args.verbose:
+        for path, root in selection.others:
+            sys.stderr.write(f"{path}: skipped: its root is <{root}>, not <domain>\n")
     fixes = mend.sarif_fixes(args, checker, findings) if args.format == "sarif" else None
-    return finish(args, checker, findings, errors, fixes=fixes)
+    return finish(args, checker, findings, errors, others=len(selection.others), fixes=fixes)

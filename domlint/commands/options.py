@@ -11,6 +11,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from .. import formats
 from ..checker import Checker, Options
@@ -59,7 +60,9 @@ configuration:
 
 suppressions:
   <!-- domlint: ignore RULE[,RULE] - reason --> just before an element
-  silences those rules for it and everything inside it.
+  silences those rules for it and everything inside it; ignore-next silences
+  them on the next element's line only; ignore-file [RULE,...] - reason,
+  anywhere, silences them (or every rule) in the whole file.
 """
 
 
@@ -101,13 +104,20 @@ def add_caps_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", metavar="HOST.yaml", help="host profile (default: a plain local host)")
 
 
-def add_check_options(p: argparse.ArgumentParser) -> None:
-    """Every option of a command that checks domains and reports findings."""
+def add_check_options(p: argparse.ArgumentParser, virsh_config: bool = False) -> None:
+    """Every option of a command that checks domains and reports findings (virsh_config: --config is
+    virsh's flag, as in attach-check, and the configuration file is named with --config-file only)."""
     add_caps_options(p)
     p.add_argument("--format", choices=formats.names(), default="text",
                    help="report format: " + "; ".join(f"{name}: {text}" for name, text in formats.HELP.items()))
     p.add_argument("--fail-on", choices=("error", "warning"), default="error",
                    help="lowest severity that makes the exit status 1 (default: error)")
+    p.add_argument("--exit-zero", action="store_true",
+                   help="exit 0 even when findings fail the check (an unusable input still exits 2)")
+    p.add_argument("--statistics", action="store_true",
+                   help="print how many findings each rule has instead of the findings (text or json)")
+    p.add_argument("-o", "--output-file", metavar="FILE",
+                   help="write the report to FILE instead of standard output")
     p.add_argument("--rules", action="append", default=None, metavar="DIR",
                    help="also load the rule files in DIR (repeatable)")
     p.add_argument("--select", type=ids, default=None, metavar="IDS",
@@ -115,7 +125,8 @@ def add_check_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ignore", type=ids, default=None, metavar="IDS",
                    help="skip these rule ids or id prefixes (comma-separated)")
     cfg = p.add_mutually_exclusive_group()
-    cfg.add_argument("--config", metavar="FILE", help="use this configuration file for every file")
+    names = ("--config-file",) if virsh_config else ("--config", "--config-file")
+    cfg.add_argument(*names, dest="config", metavar="FILE", help="use this configuration file for every file")
     cfg.add_argument("--no-config", action="store_true", help="read no configuration file")
     p.add_argument("--no-inline-suppressions", action="store_true",
                    help="ignore <!-- domlint: ignore ... --> comments")
@@ -149,9 +160,10 @@ def report_root(start: Path | None = None) -> Path:
 
 
 def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
-           errors: list[DomlintError], fixes: dict | None = None) -> int:
+           errors: list[DomlintError], others: int = 0, fixes: dict | None = None) -> int:
     """Apply or write the baseline, write the report, the summary, and return the exit status.
 
+    others: how many XML files a directory search skipped as not domains;
     fixes: the SARIF fix of findings that have one, by (path, rule id, xpath).
     """
     unique: dict[str, DomlintError] = {}
@@ -169,7 +181,10 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
         return EXIT_UNUSABLE if errors else EXIT_OK
     gone = 0
     if args.baseline:
-        findings, gone = baselinemod.load(args.baseline).filter(findings)
+        known = baselinemod.load(args.baseline)
+        findings, gone = known.filter(findings)
+        if known.upgrade_note and not args.quiet:
+            sys.stderr.write(f"note: {known.upgrade_note}\n")
     levels = ("error",) if args.fail_on == "error" else ("error", "warning")
     report = formats.Report(
         findings=findings, errors=errors, checked=checker.checked, rules=checker.rules, fail_on=levels,
@@ -177,16 +192,69 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
         target=verdict_target(checker), caps_source=formats.distinct([c.caps for c in checker.checked]),
         fixes=fixes or {},
     )
-    formats.get(args.format)(sys.stdout, report)
-    sys.stdout.flush()
+    write_report(args, report)
     if args.format == "text":
         for e in errors:
             sys.stderr.write(f"{e}\n")
     if not args.quiet:
-        summary(report, gone if args.baseline else None)
+        summary(report, gone if args.baseline else None, others)
     if errors:
         return EXIT_UNUSABLE
+    if getattr(args, "exit_zero", False):
+        return EXIT_OK
     return EXIT_FINDINGS if any(f.severity in levels for f in findings) else EXIT_OK
+
+
+def write_report(args: argparse.Namespace, report: formats.Report) -> None:
+    """The report (or --statistics) on standard output, or in --output-file."""
+    statistics = getattr(args, "statistics", False)
+    if statistics and args.format not in ("text", "json"):
+        raise UsageError(f"--statistics prints text or json, not {args.format}")
+    name = getattr(args, "output_file", None)
+    if name and name != "-":
+        try:
+            out = open(name, "w", encoding="utf-8")  # noqa: SIM115 - closed below, after the write
+        except OSError as exc:
+            raise DomlintError(name, None, f"cannot write the report: {exc.strerror or exc}") from None
+        report.color = False
+    else:
+        out = sys.stdout
+    try:
+        if statistics:
+            write_statistics(out, report, args.format)
+        else:
+            formats.get(args.format)(out, report)
+        out.flush()
+    finally:
+        if out is not sys.stdout:
+            out.close()
+
+
+def statistics(report: formats.Report) -> list[dict[str, object]]:
+    """Per rule with a finding: its count, severity and summary, the most frequent first."""
+    counts: dict[str, int] = {}
+    severity: dict[str, str] = {}
+    for f in report.findings:
+        counts[f.rule_id] = counts.get(f.rule_id, 0) + 1
+        severity.setdefault(f.rule_id, f.severity)
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [{"rule": rid, "count": n, "severity": severity[rid],
+             "summary": report.rules[rid].summary if rid in report.rules else ""} for rid, n in rows]
+
+
+def write_statistics(out: TextIO, report: formats.Report, fmt: str) -> None:
+    """--statistics: one line (or JSON object) per rule that has findings, as ruff --statistics prints."""
+    rows = statistics(report)
+    if fmt == "json":
+        import json
+
+        json.dump(rows, out, indent=2)
+        out.write("\n")
+        return
+    wid = max([len(str(r["rule"])) for r in rows] + [4])
+    num = max([len(str(r["count"])) for r in rows] + [1])
+    for r in rows:
+        out.write(f"{r['count']:>{num}}  {r['rule']:<{wid}}  {r['severity']:<7}  {r['summary']}\n")
 
 
 def verdict_target(checker: Checker) -> str:
@@ -202,7 +270,7 @@ def verdict_target(checker: Checker) -> str:
         return ""
 
 
-def summary(report: formats.Report, baseline_gone: int | None) -> None:
+def summary(report: formats.Report, baseline_gone: int | None, others: int = 0) -> None:
     """One line of counts on standard error, and what the verdict is for."""
     files = report.files
     n_err = sum(f.severity == "error" for f in report.findings)
@@ -210,6 +278,8 @@ def summary(report: formats.Report, baseline_gone: int | None) -> None:
     parts = [f"{files} file{'s' if files != 1 else ''} checked", f"{n_err} error(s)", f"{n_warn} warning(s)"]
     if report.notes:
         parts.append(f"{len(report.notes)} skipped (not for QEMU)")
+    if others:
+        parts.append(f"{others} other XML file{'s' if others != 1 else ''} skipped (not <domain>; -v lists them)")
     if report.errors:
         parts.append(f"{len(report.errors)} unusable")
     if baseline_gone:

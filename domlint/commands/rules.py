@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from ..builtin import Builtin
 from ..engine import Engine, Rule, load_engine
 from ..errors import UsageError
 from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_output_options, add_target_option
@@ -141,7 +142,9 @@ def run_profiles(args: argparse.Namespace) -> int:
 def _find(engine: Engine, rule_id: str) -> Rule:
     if rule_id in engine.by_id:
         return engine.by_id[rule_id]
-    close = difflib.get_close_matches(rule_id, list(engine.by_id), 3)
+    from ..builtin import builtins
+
+    close = difflib.get_close_matches(rule_id, [*engine.by_id, *builtins()], 3)
     maybe = f"; did you mean {', '.join(close)}?" if close else "; see `domlint rules list`"
     raise UsageError(f"no rule {rule_id!r}{maybe}")
 
@@ -167,6 +170,13 @@ def rule_source(rule: Rule, engine: Engine) -> str:
 def run_show(args: argparse.Namespace) -> int:
     """Print one rule."""
     engine = load_engine(args.rules, target=args.libvirt)
+    if args.rule_id not in engine.by_id:
+        from ..builtin import builtins
+
+        known = builtins().get(args.rule_id)
+        if known is not None:
+            sys.stdout.write(builtin_text(known))
+            return EXIT_OK
     rule = _find(engine, args.rule_id)
     text = rule_source(rule, engine)
     span = rule.body.get("libvirt")
@@ -186,6 +196,15 @@ def fix_line(rule: Rule) -> str:
     kinds = [f"{describe(r)}{' where ' + r['when'] if 'when' in r else ''} "
              f"({'safe' if r['safe'] else 'unsafe: --unsafe-fixes'})" for r in remedies]
     return f"# fix: check --fix can mend it: {'; or '.join(kinds)}\n"
+
+
+def builtin_text(b: Builtin) -> str:
+    """How `rules show` prints an id made in Python rather than in a rule file."""
+    lines = [f"# {b.source} (built in, not a rule file)", f"- id: {b.info.id}", f"  severity: {b.info.severity}",
+             f"  summary: {b.info.summary}", f"  when: {b.when}"]
+    if b.info.hint:
+        lines.append(f"  hint: {b.info.hint}")
+    return "\n".join(lines) + "\n"
 
 
 def run_test(args: argparse.Namespace) -> int:

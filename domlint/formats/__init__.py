@@ -23,6 +23,14 @@ class RuleInfo:
     caps: tuple[str, ...] = ()
     path: str = ""
     line: int = 0
+    # The rule's own texts, placeholders unfilled, for rule metadata (domlint.ruledoc fills them
+    # generically): its message and feature, the capabilities whose absence it is about, its stage,
+    # and its first invalid and first valid example.
+    message: str = ""
+    feature: str = ""
+    wanted: tuple[str, ...] = ()
+    stage: str = ""
+    examples: tuple[str, ...] = ()
 
 
 @dataclass
@@ -89,7 +97,7 @@ HELP = {
     "text": "path:line:col: severity [rule] message, a hint below (default)",
     "json": "one JSON object: target and capability source, findings, notes, unusable inputs, counts",
     "sarif": "SARIF 2.1.0 (GitHub code scanning and other services)",
-    "junit": "JUnit XML: a test suite per file, a test case per file and rule",
+    "junit": "JUnit XML: a test case per file, its failing findings inside it",
     "github": "GitHub Actions annotations (::error file=...,line=...::message)",
 }
 

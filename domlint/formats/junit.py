@@ -1,74 +1,77 @@
-"""JUnit XML, for CI dashboards: one test suite per file, one test case per file and rule."""
+"""JUnit XML, for CI dashboards: one test case per file, its failing findings inside it.
+
+A file whose findings reach --fail-on is a failed case, with one <failure> listing them
+all (the message counts them and names the first); findings below --fail-on are in the
+case's <system-out>. An unusable input is a case with an <error>; a domain for another
+hypervisor is a skipped case. One test suite holds them all, with the libvirt target and
+the QEMU capability source as its properties, and each case has its own.
+"""
 
 from __future__ import annotations
 
 from typing import TextIO
 from xml.etree import ElementTree as ET
 
+from ..findings import Finding
 from . import Report
+
+SUITE = "domlint"
+CLASSNAME = "domlint"
+
+
+def _line(f: Finding, hints: bool) -> str:
+    return f"{f.path}:{f.line}:{f.column}: {f.severity} [{f.rule_id}] {f.message}" + (
+        f"\n    hint: {f.hint}" if hints and f.hint else "")
 
 
 def document(report: Report) -> ET.Element:
     """The <testsuites> element."""
-    by_file: dict[tuple[str, str], list] = {}
+    by_file: dict[str, list[Finding]] = {}
     for f in report.findings:
-        by_file.setdefault((f.path, f.rule_id), []).append(f)
-    top = ET.Element("testsuites", name="domlint")
-    total = failures = errors = skipped = 0
+        by_file.setdefault(f.path, []).append(f)
+    top = ET.Element("testsuites", name=SUITE)
+    suite = ET.SubElement(top, "testsuite", name=SUITE)
+    _properties(suite, report.target, report.caps_source)
+    tests = failures = errors = skipped = 0
     for checked in report.checked:
-        suite = ET.SubElement(top, "testsuite", name=checked.path)
-        _properties(suite, checked.target or report.target, checked.caps)
+        case = ET.SubElement(suite, "testcase", classname=CLASSNAME, name=checked.path, file=checked.path)
+        tests += 1
+        _properties(case, checked.target or report.target, checked.caps)
         if checked.note:
-            # A domain for another hypervisor: one skipped case saying why.
-            case = ET.SubElement(suite, "testcase", classname=checked.path, name="judged")
+            # A domain for another hypervisor: skipped, saying why.
             ET.SubElement(case, "skipped", message=checked.note)
-            suite.set("tests", "1")
-            suite.set("failures", "0")
-            suite.set("errors", "0")
-            suite.set("skipped", "1")
-            total += 1
             skipped += 1
             continue
-        n_fail = 0
-        ids = list(checked.rule_ids)
-        # Findings of rules outside the active set (suppression hygiene) still get a case.
-        ids += sorted({rid for (p, rid) in by_file if p == checked.path} - set(ids))
-        for rid in ids:
-            case = ET.SubElement(suite, "testcase", classname=checked.path, name=rid)
-            hits = by_file.get((checked.path, rid), [])
-            failing = [f for f in hits if f.severity in report.fail_on]
-            body = "\n".join(f"{f.path}:{f.line}:{f.column}: {f.severity}: {f.message}"
-                             + (f"\nhint: {f.hint}" if f.hint else "") for f in hits)
-            if failing:
-                n_fail += 1
-                fail = ET.SubElement(case, "failure", message=failing[0].message, type=failing[0].severity)
-                fail.text = body
-            elif hits:
-                ET.SubElement(case, "system-out").text = body
-        suite.set("tests", str(len(ids)))
-        suite.set("failures", str(n_fail))
-        suite.set("errors", "0")
-        suite.set("skipped", "0")
-        total += len(ids)
-        failures += n_fail
+        hits = by_file.get(checked.path, [])
+        failing = [f for f in hits if f.severity in report.fail_on]
+        if failing:
+            failures += 1
+            n = len(failing)
+            fail = ET.SubElement(case, "failure", type=failing[0].severity,
+                                 message=f"{n} finding{'s' if n != 1 else ''}: [{failing[0].rule_id}] "
+                                         f"{failing[0].message}" + (" ..." if n > 1 else ""))
+            fail.text = "\n".join(_line(f, report.show_hints) for f in failing)
+        rest = [f for f in hits if f.severity not in report.fail_on]
+        if rest:
+            ET.SubElement(case, "system-out").text = "\n".join(_line(f, report.show_hints) for f in rest)
     for e in report.errors:
-        suite = ET.SubElement(top, "testsuite", name=e.path, tests="1", failures="0", errors="1")
-        case = ET.SubElement(suite, "testcase", classname=e.path, name="readable")
+        case = ET.SubElement(suite, "testcase", classname=CLASSNAME, name=e.path, file=e.path)
         ET.SubElement(case, "error", message=e.message, type="unusable").text = str(e)
-        total += 1
+        tests += 1
         errors += 1
-    top.set("tests", str(total))
-    top.set("failures", str(failures))
-    top.set("errors", str(errors))
-    top.set("skipped", str(skipped))
+    for el in (top, suite):
+        el.set("tests", str(tests))
+        el.set("failures", str(failures))
+        el.set("errors", str(errors))
+        el.set("skipped", str(skipped))
     return top
 
 
-def _properties(suite: ET.Element, target: str, caps: str) -> None:
-    """What the suite's verdict is for, as <properties> of the test suite."""
+def _properties(parent: ET.Element, target: str, caps: str) -> None:
+    """What a verdict is for, as <properties>."""
     pairs = [(k, v) for k, v in (("libvirt-target", target), ("qemu-capability-source", caps)) if v]
     if pairs:
-        props = ET.SubElement(suite, "properties")
+        props = ET.SubElement(parent, "properties")
         for name, value in pairs:
             ET.SubElement(props, "property", name=name, value=value)
 

@@ -16,32 +16,56 @@ from . import Report, RuleInfo
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 ROOT_ID = "%SRCROOT%"
 # The key under which results carry their identity; bump the suffix if the recipe changes.
-FINGERPRINT_KEY = "domlintElement/v1"
+# v1 hashed the positional XPath; v2 hashes the element as the user names the device.
+FINGERPRINT_KEY = "domlintElement/v2"
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
 
 
-def fingerprint(rule_id: str, xpath: str) -> str:
-    """A result's identity: its rule and its element's XPath, never its line, so moving it keeps it."""
-    return hashlib.sha256(f"{rule_id}\0{xpath}".encode()).hexdigest()[:32]
+def fingerprint(rule_id: str, element: str) -> str:
+    """A result's identity: its rule and its element as the user names the device (`disk[vda]/driver`),
+    never its line or position, so moving it or adding a device before it keeps it."""
+    return hashlib.sha256(f"{rule_id}\0{element}".encode()).hexdigest()[:32]
+
+
+def _builtin(info: RuleInfo) -> bool:
+    """Whether info is a rule of domlint's own (the rules reference describes it), not a user's."""
+    from ..builtin import builtin_ids
+    from ..data import data_file, rules_dir
+
+    if info.id in builtin_ids():
+        return True
+    where = os.path.abspath(info.path) if info.path else ""
+    return any(where.startswith(str(d) + os.sep) for d in (rules_dir(), data_file("targets")))
 
 
 def _rule(report: Report, info: RuleInfo) -> dict[str, Any]:
+    from .. import ruledoc
+
     out: dict[str, Any] = {
         "id": info.id,
         "name": "".join(w.capitalize() for w in info.id.split("-")),
-        "shortDescription": {"text": info.summary},
+        "shortDescription": {"text": ruledoc.generic(info.summary, info)},
+        "fullDescription": {"text": ruledoc.full_description(info)},
         "defaultConfiguration": {"level": _LEVELS.get(info.severity, "warning")},
+        "help": {"text": ruledoc.help_text(info), "markdown": ruledoc.help_markdown(info)},
     }
-    if info.hint:
-        out["help"] = {"text": info.hint}
-    props: dict[str, Any] = {}
+    if _builtin(info):
+        out["helpUri"] = ruledoc.help_uri(info.id)
+    else:
+        # A user's rule: the reference does not describe it, so its help says where it is defined.
+        where = report.relpath(info.path) if info.path else None
+        note = f"Defined in {where or info.path}:{info.line}." if info.path else ""
+        out["help"] = {"text": "\n".join(t for t in (ruledoc.full_description(info),
+                                                     f"Fix: {ruledoc.generic(info.hint, info)}" if info.hint else "",
+                                                     note) if t),
+                       "markdown": ruledoc.help_markdown(info).rsplit("\n\n[", 1)[0] + (f"\n\n{note}" if note else "")}
+    props: dict[str, Any] = {"tags": ["libvirt", info.stage or "domain"]}
     if info.caps:
         props["capabilities"] = list(info.caps)
     where = report.relpath(info.path) if info.path else None
     if where:
         props["definedIn"] = f"{where}:{info.line}"
-    if props:
-        out["properties"] = props
+    out["properties"] = props
     return out
 
 
@@ -63,7 +87,7 @@ def _result(report: Report, f: Finding, index: dict[str, int]) -> dict[str, Any]
         "level": _LEVELS.get(f.severity, "warning"),
         "message": {"text": text},
         "locations": [loc],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f.rule_id, f.xpath)},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f.rule_id, f.key or f.xpath)},
     }
     if f.rule_id in index:
         out["ruleIndex"] = index[f.rule_id]
@@ -74,6 +98,17 @@ def _result(report: Report, f: Finding, index: dict[str, int]) -> dict[str, Any]
         out["fixes"] = [{"description": fix["description"],
                          "artifactChanges": [{"artifactLocation": artifact, "replacements": fix["replacements"]}]}]
     return out
+
+
+def _default_target() -> str:
+    """The target a run names when no file was judged (every input unusable): the default one."""
+    from .. import target
+    from ..errors import UsageError
+
+    try:
+        return target.default().label
+    except UsageError:
+        return ""
 
 
 def document(report: Report) -> dict[str, Any]:
@@ -91,16 +126,17 @@ def document(report: Report) -> dict[str, Any]:
         "message": {"text": c.note},
         "locations": [_location(report, c.path, None, None)],
     } for c in report.notes]
+    target = report.target or _default_target()
     driver: dict[str, Any] = {
         "name": "domlint",
-        "fullName": f"domlint {__version__}" + (f" (verdicts for {report.target})" if report.target else ""),
+        "fullName": f"domlint {__version__}" + (f" (verdicts for {target})" if target else ""),
         "version": __version__,
         "semanticVersion": __version__,
         "informationUri": "https://libvirt.org/formatdomain.html",
         "rules": [_rule(report, r) for r in rules],
     }
     # What the verdicts are for: the libvirt release and where the QEMU capabilities came from.
-    props = {k: v for k, v in (("libvirtTarget", report.target), ("qemuCapabilitySource", report.caps_source)) if v}
+    props = {k: v for k, v in (("libvirtTarget", target), ("qemuCapabilitySource", report.caps_source)) if v}
     if props:
         driver["properties"] = props
     run: dict[str, Any] = {

@@ -114,6 +114,7 @@ def test_direct_kernel_boot() -> None:
     ("<cpu mode='host-passthrough'/>", "host"),
     ("<cpu match='exact'><model fallback='allow'>core2duo</model></cpu>", "core2duo"),
 ])
+@pytest.mark.corpus
 def test_cpu_models(cpu: str, expected: str) -> None:
     assert after(emit_words(domain(top=cpu, vtype="kvm"), ["cpu-host", "kvm"]), "-cpu") == [expected]
 
@@ -181,6 +182,7 @@ def test_unreadable_utc_clock_adjustment_is_an_input_error() -> None:
         emit_unchecked(domain(top="<clock offset='utc' adjustment='abc'/>"), ["rtc"])
 
 
+@pytest.mark.corpus
 def test_a_cpu_feature_the_map_lacks_is_an_input_error() -> None:
     xml = domain(top="<cpu match='exact'><model>core2duo</model><feature policy='require' name='warpdrive'/></cpu>",
                  vtype="kvm")

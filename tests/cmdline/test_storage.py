@@ -106,6 +106,7 @@ def resolved(xml: str, host=HOST) -> storage.Source:
     return source.of_disk(ctx, ctx.devices.find("disk"))
 
 
+@pytest.mark.corpus
 def test_test_host_volume_names_carry_their_type() -> None:
     got = resolved(pool_disk("pool-dir", "file+images.img"))
     assert (got.type, got.path) == ("file", "/some/file/device/images.img")
@@ -113,6 +114,7 @@ def test_test_host_volume_names_carry_their_type() -> None:
     assert (plain.type, plain.path) == ("block", "/some/block/device/cdrom")
 
 
+@pytest.mark.corpus
 def test_iscsi_direct_mode_reaches_the_lun_through_qemu() -> None:
     got = resolved(pool_disk("pool-iscsi", "unit:0:0:2", "direct", "cdrom"))
     assert (got.type, got.protocol) == ("network", "iscsi")
@@ -128,11 +130,13 @@ def test_iscsi_direct_mode_reaches_the_lun_through_qemu() -> None:
     (pool_disk("pool-rbd", "x"), "rbd pools"),
     (pool_disk("pool-iscsi", "lun2", "direct"), "unit:A:B:LUN"),
 ])
+@pytest.mark.corpus
 def test_volumes_the_host_cannot_provide(xml: str, words: str) -> None:
     with pytest.raises(InputError, match=words):
         resolved(xml)
 
 
+@pytest.mark.corpus
 def test_iscsi_direct_with_pool_auth_needs_the_pools_secret() -> None:
     with pytest.raises(InputError, match="uuid '2ec115d7"):
         file_of(pool_disk("pool-iscsi-auth", "unit:0:0:1", "direct"))
