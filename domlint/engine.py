@@ -406,7 +406,9 @@ class Engine:
         tree = doc.tree
         forget_document()
         findings: list[Finding] = []
-        for expr, live in plan.candidates(document_facts(tree.getroot())):
+        # Normalisation's walk read the facts already (and kept them whole as it changed the tree).
+        facts = doc.walk.facts if doc.walk is not None else document_facts(tree.getroot())
+        for expr, live in plan.candidates(facts):
             selected = self._select(expr)(tree)
             if not isinstance(selected, list) or not selected:
                 continue
