@@ -76,7 +76,7 @@ class TruncatingReader(Reader):
         return None if value is None else value & self.hi
 
 
-_XPATH_NUMBER = etree.XPath("number($text)")
+_XPATH_NUMBER = etree.XPath("number($text)", regexp=False)
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def _groups() -> list[tuple[etree.XPath, list[frozenset[str]] | None, list[_Memb
         # Worked out once per install, like the rule pack's select index.
         names = cache.load("numbers", [], lambda: _element_names(list(by_element)))
         for (xpath, fields), needed in zip(by_element.items(), names, strict=True):
-            _GROUPS.append((etree.XPath(xpath), needed, fields))
+            _GROUPS.append((etree.XPath(xpath, regexp=False), needed, fields))
     return _GROUPS
 
 
