@@ -506,8 +506,8 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     if built:
         return built[0]  # compiled just now: no need to compile it again
     # A pack read back from the cache compiles its XPath as rules first meet elements.
-    raws = [RawRule(body, path, line) for body, path, line in entries]
-    return Engine(compile_rules(raws, validate=False, target=t), needs, target=t)
+    # Stored already filtered for t with its limits filled in (for_target above): not again.
+    return Engine([_rule(RawRule(body, path, line)) for body, path, line in entries], needs, target=t)
 
 
 __all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]
