@@ -673,13 +673,18 @@ def _channel_paths(root: etree._Element, devices: etree._Element, host: Host) ->
 DL_NS = "https://domlint.invalid/xpath"
 
 
+# Compiled once: compiling an XPath costs more than evaluating it.
+_OS_TYPE_TEXT = etree.XPath("string(os/type[1])", regexp=False)
+_OS_TYPE_ARCH = etree.XPath("string(os/type[1]/@arch)", regexp=False)
+
+
 def _os_type_implied(root: etree._Element) -> None:
     """Mark a domain that names no OS type (libvirt 9.0 reads os/type[1] and refuses an empty one).
 
     Later steps fill in <os><type>hvm</type></os>; the marker dl:os-type='implied' on <domain> keeps
     what the domain itself said for rules to see.
     """
-    if not (root.xpath("string(os/type[1])") or ""):
+    if not (_OS_TYPE_TEXT(root) or ""):
         _set(root, f"{{{DL_NS}}}os-type", "implied")
 
 
@@ -689,7 +694,7 @@ def _arch_implied(root: etree._Element) -> None:
     The os step fills <type arch=...> from the host; the marker dl:arch='implied' on <domain> keeps
     that the domain itself wrote none (libvirt reads os/type[1]/@arch and takes an empty one as none).
     """
-    if not (root.xpath("string(os/type[1]/@arch)") or ""):
+    if not (_OS_TYPE_ARCH(root) or ""):
         _set(root, f"{{{DL_NS}}}arch", "implied")
 
 
