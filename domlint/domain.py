@@ -22,6 +22,7 @@ from .machine import is_i440fx, is_q35
 from .parse import Document
 from .target import Target, resolve
 from .values import is_digits, parse_int, within_limit
+from .walk import Walk
 
 # Target-name prefixes and the bus libvirt derives from them.
 _BUS_BY_PREFIX = (("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"), ("ubd", "uml"))
@@ -42,10 +43,43 @@ def disk_index(dev: str) -> int | None:
     return idx - 1
 
 
+# The walk of the domain being normalised (walk.py): the steps find devices through it, and
+# record in it what they add and set, so the engine's facts need no second walk. Set only
+# while normalise runs (steps keep their (root, devices, host) signature).
+_walk: Walk | None = None
+
+
 def _sub(parent: etree._Element, tag: str, line: int | None, **attrs: str) -> etree._Element:
     el = etree.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()})
     el.sourceline = line or parent.sourceline
+    if _walk is not None:
+        _walk.added(el)
     return el
+
+
+def _set(el: etree._Element, name: str, value: str) -> None:
+    """Set an attribute, recorded in the walk."""
+    if _walk is not None:
+        _walk.set(el, name, value)
+    else:
+        el.set(name, value)
+
+
+def _append(parent: etree._Element, el: etree._Element) -> None:
+    """Append an element (with everything under it), recorded in the walk."""
+    parent.append(el)
+    if _walk is not None:
+        _walk.added(el)
+
+
+def _devices(devices: etree._Element, tag: str) -> list[etree._Element]:
+    """The devices of one kind, in document order, from the walk's index."""
+    return _walk.of(devices, tag) if _walk is not None else list(devices.iterfind(tag))
+
+
+def _first(devices: etree._Element, tag: str) -> etree._Element | None:
+    """The first device of one kind, from the walk's index."""
+    return _walk.first(devices, tag) if _walk is not None else devices.find(tag)
 
 
 def _child(parent: etree._Element, tag: str, line: int | None = None) -> etree._Element:
@@ -96,14 +130,20 @@ def normalise(doc: Document, host: Host, target: Target | str | None = None, cap
     caps, the capabilities the domain is judged under, supply what the target
     takes from the QEMU binary (its machine types and their aliases).
     """
+    global _walk
     t = resolve(target)
+    # One pass over the tree: what number reading, the steps and the engine's select index read.
+    walk = doc.walk = Walk(doc.root)
     # libvirt refuses a domain whose numbers it cannot read before it fills in any default.
     if t.raw.get("numbers"):
-        numbers.check(doc.root, doc.path)
+        numbers.check(doc.root, doc.path, walk=walk)
+    _walk = walk
     try:
         return _normalise(doc, host, t, caps)
     except _TooLarge as exc:
         raise InputError(doc.path, exc.line, str(exc)) from None
+    finally:
+        _walk = None
 
 
 def _normalise(doc: Document, host: Host, target: Target, caps: Caps | None) -> Document:
@@ -129,7 +169,7 @@ def _os_type(root: etree._Element, host: Host) -> tuple[etree._Element, str]:
         type_el = _sub(os_el, "type", os_el.sourceline)
         type_el.text = "hvm"
     arch = type_el.get("arch") or host.default_arch()
-    type_el.set("arch", arch)
+    _set(type_el, "arch", arch)
     return type_el, arch
 
 
@@ -146,7 +186,7 @@ def _os_defaults(root: etree._Element, host: Host) -> None:
     if machine and binary is not None:
         machine = binary.aliases.get(machine, machine)
     if machine:
-        type_el.set("machine", machine)
+        _set(type_el, "machine", machine)
 
 
 def _machine_from_caps(root: etree._Element, host: Host, caps: Caps | None) -> None:
@@ -167,14 +207,14 @@ def _machine_from_caps(root: etree._Element, host: Host, caps: Caps | None) -> N
     else:
         chosen = next((m for m in machines if m.get("name") == machine), None) or \
             next((m for m in machines if m.get("alias") == machine), None) or {"name": machine}
-    type_el.set("machine", str(chosen["name"]))
+    _set(type_el, "machine", str(chosen["name"]))
 
 
 def _disk_defaults(devices: etree._Element) -> None:
-    for disk in devices.iterfind("disk"):
-        disk.set("type", disk.get("type") or "file")
+    for disk in _devices(devices, "disk"):
+        _set(disk, "type", disk.get("type") or "file")
         device = disk.get("device") or "disk"
-        disk.set("device", device)
+        _set(disk, "device", device)
         target = disk.find("target")
         if target is None:
             continue
@@ -182,7 +222,7 @@ def _disk_defaults(devices: etree._Element) -> None:
         if not target.get("bus"):
             bus = "fdc" if device == "floppy" else next(
                 (b for p, b in _BUS_BY_PREFIX if dev.startswith(p)), "ide")
-            target.set("bus", bus)
+            _set(target, "bus", bus)
         bus = target.get("bus", "")
         if bus in _DRIVE_LAYOUT and disk.find("address") is None:
             idx = disk_index(dev)
@@ -197,15 +237,15 @@ def _disk_defaults(devices: etree._Element) -> None:
 def _input_defaults(root: etree._Element, devices: etree._Element) -> None:
     os_type = root.findtext("os/type") or "hvm"
     x86 = root.find("os/type").get("arch") in ("i686", "x86_64")
-    for inp in devices.iterfind("input"):
+    for inp in _devices(devices, "input"):
         if inp.get("bus"):
             continue
         if os_type != "hvm":
-            inp.set("bus", "xen")
+            _set(inp, "bus", "xen")
         elif x86 and inp.get("type") in ("mouse", "keyboard"):
-            inp.set("bus", "ps2")
+            _set(inp, "bus", "ps2")
         else:
-            inp.set("bus", "usb")
+            _set(inp, "bus", "usb")
 
 
 def _input_defaults_9(root: etree._Element, devices: etree._Element) -> None:
@@ -213,29 +253,29 @@ def _input_defaults_9(root: etree._Element, devices: etree._Element) -> None:
     passthrough, none for evdev, else usb (xen for xen guests)."""
     os_type = root.findtext("os/type") or "hvm"
     arch = root.find("os/type").get("arch")
-    for inp in devices.iterfind("input"):
+    for inp in _devices(devices, "input"):
         if inp.get("bus"):
             continue
         kind = inp.get("type")
         if os_type in ("xen", "xenpvh"):
-            inp.set("bus", "xen")
+            _set(inp, "bus", "xen")
         elif os_type != "hvm":
             continue
         elif kind in ("mouse", "keyboard") and arch in ("i686", "x86_64"):
-            inp.set("bus", "ps2")
+            _set(inp, "bus", "ps2")
         elif arch in ("s390", "s390x") or kind == "passthrough":
-            inp.set("bus", "virtio")
+            _set(inp, "bus", "virtio")
         elif kind == "evdev":
-            inp.set("bus", "none")
+            _set(inp, "bus", "none")
         else:
-            inp.set("bus", "usb")
+            _set(inp, "bus", "usb")
 
 
 def _numa_defaults(root: etree._Element) -> None:
     # A cell without an id takes its position, as libvirt stores cells by id.
     for pos, cell in enumerate(root.iterfind("cpu/numa/cell")):
         if cell.get("id") is None:
-            cell.set("id", str(pos))
+            _set(cell, "id", str(pos))
 
 
 def _net_defaults(root: etree._Element, devices: etree._Element) -> None:
@@ -247,7 +287,7 @@ def _net_defaults(root: etree._Element, devices: etree._Element) -> None:
         default = {"versatilepb": "smc91c111", "virt": "virtio"}.get(machine, "lan9118")
     else:
         default = "rtl8139"
-    for iface in devices.iterfind("interface"):
+    for iface in _devices(devices, "interface"):
         if iface.get("type") != "hostdev" and iface.find("model") is None:
             _sub(iface, "model", iface.sourceline, type=default)
 
@@ -268,7 +308,7 @@ def _net_defaults_9(root: etree._Element, devices: etree._Element, caps: Caps | 
         offered = caps if caps is not None else frozenset()
         default = next((m for m, cap in (("rtl8139", "rtl8139"), ("e1000", "e1000"), ("virtio", "virtio-net"))
                         if cap in offered), "rtl8139")
-    for iface in devices.iterfind("interface"):
+    for iface in _devices(devices, "interface"):
         if iface.find("model") is None and iface.get("type") != "hostdev":
             _sub(iface, "model", iface.sourceline, type="virtio" if iface.get("type") == "vdpa" else default)
 
@@ -276,23 +316,23 @@ def _net_defaults_9(root: etree._Element, devices: etree._Element, caps: Caps | 
 def _console_defaults(root: etree._Element, devices: etree._Element) -> None:
     """Console target types, and the serial port an HVM guest's first serial console stands for."""
     arch = root.find("os/type").get("arch", "")
-    consoles = list(devices.iterfind("console"))
+    consoles = list(_devices(devices, "console"))
     for cons in consoles:
         target = _child(cons, "target", cons.sourceline)
         if not target.get("type"):
-            target.set("type", "virtio" if arch in ("s390", "s390x") else "serial")
+            _set(target, "type", "virtio" if arch in ("s390", "s390x") else "serial")
     if not consoles or (root.findtext("os/type") or "hvm").strip() != "hvm":
         return
     first = consoles[0]
-    if first.find("target").get("type") != "serial" or devices.find("serial") is not None:
+    if first.find("target").get("type") != "serial" or _first(devices, "serial") is not None:
         return
     # Libvirt moves such a console into the serial list, leaving an alias behind.
     serial = _sub(devices, "serial", first.sourceline)
     if first.get("type"):
-        serial.set("type", first.get("type"))
+        _set(serial, "type", first.get("type"))
     for child in first:
         if child.tag in ("source", "protocol"):
-            serial.append(copy.deepcopy(child))
+            _append(serial, copy.deepcopy(child))
     _sub(serial, "target", first.sourceline, port="0")
     addr = first.find("address")
     if addr is not None:
@@ -316,10 +356,10 @@ def default_video_model(root: etree._Element) -> str:
 
 def _video_defaults(root: etree._Element, devices: etree._Element) -> None:
     # Graphics without any <video> imply one video card of the default type.
-    if devices.find("graphics") is None or devices.find("video") is not None:
+    if _first(devices, "graphics") is None or _first(devices, "video") is not None:
         return
     vtype = default_video_model(root)
-    video = _sub(devices, "video", devices.find("graphics").sourceline)
+    video = _sub(devices, "video", _first(devices, "graphics").sourceline)
     _sub(video, "model", video.sourceline, type=vtype, vram=str(VIDEO_VRAM_KIB[vtype]), heads="1")
 
 
@@ -343,8 +383,8 @@ def default_video_model_9(root: etree._Element) -> str | None:
 
 def _video_defaults_9(root: etree._Element, devices: etree._Element) -> None:
     # libvirt 9.0: graphics without any <video> imply one video device of the default model.
-    graphics = devices.find("graphics")
-    if graphics is None or devices.find("video") is not None:
+    graphics = _first(devices, "graphics")
+    if graphics is None or _first(devices, "video") is not None:
         return
     vtype = default_video_model_9(root)
     video = _sub(devices, "video", graphics.sourceline)
@@ -357,7 +397,7 @@ class _Controllers:
 
     def __init__(self, devices: etree._Element) -> None:
         self.devices = devices
-        self.have = {(c.get("type"), c.get("index", "0")) for c in devices.iterfind("controller")}
+        self.have = {(c.get("type"), c.get("index", "0")) for c in _devices(devices, "controller")}
 
     def add(self, ctype: str, index: int, line: int | None, model: str | None = None) -> None:
         """Add controller ctype/index unless the domain has it."""
@@ -375,9 +415,9 @@ class _Controllers:
 
 
 def _controller_defaults(root: etree._Element, devices: etree._Element, machine_controllers: Any = None) -> None:
-    for ctrl in devices.iterfind("controller"):
+    for ctrl in _devices(devices, "controller"):
         if ctrl.get("index") is None:
-            ctrl.set("index", "0")
+            _set(ctrl, "index", "0")
     # Implied controllers are added in libvirt's order (the emitter relies on it):
     # SCSI controllers for SCSI host devices while parsing, then the machine's own,
     # then those for disks, virtio-serial ports and smartcards. libvirt passes over
@@ -387,7 +427,7 @@ def _controller_defaults(root: etree._Element, devices: etree._Element, machine_
     (machine_controllers or _machine_controllers)(root, devices, have)
     # Controllers the disks' drive addresses need.
     highest: dict[str, tuple[int, int | None]] = {}
-    for disk in devices.iterfind("disk"):
+    for disk in _devices(devices, "disk"):
         target = disk.find("target")
         bus = target.get("bus") if target is not None else None
         if bus not in ("scsi", "fdc", "ide", "sata"):
@@ -399,7 +439,7 @@ def _controller_defaults(root: etree._Element, devices: etree._Element, machine_
         top, line = highest.get(bus, (-1, None))
         have.add_upto(bus, _limited(top, line, f"{bus} drive address controller"), line)
     # virtio-serial controllers for virtio channels and consoles.
-    for chr_el in list(devices.iterfind("channel")) + list(devices.iterfind("console")):
+    for chr_el in list(_devices(devices, "channel")) + list(_devices(devices, "console")):
         target = chr_el.find("target")
         if target is None or target.get("type") != "virtio":
             continue
@@ -407,7 +447,7 @@ def _controller_defaults(root: etree._Element, devices: etree._Element, machine_
         idx = addr.get("controller", "0") if addr is not None and addr.get("type") == "virtio-serial" else "0"
         if is_digits(idx):
             have.add("virtio-serial", int(idx), chr_el.sourceline)
-    for card in devices.iterfind("smartcard"):
+    for card in _devices(devices, "smartcard"):
         have.add("ccid", 0, card.sourceline)
 
 
@@ -422,19 +462,19 @@ def _drive_numbers(el: etree._Element) -> tuple[int, int, int, int] | None:
 
 def _hostdev_scsi_addresses(devices: etree._Element) -> None:
     """A SCSI host device without an address takes the first free unit of a SCSI controller."""
-    if not any(hd.get("type") == "scsi" for hd in devices.iterfind("hostdev")):
+    if not any(hd.get("type") == "scsi" for hd in _devices(devices, "hostdev")):
         return
     # Units on bus 0, target 0 already taken per controller, by SCSI disks and earlier host devices.
     taken: set[tuple[int, int]] = set()
-    for disk in devices.iterfind("disk"):
+    for disk in _devices(devices, "disk"):
         target = disk.find("target")
         nums = _drive_numbers(disk)
         if target is not None and target.get("bus") == "scsi" and nums and nums[1:3] == (0, 0):
             taken.add((nums[0], nums[3]))
-    written = sorted({int(c.get("index", "0")) for c in devices.iterfind("controller")
+    written = sorted({int(c.get("index", "0")) for c in _devices(devices, "controller")
                       if c.get("type") == "scsi" and is_digits(c.get("index", "0"))})
     implied: list[int] = []
-    for hd in devices.iterfind("hostdev"):
+    for hd in _devices(devices, "hostdev"):
         if hd.get("type") != "scsi":
             continue
         nums = _drive_numbers(hd)
@@ -466,7 +506,7 @@ def _hostdev_scsi_addresses(devices: etree._Element) -> None:
 def _hostdev_scsi_controllers(devices: etree._Element, have: _Controllers) -> None:
     # SCSI controllers 0..N for the highest controller a SCSI host device names.
     highest, line = -1, None
-    for hd in devices.iterfind("hostdev"):
+    for hd in _devices(devices, "hostdev"):
         if hd.get("type") != "scsi":
             continue
         addr = hd.find("address")
@@ -510,10 +550,10 @@ def _add_implied(devices: etree._Element, have: _Controllers, arch: str, line: i
         have.add("pci", index, line, model)
     # s390 has no USB unless an address asks for it (the implied usb0 included).
     if arch in ("s390", "s390x"):
-        for ctrl in devices.iterfind("controller"):
+        for ctrl in _devices(devices, "controller"):
             if ctrl.get("type") == "usb" and ctrl.get("model") is None and ctrl.find("address") is None:
-                ctrl.set("model", "none")
-    if balloon and devices.find("memballoon") is None:
+                _set(ctrl, "model", "none")
+    if balloon and _first(devices, "memballoon") is None:
         _sub(devices, "memballoon", line, model="virtio")
 
 
@@ -529,7 +569,7 @@ def _controller_indexes_9(devices: etree._Element) -> None:
     controller of its own model already has it. Runs before libvirt adds any
     implied controller.
     """
-    ctrls = list(devices.iterfind("controller"))
+    ctrls = list(_devices(devices, "controller"))
 
     def used(ctype: str | None) -> set[int]:
         out = set()
@@ -555,7 +595,7 @@ def _controller_indexes_9(devices: etree._Element) -> None:
         if index is None:
             taken = used(ctype)
             index = next(i for i in range(len(taken) + 1) if i not in taken)
-        cont.set("index", str(index))
+        _set(cont, "index", str(index))
 
 
 def _machine_controllers_9(root: etree._Element, devices: etree._Element, have: _Controllers) -> None:
@@ -606,7 +646,7 @@ def _tpm_version_default(root: etree._Element, devices: etree._Element) -> None:
     for backend in devices.iterfind("tpm/backend[@type='emulator']"):
         if not backend.get("version"):
             model = backend.getparent().get("model")
-            backend.set("version", "2.0" if arm_virt or model in ("tpm-crb", "tpm-spapr") else "1.2")
+            _set(backend, "version", "2.0" if arm_virt or model in ("tpm-crb", "tpm-spapr") else "1.2")
 
 
 def _channel_paths(root: etree._Element, devices: etree._Element, host: Host) -> None:
@@ -622,9 +662,9 @@ def _channel_paths(root: etree._Element, devices: etree._Element, host: Host) ->
             source = _sub(chan, "source", chan.sourceline)
         if not source.get("path"):
             # printf's NULL spelling where the domain or the channel has no name.
-            source.set("path", f"{lib_dir}/channel/target/{name if name is not None else '(null)'}."
+            _set(source, "path", f"{lib_dir}/channel/target/{name if name is not None else '(null)'}."
                                f"{target.get('name') or '(null)'}")
-            source.set("mode", "bind")
+            _set(source, "mode", "bind")
 
 
 # The normalisation steps a target's target.json may name, in the order it lists them;
@@ -633,14 +673,19 @@ def _channel_paths(root: etree._Element, devices: etree._Element, host: Host) ->
 DL_NS = "https://domlint.invalid/xpath"
 
 
+# Compiled once: compiling an XPath costs more than evaluating it.
+_OS_TYPE_TEXT = etree.XPath("string(os/type[1])", regexp=False)
+_OS_TYPE_ARCH = etree.XPath("string(os/type[1]/@arch)", regexp=False)
+
+
 def _os_type_implied(root: etree._Element) -> None:
     """Mark a domain that names no OS type (libvirt 9.0 reads os/type[1] and refuses an empty one).
 
     Later steps fill in <os><type>hvm</type></os>; the marker dl:os-type='implied' on <domain> keeps
     what the domain itself said for rules to see.
     """
-    if not (root.xpath("string(os/type[1])") or ""):
-        root.set(f"{{{DL_NS}}}os-type", "implied")
+    if not (_OS_TYPE_TEXT(root) or ""):
+        _set(root, f"{{{DL_NS}}}os-type", "implied")
 
 
 def _arch_implied(root: etree._Element) -> None:
@@ -649,8 +694,8 @@ def _arch_implied(root: etree._Element) -> None:
     The os step fills <type arch=...> from the host; the marker dl:arch='implied' on <domain> keeps
     that the domain itself wrote none (libvirt reads os/type[1]/@arch and takes an empty one as none).
     """
-    if not (root.xpath("string(os/type[1]/@arch)") or ""):
-        root.set(f"{{{DL_NS}}}arch", "implied")
+    if not (_OS_TYPE_ARCH(root) or ""):
+        _set(root, f"{{{DL_NS}}}arch", "implied")
 
 
 STEPS = {

@@ -410,7 +410,9 @@ class Engine:
         tree = doc.tree
         forget_document()
         findings: list[Finding] = []
-        for expr, live in plan.candidates(document_facts(tree.getroot())):
+        # Normalisation's walk read the facts already (and kept them whole as it changed the tree).
+        facts = doc.walk.facts if doc.walk is not None else document_facts(tree.getroot())
+        for expr, live in plan.candidates(facts):
             selected = self._select(expr)(tree)
             if not isinstance(selected, list) or not selected:
                 continue
@@ -508,8 +510,8 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     if built:
         return built[0]  # compiled just now: no need to compile it again
     # A pack read back from the cache compiles its XPath as rules first meet elements.
-    raws = [RawRule(body, path, line) for body, path, line in entries]
-    return Engine(compile_rules(raws, validate=False, target=t), needs, target=t)
+    # Stored already filtered for t with its limits filled in (for_target above): not again.
+    return Engine([_rule(RawRule(body, path, line)) for body, path, line in entries], needs, target=t)
 
 
 __all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]

@@ -12,12 +12,16 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from .errors import InputError
 from .selectors import needs_of
 from .values import LLONG_MAX, is_digits, unit_scale
+
+if TYPE_CHECKING:
+    from .walk import Walk
 
 _DIGITS = {8: "0-7", 10: "0-9", 16: "0-9a-fA-F"}
 # C's isspace in the C locale.
@@ -72,7 +76,7 @@ class TruncatingReader(Reader):
         return None if value is None else value & self.hi
 
 
-_XPATH_NUMBER = etree.XPath("number($text)")
+_XPATH_NUMBER = etree.XPath("number($text)", regexp=False)
 
 
 @dataclass(frozen=True)
@@ -281,7 +285,7 @@ def _groups() -> list[tuple[etree.XPath, list[frozenset[str]] | None, list[_Memb
         # Worked out once per install, like the rule pack's select index.
         names = cache.load("numbers", [], lambda: _element_names(list(by_element)))
         for (xpath, fields), needed in zip(by_element.items(), names, strict=True):
-            _GROUPS.append((etree.XPath(xpath), needed, fields))
+            _GROUPS.append((etree.XPath(xpath, regexp=False), needed, fields))
     return _GROUPS
 
 
@@ -330,17 +334,22 @@ def spelling(f: Field, text: str) -> str | None:
     return hex(value) if f.base == 16 else str(value)
 
 
-def check(root: etree._Element, path: str, rewrite: bool = True) -> None:
+def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | None = None) -> None:
     """Refuse (InputError) the first number libvirt 1.2.8 cannot read; respell the others as plain numbers.
 
     Respelling ('+5', ' 5', '010' in base 0, '-5' wrapped around) lets every rule, XPath
     number() and the emitter see the number libvirt stores, as `virsh dumpxml` would show it.
     """
-    # Most domains hold few of these fields: skip those whose elements are absent.
-    tags = {el.tag for el in root.iter()}
+    # Most domains hold few of these fields: skip those whose elements are absent (the
+    # walk's facts hold every element name; without a walk, read the names here).
+    tags = walk.facts if walk is not None else {el.tag for el in root.iter()}
     for xp, names, fields in _groups():
-        if names is not None and not any(n <= tags for n in names):
-            continue
+        if names is not None:
+            for n in names:  # a plain loop: this runs for every group of every domain
+                if n <= tags:
+                    break
+            else:
+                continue
         for el in xp(root):
             for f, attr, test in fields:
                 if test is not None and el.get(test[0]) != test[1]:
@@ -364,7 +373,9 @@ def check(root: etree._Element, path: str, rewrite: bool = True) -> None:
                 plain = (f.bad if why else spelling(f, text)) if rewrite else None
                 if plain is None:
                     continue
-                if attr:
+                if attr and walk is not None:
+                    walk.set(el, attr, plain)  # the respelled value is a fact a select may need
+                elif attr:
                     el.set(attr, plain)
                 else:
                     el.text = plain

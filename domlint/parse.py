@@ -5,10 +5,14 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    from .walk import Walk
 
 # libvirt itself refuses domain XML over 10 MiB (VIR_DOMAIN_XML_MAX_LEN is
 # smaller still); anything larger is not a domain definition.
@@ -49,6 +53,8 @@ class Document:
     _lines: list[str] | None = field(default=None, repr=False)
     # Elements normalisation added (implied controllers, default devices), in the order added.
     implied: list[etree._Element] = field(default_factory=list, repr=False)
+    # The walk normalisation read the tree with (walk.Walk): the engine takes the facts from it.
+    walk: Walk | None = field(default=None, repr=False)
 
     @property
     def root(self) -> etree._Element:

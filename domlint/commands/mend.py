@@ -7,7 +7,6 @@ import contextlib
 import sys
 from pathlib import Path
 
-from .. import fix as fixmod
 from ..errors import DomlintError, InputError
 from ..findings import Finding
 from ..parse import MAX_BYTES
@@ -42,6 +41,7 @@ def _read(path: Path) -> bytes:
 
 def run(args: argparse.Namespace, checker: object, targets: list[Path | DomlintError]) -> int:
     """Mend every file (one process: each pass re-checks the file), write or show the change, report."""
+    from .. import fix as fixmod  # only when mending: a plain check does not import it
     from ..checker import Checker
 
     assert isinstance(checker, Checker)
@@ -90,6 +90,7 @@ def run(args: argparse.Namespace, checker: object, targets: list[Path | DomlintE
 
 def sarif_fixes(args: argparse.Namespace, checker: object, findings: list[Finding]) -> dict[tuple[str, str, str], dict]:
     """The SARIF fix of each finding that has one, by (path, rule id, xpath): only files with such findings are read again."""
+    from .. import fix as fixmod  # only when mending: a plain check does not import it
     from ..checker import Checker
 
     assert isinstance(checker, Checker)

@@ -1,0 +1,60 @@
+"""What a warm `domlint check FILE` imports beyond python and lxml: pinned, so a new import is a decision.
+
+One `check` of one file is what a pre-commit hook runs for every commit; its time
+is mostly start-up (benchmarks/bench.py compares it with `python -c "import
+lxml.etree"`). Measure an import's cost with `python -X importtime -m domlint
+check FILE` before adding it here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+# Every domlint module a check of one file under either target needs, and no other.
+CHECK_MODULES = sorted([
+    "domlint", "domlint.cache", "domlint.caps", "domlint.checker", "domlint.cli", "domlint.commands",
+    "domlint.commands.check", "domlint.commands.mend", "domlint.commands.options", "domlint.config", "domlint.data",
+    "domlint.domain",
+    "domlint.engine", "domlint.errors", "domlint.findings", "domlint.formats", "domlint.formats.text",
+    "domlint.host", "domlint.jobs", "domlint.machine", "domlint.numbers", "domlint.parse", "domlint.predicates",
+    "domlint.rulepack", "domlint.selectors", "domlint.suppress", "domlint.target", "domlint.terminal",
+    "domlint.values", "domlint.walk", "domlint.yamlcheck",
+])
+# The standard library modules it may bring in (argparse's own among them), beyond what lxml imports.
+STDLIB_ALLOWED = frozenset([
+    "__future__", "_bz2", "_json", "_locale", "_lzma", "_weakrefset", "argparse", "bz2", "copy", "dataclasses",
+    "errno", "fnmatch", "gettext", "ipaddress", "json", "json.decoder", "json.encoder", "json.scanner", "locale",
+    "lzma", "math", "ntpath", "pathlib", "shutil", "textwrap", "urllib", "urllib.parse", "weakref",
+])
+
+_PROBE = """\
+import json, sys
+import lxml.etree
+before = set(sys.modules)
+from domlint.cli import main
+status = main(['check', '-q', '--libvirt', sys.argv[1], sys.argv[2]])
+print(json.dumps([status, sorted(set(sys.modules) - before)]))
+"""
+
+
+@pytest.mark.parametrize("target", ["1.2.8", "9.0"])
+def test_a_warm_check_of_one_file_imports_exactly_its_modules(tmp_path: Path, target: str) -> None:
+    small = tmp_path / "guest.xml"
+    shutil.copyfile(REPO / "examples" / "guest-good.xml", small)
+    env = {**os.environ, "DOMLINT_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(REPO)}
+    runs = [subprocess.run([sys.executable, "-c", _PROBE, target, str(small)], capture_output=True, text=True,
+                           env=env, cwd=tmp_path, check=False, timeout=300) for _ in range(2)]
+    status, imported = json.loads(runs[1].stdout.strip().splitlines()[-1])
+    assert status == 0, runs[1].stderr
+    assert sorted(m for m in imported if m.split(".")[0] == "domlint") == CHECK_MODULES
+    others = {m for m in imported if m.split(".")[0] != "domlint"}
+    assert others <= STDLIB_ALLOWED, f"new imports on the check path: {sorted(others - STDLIB_ALLOWED)}"
+    assert not {"yaml", "jsonschema", "multiprocessing", "concurrent.futures"} & others
