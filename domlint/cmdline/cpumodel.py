@@ -18,7 +18,9 @@ from lxml import etree
 from ..cpu import Bit, demand
 from ..cpu import CpuMap as MapData
 from ..cpu import load_map as read_map
+from ..cpu import target_map
 from ..errors import InputError
+from ..target import resolve
 from .context import Ctx
 
 Bits = frozenset[Bit]
@@ -57,7 +59,9 @@ def load_map(path: str) -> CpuMap:
 
 
 def _cpu_map(ctx: Ctx) -> CpuMap | None:
-    return load_map(ctx.host.cpu_map) if ctx.host.cpu_map else None
+    # Every libvirt host has its release's map: the profile's, else the one domlint bundles for 1.2.8.
+    path = ctx.host.cpu_map or target_map(resolve("1.2.8").folder)
+    return load_map(path) if path else None
 
 
 def _to_features(cpu_map: CpuMap, data: set[Bit]) -> list[str]:
@@ -106,20 +110,26 @@ def guest_model_str(ctx: Ctx) -> tuple[str, bool]:
         return "", False
     cpu_map = _cpu_map(ctx)
     host_model = ctx.host.cpu_model
-    if cpu_map is None or not host_model:
-        # Dropping -cpu would print a command line for a different guest: say what is missing instead.
-        missing = "a readable cpu_map" if cpu_map is None else "the host CPU model"
-        raise InputError(ctx.path, cpu_el.sourceline,
-                         f"the guest CPU needs {missing} in the host profile to be turned into -cpu")
+    host_features = ctx.host.cpu_features
     match = cpu_el.get("match", "exact")
     features = _guest_features(cpu_el)
+    if cpu_map is None or (not host_model and mode == "host-model" and not ctx.opts.migrate_from):
+        # Dropping -cpu would print a command line for a different guest: say what is missing instead.
+        missing = "a readable cpu_map" if cpu_map is None else "the host CPU (key `cpu`: model, vendor, features)"
+        raise InputError(ctx.path, cpu_el.sourceline,
+                         f"the guest CPU needs {missing} in the host profile (--host) to be turned into -cpu")
+    if not host_model:
+        # A host profile without a CPU: the guest is built for a host that has exactly what it
+        # requires (the only hosts that can run it), so -cpu is the guest's model and features as asked.
+        host_model = model
+        host_features = tuple(name for name, policy in features if policy in ("require", "force"))
     if mode == "host-model" and not ctx.opts.migrate_from:
         # The host's model and features stand in for the guest's; the guest's features override.
         model, match = host_model, "exact"
-        merged = {f: "require" for f in ctx.host.cpu_features}
+        merged = {f: "require" for f in host_features}
         merged.update(dict(features))
         features = list(merged.items())
-    data = _guest_data(cpu_map, ctx, model, match, features)
+    data = _guest_data(cpu_map, host_model, host_features, model, match, features)
     if data is None:
         # libvirt stops here too: it cannot turn names its CPU map lacks into CPUID bits.
         raise InputError(ctx.path, cpu_el.sourceline,
@@ -143,10 +153,10 @@ def guest_model_str(ctx: Ctx) -> tuple[str, bool]:
     return out, bool(svm and svm <= data)
 
 
-def _guest_data(cpu_map: CpuMap, ctx: Ctx, model: str, match: str,
+def _guest_data(cpu_map: CpuMap, host_model: str, host_features: tuple[str, ...], model: str, match: str,
                 features: list[tuple[str, str]]) -> Bits | None:
     """The guest's CPUID bits: the host's, trimmed to what the guest asked for (exact), +force -disable."""
-    need = demand(cpu_map.data, ctx.host.cpu_model or "", ctx.host.cpu_features, model, features)
+    need = demand(cpu_map.data, host_model, host_features, model, features)
     if need is None:
         return None
     guest = need.host - need.extra if match == "exact" else need.host
