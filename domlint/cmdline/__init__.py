@@ -6,15 +6,19 @@ first and refuses a domain with errors.
 
 from __future__ import annotations
 
+from copy import deepcopy
+
+from lxml import etree
+
 from ..caps import Caps
 from ..host import Host
 from ..parse import Document
 from . import alias, order
 from .assign import assign
 from .command import Command
-from .context import Ctx, RunOptions
+from .context import Ctx, RunOptions, Unassignable
 
-__all__ = ["DRIVER_DEFAULTS", "Command", "RunOptions", "build_command", "make_ctx"]
+__all__ = ["DRIVER_DEFAULTS", "Command", "RunOptions", "assignment_problem", "build_command", "make_ctx"]
 
 # qemu.conf as libvirt ships it (a system libvirtd), for the settings the
 # command line shows. They fill what the host profile's `driver` section leaves
@@ -36,10 +40,35 @@ def make_ctx(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = No
 def build_command(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Command:
     """Build the command line for a normalised domain (addresses and aliases are assigned here)."""
     ctx = make_ctx(doc, caps, host, opts)
+    _assign(ctx)
+    return order.build(ctx)
+
+
+def _assign(ctx: Ctx) -> None:
     assign(ctx)
     ctx.caps = _late_caps(ctx)
     alias.assign(ctx)
-    return order.build(ctx)
+
+
+def assignment_problem(doc: Document, caps: Caps, host: Host) -> tuple[etree._Element, str, str] | None:
+    """What address and alias assignment would refuse in a normalised domain: (element, problem, message), or None.
+
+    Assignment runs on a copy, as `argv` would run it; the element returned is
+    the domain's own (the rules' `assign` test reports it), the domain itself
+    when the refusal names no element.
+    """
+    copy = deepcopy(doc.root)
+    back = dict(zip(copy.iter(), doc.root.iter(), strict=True))
+    ctx = make_ctx(doc, caps, host)
+    ctx.root = copy
+    to_copy = {orig: mine for mine, orig in back.items()}
+    ctx.implied = {to_copy[el] for el in ctx.implied if el in to_copy}
+    try:
+        _assign(ctx)
+    except Unassignable as exc:
+        # An element assignment added itself (a bridge) stands for the domain.
+        return back.get(exc.element, doc.root), exc.problem, exc.message
+    return None
 
 
 def _late_caps(ctx: Ctx) -> Caps:

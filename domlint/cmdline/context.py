@@ -8,7 +8,21 @@ from typing import Any
 from lxml import etree
 
 from ..caps import Caps
+from ..errors import InputError
 from ..host import Host
+
+
+class Unassignable(InputError):
+    """An address or alias libvirt 1.2.8 cannot assign: the element it is for and the kind of problem.
+
+    The rules see these through the `assign` test (domlint/assignment.py), so
+    `check` finds what address assignment would refuse before `argv` runs it.
+    """
+
+    def __init__(self, path: str, el: etree._Element | None, problem: str, message: str) -> None:
+        super().__init__(path, el.sourceline if el is not None else None, message)
+        self.element = el
+        self.problem = problem
 
 
 @dataclass(frozen=True)

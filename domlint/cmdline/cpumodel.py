@@ -15,10 +15,9 @@ from functools import cache
 
 from lxml import etree
 
-from ..cpu import Bit, demand
+from ..cpu import Bit, demand, target_map
 from ..cpu import CpuMap as MapData
 from ..cpu import load_map as read_map
-from ..cpu import target_map
 from ..errors import InputError
 from ..target import resolve
 from .context import Ctx
