@@ -2,10 +2,11 @@
 
 libvirt's CPU map (installed with libvirt: one cpu_map.xml in 1.2.8, a
 cpu_map/ folder of files listed by index.xml in current releases; domlint
-bundles each target's beside its target.json) defines each x86 feature as CPUID bits and each model as a parent model plus features. A
-guest CPU in custom mode asks for a model's features plus those it requires,
-less those it disables, forces or makes optional; the host must have all of
-them, none it forbids, and, for match='strict', nothing beyond them.
+bundles each target's beside its target.json) defines each x86 feature as
+CPUID bits and each model as a parent model plus features. A guest CPU in
+custom mode asks for a model's features plus those it requires, less those it
+disables, forces or makes optional; the host must have all of them, none it
+forbids, and, for match='strict', nothing beyond them.
 """
 
 from __future__ import annotations

@@ -198,6 +198,8 @@ class Context:
     caps: Any = None
     # The normalised Document being checked (the `assign` test replays address assignment on it).
     doc: Any = None
+    # The start being judged (domlint.start.Start: an incoming migration), None for a plain start.
+    start: Any = None
 
 
 class Predicate:
@@ -881,7 +883,7 @@ def _assignment(ctx: Context) -> tuple[etree._Element, str, str] | None:
 
 @dataclass
 class AssignTest(Predicate):
-    """An element libvirt 1.2.8's address or alias assignment refuses with this problem (assignment replayed once per document)."""
+    """An element libvirt 1.2.8's address or alias assignment refuses with this problem (replayed once per document)."""
 
     problem: str
 
@@ -892,6 +894,22 @@ class AssignTest(Predicate):
         if found is None or found[0] is not el or found[1] != self.problem:
             return None
         return Hit(found[2], "")
+
+
+@dataclass
+class IncomingTest(Predicate):
+    """The start is from an incoming migration of this protocol (and, with fd, has or lacks its descriptor)."""
+
+    protocol: str
+    fd: bool | None = None
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        start = ctx.start
+        if start is None or start.protocol != self.protocol:
+            return None
+        if self.fd is not None and (start.incoming_fd is not None) != self.fd:
+            return None
+        return Hit(str(start.incoming), "incoming")
 
 
 def _unique(spec: dict[str, Any]) -> UniqueTest:
@@ -915,6 +933,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "machine": lambda s: MachineTest(**s),
     "usb-address": lambda s: UsbAddressTest(**s),
     "assign": lambda s: AssignTest(**s),
+    "incoming": lambda s: IncomingTest(**s),
 }
 
 

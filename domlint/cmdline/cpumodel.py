@@ -20,7 +20,7 @@ from ..cpu import CpuMap as MapData
 from ..cpu import load_map as read_map
 from ..errors import InputError
 from ..target import resolve
-from .context import Ctx
+from .context import Ctx, HostFactMissing
 
 Bits = frozenset[Bit]
 # The paravirtual features libvirt defines itself (leaf 0x40000001, eax), in its order.
@@ -112,11 +112,12 @@ def guest_model_str(ctx: Ctx) -> tuple[str, bool]:
     host_features = ctx.host.cpu_features
     match = cpu_el.get("match", "exact")
     features = _guest_features(cpu_el)
-    if cpu_map is None or (not host_model and mode == "host-model" and not ctx.opts.migrate_from):
-        # Dropping -cpu would print a command line for a different guest: say what is missing instead.
-        missing = "a readable cpu_map" if cpu_map is None else "the host CPU (key `cpu`: model, vendor, features)"
-        raise InputError(ctx.path, cpu_el.sourceline,
-                         f"the guest CPU needs {missing} in the host profile (--host) to be turned into -cpu")
+    # Dropping -cpu would print a command line for a different guest: say what is missing instead.
+    if cpu_map is None:
+        raise HostFactMissing(ctx.path, cpu_el.sourceline, "the guest CPU needs a readable CPU map", "cpu_map")
+    if not host_model and mode == "host-model" and not ctx.opts.migrate_from:
+        raise HostFactMissing(ctx.path, cpu_el.sourceline, "mode='host-model' copies the host CPU, which the host "
+                              "profile does not describe (model, vendor, features)", "cpu")
     if not host_model:
         # A host profile without a CPU: the guest is built for a host that has exactly what it
         # requires (the only hosts that can run it), so -cpu is the guest's model and features as asked.

@@ -12,7 +12,7 @@ from lxml import etree
 from ..errors import InputError
 from . import address, alias, devices, secret, source
 from .command import Command
-from .context import Ctx
+from .context import Ctx, HostFactMissing
 from .net import rom_str
 from .storage import parse_auth
 
@@ -103,8 +103,8 @@ def scsi_source(ctx: Ctx, hd: Element) -> str:
                                   username, secret_text, hd.sourceline)
     sg = ctx.host.raw.get("scsi_generic")
     if not sg:
-        raise InputError(ctx.path, hd.sourceline,
-                         "SCSI host device: the host profile names no generic SCSI device (scsi_generic)")
+        raise HostFactMissing(ctx.path, hd.sourceline, "SCSI host device: the host profile names no generic SCSI device",
+                              "scsi_generic")
     return f"/dev/{sg}"
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..cmdline import Command
 
-from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options, caps_help
+from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options, add_incoming_options, caps_help
 
 EPILOG = """\
 command line:
@@ -56,8 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cfg = p.add_mutually_exclusive_group()
     cfg.add_argument("--config", metavar="FILE", help="use this configuration file")
     cfg.add_argument("--no-config", action="store_true", help="read no configuration file")
-    p.add_argument("--incoming", metavar="URI",
-                   help="start from an incoming migration (tcp:HOST:PORT, exec:CMD, fd:N, stdio, unix:PATH)")
+    add_incoming_options(p)
     p.set_defaults(func=run)
 
 
@@ -100,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     settings = checker.settings_for(Path(args.path).resolve())
     caps = settings.given_caps
     # libvirt speaks QMP to any QEMU that offers it.
-    opts = RunOptions(migrate_from=args.incoming,
+    opts = RunOptions(migrate_from=args.incoming, migrate_fd=-1 if args.incoming_fd is None else args.incoming_fd,
                       json_monitor="monitor-json" in (caps if caps is not None else settings.caps))
     doc = parse_file(args.path)
     note = foreign_hypervisor(doc, settings.target)
