@@ -22,6 +22,10 @@ from .errors import InputError
 # One CPUID bit: (leaf, register, bit mask).
 Bit = tuple[int, str, int]
 _REGISTERS = ("eax", "ebx", "ecx", "edx")
+# The paravirtual features libvirt 1.2.8 defines itself, beside its map (leaf 0x40000001, eax), in its order.
+KVM_FEATURES = (("kvmclock", 0x1), ("kvm_nopiodelay", 0x2), ("kvm_mmu", 0x4), ("kvmclock2", 0x8),
+                ("kvm_asyncpf", 0x10), ("kvm_steal_time", 0x20), ("kvm_pv_eoi", 0x40),
+                ("kvm_pv_unhalt", 0x80), ("kvmclock_stable_bit", 0x1000000))
 
 
 @dataclass(frozen=True)

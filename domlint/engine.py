@@ -413,7 +413,7 @@ class Engine:
             elements = [el for el in selected if isinstance(el, etree._Element)]
             for rule in live:
                 compiled = rule.compiled
-                ctx = Context(host=host, caps=caps, doc=doc, start=start)  # a test's state spans one rule's selection
+                ctx = Context(host=host, caps=caps, doc=doc, start=start, target=self.target)  # state spans one rule's selection
                 for el in elements:
                     if compiled.when_xp is not None and not compiled.when_xp(el):
                         continue

@@ -200,6 +200,8 @@ class Context:
     doc: Any = None
     # The start being judged (domlint.start.Start: an incoming migration), None for a plain start.
     start: Any = None
+    # The target (domlint.target.Target) the domain is judged for.
+    target: Any = None
 
 
 class Predicate:
@@ -897,6 +899,44 @@ class AssignTest(Predicate):
 
 
 @dataclass
+class CpuMapTest(ValueTest):
+    """A CPU model or feature name the CPU map lacks: the host profile's map, else the target's own (x86 names)."""
+
+    kind: str = "model"
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        from .cpu import KVM_FEATURES, load_map, target_map
+
+        path = getattr(ctx.host, "cpu_map", None) or (target_map(ctx.target.folder) if ctx.target is not None else None)
+        if not path:
+            return None
+        cpu_map = load_map(str(path))
+        self._names = set(cpu_map.models) if self.kind == "model" else {*cpu_map.features, *(n for n, _ in KVM_FEATURES)}
+        return super().holds(el, ctx)
+
+    def judge(self, text: str, node: Any) -> str | None:
+        """The name, when the map does not define it."""
+        return text if text.strip() not in self._names else None
+
+
+@dataclass
+class VolumeTest(Predicate):
+    """A <disk type='volume'> whose pool volume, looked up in the host profile's pools, is unresolvable or a network disk."""
+
+    problem: str
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        if ctx.doc is None or ctx.host is None or not getattr(ctx.host, "raw", {}).get("storage_pools"):
+            return None
+        from .caps import Caps
+        from .cmdline import volume_problem
+
+        caps = ctx.caps if isinstance(ctx.caps, Caps) else Caps(frozenset(ctx.caps or ()))
+        found = volume_problem(ctx.doc, caps, ctx.host, el)
+        return Hit(found[1], "source") if found is not None and found[0] == self.problem else None
+
+
+@dataclass
 class IncomingTest(Predicate):
     """The start is from an incoming migration of this protocol (and, with fd, has or lacks its descriptor)."""
 
@@ -934,6 +974,8 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "usb-address": lambda s: UsbAddressTest(**s),
     "assign": lambda s: AssignTest(**s),
     "incoming": lambda s: IncomingTest(**s),
+    "cpu-map": lambda s: CpuMapTest(**s),
+    "volume": lambda s: VolumeTest(**s),
 }
 
 

@@ -11,14 +11,15 @@ from copy import deepcopy
 from lxml import etree
 
 from ..caps import Caps
+from ..errors import InputError
 from ..host import Host
 from ..parse import Document
-from . import alias, order
+from . import alias, order, source
 from .assign import assign
 from .command import Command
-from .context import Ctx, RunOptions, Unassignable
+from .context import Ctx, HostFactMissing, RunOptions, Unassignable
 
-__all__ = ["DRIVER_DEFAULTS", "Command", "RunOptions", "assignment_problem", "build_command", "make_ctx"]
+__all__ = ["DRIVER_DEFAULTS", "Command", "RunOptions", "assignment_problem", "build_command", "make_ctx", "volume_problem"]
 
 # qemu.conf as libvirt ships it (a system libvirtd), for the settings the
 # command line shows. They fill what the host profile's `driver` section leaves
@@ -69,6 +70,26 @@ def assignment_problem(doc: Document, caps: Caps, host: Host) -> tuple[etree._El
         # An element assignment added itself (a bridge) stands for the domain.
         return back.get(exc.element, doc.root), exc.problem, exc.message
     return None
+
+
+def volume_problem(doc: Document, caps: Caps, host: Host, disk: etree._Element) -> tuple[str, str] | None:
+    """What a pool volume disk's source comes to on this host, for the rules' `volume` test.
+
+    ('unresolvable', why) when libvirt could not translate it, ('network', protocol)
+    when it becomes a network disk QEMU reaches itself (an iSCSI LUN with
+    mode='direct'), else None. None too when the host profile does not give the
+    pools: that is for `argv` to say, naming the key.
+    """
+    src_el = disk.find("source")
+    if disk.get("type") != "volume" or src_el is None:
+        return None
+    try:
+        found = source.of_disk(make_ctx(doc, caps, host), disk)
+    except HostFactMissing:
+        return None
+    except InputError as exc:
+        return "unresolvable", exc.message
+    return ("network", found.protocol or "") if found.type == "network" else None
 
 
 def _late_caps(ctx: Ctx) -> Caps:

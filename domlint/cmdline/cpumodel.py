@@ -15,7 +15,7 @@ from functools import cache
 
 from lxml import etree
 
-from ..cpu import Bit, demand, target_map
+from ..cpu import KVM_FEATURES, Bit, demand, target_map
 from ..cpu import CpuMap as MapData
 from ..cpu import load_map as read_map
 from ..errors import InputError
@@ -23,10 +23,6 @@ from ..target import resolve
 from .context import Ctx, HostFactMissing
 
 Bits = frozenset[Bit]
-# The paravirtual features libvirt defines itself (leaf 0x40000001, eax), in its order.
-_KVM_FEATURES = (("kvmclock", 0x1), ("kvm_nopiodelay", 0x2), ("kvm_mmu", 0x4), ("kvmclock2", 0x8),
-                 ("kvm_asyncpf", 0x10), ("kvm_steal_time", 0x20), ("kvm_pv_eoi", 0x40),
-                 ("kvm_pv_unhalt", 0x80), ("kvmclock_stable_bit", 0x1000000))
 
 
 @dataclass(frozen=True)
@@ -51,7 +47,7 @@ def load_map(path: str) -> CpuMap:
     """The CPU map at path, ordered for decoding (InputError when it cannot be read)."""
     data = read_map(path)
     features = dict(data.features)
-    for name, mask in _KVM_FEATURES:
+    for name, mask in KVM_FEATURES:
         features[name] = frozenset((0x40000001, "eax", 1 << b) for b in range(32) if mask >> b & 1)
     # libvirt prepends each definition to its list, so the last one defined is met first.
     return CpuMap(tuple(reversed(list(features.items()))), tuple(reversed(list(data.models.items()))), data)

@@ -68,10 +68,18 @@ def usb_host(ctx: Ctx, hd: Element) -> tuple[int, int]:
     return bus, dev
 
 
+def usb_missing(ctx: Ctx, hd: Element) -> bool:
+    """A USB host device libvirt marks missing at start: nothing to look it up by (no vendor, no host bus)."""
+    return hd.find("source/vendor") is None and not _num(ctx, hd.find("source/address"), "bus")
+
+
 def usb_dev_str(ctx: Ctx, hd: Element) -> str:
-    """The -device value of a USB host device."""
-    bus, dev = usb_host(ctx, hd)
-    out = f"usb-host,hostbus={bus},hostaddr={dev},id={alias.name(hd)}"
+    """The -device value of a USB host device (a missing one gets no host bus and address, as in libvirt)."""
+    if usb_missing(ctx, hd):
+        out = f"usb-host,id={alias.name(hd)}"
+    else:
+        bus, dev = usb_host(ctx, hd)
+        out = f"usb-host,hostbus={bus},hostaddr={dev},id={alias.name(hd)}"
     boot = boot_index(ctx, hd)
     if boot:
         out += f",bootindex={boot}"
