@@ -870,16 +870,17 @@ class UsbAddressTest(Predicate):
 _assigned: tuple[Any, Any] = (None, None)
 
 
-def _assignment(ctx: Context) -> tuple[etree._Element, str, str] | None:
+def _assignment(ctx: Context) -> Any:
+    """The document of ctx after 1.2.8's address assignment (domlint.cmdline.Assigned), once per document."""
     global _assigned
     key = (id(ctx.doc), id(ctx.host), ctx.caps)
     if _assigned[0] != key:
         # The 1.2.8 emitter's own assignment, imported only when a rule asks (check never needs the emitter else).
         from .caps import Caps
-        from .cmdline import assignment_problem
+        from .cmdline import assignment
 
         caps = ctx.caps if isinstance(ctx.caps, Caps) else Caps(frozenset(ctx.caps or ()))
-        _assigned = (key, assignment_problem(ctx.doc, caps, ctx.host))
+        _assigned = (key, assignment(ctx.doc, caps, ctx.host))
     return _assigned[1]
 
 
@@ -892,10 +893,29 @@ class AssignTest(Predicate):
     def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
         if ctx.doc is None or ctx.host is None:
             return None
-        found = _assignment(ctx)
+        found = _assignment(ctx).problem
         if found is None or found[0] is not el or found[1] != self.problem:
             return None
         return Hit(found[2], "")
+
+
+@dataclass
+class AssignedTest(ValueTest):
+    """A value read from the element as 1.2.8 assigned it (its address, say) that is not one of allowed."""
+
+    allowed: list[str] = field(default_factory=list)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        if ctx.doc is None or ctx.host is None:
+            return None
+        done = _assignment(ctx)
+        mine = done.copy_of.get(el)
+        if done.problem is not None or mine is None:
+            # A refused assignment is reported as such; its half-assigned domain says nothing more.
+            return None
+        values = [text for text, _, _ in _values(self.xp, mine)] or [""]
+        bad = next((v for v in values if v not in self.allowed), None)
+        return Hit(bad or "none", "") if bad is not None else None
 
 
 @dataclass
@@ -973,6 +993,7 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "machine": lambda s: MachineTest(**s),
     "usb-address": lambda s: UsbAddressTest(**s),
     "assign": lambda s: AssignTest(**s),
+    "assigned": lambda s: AssignedTest(**s),
     "incoming": lambda s: IncomingTest(**s),
     "cpu-map": lambda s: CpuMapTest(**s),
     "volume": lambda s: VolumeTest(**s),

@@ -7,6 +7,7 @@ first and refuses a domain with errors.
 from __future__ import annotations
 
 from copy import deepcopy
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -19,7 +20,7 @@ from .assign import assign
 from .command import Command
 from .context import Ctx, HostFactMissing, RunOptions, Unassignable
 
-__all__ = ["DRIVER_DEFAULTS", "Command", "RunOptions", "assignment_problem", "build_command", "make_ctx", "volume_problem"]
+__all__ = ["DRIVER_DEFAULTS", "Assigned", "Command", "RunOptions", "assignment", "build_command", "make_ctx", "volume_problem"]
 
 # qemu.conf as libvirt ships it (a system libvirtd), for the settings the
 # command line shows. They fill what the host profile's `driver` section leaves
@@ -51,25 +52,30 @@ def _assign(ctx: Ctx) -> None:
     alias.assign(ctx)
 
 
-def assignment_problem(doc: Document, caps: Caps, host: Host) -> tuple[etree._Element, str, str] | None:
-    """What address and alias assignment would refuse in a normalised domain: (element, problem, message), or None.
+@dataclass
+class Assigned:
+    """A normalised domain after 1.2.8's address and alias assignment, run on a copy as `argv` runs it."""
 
-    Assignment runs on a copy, as `argv` would run it; the element returned is
-    the domain's own (the rules' `assign` test reports it), the domain itself
-    when the refusal names no element.
-    """
+    # (the domain's own element, problem, message) when assignment refused; the domain itself if none is named.
+    problem: tuple[etree._Element, str, str] | None
+    # The domain's elements to their assigned counterparts.
+    copy_of: dict[etree._Element, etree._Element]
+
+
+def assignment(doc: Document, caps: Caps, host: Host) -> Assigned:
+    """Assign addresses and aliases to a copy of a normalised domain (what the rules' assign tests read)."""
     copy = deepcopy(doc.root)
-    back = dict(zip(copy.iter(), doc.root.iter(), strict=True))
+    copy_of = dict(zip(doc.root.iter(), copy.iter(), strict=True))
     ctx = make_ctx(doc, caps, host)
     ctx.root = copy
-    to_copy = {orig: mine for mine, orig in back.items()}
-    ctx.implied = {to_copy[el] for el in ctx.implied if el in to_copy}
+    ctx.implied = {copy_of[el] for el in ctx.implied if el in copy_of}
     try:
         _assign(ctx)
     except Unassignable as exc:
+        back = {mine: orig for orig, mine in copy_of.items()}
         # An element assignment added itself (a bridge) stands for the domain.
-        return back.get(exc.element, doc.root), exc.problem, exc.message
-    return None
+        return Assigned((back.get(exc.element, doc.root), exc.problem, exc.message), copy_of)
+    return Assigned(None, copy_of)
 
 
 def volume_problem(doc: Document, caps: Caps, host: Host, disk: etree._Element) -> tuple[str, str] | None:
