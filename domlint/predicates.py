@@ -9,7 +9,7 @@ from typing import Any
 from lxml import etree
 
 from .machine import is_i440fx, is_q35
-from .values import is_contiguous, parse_cpuset, parse_int, parse_size, parse_size_literal
+from .values import is_contiguous, parse_cpuset, parse_int, parse_ipv4, parse_size, parse_size_literal
 
 # re: is EXSLT's regular expressions (re:test(value, pattern)), which lxml
 # evaluates natively: character-class checks XPath 1.0 cannot say. dl: holds
@@ -30,6 +30,8 @@ _FUNCTIONS = etree.FunctionNamespace(DL_NS)
 # dl:i440fx() and dl:q35(): whether the domain's machine type is built on that chipset.
 _FUNCTIONS["i440fx"] = lambda context: is_i440fx(_machine(context))
 _FUNCTIONS["q35"] = lambda context: is_q35(_machine(context))
+# dl:ipv4(text): whether text is an IPv4 address in a form libvirt reads (inet_aton's: 10.0.2.1, 10.1, 0x0a000201).
+_FUNCTIONS["ipv4"] = lambda context, text: parse_ipv4("".join(_strings(text)[:1])) is not None
 
 # The controllers of the document last asked about, by (type, index). Keyed on
 # the root element itself (held here, so its identity is stable); the engine
