@@ -50,7 +50,9 @@ def load_map(path: str) -> CpuMap:
     for name, mask in KVM_FEATURES:
         features[name] = frozenset((0x40000001, "eax", 1 << b) for b in range(32) if mask >> b & 1)
     # libvirt prepends each definition to its list, so the last one defined is met first.
-    return CpuMap(tuple(reversed(list(features.items()))), tuple(reversed(list(data.models.items()))), data)
+    # The paravirtual features are names a guest <cpu> may use as well (the rules' cpu-map test takes them).
+    return CpuMap(tuple(reversed(list(features.items()))), tuple(reversed(list(data.models.items()))),
+                  MapData(features, data.models))
 
 
 def _cpu_map(ctx: Ctx) -> CpuMap | None:
