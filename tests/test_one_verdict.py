@@ -111,3 +111,29 @@ def test_stdio_is_built_on_the_descriptor_given() -> None:
 def test_a_negative_incoming_fd_is_a_usage_error() -> None:
     res = run_cli("check", "--incoming", "stdio", "--incoming-fd", "-1", str(REPO / "examples" / "guest-good.xml"))
     assert res.returncode == 2 and "not a file descriptor number" in res.stderr
+
+
+def test_a_max_sectors_libvirt_only_logs_is_a_warning_and_left_out(tmp_path: Path) -> None:
+    path = write(tmp_path, devices="<controller type='scsi' index='0' model='virtio-scsi'>"
+                                   "<driver max_sectors='lots' queues='2'/></controller>")
+    res = run_cli("check", "--libvirt", "1.2.8", path)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "warning [controller-driver-max-sectors-malformed]" in res.stdout
+    argv = run_cli("argv", "--libvirt", "1.2.8", "--format", "line", path)
+    assert argv.returncode == 0, argv.stderr
+    assert "virtio-scsi-pci,id=scsi0,num_queues=2," in argv.stdout and "max_sectors" not in argv.stdout
+
+
+def test_a_usb_host_device_with_nothing_to_find_it_by_is_built_as_missing(tmp_path: Path) -> None:
+    path = write(tmp_path, devices="<hostdev mode='subsystem' type='usb'><source/></hostdev>")
+    res = run_cli("argv", "--libvirt", "1.2.8", "--format", "json", path)
+    assert res.returncode == 0, res.stderr
+    assert '"usb-host,id=hostdev0"' in res.stdout
+
+
+def test_the_first_disk_target_with_a_dev_is_the_one_read(tmp_path: Path) -> None:
+    disk = ("<disk type='file' device='disk'><source file='/a.img'/><target bus='ide'/>"
+            "<target dev='hda' bus='ide'/></disk>")
+    res = run_cli("argv", "--libvirt", "1.2.8", "--caps", "name", "--format", "json", write(tmp_path, devices=disk))
+    assert res.returncode == 0, res.stderr
+    assert '"-hda", "/a.img"' in res.stdout

@@ -106,7 +106,8 @@ def pool(ctx: Ctx, name: str, line: int | None) -> Pool:
     try:
         mtime = os.stat(path).st_mtime_ns
     except OSError:
-        raise HostFactMissing(ctx.path, line, f"storage pool '{name}' not found (no {path})", "storage_pools") from None
+        # The profile's pools are the host's: one it does not list does not exist (the rules' volume test says so).
+        raise InputError(ctx.path, line, f"storage pool '{name}' not found (no {path})") from None
     return _load_pool(str(path), mtime)
 
 
