@@ -347,6 +347,10 @@ def compile_rules(raws: Iterable[RawRule], validate: bool = True, target: Target
                 _check_caps(raw, f"examples.{ex_kind}[{i}].caps",
                             ex.get("caps", []) if isinstance(ex, dict) else [], known_caps, errors, t)
         _xpath(raw, "select", b["select"], errors)
+        if "fix" in b:
+            from .fix import check_remedies
+
+            errors.extend(_err(raw, "fix", problem) for problem in check_remedies(b["fix"]))
         rule = _rule(raw)
         rule._compiled = _compile_parts(raw, errors)
         rules.append(rule)

@@ -72,3 +72,26 @@ def test_hook_fails_on_bad_file_and_passes_once_fixed(tmp_path: Path, head: str)
     second = _pre_commit(repo, tmp_path / "pre-commit-home")
     assert second.returncode == 0, second.stdout + second.stderr
     assert "Passed" in second.stdout and "error [" not in second.stdout
+
+
+def test_fix_hook_mends_the_bad_file_and_leaves_the_good_one(tmp_path: Path, head: str) -> None:
+    repo = tmp_path / "guests"
+    repo.mkdir()
+    _git("init", "-q", cwd=repo)
+    shutil.copy(GOOD, repo / "good.xml")
+    shutil.copy(BAD, repo / "bad.xml")
+    config = {"repos": [{"repo": str(REPO), "rev": head, "hooks": [{"id": "domlint-fix"}]}]}
+    (repo / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    _git("add", "-A", cwd=repo)
+    run = _pre_commit(repo, tmp_path / "pre-commit-home")
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    assert "files were modified by this hook" in out
+    assert (repo / "good.xml").read_bytes() == GOOD.read_bytes()
+    fixed = (repo / "bad.xml").read_text().splitlines()
+    original = BAD.read_text().splitlines()
+    assert [(a, b) for a, b in zip(original, fixed, strict=True) if a != b] == [
+        ("      <driver name='qemu' type='qcow2' cache='writeback' io='native'/>",
+         "      <driver name='qemu' type='qcow2' cache='none' io='native'/>")]
+    # What the fix cannot mend is still reported.
+    assert "bad.xml:17:5: error [disk-" in out and "bad.xml:13:" not in out

@@ -26,10 +26,27 @@ DRIVER_DEFAULTS: dict[str, object] = {
 }
 
 
+_QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
+
+
+def domain_caps(doc: Document, caps: Caps) -> Caps:
+    """The capabilities after the domain's <qemu:capabilities> adds and deletes (qemuProcessPrepareQEMUCaps)."""
+    block = doc.root.find(f"{{{_QEMU_NS}}}capabilities")
+    if block is None:
+        return caps
+    add = {e.get("capability") for e in block.findall(f"{{{_QEMU_NS}}}add") if e.get("capability")}
+    delete = {e.get("capability") for e in block.findall(f"{{{_QEMU_NS}}}del") if e.get("capability")}
+    return Caps((set(caps) | add) - delete, caps.source, caps.version, caps.arch, caps.machines, caps.cpu_models)
+
+
 def make_ctx(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Ctx:
     """The emitter's view of a normalised domain, before addresses and aliases are assigned."""
-    return Ctx(root=doc.root, caps=caps, host=host, opts=opts or RunOptions(),
-               driver={**DRIVER_DEFAULTS, **(host.raw.get("driver") or {})}, path=doc.path, implied=set(doc.implied))
+    caps = domain_caps(doc, caps)
+    ctx = Ctx(root=doc.root, caps=caps, host=host, opts=opts or RunOptions(),
+              driver={**DRIVER_DEFAULTS, **(host.raw.get("driver") or {})}, path=doc.path, implied=set(doc.implied))
+    # The XML as written: which controllers had no index shows only there (address.py).
+    ctx.state["source_xml"] = doc.data
+    return ctx
 
 
 def build_command(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Command:

@@ -15,9 +15,9 @@ from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options, add_in
 
 EPILOG = """\
 command line:
-  Only libvirt 1.2.8's command line is built so far (--libvirt 1.2.8); for
-  a newer target the domain is checked and then refused with exit status 2.
-  Target, capabilities and host come from the options, else from the
+  libvirt 1.2.8's and libvirt 9.0's command lines are built (--libvirt
+  1.2.8, --libvirt 9.0); for another target the domain is checked and then
+  refused with exit status 2. Target, capabilities and host come from the options, else from the
   configuration `check` would read for the file, as in `check`. The domain
   is checked first, under the same capabilities; if any rule finds an error,
   the findings are printed on standard error and no command line is built.
@@ -26,8 +26,10 @@ command line:
   standard error, nothing on standard output, exit status 0.
 
 formats:
-  lines  one option per line, ready to paste into a shell (default)
-  line   one line, exactly as virsh domxml-to-native prints it
+  lines  one option per line, ready to paste into a shell (default); for
+         libvirt 9.0 laid out as libvirt's own test files (.args) are
+  line   one line, exactly as virsh domxml-to-native prints it (9.0:
+         shell-quoted where a shell would read a word otherwise)
   json   a JSON list of strings: environment assignments, emulator, arguments
 
 exit status:
@@ -38,6 +40,7 @@ examples:
   domlint argv --libvirt 1.2.8 guest.xml
   domlint argv --libvirt 1.2.8 --caps-profile qemu-1.6.0 --host myhost.yaml guest.xml
   domlint argv --libvirt 1.2.8 --format json guest.xml | jq -r '.[]'
+  domlint argv --libvirt 9.0 --format line guest.xml
 """
 
 
@@ -48,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the argv subcommand."""
     p = sub.add_parser(NAME, help="print the QEMU command line libvirt would run",
                        description="Print the QEMU command line libvirt would build for a domain "
-                                   "(libvirt 1.2.8's so far; --libvirt 1.2.8).",
+                                   "(libvirt 1.2.8's or 9.0's: --libvirt 1.2.8, --libvirt 9.0).",
                        epilog=caps_help() + "\n" + EPILOG, formatter_class=FORMATTER)
     p.add_argument("path", metavar="FILE", help="domain XML file")
     add_caps_options(p)
@@ -60,12 +63,40 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def format_command(cmd: Command, fmt: str) -> str:
-    """The command line in one of the output formats."""
+def libvirt_lines(cmd: Command) -> str:
+    """The layout of libvirt's virCommandToStringBuf with line breaks (9.0's test files), without the final newline.
+
+    Each environment assignment ends its own line; an argument starts a new line
+    unless it is an option's value: it does not start with '-', some option came
+    before it, and it or a later argument is followed by an option.
+    """
+    out = "".join(f"{w} \\\n" for w in cmd.printable()[:len(cmd.env)])
+    out += cmd.printable()[len(cmd.env)]
+    raw = cmd.args
+    quoted = cmd.printable()[len(cmd.env) + 1:]
+    had_option = False
+    for i, word in enumerate(raw):
+        out += " "
+        breaks = True
+        if not word.startswith("-"):
+            if had_option and any(w.startswith("-") for w in raw[i - 1:]):
+                breaks = False
+        else:
+            had_option = True
+        if breaks:
+            out += "\\\n"
+        out += quoted[i]
+    return out
+
+
+def format_command(cmd: Command, fmt: str, libvirt_layout: bool = False) -> str:
+    """The command line in one of the output formats (`libvirt_layout`: lines as libvirt 9.0's test files)."""
     if fmt == "json":
         return json.dumps(cmd.words())
     if fmt == "line":
         return cmd.line()
+    if libvirt_layout:
+        return libvirt_lines(cmd)
     # One option and its value per line; environment first, then the emulator.
     words = cmd.printable()
     head = len(cmd.env) + 1
@@ -113,5 +144,6 @@ def run(args: argparse.Namespace) -> int:
         write_text(sys.stderr, exc.findings, True)
         sys.stderr.write(f"{args.path}: not emitted: {len(exc.findings)} error(s)\n")
         return EXIT_FINDINGS
-    sys.stdout.write(format_command(cmd, args.format) + "\n")
+    layout = settings.target is not None and settings.target.name != "1.2.8"
+    sys.stdout.write(format_command(cmd, args.format, libvirt_layout=layout) + "\n")
     return EXIT_OK

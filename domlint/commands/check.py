@@ -8,6 +8,7 @@ from pathlib import Path
 from .. import jobs
 from ..errors import DomlintError
 from ..findings import Finding
+from . import mend
 from .options import (
     CONFIG_HELP,
     FORMATTER,
@@ -31,6 +32,8 @@ examples:
   domlint check --format json --ignore disk-io-native-cache guest.xml
   domlint check -j auto /etc/libvirt/qemu/
   domlint check --format sarif guests/ > domlint.sarif
+  domlint check --fix guest.xml       # mend what has a safe fix, report the rest
+  domlint check --diff guests/        # show the fixes as a diff, change nothing
   domlint check --write-baseline .domlint-baseline.json guests/
   domlint check --baseline .domlint-baseline.json guests/
 """
@@ -50,6 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "with -j 1 (default: 1)")
     add_check_options(p)
     add_incoming_options(p)
+    mend.add_options(p)
     p.set_defaults(func=run)
 
 
@@ -73,6 +77,8 @@ def run(args: argparse.Namespace) -> int:
     """Check every file; every file is reported even when another one is broken."""
     checker = checker_from_args(args)
     targets = expand_paths(args.paths)
+    if args.fix or args.diff:
+        return mend.run(args, checker, targets)
     files = [t for t in targets if isinstance(t, Path)]
     # One process unless there is something to share: starting workers costs more than a file.
     if args.jobs > 1 and len(files) > 1:
@@ -87,4 +93,5 @@ def run(args: argparse.Namespace) -> int:
             errors.append(outcome)
         else:
             findings.extend(outcome)
-    return finish(args, checker, findings, errors)
+    fixes = mend.sarif_fixes(args, checker, findings) if args.format == "sarif" else None
+    return finish(args, checker, findings, errors, fixes=fixes)

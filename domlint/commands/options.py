@@ -172,8 +172,11 @@ def report_root(start: Path | None = None) -> Path:
 
 
 def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
-           errors: list[DomlintError]) -> int:
-    """Apply or write the baseline, write the report, the summary, and return the exit status."""
+           errors: list[DomlintError], fixes: dict | None = None) -> int:
+    """Apply or write the baseline, write the report, the summary, and return the exit status.
+
+    fixes: the SARIF fix of findings that have one, by (path, rule id, xpath).
+    """
     unique: dict[str, DomlintError] = {}
     for e in errors:
         unique.setdefault(str(e), e)
@@ -195,6 +198,7 @@ def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],
         findings=findings, errors=errors, checked=checker.checked, rules=checker.rules, fail_on=levels,
         root=report_root(), show_hints=not args.no_hints, color=use_color(sys.stdout, args.color),
         target=verdict_target(checker), caps_source=formats.distinct([c.caps for c in checker.checked]),
+        fixes=fixes or {},
     )
     formats.get(args.format)(sys.stdout, report)
     sys.stdout.flush()

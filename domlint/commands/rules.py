@@ -24,7 +24,8 @@ examples:
   domlint rules show --rules my-rules/ disk-my-check
 """
 TEST_EPILOG = """\
-Each invalid example must make its rule fire, each valid one must not.
+Each invalid example must make its rule fire, each valid one must not; a rule
+with a fix must mend each invalid example (the rule falls silent, nothing new fires).
 Exit status: 0 all passed, 1 an example failed, 2 a rule file cannot be loaded.
 
 examples:
@@ -95,6 +96,7 @@ def run_list(args: argparse.Namespace) -> int:
     if args.format == "json":
         rows = [{"id": r.id, "severity": r.severity, "stage": r.stage, "summary": r.summary,
                  "caps": r.body.get("caps", {}), "needs": r.body.get("needs", []),
+                 "fix": fix_kind(r),
                  "source": f"{r.path}:{r.line}"} for r in engine.rules]
         json.dump(rows, sys.stdout, indent=2)
         sys.stdout.write("\n")
@@ -107,6 +109,14 @@ def run_list(args: argparse.Namespace) -> int:
     if not args.quiet:
         sys.stderr.write(f"{len(engine.rules)} rules for {engine.target.label}\n")
     return EXIT_OK
+
+
+def fix_kind(rule: Rule) -> str | None:
+    """safe when check --fix mends the rule's findings, unsafe when only --unsafe-fixes does, else None."""
+    remedies = rule.body.get("fix")
+    if not remedies:
+        return None
+    return "safe" if any(r["safe"] for r in (remedies if isinstance(remedies, list) else [remedies])) else "unsafe"
 
 
 def run_profiles(args: argparse.Namespace) -> int:
@@ -162,8 +172,20 @@ def run_show(args: argparse.Namespace) -> int:
     span = rule.body.get("libvirt")
     # A range the rule inherits from its file is not in its own text: say it.
     inherited = f"# libvirt releases (the file's range): {span}\n" if span and "libvirt:" not in text else ""
-    sys.stdout.write(f"# {rule.path}:{rule.line}\n{inherited}{text}")
+    sys.stdout.write(f"# {rule.path}:{rule.line}\n{inherited}{fix_line(rule)}{text}")
     return EXIT_OK
+
+
+def fix_line(rule: Rule) -> str:
+    """Whether the rule can mend what it finds (`check --fix`), as a comment line of `rules show`."""
+    from ..fix import alternatives, describe
+
+    remedies = alternatives(rule.body.get("fix"))
+    if not remedies:
+        return "# fix: none (check --fix leaves its findings as they are)\n"
+    kinds = [f"{describe(r)}{' where ' + r['when'] if 'when' in r else ''} "
+             f"({'safe' if r['safe'] else 'unsafe: --unsafe-fixes'})" for r in remedies]
+    return f"# fix: check --fix can mend it: {'; or '.join(kinds)}\n"
 
 
 def run_test(args: argparse.Namespace) -> int:
@@ -184,4 +206,29 @@ def run_test(args: argparse.Namespace) -> int:
     if not args.quiet:
         sys.stderr.write(f"{len(results)} examples of {len(engine.rules)} rules: "
                          f"{len(results) - failed} passed, {failed} failed\n")
-    return EXIT_FINDINGS if failed else EXIT_OK
+    fix_failed = _test_fixes(engine, args)
+    return EXIT_FINDINGS if failed or fix_failed else EXIT_OK
+
+
+def _test_fixes(engine: Engine, args: argparse.Namespace) -> int:
+    """Mend each invalid example of each rule with a fix; list failures; return how many failed."""
+    from ..fix import example_result
+
+    fixing = [r for r in engine.rules if r.body.get("fix")]
+    if not fixing:
+        return 0
+    total = failed = 0
+    for rule in fixing:
+        for i in range(len(rule.body["examples"]["invalid"])):
+            total += 1
+            ok, detail = example_result(engine, rule, i)
+            if not ok:
+                failed += 1
+                sys.stdout.write(f"{rule.path}:{rule.line}: FAIL {rule.id}/fix[{i}]: {detail}\n")
+            elif args.verbose:
+                sys.stdout.write(f"{rule.path}:{rule.line}: ok {rule.id}/fix[{i}]: {detail or 'not offered here'}\n")
+    if not args.quiet:
+        plural = "s" if len(fixing) != 1 else ""
+        sys.stderr.write(f"{total} fix example{'s' if total != 1 else ''} of {len(fixing)} rule{plural}: "
+                         f"{total - failed} passed, {failed} failed\n")
+    return failed

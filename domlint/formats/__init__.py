@@ -6,7 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..errors import DomlintError
 from ..findings import Finding
@@ -53,6 +53,8 @@ class Report:
     # What the verdicts are for: the libvirt release and the QEMU capability source.
     target: str = ""
     caps_source: str = ""
+    # The SARIF fix of each finding that has one, by (path, rule id, xpath) (commands/mend.py).
+    fixes: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def files(self) -> int:

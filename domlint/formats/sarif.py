@@ -67,6 +67,12 @@ def _result(report: Report, f: Finding, index: dict[str, int]) -> dict[str, Any]
     }
     if f.rule_id in index:
         out["ruleIndex"] = index[f.rule_id]
+    fix = report.fixes.get((f.path, f.rule_id, f.xpath))
+    if fix:
+        # The rule's fix as edits of the file's bytes and lines (what `domlint check --fix` would do).
+        artifact = loc["physicalLocation"]["artifactLocation"]
+        out["fixes"] = [{"description": fix["description"],
+                         "artifactChanges": [{"artifactLocation": artifact, "replacements": fix["replacements"]}]}]
     return out
 
 

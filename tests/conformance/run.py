@@ -126,7 +126,8 @@ def case_host(base: hostmod.Host, case: dict[str, Any]) -> hostmod.Host:
 def anchor_host(host: hostmod.Host, root: Path) -> hostmod.Host:
     """The host profile with the corpus's own CPU map and storage pools (its host/ directory) where it names none."""
     raw = dict(host.raw)
-    for key, rel in (("cpu_map", "host/cpu_map.xml"), ("storage_pools", "host/storage-pools")):
+    for key, rel in (("cpu_map", "host/cpu_map.xml"), ("storage_pools", "host/storage-pools"), ("fs_root", "host/root"),
+                     ("cpu_map_dir", "host/cpu_map")):
         if not raw.get(key) and (root / rel).exists():
             raw[key] = str(root / rel)
     return hostmod.from_dict(host.name, raw)
@@ -162,7 +163,8 @@ def case_caps(root: Path, case: dict[str, Any], target: str) -> domlint.Caps:
     names |= set(case.get("caps_implicit") or ())
     t = targetmod.load(target)
     offered = FLAG_MACHINES.get(target, {}).get(case.get("arch") or "", "")
-    machines = tuple({"name": m} for m in offered.split())
+    # The 9.0 harness adds every machine with NUMA memory support (testutilsqemu.c, virQEMUCapsAddMachine).
+    machines = tuple({"name": m, **({"numaMemSupported": "yes"} if target == "9.0" else {})} for m in offered.split())
     return capsmod.Caps(frozenset(names) | t.retired, "flags", arch=case.get("arch"), machines=machines)
 
 
