@@ -1,8 +1,8 @@
 """Guest CPU models on x86: which QEMU model and which +/- features stand for the guest <cpu>.
 
 A CPU is a set of CPUID bits (domlint.cpu reads the map they come from).
-The host's CPU map (libvirt's cpu_map.xml, named by the host profile) gives
-each feature and model its bits. The guest's bits come from the host CPU and
+The CPU map (the host profile's, else libvirt 1.2.8's own, bundled with
+domlint) gives each feature and model its bits. The guest's bits come from the host CPU and
 the guest's model and feature policies; QEMU is then given the allowed model
 closest to them (the preferred one if allowed) plus the differences. The
 order of features follows libvirt's map, which it walks last-defined first.

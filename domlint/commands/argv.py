@@ -25,6 +25,11 @@ command line:
   take, such as xen or lxc) has no QEMU command line: a one-line note on
   standard error, nothing on standard output, exit status 0.
 
+incoming migration:
+  --incoming URI builds -incoming for a start from a migration stream or a
+  saved image (tcp:, unix:, exec:, fd:, or stdio with --incoming-fd N); the
+  rules judge the same start, as `check --incoming` does.
+
 formats:
   lines  one option per line, ready to paste into a shell (default); for
          libvirt 9.0 laid out as libvirt's own test files (.args) are
