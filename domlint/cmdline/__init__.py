@@ -75,6 +75,9 @@ def assignment(doc: Document, caps: Caps, host: Host) -> Assigned:
         back = {mine: orig for orig, mine in copy_of.items()}
         # An element assignment added itself (a bridge) stands for the domain.
         return Assigned((back.get(exc.element, doc.root), exc.problem, exc.message), copy_of)
+    except InputError as exc:
+        # What assignment stops at for another reason is the other rules' (and argv's) to say; check goes on.
+        return Assigned((doc.root, "other", exc.message), copy_of)
     return Assigned(None, copy_of)
 
 
