@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from conftest import CONFORMANCE, REPO
 
@@ -28,3 +29,24 @@ def test_bench_prints_every_figure_and_the_targets() -> None:
     assert ratio and abs(float(ratio.group(1)) - float(per_disk[2][1]) / float(per_disk[0][1])) < 0.02, out
     for stage in ("parse", "normalise", "evaluate: selects and rules", "total", "domlint check (whole run)"):
         assert stage in out, out
+
+
+def test_bench_argv_prints_both_targets() -> None:
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_argv.py"),
+                           "--conformance", str(CONFORMANCE.parent), "--rounds", "1", "--cases", "4"],
+                          capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for target in ("1.2.8", "9.0"):
+        assert re.search(rf"^libvirt {re.escape(target)}: 4 command lines in \d+ ms = [\d,]+ lines/s", out, re.M), out
+        block = out.split(f"libvirt {target}:", 1)[1]
+        assert re.search(r"rules alone: \d+ ms = [\d,]+ domains/s \(domlint.check\); emitter adds -?\d+ ms", block), out
+        # The first four cases of each corpus build exactly, so a figure stands for correct output.
+        assert re.search(r"^  4/4 byte for byte", block, re.M), out
+
+
+def test_bench_argv_names_a_missing_corpus(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_argv.py"), "--conformance", str(tmp_path)],
+                          capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert "libvirt-1.2.8, libvirt-9.0" in proc.stderr and "Traceback" not in proc.stderr

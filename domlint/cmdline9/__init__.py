@@ -13,18 +13,9 @@ from ..cmdline.context import Ctx, RunOptions
 from ..host import Host
 from ..parse import Document
 from . import order, prepare
+from .hostfacts import DRIVER_DEFAULTS
 
 __all__ = ["DRIVER_DEFAULTS", "Command", "RunOptions", "build_command", "make_ctx"]
-
-# qemu.conf's defaults in libvirt 9.0 for the settings the command line shows; the
-# host profile's `driver` section and the run options override them.
-DRIVER_DEFAULTS: dict[str, object] = {
-    "vnc_listen": "127.0.0.1", "vnc_tls": False, "vnc_tls_x509_cert_dir": "/etc/pki/libvirt-vnc",
-    "vnc_tls_x509_verify": False, "vnc_sasl": False, "spice_listen": "127.0.0.1", "spice_tls": False,
-    "spice_tls_x509_cert_dir": "/etc/pki/libvirt-spice", "spice_sasl": False,
-    "lib_dir": "/var/lib/libvirt/qemu", "set_process_name": False, "log_timestamp": True,
-}
-
 
 _QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 

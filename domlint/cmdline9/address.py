@@ -9,12 +9,13 @@ for USB, devno for ccw, reg for spapr-vio, iobase/irq for ISA...).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from lxml import etree
 
+from ..cmdline.address import PCIAddr
 from ..cmdline.context import Ctx
+from ..cmdline.devices import hostdevs, videos
 from ..errors import InputError
 from ..values import parse_int
 
@@ -218,20 +219,6 @@ def controller_alias(ctx: Ctx, ctype: str, idx: int, el: Element | None = None) 
 # --------------------------------------------------------------------------- PCI
 
 
-@dataclass(frozen=True)
-class PCIAddr:
-    """One PCI address; multi is 'on', 'off' or None (unset)."""
-
-    domain: int = 0
-    bus: int = 0
-    slot: int = 0
-    function: int = 0
-    multi: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.domain:04x}:{self.bus:02x}:{self.slot:02x}.{self.function:x}"
-
-
 def pci_of(el: Element) -> PCIAddr | None:
     """An element's PCI address, or None."""
     addr = el.find("address")
@@ -406,24 +393,6 @@ def console_is_serial_compat(ctx: Ctx, idx: int, console: Element) -> bool:
     return idx == 0 and ttype in (None, "serial") and os_type == "hvm"
 
 
-def videos(ctx: Ctx) -> list[Element]:
-    """The videos, the primary one first (libvirt inserts it at the front)."""
-    out: list[Element] = []
-    for video in ctx.devices.iterfind("video"):
-        model = video.find("model")
-        if model is not None and model.get("primary") == "yes":
-            out.insert(0, video)
-        else:
-            out.append(video)
-    return out
-
-
-def hostdevs(ctx: Ctx) -> list[Element]:
-    """libvirt's host device list: type='hostdev' interfaces (parsed earlier), then <hostdev>s."""
-    return ([n for n in ctx.devices.iterfind("interface") if n.get("type") == "hostdev"]
-            + list(ctx.devices.iterfind("hostdev")))
-
-
 def all_devices(ctx: Ctx, all_consoles: bool = False) -> list[tuple[str, Element]]:
     """(kind, element) for every device with an address, in virDomainDeviceInfoIterate's order.
 
@@ -490,7 +459,7 @@ def set_type(el: Element, atype: str) -> None:
     set_address(el, {"type": atype})
 
 
-# --------------------------------------------------------------------------- -device writing shared by families
+# --------------------------------------------------------------------------- properties shared by device families
 
 _VIRTIO_SUFFIX = {"pci": "pci", "virtio-mmio": "device", "ccw": "ccw"}
 _VIRTIO_OPTIONS = (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "packed"), ("page_per_vq", "page-per-vq"))
@@ -500,15 +469,23 @@ def virtio_props(ctx: Ctx, el: Element, base: str, model: str | None = None, bus
     """{driver: base-pci|-ccw|-device[-transitional], virtio options} as qemuBuildVirtioDevProps gives them.
 
     `model` is the device's virtio model (virtio, virtio-transitional,
-    virtio-non-transitional); the options come from its <driver> element.
+    virtio-non-transitional), its model attribute when not given; the options
+    come from its <driver> element.
     """
+    model = el.get("model") if model is None else model
     atype = address_type(el)
     suffix = _VIRTIO_SUFFIX.get(atype or "")
     if suffix is None:
         raise InputError(ctx.path, el.sourceline, f"Unexpected address type for '{base}'")
     driver = f"{base}-{suffix}" if bus_suffix else base
-    if model in ("virtio-transitional", "virtio-non-transitional") and ctx.has("virtio-pci-non-transitional"):
-        driver += "-transitional" if model == "virtio-transitional" else "-non-transitional"
+    if model == "virtio-transitional" and ctx.has("virtio-pci-non-transitional"):
+        driver += "-transitional"
+    elif model == "virtio-non-transitional":
+        # A transitional device without QEMU's own is a plain one on conventional PCI, which
+        # behaves the same; a non-transitional one cannot be had (qemuBuildVirtioDevGetConfig).
+        if not ctx.has("virtio-pci-non-transitional"):
+            raise InputError(ctx.path, el.sourceline, "virtio non-transitional model not supported for this qemu")
+        driver += "-non-transitional"
     out: Props = {"driver": driver}
     drv = el.find("driver")
     for attr, key in _VIRTIO_OPTIONS:
@@ -525,51 +502,3 @@ def zpci_props(el: Element) -> Props | None:
         return None
     uid, fid = num(zpci, "uid"), num(zpci, "fid")
     return {"driver": "zpci", "uid": uid, "fid": fid, "target": alias_of(el), "id": f"zpci{uid}"}
-
-
-_OVERRIDE_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
-
-
-def _override_value(prop: Element) -> Any:
-    ptype, value = prop.get("type"), prop.get("value")
-    if ptype == "string":
-        return value
-    if ptype in ("signed", "unsigned"):
-        return int(value or "0", 10)
-    if ptype == "bool":
-        return value == "true"
-    return None
-
-
-def apply_overrides(ctx: Ctx, props: Props) -> Props:
-    """<qemu:override><qemu:device alias=...> frontend properties, applied to a device's properties."""
-    dev_id = props.get("id")
-    if not dev_id:
-        return props
-    for dev in ctx.root.iterfind(f"{{{_OVERRIDE_NS}}}override/{{{_OVERRIDE_NS}}}device"):
-        if dev.get("alias") != dev_id:
-            continue
-        for prop in dev.iterfind(f"{{{_OVERRIDE_NS}}}frontend/{{{_OVERRIDE_NS}}}property"):
-            name = prop.get("name") or ""
-            props.pop(name, None)
-            if prop.get("type") != "remove":
-                props[name] = _override_value(prop)
-    return props
-
-
-def device_arg(ctx: Ctx, props: Props) -> str:
-    """The value of one -device: JSON when QEMU takes it (device.json+hotplug), else driver,key=value."""
-    from .props import to_json, to_keyval
-
-    props = apply_overrides(ctx, props)
-    if ctx.has("device.json+hotplug"):
-        return to_json(props)
-    return to_keyval(props, first="driver")
-
-
-def add_device(ctx: Ctx, cmd: Any, props: Props, el: Element | None = None) -> None:
-    """-device for a device's properties, preceded by its zpci device on s390 (pass el for that)."""
-    ext = zpci_props(el) if el is not None else None
-    if ext is not None:
-        cmd.add("-device", device_arg(ctx, ext))
-    cmd.add("-device", device_arg(ctx, props))

@@ -21,7 +21,7 @@ from ..cmdline.storage import pool, translate
 from ..errors import InputError
 from ..values import parse_int
 from . import secret
-from .props import Props, compact, to_json, to_keyval
+from .props import Props, compact, object_arg, to_json
 
 # <driver cache> as QEMU's cache.direct / cache.no-flush / the device's write-cache.
 CACHE_FLAGS: dict[str, tuple[bool, bool, bool]] = {
@@ -695,13 +695,6 @@ def _secret_value(ctx: Ctx, sec: etree._Element | None, usage_type: str, line: i
     uuid = sec.get("uuid") if sec is not None else None
     usage = sec.get("usage") if sec is not None else None
     return secret.lookup(ctx, usage_type, uuid, usage, line)
-
-
-def object_arg(ctx: Ctx, props: Props) -> str:
-    """An -object value: JSON when QEMU's object-add is QAPI-described, else key=value."""
-    if ctx.has("object.qapified"):
-        return to_json(props)
-    return to_keyval(props, first="qom-type")
 
 
 def tls_props(ctx: Ctx, img: Image) -> Props:

@@ -3,8 +3,7 @@ console, smartcard and usb-redir.
 
 `backend_args` (the -add-fd / -object tls-creds-x509 / -chardev arguments of one chardev
 source) is public: the monitor, TPM, RNG, vhost-user disks, GPUs and NICs describe their
-host side with it too. `device_args` writes a -device from a props dict, JSON or
-key=value by the capabilities; `address_props` adds a device's address properties.
+host side with it too. Every -device, -object and -netdev is written by `props`.
 """
 
 from __future__ import annotations
@@ -19,8 +18,9 @@ from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
-from . import address, devaddr, secret
-from .props import Props, to_json, to_keyval
+from . import address, devutil, secret
+from .hostfacts import host_fd
+from .props import Props, device_arg, netdev_arg, object_arg
 
 Element = etree._Element
 
@@ -28,9 +28,6 @@ Element = etree._Element
 _SPICEVMC_NAME = {"channel": "vdagent", "smartcard": "smartcard", "redirdev": "usbredir"}
 # The name a virtio channel for the SPICE agent gets when it writes none.
 SPICE_AGENT_CHANNEL = "com.redhat.spice.0"
-# The fixed descriptor numbers a host hands QEMU (the host profile's `fds` section overrides them).
-DEFAULT_FDS = {"chardev_socket": 1729, "chardev_file": 1750, "chardev_log": 1751}
-_TRISTATE = {"yes": True, "no": False, "on": True, "off": False}
 
 
 @dataclass(frozen=True)
@@ -59,15 +56,11 @@ class ChrSource:
     line: int | None = None
 
 
-def _tristate(value: str | None) -> bool | None:
-    return _TRISTATE.get(value or "")
-
-
 def _reconnect(src: Element) -> int | None:
     rec = src.find("reconnect")
     if rec is None:
         return None
-    enabled = _tristate(rec.get("enabled"))
+    enabled = devutil.tristate(rec.get("enabled"))
     if enabled is None:
         return None
     return (parse_int(rec.get("timeout") or "0") or 0) if enabled else 0
@@ -86,7 +79,7 @@ def source(el: Element, chr_type: str | None = None, holder: str | None = None) 
     log = el.find("log")
     if log is not None:
         fields["logfile"] = log.get("file")
-        fields["logappend"] = _tristate(log.get("append"))
+        fields["logappend"] = devutil.tristate(log.get("append"))
     if ctype == "udp":
         for src in sources[:2]:
             side = "bind" if src.get("mode") == "bind" else "connect"
@@ -97,20 +90,20 @@ def source(el: Element, chr_type: str | None = None, holder: str | None = None) 
         if ctype in ("file", "dev", "pipe", "unix"):
             fields["path"] = first.get("path")
         if ctype == "file":
-            fields["append"] = _tristate(first.get("append"))
+            fields["append"] = devutil.tristate(first.get("append"))
         if ctype in ("tcp", "unix"):
             fields["listen"] = first.get("mode") == "bind"
             fields["reconnect"] = _reconnect(first)
         if ctype == "tcp":
             fields["host"] = first.get("host")
             fields["service"] = first.get("service")
-            fields["tls"] = _tristate(first.get("tls"))
+            fields["tls"] = devutil.tristate(first.get("tls"))
         if ctype in ("spiceport", "dbus"):
             fields["channel"] = first.get("channel")
         if ctype == "qemu-vdagent":
             clip = first.find("clipboard")
             mouse = first.find("mouse")
-            fields["clipboard"] = _tristate(clip.get("copypaste")) if clip is not None else None
+            fields["clipboard"] = devutil.tristate(clip.get("copypaste")) if clip is not None else None
             fields["mouse"] = mouse.get("mode") if mouse is not None else None
     if ctype == "unix" and not fields.get("path"):
         # A UNIX socket without a path is one libvirt creates: it listens on it.
@@ -126,12 +119,6 @@ def source(el: Element, chr_type: str | None = None, holder: str | None = None) 
 
 
 # --- descriptors libvirt opens and passes itself -------------------------------------
-
-
-def host_fd(ctx: Ctx, name: str, default: int) -> int:
-    """A descriptor number the host hands QEMU (the host profile's `fds` section, else `default`)."""
-    fds = ctx.host.raw.get("fds") or {}
-    return int(fds.get(name, default))
 
 
 def new_fdset(ctx: Ctx) -> int:
@@ -202,7 +189,7 @@ def prepare_fds(ctx: Ctx) -> dict[Element, Passed]:
         owner = _alias(dev) or ""
         src = source(src_el, holder=kind)
         source_set = new_fdset(ctx) if src.type == "file" else None
-        listen_fd = (host_fd(ctx, "chardev_socket", DEFAULT_FDS["chardev_socket"])
+        listen_fd = (host_fd(ctx, "chardev_socket")
                      if src.type == "unix" and src.listen else None)
         log_set = new_fdset(ctx) if src.logfile else None
         done[src_el] = Passed(owner, source_set, log_set, listen_fd)
@@ -290,17 +277,6 @@ def _reconnect_str(src: ChrSource) -> str:
     return "" if src.reconnect is None else f",reconnect={src.reconnect}"
 
 
-def object_arg(ctx: Ctx, props: Props) -> str:
-    """An -object value: JSON when QEMU's object-add is QAPI-described, else key=value after the type."""
-    return to_json(props) if ctx.has("object.qapified") else to_keyval(props, first="qom-type")
-
-
-def device_arg(ctx: Ctx, props: Props) -> str:
-    """A -device value after the domain's <qemu:override>: JSON when QEMU takes it (device.json+hotplug), else key=value."""
-    props = devaddr.apply_overrides(ctx, props)
-    return to_json(props) if ctx.has("device.json+hotplug") else to_keyval(props, first="driver")
-
-
 # The device kinds whose chardevs libvirt prepares: they take the driver's chardev TLS default and key
 # password (qemuDomainPrepareChardevSourceOne, qemuDomainSecretChardevPrepare), and get descriptors
 # passed for files, logs and listening sockets (qemuProcessPrepareHostBackendChardevOne).
@@ -348,10 +324,10 @@ def backend_args(ctx: Ctx, src: ChrSource | Element, char_alias: str, kind: str 
         out += ["-object", object_arg(ctx, tls_props(ctx, s, tls_alias, secret_alias))]
     if passed is not None:
         if passed.source_set is not None:
-            fd = host_fd(ctx, "chardev_file", DEFAULT_FDS["chardev_file"])
+            fd = host_fd(ctx, "chardev_file")
             out += ["-add-fd", f"set={passed.source_set},fd={fd},opaque={passed.owner}-source"]
         if passed.log_set is not None:
-            fd = host_fd(ctx, "chardev_log", DEFAULT_FDS["chardev_log"])
+            fd = host_fd(ctx, "chardev_log")
             out += ["-add-fd", f"set={passed.log_set},fd={fd},opaque={passed.owner}-log"]
     out += ["-chardev", chardev_str(s, char_alias, passed, wait=wait, tls_alias=tls_alias)]
     return out
@@ -366,11 +342,6 @@ def tls_props(ctx: Ctx, src: ChrSource, alias: str, secret_alias: str | None = N
     if secret_alias:
         props["passwordid"] = secret_alias
     return props
-
-
-def address_props(ctx: Ctx, el: Element) -> Props:
-    """The bus/addr, port, devno, reg or nr properties of a device's <address> (the address family's rules)."""
-    return address.props(ctx, el)
 
 
 def _num(text: str | None, base: int = 0) -> int:
@@ -486,7 +457,7 @@ def serials(ctx: Ctx, cmd: Command) -> None:
         props: Props = {"driver": model, "chardev": f"char{name}", "id": name}
         if model == "isa-serial":
             props["index"] = ports[el]
-        props.update(address_props(ctx, el))
+        props.update(address.props(ctx, el))
         cmd.add("-device", device_arg(ctx, props))
 
 
@@ -501,7 +472,7 @@ def parallels(ctx: Ctx, cmd: Command) -> None:
 def _vioserial_props(ctx: Ctx, el: Element, driver: str, name: str) -> Props:
     """virtserialport / virtconsole properties (qemuBuildVirtioSerialPortDevProps)."""
     props: Props = {"driver": driver}
-    props.update(address_props(ctx, el))
+    props.update(address.props(ctx, el))
     props["chardev"] = f"char{name}"
     props["id"] = name
     if el.tag == "channel":
@@ -526,19 +497,6 @@ def guestfwd_props(ctx: Ctx, el: Element, name: str) -> Props:
     addr = ip_text((target.get("address") if target is not None else None) or "")
     port = _num(target.get("port") if target is not None else None, 10)
     return {"type": "user", "guestfwd": [{"str": f"tcp:{addr}:{port}-chardev:char{name}"}], "id": name}
-
-
-def netdev_arg(ctx: Ctx, props: Props) -> str:
-    """A -netdev value: JSON with netdev.json, else key=value after the type (arrays of {'str'} flattened)."""
-    if ctx.has("netdev.json"):
-        return to_json(props)
-    flat: Props = {}
-    for key, value in props.items():
-        if isinstance(value, list) and all(isinstance(v, dict) and list(v) == ["str"] for v in value):
-            flat[key] = [v["str"] for v in value]
-        else:
-            flat[key] = value
-    return to_keyval(flat, first="type")
 
 
 def channels(ctx: Ctx, cmd: Command) -> None:
@@ -639,5 +597,5 @@ def redirdevs(ctx: Ctx, cmd: Command) -> None:
         boot = el.find("boot")
         if boot is not None and _num(boot.get("order"), 10):
             props["bootindex"] = _num(boot.get("order"), 10)
-        props.update(address_props(ctx, el))
+        props.update(address.props(ctx, el))
         cmd.add("-device", device_arg(ctx, props))

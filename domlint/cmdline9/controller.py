@@ -9,6 +9,8 @@ from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_size
 from . import address as A
+from . import devutil
+from . import props as P
 from .props import Props
 
 Element = etree._Element
@@ -30,11 +32,6 @@ TYPE_ORDER = ("pci", "usb", "scsi", "ide", "sata", "virtio-serial")
 
 def _int(el: Element | None, attr: str, default: int = -1) -> int:
     return A.num(el, attr, default, 10) if el is not None and el.get(attr) is not None else default
-
-
-def _tristate(el: Element | None, attr: str) -> bool | None:
-    value = el.get(attr) if el is not None else None
-    return None if value not in ("on", "off", "yes", "no") else value in ("on", "yes")
 
 
 def _put(props: Props, key: str, value: object) -> None:
@@ -123,7 +120,7 @@ def scsi_props(ctx: Ctx, ctl: Element) -> Props:
             value = _int(drv, attr, 0)
             if value > 0:
                 props[key] = value
-        _put(props, "ioeventfd", _tristate(drv, "ioeventfd"))
+        _put(props, "ioeventfd", devutil.onoff(drv, "ioeventfd"))
         return props
     driver = SCSI_DRIVERS.get(model or "")
     if driver is None:
@@ -153,7 +150,7 @@ def pci_props(ctx: Ctx, ctl: Element) -> Props | None:
         props["id"] = alias
     elif model in ("pcie-root-port", "pcie-switch-downstream-port"):
         props.update({"port": A.num(target, "port", -1), "chassis": _int(target, "chassis"), "id": alias})
-        _put(props, "hotplug", _tristate(target, "hotplug"))
+        _put(props, "hotplug", devutil.onoff(target, "hotplug"))
     elif model == "pci-root":
         props.update({"index": _int(target, "index"), "id": alias})
         _put(props, "numa_node", node)
@@ -203,7 +200,7 @@ def _by_type(ctx: Ctx, cmd: Command, ctype: str) -> None:
         if ctl.get("type") != ctype:
             continue
         target = ctl.find("target")
-        hotplug = _tristate(target, "hotplug")
+        hotplug = devutil.onoff(target, "hotplug")
         if ctype == "pci" and ctl.get("model") == "pci-root" and A.index(ctl) == 0 and hotplug is not None:
             cmd.add("-global", f"PIIX4_PM.acpi-root-pci-hotplug={'on' if hotplug else 'off'}")
         if skip(ctx, ctl):
@@ -213,7 +210,7 @@ def _by_type(ctx: Ctx, cmd: Command, ctype: str) -> None:
             continue
         props = controller_props(ctx, ctl)
         if props is not None:
-            A.add_device(ctx, cmd, props, ctl)
+            P.add_device(ctx, cmd, props, ctl)
 
 
 def _legacy_usb(ctx: Ctx, cmd: Command) -> None:
@@ -247,7 +244,7 @@ def hubs(ctx: Ctx, cmd: Command) -> None:
     for hub in ctx.devices.iterfind("hub"):
         props: Props = {"driver": "usb-hub", "id": A.alias_of(hub)}
         props.update(A.props(ctx, hub))
-        A.add_device(ctx, cmd, props, hub)
+        P.add_device(ctx, cmd, props, hub)
 
 
 def ccid_controllers(ctx: Ctx, cmd: Command) -> None:

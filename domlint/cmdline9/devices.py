@@ -13,9 +13,13 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
+from . import address as A
 from . import chardev, devutil
-from .graphics import dbus_address, short_name, state_dir
+from . import props as P
+from .graphics import dbus_address
 from .hostdev import hostdevs
+from .hostfacts import host_fd, state_dir
+from .platform import short_name
 from .secret import random_bytes
 
 __all__ = ["dbus_vmstate", "hostdevs", "inputs", "iommu", "memballoon", "nvram", "panics", "rngs", "shmems",
@@ -41,7 +45,7 @@ def dbus_vmstate(ctx: Ctx, cmd: Command) -> None:
     """-object dbus-vmstate when a helper (slirp) registered D-Bus VM state ids and QEMU has the object."""
     if not ctx.state.get("dbus_vmstate_ids") or not ctx.has("dbus-vmstate"):
         return
-    devutil.qom_object(ctx, cmd, {"qom-type": "dbus-vmstate", "id": "dbus-vmstate0", "addr": dbus_address(ctx)})
+    P.add_object(ctx, cmd, {"qom-type": "dbus-vmstate", "id": "dbus-vmstate0", "addr": dbus_address(ctx)})
 
 
 def genid(ctx: Ctx) -> str | None:
@@ -65,11 +69,7 @@ def vmgenid(ctx: Ctx, cmd: Command) -> None:
     """-device vmgenid with the domain's generation id."""
     guid = genid(ctx)
     if guid is not None:
-        devutil.device(ctx, cmd, {"driver": "vmgenid", "guid": guid, "id": "vmgenid0"})
-
-
-def _tristate_str(value: bool | None) -> str | None:
-    return None if value is None else ("on" if value else "off")
+        P.add_device(ctx, cmd, {"driver": "vmgenid", "guid": guid, "id": "vmgenid0"})
 
 
 def iommu(ctx: Ctx, cmd: Command) -> None:
@@ -81,21 +81,19 @@ def iommu(ctx: Ctx, cmd: Command) -> None:
     drv = el.find("driver")
     if model == "intel":
         aw_bits = devutil.uint(ctx, drv, "aw_bits", 0)
-        devutil.device(ctx, cmd, {"driver": "intel-iommu", "id": devutil.alias(el),
-                                  "intremap": _tristate_str(devutil.onoff(drv, "intremap")),
+        P.add_device(ctx, cmd, {"driver": "intel-iommu", "id": devutil.alias(el),
+                                  "intremap": devutil.switch(devutil.onoff(drv, "intremap")),
                                   "caching-mode": devutil.onoff(drv, "caching_mode"),
-                                  "eim": _tristate_str(devutil.onoff(drv, "eim")),
+                                  "eim": devutil.switch(devutil.onoff(drv, "eim")),
                                   "device-iotlb": devutil.onoff(drv, "iotlb"),
                                   "aw-bits": aw_bits or None})
     elif model == "virtio":
-        devutil.device(ctx, cmd, {"driver": "virtio-iommu", "id": devutil.alias(el),
-                                  **devutil.address_props(ctx, el)})
+        P.add_device(ctx, cmd, {"driver": "virtio-iommu", "id": devutil.alias(el),
+                                  **A.props(ctx, el)})
 
 
 # ---------------------------------------------------------------------------- TPM
 
-TPM_MODELS = ("tpm-tis", "tpm-crb", "tpm-spapr", "spapr-tpm-proxy")
-DEFAULT_FDS = {"tpm_device": 3, "tpm_cancel": 4, "vsock": 3}
 
 
 def tpm_model(ctx: Ctx, tpm: Element) -> str:
@@ -120,7 +118,7 @@ def _tpm_backend(ctx: Ctx, cmd: Command, tpm: Element, alias: str) -> str:
         opened = []
         for suffix, fdname in (("-tpm", "tpm_device"), ("-cancel", "tpm_cancel")):
             fdset = chardev.new_fdset(ctx)
-            fd = chardev.host_fd(ctx, fdname, DEFAULT_FDS[fdname])
+            fd = host_fd(ctx, fdname)
             cmd.add("-add-fd", f"set={fdset},fd={fd},opaque={alias}{suffix}")
             opened.append(f"/dev/fdset/{fdset}")
         return f"passthrough,id=tpm-{alias},path={opened[0]},cancel-path={opened[1]}"
@@ -144,15 +142,15 @@ def tpms(ctx: Ctx, cmd: Command) -> None:
         alias = devutil.alias(tpm) or "tpm0"
         if model == "spapr-tpm-proxy":
             dev = tpm.find("backend/device")
-            devutil.device(ctx, cmd, {"driver": model, "id": alias,
+            P.add_device(ctx, cmd, {"driver": model, "id": alias,
                                       "host-path": dev.get("path") if dev is not None else None})
             continue
         cmd.add("-tpmdev", _tpm_backend(ctx, cmd, tpm, alias))
         driver = model
         if model == "tpm-tis" and ctx.arch not in ("i686", "x86_64"):
             driver = "tpm-tis-device"
-        devutil.device(ctx, cmd, {"driver": driver, "tpmdev": f"tpm-{alias}", "id": alias,
-                                  **devutil.address_props(ctx, tpm)})
+        P.add_device(ctx, cmd, {"driver": driver, "tpmdev": f"tpm-{alias}", "id": alias,
+                                  **A.props(ctx, tpm)})
 
 
 # ---------------------------------------------------------------------------- input
@@ -172,29 +170,29 @@ def inputs(ctx: Ctx, cmd: Command) -> None:
     """-object input-linux for evdev passthrough, -device usb-*/virtio-* for USB and virtio inputs."""
     for inp in ctx.devices.iterfind("input"):
         itype, bus = inp.get("type", ""), inp.get("bus", "")
-        devutil.ext_device(ctx, cmd, inp)
+        P.add_zpci(ctx, cmd, inp)
         if itype == "evdev":
             src = inp.find("source")
-            props: devutil.Props = {"qom-type": "input-linux", "id": devutil.alias(inp),
+            props: P.Props = {"qom-type": "input-linux", "id": devutil.alias(inp),
                                     "evdev": _evdev(inp, "dev"), "repeat": devutil.onoff(src, "repeat")}
             if src is not None and src.get("grab") == "all":
                 props["grab_all"] = True
             if src is not None and src.get("grabToggle"):
                 props["grab-toggle"] = src.get("grabToggle")
-            devutil.qom_object(ctx, cmd, props)
+            P.add_object(ctx, cmd, props)
         elif bus == "usb":
             if itype not in USB_INPUTS:
                 raise InputError(ctx.path, inp.sourceline, f"no USB input device of type '{itype}'")
-            devutil.device(ctx, cmd, {"driver": USB_INPUTS[itype], "id": devutil.alias(inp),
-                                      **devutil.address_props(ctx, inp)})
+            P.add_device(ctx, cmd, {"driver": USB_INPUTS[itype], "id": devutil.alias(inp),
+                                      **A.props(ctx, inp)})
         elif bus == "virtio":
             if itype not in VIRTIO_INPUTS:
                 raise InputError(ctx.path, inp.sourceline, f"no virtio input device of type '{itype}'")
-            props = devutil.virtio_props(ctx, inp, VIRTIO_INPUTS[itype], model="")
+            props = A.virtio_props(ctx, inp, VIRTIO_INPUTS[itype], model="")
             props.update({"id": devutil.alias(inp),
                           "evdev": _evdev(inp, "evdev") if itype == "passthrough" else None})
-            props.update(devutil.address_props(ctx, inp))
-            devutil.device(ctx, cmd, props)
+            props.update(A.props(ctx, inp))
+            P.add_device(ctx, cmd, props)
 
 
 # ---------------------------------------------------------------------------- watchdog, balloon, RNG...
@@ -205,8 +203,7 @@ def watchdogs(ctx: Ctx, cmd: Command) -> None:
     wd = ctx.devices.find("watchdog")
     if wd is None:
         return
-    devutil.ext_device(ctx, cmd, wd)
-    devutil.device(ctx, cmd, {"driver": wd.get("model"), "id": devutil.alias(wd), **devutil.address_props(ctx, wd)})
+    P.add_device(ctx, cmd, {"driver": wd.get("model"), "id": devutil.alias(wd), **A.props(ctx, wd)}, wd)
     action = wd.get("action") or "reset"
     cmd.add("-watchdog-action", "pause" if action == "dump" else action)
 
@@ -216,15 +213,14 @@ def memballoon(ctx: Ctx, cmd: Command) -> None:
     el = ctx.devices.find("memballoon")
     if el is None or el.get("model") in (None, "none"):
         return
-    props = devutil.virtio_props(ctx, el, "virtio-balloon")
+    props = A.virtio_props(ctx, el, "virtio-balloon")
     props.update({"id": devutil.alias(el), "deflate-on-oom": devutil.onoff(el, "autodeflate"),
                   "free-page-reporting": devutil.onoff(el, "freePageReporting")})
-    props.update(devutil.address_props(ctx, el))
-    devutil.ext_device(ctx, cmd, el)
-    devutil.device(ctx, cmd, props)
+    props.update(A.props(ctx, el))
+    P.add_device(ctx, cmd, props, el)
 
 
-def _rng_backend(ctx: Ctx, rng: Element, alias: str) -> devutil.Props:
+def _rng_backend(ctx: Ctx, rng: Element, alias: str) -> P.Props:
     backend = rng.find("backend")
     model = backend.get("model") if backend is not None else None
     obj = f"obj{alias}"
@@ -247,17 +243,16 @@ def rngs(ctx: Ctx, cmd: Command) -> None:
         backend = rng.find("backend")
         if backend is not None and backend.get("model") == "egd":
             cmd.add(*chardev.backend_args(ctx, backend, f"char{alias}", kind="rng"))
-        devutil.qom_object(ctx, cmd, _rng_backend(ctx, rng, alias))
-        devutil.ext_device(ctx, cmd, rng)
+        P.add_object(ctx, cmd, _rng_backend(ctx, rng, alias))
         rate = rng.find("rate")
         max_bytes = devutil.uint(ctx, rate, "bytes", 0)
         period = devutil.uint(ctx, rate, "period", 0) if max_bytes else 0
         if max_bytes and not period:
             period = 1000
-        props = devutil.virtio_props(ctx, rng, "virtio-rng")
+        props = A.virtio_props(ctx, rng, "virtio-rng")
         props.update({"rng": f"obj{alias}", "id": alias, "max-bytes": max_bytes or None, "period": period or None})
-        props.update(devutil.address_props(ctx, rng))
-        devutil.device(ctx, cmd, props)
+        props.update(A.props(ctx, rng))
+        P.add_device(ctx, cmd, props, rng)
 
 
 def nvram(ctx: Ctx, cmd: Command) -> None:
@@ -274,7 +269,7 @@ def vmcoreinfo(ctx: Ctx, cmd: Command) -> None:
     """-device vmcoreinfo when <features><vmcoreinfo state='on'/>."""
     feat = ctx.root.find("features/vmcoreinfo")
     if feat is not None and feat.get("state", "on") == "on":
-        devutil.device(ctx, cmd, {"driver": "vmcoreinfo"})
+        P.add_device(ctx, cmd, {"driver": "vmcoreinfo"})
 
 
 def panic_model(ctx: Ctx, panic: Element) -> str:
@@ -294,11 +289,11 @@ def panics(ctx: Ctx, cmd: Command) -> None:
     for panic in ctx.devices.iterfind("panic"):
         if panic_model(ctx, panic) != "isa":
             continue
-        props: devutil.Props = {"driver": "pvpanic"}
+        props: P.Props = {"driver": "pvpanic"}
         addr = panic.find("address")
         if addr is not None and addr.get("type") == "isa":
             props["ioport"] = devutil.uint(ctx, addr, "iobase", 0, 0)
-        devutil.device(ctx, cmd, props)
+        P.add_device(ctx, cmd, props)
 
 
 # ---------------------------------------------------------------------------- shmem, vsock
@@ -335,7 +330,7 @@ def shmems(ctx: Ctx, cmd: Command) -> None:
             raise InputError(ctx.path, shmem.sourceline, "shmem size must be a power of two")
         if size and size < (1 << 20):
             raise InputError(ctx.path, shmem.sourceline, "shmem size must be at least 1 MiB (1024 KiB)")
-        if devutil.address_type(shmem) != "pci":
+        if A.address_type(shmem) != "pci":
             raise InputError(ctx.path, shmem.sourceline,
                              "only 'pci' addresses are supported for the shared memory device")
         msi = shmem.find("msi")
@@ -344,14 +339,14 @@ def shmems(ctx: Ctx, cmd: Command) -> None:
         if server is not None and model != "ivshmem" and ioeventfd is None:
             ioeventfd = True
         if model == "ivshmem":
-            props: devutil.Props = {"driver": "ivshmem", "id": alias, "size": f"{size >> 20}m",
+            props: P.Props = {"driver": "ivshmem", "id": alias, "size": f"{size >> 20}m",
                                     "shm": None if server is not None else shmem.get("name"),
                                     "chardev": f"char{alias}" if server is not None else None,
                                     "msi": True if msi is not None else None, "vectors": vectors,
                                     "ioeventfd": ioeventfd}
         else:
             if model == "ivshmem-plain":
-                devutil.qom_object(ctx, cmd, {"qom-type": "memory-backend-file", "id": f"shmmem-{alias}",
+                P.add_object(ctx, cmd, {"qom-type": "memory-backend-file", "id": f"shmmem-{alias}",
                                               "mem-path": f"/dev/shm/{shmem.get('name')}", "size": size,
                                               "share": True})
             role = shmem.get("role") if server is None else None
@@ -360,9 +355,8 @@ def shmems(ctx: Ctx, cmd: Command) -> None:
                      "memdev": None if server is not None else f"shmmem-{alias}",
                      "master": {"master": "on", "peer": "off"}.get(role or ""),
                      "vectors": vectors, "ioeventfd": ioeventfd}
-        props.update(devutil.address_props(ctx, shmem))
-        devutil.ext_device(ctx, cmd, shmem)
-        devutil.device(ctx, cmd, props)
+        props.update(A.props(ctx, shmem))
+        P.add_device(ctx, cmd, props, shmem)
         if server is not None:
             path = server.get("path")
             path = sanitize_path(path) if path else f"/var/lib/libvirt/shmem-{shmem.get('name')}-sock"
@@ -382,10 +376,9 @@ def vsock(ctx: Ctx, cmd: Command) -> None:
         auto = cid == 0
     if auto:
         # libvirt takes the first free CID from 3 up; a host profile may say which it gets.
-        cid = chardev.host_fd(ctx, "vsock_cid", 3)
-    props = devutil.virtio_props(ctx, el, "vhost-vsock", model=el.get("model") or "virtio")
+        cid = host_fd(ctx, "vsock_cid")
+    props = A.virtio_props(ctx, el, "vhost-vsock", model=el.get("model") or "virtio")
     props.update({"id": devutil.alias(el), "guest-cid": cid,
-                  "vhostfd": str(chardev.host_fd(ctx, "vsock", DEFAULT_FDS["vsock"]))})
-    props.update(devutil.address_props(ctx, el))
-    devutil.ext_device(ctx, cmd, el)
-    devutil.device(ctx, cmd, props)
+                  "vhostfd": str(host_fd(ctx, "vsock"))})
+    props.update(A.props(ctx, el))
+    P.add_device(ctx, cmd, props, el)

@@ -18,11 +18,12 @@ from ..errors import InputError
 from ..machine import is_q35
 from ..values import parse_int
 from . import blockdev, platform
-from .address import add_device, device_arg, virtio_props
 from .address import props as address_props
+from .address import virtio_props
 from .blockdev import CACHE_FLAGS, Image
 from .filesystem import filesystems as filesystems
 from .pflash import pflash as pflash
+from .props import add_device, device_arg, object_arg, to_json
 
 __all__ = ["disks", "filesystems", "managed_pr", "pflash"]
 
@@ -93,7 +94,7 @@ def managed_pr(ctx: Ctx, cmd: Command) -> None:
         return
     path = f"{platform.domain_lib_dir(ctx)}/{blockdev.MANAGED_PR_ALIAS}.sock"
     props = {"qom-type": "pr-manager-helper", "id": blockdev.MANAGED_PR_ALIAS, "path": path}
-    cmd.add("-object", blockdev.object_arg(ctx, props))
+    cmd.add("-object", object_arg(ctx, props))
 
 
 def disks(ctx: Ctx, cmd: Command) -> None:
@@ -147,7 +148,7 @@ def _disk(ctx: Ctx, cmd: Command, disk: etree._Element, images: list[Image], boo
             for opt, value in blockdev.image_args(ctx, img):
                 cmd.add(opt, value)
         if _copy_on_read(disk):
-            cmd.add("-blockdev", blockdev.to_json({"driver": "copy-on-read", "node-name": _cor_node(disk),
+            cmd.add("-blockdev", to_json({"driver": "copy-on-read", "node-name": _cor_node(disk),
                                                    "file": top.format_node, "discard": "unmap"}))
     # An s390 PCI address puts a zpci device first (qemuCommandAddExtDevice).
     add_device(ctx, cmd, device_props(ctx, disk, top, bootindex), disk)

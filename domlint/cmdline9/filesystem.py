@@ -15,8 +15,9 @@ from ..cmdline.context import Ctx
 from ..errors import InputError
 from ..values import parse_int
 from . import platform
-from .address import add_device, virtio_props
 from .address import props as address_props
+from .address import virtio_props
+from .props import add_device
 
 _ABSENT = etree.Element("absent")
 # <filesystem accessmode> as the local backend's security_model.

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..cmdline.context import Ctx
 from ..errors import InputError
+from . import hostfacts
 
 # The QEMU architecture names of the descriptors' targets.
 _QEMU_ARCH = {"i686": "i386", "x86_64": "x86_64", "aarch64": "aarch64", "armv7l": "arm"}
@@ -130,7 +131,7 @@ def _matches(ctx: Ctx, fw: dict[str, Any], want: str, loader: Any) -> bool:
 
 def nvram_path(ctx: Ctx) -> str:
     """The per-domain NVRAM store libvirt creates: NVRAM_DIR/NAME_VARS.fd."""
-    base = ctx.setting("nvram_dir") or "/var/lib/libvirt/qemu/nvram"
+    base = ctx.setting("nvram_dir") or f"{hostfacts.lib_dir(ctx)}/nvram"
     return f"{base}/{ctx.root.findtext('name') or ''}_VARS.fd"
 
 

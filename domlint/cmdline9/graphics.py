@@ -13,7 +13,8 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
-from . import devutil, secret
+from . import devutil, hostfacts, platform, secret
+from . import props as P
 from .audio import audio, audio_id
 from .sound import sounds
 from .video import videos
@@ -40,22 +41,6 @@ class Listen:
     type: str
     address: str | None = None
     socket: str | None = None
-
-
-def short_name(ctx: Ctx) -> str:
-    """The domain's short name: id, dash, the first 20 characters of its name (virDomainDefGetShortName)."""
-    dom_id = ctx.opts.domain_id if ctx.opts.domain_id is not None else -1
-    return f"{dom_id}-{(ctx.root.findtext('name') or '')[:20]}"
-
-
-def state_dir(ctx: Ctx) -> str:
-    """The driver's run-time state directory (qemu.conf's default for a privileged libvirtd)."""
-    return str(ctx.setting("state_dir") or "/run/libvirt/qemu")
-
-
-def domain_lib_dir(ctx: Ctx) -> str:
-    """The per-domain directory under the driver's lib dir."""
-    return f"{ctx.setting('lib_dir', '/var/lib/libvirt/qemu')}/domain-{short_name(ctx)}"
 
 
 def _parsed_listen(gfx: Element) -> Listen:
@@ -89,7 +74,7 @@ def listen(ctx: Ctx, gfx: Element) -> Listen:
     if gtype == "spice" and lst.type == "address" and _spice_parsed_ports(ctx, gfx) == (0, 0, False):
         # SPICE without ports and autoport listens nowhere (virDomainDefPostParseGraphics).
         lst = Listen("none")
-    lib_dir = str(ctx.setting("lib_dir", "/var/lib/libvirt/qemu"))
+    lib_dir = hostfacts.lib_dir(ctx)
     if gtype == "vnc" and lst.type == "socket" and lst.socket and lst.socket.startswith(lib_dir):
         # A socket under the lib dir was made up by an older libvirt: listen on an address instead.
         lst = Listen("address")
@@ -97,7 +82,7 @@ def listen(ctx: Ctx, gfx: Element) -> Listen:
     listen_addr = ctx.setting(f"{gtype}_listen")
     if lst.type == "address" and not lst.address:
         if use_socket:
-            lst = Listen("socket", socket=f"{domain_lib_dir(ctx)}/{gtype}.sock")
+            lst = Listen("socket", socket=f"{platform.domain_lib_dir(ctx)}/{gtype}.sock")
         elif listen_addr:
             lst.address = str(listen_addr)
     elif lst.type == "network":
@@ -112,7 +97,7 @@ def listen(ctx: Ctx, gfx: Element) -> Listen:
         elif listen_addr:
             lst.address = str(listen_addr)
     elif lst.type == "socket" and not lst.socket:
-        lst.socket = f"{domain_lib_dir(ctx)}/{gtype}.sock"
+        lst.socket = f"{platform.domain_lib_dir(ctx)}/{gtype}.sock"
     return lst
 
 
@@ -124,10 +109,6 @@ def _int_attr(ctx: Ctx, el: Element, attr: str) -> int | None:
         return int(text.strip(), 10)
     except ValueError:
         raise InputError(ctx.path, el.sourceline, f"cannot parse {el.get('type')} {attr} {text}") from None
-
-
-def _yes(el: Element | None, attr: str) -> bool | None:
-    return devutil.onoff(el, attr)
 
 
 def escape_comma(text: str) -> str:
@@ -176,7 +157,7 @@ def _vnc(ctx: Ctx, cmd: Command, gfx: Element) -> None:
         opt += ",sasl=on"
         if ctx.setting("vnc_sasl_dir"):
             cmd.setenv("SASL_CONF_PATH", str(ctx.setting("vnc_sasl_dir")))
-    power = _yes(gfx, "powerControl")
+    power = devutil.onoff(gfx, "powerControl")
     if power is not None:
         opt += f",power-control={'on' if power else 'off'}"
     opt += f",audiodev={audiodev}"
@@ -193,8 +174,8 @@ def _vnc_tls(ctx: Ctx, cmd: Command) -> None:
         # The key's password travels AES-encrypted under the master key (qemuDomainSecretInfoTLSNew).
         secret_alias = secret.alias_for(TLS_ALIAS)
         value = secret.lookup(ctx, "tls", str(secret_uuid), None)
-        devutil.qom_object(ctx, cmd, secret.secret_props(ctx, secret_alias, value))
-    devutil.qom_object(ctx, cmd, {"qom-type": "tls-creds-x509", "id": TLS_ALIAS,
+        P.add_object(ctx, cmd, secret.secret_props(ctx, secret_alias, value))
+    P.add_object(ctx, cmd, {"qom-type": "tls-creds-x509", "id": TLS_ALIAS,
                                   "dir": str(ctx.setting("vnc_tls_x509_cert_dir")), "endpoint": "server",
                                   "verify-peer": bool(ctx.setting("vnc_tls_x509_verify")),
                                   "passwordid": secret_alias})
@@ -358,12 +339,12 @@ def _egl_headless(ctx: Ctx, cmd: Command, gfx: Element) -> None:
 
 def dbus_address(ctx: Ctx) -> str:
     """The D-Bus address libvirt makes up for a display without one (qemuDBusGetAddress)."""
-    return f"unix:path={state_dir(ctx)}/dbus/{short_name(ctx)}-dbus.sock"
+    return f"unix:path={hostfacts.state_dir(ctx)}/dbus/{platform.short_name(ctx)}-dbus.sock"
 
 
 def _dbus(ctx: Ctx, cmd: Command, gfx: Element) -> None:
     opt = "dbus"
-    if _yes(gfx, "p2p"):
+    if devutil.onoff(gfx, "p2p"):
         opt += ",p2p=on"
     else:
         opt += ",addr=" + escape_comma(gfx.get("address") or dbus_address(ctx))

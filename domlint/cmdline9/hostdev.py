@@ -12,19 +12,20 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
+from . import address as A
 from . import devutil
+from . import props as P
+from .hostfacts import host_fd
 from .props import to_json
 
 Element = etree._Element
 
 MDEV_DRIVERS = {"vfio-pci": "vfio-pci", "vfio-ccw": "vfio-ccw", "vfio-ap": "vfio-ap"}
-DEFAULT_VHOST_SCSI_FD = 3
 
 
 def host_devices(ctx: Ctx) -> list[Element]:
-    """libvirt's host device list: hostdev interfaces first, then the <hostdev> elements, each in domain order."""
-    nets = [n for n in ctx.devices.iterfind("interface") if n.get("type") == "hostdev"]
-    return nets + [h for h in ctx.devices.iterfind("hostdev") if h.get("mode", "subsystem") == "subsystem"]
+    """The subsystem devices of libvirt's host device list (hostdev interfaces first, then <hostdev>s)."""
+    return [h for h in A.hostdevs(ctx) if h.get("mode", "subsystem") == "subsystem"]
 
 
 def _subsys_type(dev: Element) -> str:
@@ -52,7 +53,7 @@ def _effective_boot_index(ctx: Ctx, dev: Element, devs: list[Element]) -> int | 
     first_net = ctx.devices.find("interface")
     if first_net is None or first_net.get("type") != "hostdev" or dev.tag != "interface":
         return None
-    first_hostdev_net = next((d for d in devs if d.tag == "interface" and devutil.address_type(d) != "unassigned"),
+    first_hostdev_net = next((d for d in devs if d.tag == "interface" and A.address_type(d) != "unassigned"),
                              None)
     return (_network_boot_index(ctx) or None) if dev is first_hostdev_net else None
 
@@ -65,7 +66,7 @@ def _pci_host(ctx: Ctx, dev: Element) -> str:
             f"{devutil.uint(ctx, addr, 'slot', 0, 0):02x}.{devutil.uint(ctx, addr, 'function', 0, 0):x}")
 
 
-def pci_props(ctx: Ctx, dev: Element, bootindex: int | None = None) -> devutil.Props:
+def pci_props(ctx: Ctx, dev: Element, bootindex: int | None = None) -> P.Props:
     """vfio-pci with the host address, boot index, failover pair, guest address and ROM settings."""
     backend = dev.find("driver")
     name = backend.get("name") if backend is not None else None
@@ -77,10 +78,10 @@ def pci_props(ctx: Ctx, dev: Element, bootindex: int | None = None) -> devutil.P
         pair = teaming.get("persistent")
     return {"driver": "vfio-pci", "host": _pci_host(ctx, dev), "id": devutil.alias(dev),
             "bootindex": bootindex, "failover_pair_id": pair,
-            **devutil.address_props(ctx, dev), **devutil.rom_props(ctx, dev)}
+            **A.props(ctx, dev), **devutil.rom_props(ctx, dev)}
 
 
-def usb_props(ctx: Ctx, dev: Element) -> devutil.Props:
+def usb_props(ctx: Ctx, dev: Element) -> P.Props:
     """usb-host naming the host device (by /dev/bus/usb path when QEMU takes one), with guest reset."""
     src = dev.find("source")
     addr = src.find("address") if src is not None else None
@@ -100,10 +101,10 @@ def usb_props(ctx: Ctx, dev: Element) -> devutil.Props:
                                "on": (True, True)}.get(reset or "", (None, None))
     return {"driver": "usb-host", "hostdevice": hostdevice, "hostbus": hostbus, "hostaddr": hostaddr,
             "id": devutil.alias(dev), "bootindex": _boot_index(ctx, dev), "guest-reset": guest_reset,
-            "guest-resets-all": resets_all, **devutil.address_props(ctx, dev)}
+            "guest-resets-all": resets_all, **A.props(ctx, dev)}
 
 
-def mdev_props(ctx: Ctx, dev: Element) -> devutil.Props:
+def mdev_props(ctx: Ctx, dev: Element) -> P.Props:
     """vfio-pci/-ccw/-ap on the mediated device's sysfs path (vfio-pci-nohotplug with a ramfb)."""
     model = dev.get("model", "")
     if model not in MDEV_DRIVERS:
@@ -116,17 +117,17 @@ def mdev_props(ctx: Ctx, dev: Element) -> devutil.Props:
     return {"driver": driver, "id": devutil.alias(dev), "sysfsdev": f"/sys/bus/mdev/devices/{uuid}",
             "display": None if display is None else ("on" if display else "off"),
             "ramfb": True if ramfb else None, "bootindex": _boot_index(ctx, dev),
-            **devutil.address_props(ctx, dev)}
+            **A.props(ctx, dev)}
 
 
-def vhost_scsi_props(ctx: Ctx, dev: Element) -> devutil.Props:
+def vhost_scsi_props(ctx: Ctx, dev: Element) -> P.Props:
     """vhost-scsi-* on the target's WWPN, with the vhost-scsi descriptor libvirt opened."""
     src = dev.find("source")
-    fd = int((ctx.host.raw.get("fds") or {}).get("vhost_scsi", DEFAULT_VHOST_SCSI_FD))
+    fd = host_fd(ctx, "vhost_scsi")
     # No virtio options here: libvirt keeps none for a host device.
-    props: devutil.Props = {"driver": devutil.virtio_driver(ctx, dev, "vhost-scsi", model=dev.get("model") or "")}
+    props: P.Props = {"driver": A.virtio_props(ctx, dev, "vhost-scsi", model=dev.get("model") or "")["driver"]}
     props.update({"wwpn": src.get("wwpn") if src is not None else None, "vhostfd": str(fd),
-                  "id": devutil.alias(dev), **devutil.address_props(ctx, dev)})
+                  "id": devutil.alias(dev), **A.props(ctx, dev)})
     return props
 
 
@@ -153,7 +154,7 @@ def scsi_generic_path(ctx: Ctx, dev: Element) -> str:
     return f"/dev/{name}"
 
 
-def _iscsi_props(ctx: Ctx, cmd: Command, dev: Element, src: Element, node: str) -> devutil.Props:
+def _iscsi_props(ctx: Ctx, cmd: Command, dev: Element, src: Element, node: str) -> P.Props:
     name = src.get("name") or ""
     target, _, lun = name.partition("/")
     host = src.find("host")
@@ -163,7 +164,7 @@ def _iscsi_props(ctx: Ctx, cmd: Command, dev: Element, src: Element, node: str) 
         raise InputError(ctx.path, src.sourceline, f"cannot parse target for lunStr '{target}'")
     # A numeric IPv6 address is bracketed in the portal.
     portal = f"[{hostname}]:{port}" if ":" in hostname else f"{hostname}:{port}"
-    props: devutil.Props = {"driver": "iscsi", "portal": portal, "target": target, "lun": int(lun or "0"),
+    props: P.Props = {"driver": "iscsi", "portal": portal, "target": target, "lun": int(lun or "0"),
                             "transport": "tcp"}
     auth = src.find("auth")
     if auth is not None:
@@ -173,7 +174,7 @@ def _iscsi_props(ctx: Ctx, cmd: Command, dev: Element, src: Element, node: str) 
         value = secret.lookup(ctx, "iscsi", sec.get("uuid") if sec is not None else None,
                               sec.get("usage") if sec is not None else None, auth.sourceline)
         alias = secret.alias_for(node)
-        devutil.qom_object(ctx, cmd, secret.secret_props(ctx, alias, value))
+        P.add_object(ctx, cmd, secret.secret_props(ctx, alias, value))
         props.update({"user": auth.get("username"), "password-secret": alias})
     iqn = src.find("initiator/iqn")
     if iqn is not None:
@@ -192,8 +193,8 @@ def scsi(ctx: Ctx, cmd: Command, dev: Element) -> None:
         props = {"driver": "host_device", "filename": scsi_generic_path(ctx, dev)}
     props.update({"node-name": node, "read-only": readonly})
     cmd.add("-blockdev", to_json(props))
-    devutil.device(ctx, cmd, {"driver": "scsi-generic", "drive": node, "id": devutil.alias(dev),
-                              "bootindex": _boot_index(ctx, dev), **devutil.address_props(ctx, dev)})
+    P.add_device(ctx, cmd, {"driver": "scsi-generic", "drive": node, "id": devutil.alias(dev),
+                              "bootindex": _boot_index(ctx, dev), **A.props(ctx, dev)})
 
 
 def hostdevs(ctx: Ctx, cmd: Command) -> None:
@@ -202,17 +203,16 @@ def hostdevs(ctx: Ctx, cmd: Command) -> None:
     for dev in devs:
         stype = _subsys_type(dev)
         if stype == "usb":
-            devutil.device(ctx, cmd, usb_props(ctx, dev))
+            P.add_device(ctx, cmd, usb_props(ctx, dev))
         elif stype == "pci":
-            if devutil.address_type(dev) == "unassigned":
+            if A.address_type(dev) == "unassigned":
                 continue
-            devutil.ext_device(ctx, cmd, dev)
-            devutil.device(ctx, cmd, pci_props(ctx, dev, _effective_boot_index(ctx, dev, devs)))
+            P.add_device(ctx, cmd, pci_props(ctx, dev, _effective_boot_index(ctx, dev, devs)), dev)
         elif stype == "scsi":
             scsi(ctx, cmd, dev)
         elif stype == "scsi_host":
             src = dev.find("source")
             if src is not None and src.get("protocol") == "vhost":
-                devutil.device(ctx, cmd, vhost_scsi_props(ctx, dev))
+                P.add_device(ctx, cmd, vhost_scsi_props(ctx, dev))
         elif stype == "mdev":
-            devutil.device(ctx, cmd, mdev_props(ctx, dev))
+            P.add_device(ctx, cmd, mdev_props(ctx, dev))

@@ -9,7 +9,8 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
-from . import platform
+from . import address as A
+from . import hostfacts, platform
 from . import props as P
 
 # The page size of the host (KiB): a "huge" page of this size is no huge page at all.
@@ -152,15 +153,7 @@ def parse_set(text: str | None) -> list[int]:
 
 def format_set(values: list[int]) -> str:
     """A sorted list as libvirt's bitmap string (0-3,5)."""
-    out: list[str] = []
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and values[j + 1] == values[j] + 1:
-            j += 1
-        out.append(str(values[i]) if i == j else f"{values[i]}-{values[j]}")
-        i = j + 1
-    return ",".join(out)
+    return ",".join(P.number_ranges(values))
 
 
 # --- driver facts ---------------------------------------------------------------------------------
@@ -191,7 +184,7 @@ def hugepage_path(ctx: Ctx, page_kib: int) -> str:
 
 def backing_path(ctx: Ctx, alias: str) -> str:
     """A file-backed memory object's file under the driver's memory backing dir."""
-    base = ctx.setting("memory_backing_dir") or f"{platform.lib_dir(ctx)}/ram"
+    base = ctx.setting("memory_backing_dir") or f"{hostfacts.lib_dir(ctx)}/ram"
     return f"{base}/{platform.short_name(ctx)}/{alias}"
 
 
@@ -400,7 +393,7 @@ def thread_context(ctx: Ctx, cmd: Command, props: P.Props) -> None:
     if not ctx.has("thread-context") or not props.get("host-nodes") or props.get("prealloc") is not True:
         return
     tc = f"tc-{props['id']}"
-    platform.add_object(ctx, cmd, {"qom-type": "thread-context", "id": tc, "node-affinity": list(props["host-nodes"])})
+    P.add_object(ctx, cmd, {"qom-type": "thread-context", "id": tc, "node-affinity": list(props["host-nodes"])})
     props["prealloc-context"] = tc
 
 
@@ -450,7 +443,7 @@ def memory(ctx: Ctx, cmd: Command) -> None:
             spec = MemSpec(alias=ram_id, size_kib=initial)
             props, _ = backend_props(ctx, spec, force=False, system_memory=True)
             thread_context(ctx, cmd, props)
-            platform.add_object(ctx, cmd, props)
+            P.add_object(ctx, cmd, props)
         else:
             _mem_path_args(ctx, cmd)
     locked = ctx.root.find("memoryBacking/locked") is not None
@@ -465,14 +458,14 @@ def iothreads(ctx: Ctx, cmd: Command) -> None:
             for attr in ("thread_pool_min", "thread_pool_max"):
                 if el.get(attr) is not None and int(el.get(attr)) >= 0:
                     props[attr.replace("_", "-")] = int(el.get(attr))
-        platform.add_object(ctx, cmd, props)
+        P.add_object(ctx, cmd, props)
     main = ctx.root.find("defaultiothread")
     if main is not None:
         props = {"qom-type": "main-loop", "id": "main-loop"}
         for attr in ("thread_pool_min", "thread_pool_max"):
             if main.get(attr) is not None and int(main.get(attr)) >= 0:
                 props[attr.replace("_", "-")] = int(main.get(attr))
-        platform.add_object(ctx, cmd, props)
+        P.add_object(ctx, cmd, props)
 
 
 def iothread_ids(ctx: Ctx) -> list[tuple[int, etree._Element | None]]:
@@ -518,7 +511,7 @@ def numa(ctx: Ctx, cmd: Command) -> None:
     for i, cell in enumerate(cells):
         if need:
             thread_context(ctx, cmd, backends[i])
-            platform.add_object(ctx, cmd, backends[i])
+            P.add_object(ctx, cmd, backends[i])
         value = f"node,nodeid={i}{_cpus_args(cell.get('cpus'))}"
         if hmat:
             initiator = _initiator(ctx, i, cell)
@@ -656,7 +649,7 @@ def memory_device_props(ctx: Ctx, dev: etree._Element, alias: str, spec: MemSpec
     if prealloc:
         props["prealloc"] = True
     props["id"] = alias
-    props.update(platform.address_props(ctx, dev))
+    props.update(A.props(ctx, dev))
     return props
 
 
@@ -688,7 +681,7 @@ def memory_aliases(ctx: Ctx) -> list[str]:
     out: list[str] = []
     slots = dimm_slots(ctx)
     for i, dev in enumerate(memory_device_list(ctx)):
-        alias = platform.device_alias(dev)
+        alias = A.alias_of(dev)
         if not alias:
             prefix = _ALIAS_PREFIX.get(dev.get("model") or "dimm", "dimm")
             if prefix in ("dimm", "nvdimm"):
@@ -709,9 +702,9 @@ def memory_devices(ctx: Ctx, cmd: Command) -> None:
         spec = memory_spec(ctx, dev, alias)
         props, _ = backend_props(ctx, spec, force=True, system_memory=False)
         thread_context(ctx, cmd, props)
-        platform.add_object(ctx, cmd, props)
+        P.add_object(ctx, cmd, props)
         if dev.get("model") in _DEVICE_DRIVER:
             props = memory_device_props(ctx, dev, alias, spec)
             if i in slots and "slot" not in props:
                 props["slot"] = slots[i]
-            platform.add_device(ctx, cmd, props)
+            P.add_device(ctx, cmd, props)

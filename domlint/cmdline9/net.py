@@ -2,8 +2,8 @@
 
 libvirt opens the host side of most interfaces itself and hands QEMU descriptors:
 TAP devices (bridge, network, direct, ethernet), vhost-net per queue, vDPA devices
-(through an fd set). Their numbers are host facts (the host profile's `fds`
-section; without one, the numbers libvirt's own test harness shows). A
+(through an fd set). Their numbers are host facts (`hostfacts.host_fd`: the host
+profile's `fds` section, else a placeholder). A
 type='hostdev' interface is a PCI host device and is built with the host devices.
 """
 
@@ -18,18 +18,16 @@ from ..cmdline.context import Ctx
 from ..cmdline.net import mac as mac_address
 from ..errors import InputError
 from ..values import parse_int
-from . import chardev
-from .props import Props
+from . import address, chardev, devutil, platform
+from .hostfacts import host_fd, state_dir
+from .props import Props, device_arg, netdev_arg, zpci_arg
 
 Element = etree._Element
 
-# The descriptors the host hands out (first TAP fd, first vhost-net fd, a vDPA device's fd).
-DEFAULT_FDS = {"tap_first": 3, "vhost_first": 44, "vdpa": 1732}
 # Interface types that run on a TAP device (macvtap for direct) libvirt opens, and so may use vhost-net.
 _TAP_TYPES = ("network", "bridge", "direct", "ethernet")
 _VIRTIO_MODELS = ("virtio", "virtio-transitional", "virtio-non-transitional")
 _TX_MODE = {"iothread": "bh", "timer": "timer"}
-_TRISTATE = {"on": True, "off": False, "yes": True, "no": False}
 # <driver><host .../> and <guest .../> offloads, as virtio-net properties, in libvirt's order.
 _HOST_OFFLOADS = (("csum", "csum"), ("gso", "gso"), ("tso4", "host_tso4"), ("tso6", "host_tso6"),
                   ("ecn", "host_ecn"), ("ufo", "host_ufo"), ("mrg_rxbuf", "mrg_rxbuf"))
@@ -41,10 +39,6 @@ _ARM = ("armv6l", "armv7l", "aarch64")
 def _alias(el: Element) -> str:
     a = el.find("alias")
     return (a.get("name") if a is not None else None) or ""
-
-
-def _tri(value: str | None) -> bool | None:
-    return _TRISTATE.get(value or "")
 
 
 def _int(text: str | None) -> int:
@@ -89,11 +83,6 @@ def _driver_attr(el: Element, name: str) -> str | None:
 def queues(el: Element) -> int:
     """The queue count a virtio NIC asks for (0 when unset)."""
     return _int(_driver_attr(el, "queues")) if is_virtio(el) else 0
-
-
-def host_fd(ctx: Ctx, name: str) -> int:
-    """A descriptor number the host hands QEMU (the host profile's `fds`, else the plain default)."""
-    return chardev.host_fd(ctx, name, DEFAULT_FDS[name])
 
 
 def actual_type(ctx: Ctx, el: Element) -> str:
@@ -163,18 +152,12 @@ def _socket_props(el: Element, ntype: str) -> Props:
             "localaddr": f"{local.get('address')}:{_int(local.get('port'))}"}
 
 
-def short_name(ctx: Ctx) -> str:
-    """The domain's short name: id and the first 20 characters of its name (virDomainDefGetShortName)."""
-    dom_id = ctx.opts.domain_id if ctx.opts.domain_id is not None else -1
-    return f"{dom_id}-{(ctx.root.findtext('name') or '').strip()[:20]}"
-
-
 def _user_props(ctx: Ctx, el: Element) -> Props:
     backend = el.find("backend")
     if backend is not None and backend.get("type") == "passt":
-        state = ctx.setting("passt_state_dir") or "/run/libvirt/qemu/passt"
+        state = ctx.setting("passt_state_dir") or f"{state_dir(ctx)}/passt"
         return {"type": "stream",
-                "addr": {"type": "unix", "path": f"{state}/{short_name(ctx)}-{_alias(el)}.socket"},
+                "addr": {"type": "unix", "path": f"{state}/{platform.short_name(ctx)}-{_alias(el)}.socket"},
                 "server": False}
     # A slirp-helper socket (-netdev socket,fd=) exists only once libvirt has started the
     # helper, which building the command line without starting the guest never does.
@@ -217,42 +200,20 @@ def hostnet_props(ctx: Ctx, el: Element, vdpa_set: int | None = None) -> Props:
     return props
 
 
-def _virtio_driver(ctx: Ctx, el: Element) -> str:
-    """virtio-net-pci, -ccw or -device (virtio-mmio), with -transitional/-non-transitional on PCI."""
-    addr = el.find("address")
-    atype = addr.get("type") if addr is not None else None
-    suffix = {"pci": "pci", "virtio-mmio": "device", "ccw": "ccw"}.get(atype or "", "pci")
-    name = f"virtio-net-{suffix}"
-    nic = model(el)
-    # Without QEMU's (non-)transitional devices a transitional NIC is a plain one on a
-    # conventional PCI bus, which behaves the same; a non-transitional one cannot be had.
-    if nic == "virtio-transitional" and ctx.has("virtio-pci-non-transitional"):
-        name += "-transitional"
-    elif nic == "virtio-non-transitional":
-        if not ctx.has("virtio-pci-non-transitional"):
-            raise InputError(ctx.path, el.sourceline, "virtio non-transitional model not supported for this qemu")
-        name += "-non-transitional"
-    return name
-
-
 def _virtio_props(ctx: Ctx, el: Element) -> Props:
     drv = _driver(el)
     get = (lambda name: drv.get(name)) if drv is not None else (lambda name: None)
-    props: Props = {"driver": _virtio_driver(ctx, el)}
-    for attr, key in (("iommu", "iommu_platform"), ("ats", "ats"), ("packed", "packed"),
-                      ("page_per_vq", "page-per-vq")):
-        if _tri(get(attr)) is not None:
-            props[key] = _tri(get(attr))
+    props = address.virtio_props(ctx, el, "virtio-net", model(el) or "")
     if get("txmode") in _TX_MODE:
         props["tx"] = _TX_MODE[get("txmode")]
     for attr in ("ioeventfd", "event_idx"):
-        if _tri(get(attr)) is not None:
-            props[attr] = _tri(get(attr))
+        if devutil.tristate(get(attr)) is not None:
+            props[attr] = devutil.tristate(get(attr))
     for child, table in (("host", _HOST_OFFLOADS), ("guest", _GUEST_OFFLOADS)):
         off = drv.find(child) if drv is not None else None
         for attr, key in table:
-            if off is not None and _tri(off.get(attr)) is not None:
-                props[key] = _tri(off.get(attr))
+            if off is not None and devutil.tristate(off.get(attr)) is not None:
+                props[key] = devutil.tristate(off.get(attr))
     nq = queues(el)
     if nq > 1:
         props["mq"] = True
@@ -263,10 +224,10 @@ def _virtio_props(ctx: Ctx, el: Element) -> Props:
     for attr in ("rx_queue_size", "tx_queue_size"):
         if _int(get(attr)):
             props[attr] = _int(get(attr))
-    if _tri(get("rss")) is not None:
-        props["rss"] = _tri(get("rss"))
-    if _tri(get("rss_hash_report")) is not None:
-        props["hash"] = _tri(get("rss_hash_report"))
+    if devutil.tristate(get("rss")) is not None:
+        props["rss"] = devutil.tristate(get("rss"))
+    if devutil.tristate(get("rss_hash_report")) is not None:
+        props["hash"] = devutil.tristate(get("rss_hash_report"))
     mtu = el.find("mtu")
     if mtu is not None and _int(mtu.get("size")):
         props["host_mtu"] = _int(mtu.get("size"))
@@ -298,28 +259,6 @@ def boot_index(ctx: Ctx, el: Element) -> int:
     return _int(boot.get("order")) if boot is not None else 0
 
 
-def rom_props(ctx: Ctx, el: Element) -> Props:
-    """rombar/romfile from <rom> (qemuBuildRomProps): an unset ROM adds nothing."""
-    rom = el.find("rom")
-    if rom is None:
-        return {}
-    enabled, bar, romfile = _tri(rom.get("enabled")), rom.get("bar"), rom.get("file")
-    if enabled is None and bar not in ("on", "off") and romfile is None:
-        return {}
-    addr = el.find("address")
-    # virtio-s390 addresses no longer exist in 9.0: such a device is still waiting for its real one.
-    if addr is not None and addr.get("type") not in ("pci", "virtio-s390"):
-        raise InputError(ctx.path, el.sourceline, "ROM tuning is only supported for PCI devices")
-    if enabled is False:
-        return {"romfile": ""}
-    props: Props = {}
-    if bar in ("on", "off"):
-        props["rombar"] = 1 if bar == "on" else 0
-    if romfile is not None:
-        props["romfile"] = romfile
-    return props
-
-
 def nic_props(ctx: Ctx, el: Element) -> Props:
     """The -device properties of a NIC (qemuBuildNicDevProps)."""
     props = _virtio_props(ctx, el) if is_virtio(el) else {"driver": model(el)}
@@ -330,8 +269,8 @@ def nic_props(ctx: Ctx, el: Element) -> Props:
     index = boot_index(ctx, el)
     if index:
         props["bootindex"] = index
-    props.update(chardev.address_props(ctx, el))
-    props.update(rom_props(ctx, el))
+    props.update(address.props(ctx, el))
+    props.update(devutil.rom_props(ctx, el))
     return props
 
 
@@ -342,17 +281,6 @@ def legacy_nic(ctx: Ctx, el: Element) -> str:
     if model(el):
         nic += f",model={model(el)}"
     return nic + f",id={name}"
-
-
-def zpci_args(ctx: Ctx, el: Element) -> list[str]:
-    """The zpci device an s390 PCI address with a <zpci> extension puts in front of its device (qemuCommandAddExtDevice)."""
-    addr = el.find("address")
-    zpci = el.find("address/zpci")
-    if addr is None or zpci is None or addr.get("type") != "pci":
-        return []
-    uid, fid = parse_int(zpci.get("uid") or "0", 0) or 0, parse_int(zpci.get("fid") or "0", 0) or 0
-    props = {"driver": "zpci", "uid": uid, "fid": fid, "target": _alias(el), "id": f"zpci{uid}"}
-    return ["-device", chardev.device_arg(ctx, props)]
 
 
 def interface_args(ctx: Ctx, el: Element) -> list[str]:
@@ -374,14 +302,14 @@ def interface_args(ctx: Ctx, el: Element) -> list[str]:
     elif ntype == "vdpa":
         vdpa_set = chardev.new_fdset(ctx)
         out += ["-add-fd", f"set={vdpa_set},fd={host_fd(ctx, 'vdpa')},opaque={_alias(el)}-vdpa"]
-    out += ["-netdev", chardev.netdev_arg(ctx, hostnet_props(ctx, el, vdpa_set))]
+    out += ["-netdev", netdev_arg(ctx, hostnet_props(ctx, el, vdpa_set))]
     if supports_nicdev(ctx, el):
-        out += zpci_args(ctx, el)
-        out += ["-device", chardev.device_arg(ctx, nic_props(ctx, el))]
+        out += zpci_arg(ctx, el)
+        out += ["-device", device_arg(ctx, nic_props(ctx, el))]
     elif ntype == "vhostuser":
         raise InputError(ctx.path, el.sourceline, "Nicdev support unavailable")
     else:
-        out += zpci_args(ctx, el)
+        out += zpci_arg(ctx, el)
         out += ["-net", legacy_nic(ctx, el)]
     return out
 

@@ -5,7 +5,8 @@ its variable store pflash1 (a file, or any source an <nvram type=...> names,
 a network one included). Which loader and store the domain gets, after
 autoselection and the driver's default store, is the core family's
 `fwauto.resolve`; -machine names the format nodes this stage records
-(ctx.state pflash0/pflash1, read by platform.pflash_nodes).
+(ctx.state pflash0/pflash1, read by platform.pflash_nodes, which asks `pflash_nodes`
+when it runs on its own).
 """
 
 from __future__ import annotations

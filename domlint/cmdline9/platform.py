@@ -10,8 +10,10 @@ from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
+from . import devutil, pflash
 from . import fwauto as firmware
 from . import props as P
+from .hostfacts import host_fd, lib_dir
 
 # Environment variables libvirt passes through from its own environment, in its order
 # (virCommandAddEnvPassCommon), after LC_ALL=C.
@@ -20,9 +22,6 @@ _PASSED_ENV = ("LD_PRELOAD", "LD_LIBRARY_PATH", "DYLD_INSERT_LIBRARIES", "DYLD_F
 
 # The longest prefix of a domain name libvirt uses in per-domain paths (VIR_DOMAIN_SHORT_NAME_MAX).
 _SHORT_NAME_MAX = 20
-
-# The file descriptor the monitor socket is passed as when the host profile names none.
-DEFAULT_MONITOR_FD = 1729
 
 
 # --- facts shared with other families ------------------------------------------------------------
@@ -42,140 +41,12 @@ def short_name(ctx: Ctx) -> str:
     return f"{domain_id(ctx)}-{domain_name(ctx)[:_SHORT_NAME_MAX]}"
 
 
-def lib_dir(ctx: Ctx) -> str:
-    """The driver's lib dir (qemu.conf's default for a privileged daemon unless the host says otherwise)."""
-    return str(ctx.setting("lib_dir") or "/var/lib/libvirt/qemu")
-
-
 def domain_lib_dir(ctx: Ctx) -> str:
     """The per-domain directory under the lib dir: LIB/domain-ID-NAME."""
     return f"{lib_dir(ctx)}/domain-{short_name(ctx)}"
 
 
-def host_fd(ctx: Ctx, key: str, default: int) -> int:
-    """A file descriptor number the host profile's `fds` section gives (what the fd passing shows)."""
-    fds = ctx.host.raw.get("fds") or {}
-    value = fds.get(key)
-    return int(value) if value is not None else default
-
-
-def on_off(value: str | None) -> str | None:
-    """A tristate attribute (on/off or yes/no) as on/off; None when absent."""
-    if value in ("on", "yes"):
-        return "on"
-    if value in ("off", "no"):
-        return "off"
-    return None
-
-
-def add_object(ctx: Ctx, cmd: Command, props: P.Props) -> None:
-    """-object as JSON when QEMU's object-add is QAPIfied, else qom-type first and key=value (arrays as bitmaps)."""
-    if ctx.has("object.qapified"):
-        cmd.add("-object", P.to_json(props))
-        return
-    cmd.add("-object", keyval_object(props))
-
-
 _QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
-
-
-def _override_value(prop: etree._Element) -> object:
-    kind, value = prop.get("type"), prop.get("value")
-    if kind == "remove":
-        return None
-    if kind in ("signed", "unsigned"):
-        return int(value or "0")
-    if kind == "bool":
-        return value == "true"
-    return value or ""
-
-
-def apply_overrides(ctx: Ctx, props: P.Props) -> P.Props:
-    """<qemu:override> frontend properties of the device with this id: each one removed, then re-added at the end."""
-    alias = props.get("id")
-    if not alias:
-        return props
-    out = dict(props)
-    for dev in ctx.root.findall(f"{{{_QEMU_NS}}}override/{{{_QEMU_NS}}}device"):
-        if dev.get("alias") != alias:
-            continue
-        for prop in dev.findall(f"{{{_QEMU_NS}}}frontend/{{{_QEMU_NS}}}property"):
-            name_ = prop.get("name")
-            out.pop(name_, None)
-            value = _override_value(prop)
-            if value is not None:
-                out[name_] = value
-    return out
-
-
-def add_device(ctx: Ctx, cmd: Command, props: P.Props) -> None:
-    """-device as JSON when QEMU takes JSON for -device, else driver first and key=value (qemu:override applied)."""
-    props = apply_overrides(ctx, props)
-    if ctx.has("device.json+hotplug"):
-        cmd.add("-device", P.to_json(props))
-    else:
-        cmd.add("-device", P.to_keyval(props, first="driver"))
-
-
-def address_props(ctx: Ctx, el: etree._Element) -> P.Props:
-    """bus/addr (PCI) or bus/reg (DIMM slot) of a device's assigned address (a minimal stand-in for the
-    address family's writer)."""
-    addr = el.find("address")
-    if addr is None:
-        return {}
-    kind = addr.get("type")
-    if kind == "pci":
-        bus = int(addr.get("bus", "0"), 0)
-        slot = int(addr.get("slot", "0"), 0)
-        func = int(addr.get("function", "0"), 0)
-        out: P.Props = {"bus": _pci_bus_alias(ctx, bus), "addr": f"0x{slot:x}" + (f".0x{func:x}" if func else "")}
-        if addr.get("multifunction") in ("on", "off"):
-            out["multifunction"] = addr.get("multifunction") == "on"
-        return out
-    if kind == "dimm":
-        out = {}
-        if addr.get("slot") is not None:
-            out["slot"] = int(addr.get("slot"), 0)
-        if addr.get("base") is not None:
-            out["addr"] = int(addr.get("base"), 0)
-        return out
-    return {}
-
-
-def _pci_bus_alias(ctx: Ctx, bus: int) -> str:
-    for c in ctx.devices.findall("controller"):
-        if c.get("type") == "pci" and c.get("index") == str(bus):
-            alias = device_alias(c)
-            if alias:
-                return alias
-            if c.get("model") == "pcie-root":
-                return "pcie.0"
-    return f"pci.{bus}"
-
-
-def keyval_object(props: P.Props) -> str:
-    """An -object value in key=value form: numeric arrays written as bitmap ranges (host-nodes=0-3)."""
-    parts = [str(props["qom-type"])]
-    for key, value in props.items():
-        if key == "qom-type" or value is None:
-            continue
-        if isinstance(value, list):
-            parts.extend(f"{key}={r}" for r in _ranges(sorted(set(int(v) for v in value))))
-        else:
-            parts.append(P.to_keyval({key: value}))
-    return ",".join(parts)
-
-
-def _ranges(values: list[int]) -> list[str]:
-    out: list[str] = []
-    i = 0
-    while i < len(values):
-        j = i
-        while j + 1 < len(values) and values[j + 1] == values[j] + 1:
-            j += 1
-        out.append(str(values[i]) if i == j else f"{values[i]}-{values[j]}")
-        i = j + 1
-    return out
 
 
 # --- stages ---------------------------------------------------------------------------------------
@@ -231,7 +102,7 @@ def paused(ctx: Ctx, cmd: Command) -> None:
 
 def master_key(ctx: Ctx, cmd: Command) -> None:
     """The master key secret object, read from the domain's lib dir."""
-    add_object(ctx, cmd, {"qom-type": "secret", "id": "masterKey0", "format": "raw",
+    P.add_object(ctx, cmd, {"qom-type": "secret", "id": "masterKey0", "format": "raw",
                           "file": f"{domain_lib_dir(ctx)}/master-key.aes"})
 
 
@@ -250,7 +121,7 @@ def _feature_state(ctx: Ctx, tag: str) -> str | None:
     el = _feature(ctx, tag)
     if el is None:
         return None
-    return on_off(el.get("state", "on"))
+    return devutil.switch(devutil.tristate(el.get("state", "on")))
 
 
 def machine_info(ctx: Ctx) -> dict | None:
@@ -342,7 +213,7 @@ def _kib(el: etree._Element, default_unit: str = "kib") -> int:
 
 def _keywrap(ctx: Ctx) -> list[str]:
     out: list[str] = []
-    ciphers = {c.get("name"): on_off(c.get("state")) for c in ctx.root.findall("keywrap/cipher")}
+    ciphers = {c.get("name"): devutil.switch(devutil.tristate(c.get("state"))) for c in ctx.root.findall("keywrap/cipher")}
     for name_ in ("aes", "dea"):
         if ciphers.get(name_):
             out.append(f"{name_}-key-wrap={ciphers[name_]}")
@@ -351,7 +222,7 @@ def _keywrap(ctx: Ctx) -> list[str]:
 
 def _memory_machine(ctx: Ctx) -> list[str]:
     mem = ctx.root.find("memory")
-    dump = on_off(mem.get("dumpCore")) if mem is not None else None
+    dump = devutil.switch(devutil.onoff(mem, "dumpCore")) if mem is not None else None
     if dump is None:
         dump = "on" if ctx.setting("dump_guest_core") else "off"
     out = [f"dump-guest-core={dump}"]
@@ -380,12 +251,6 @@ def _memory_machine(ctx: Ctx) -> list[str]:
     return out
 
 
-def device_alias(el: etree._Element) -> str | None:
-    """The alias the address helper gave a device (<alias name=...>), or None."""
-    alias = el.find("alias")
-    return alias.get("name") if alias is not None else None
-
-
 def _loadparm(ctx: Ctx) -> list[str]:
     for tag in ("disk", "interface"):
         for dev in ctx.devices.findall(tag):
@@ -402,13 +267,14 @@ def launch_security_type(ctx: Ctx) -> str | None:
 
 
 def pflash_nodes(ctx: Ctx) -> tuple[str | None, str | None]:
-    """The node names of the firmware flash and its NVRAM store (libvirt's fixed names), when QEMU gets them."""
-    if "pflash0" in ctx.state or "pflash1" in ctx.state:
-        return ctx.state.get("pflash0"), ctx.state.get("pflash1")
-    fw = firmware.resolve(ctx)
-    if fw.loader_type != "pflash":
-        return None, None
-    return "libvirt-pflash0-format", "libvirt-pflash1-format" if fw.nvram_path else None
+    """The node names of the firmware flash and its NVRAM store, when QEMU gets them.
+
+    The flash stage (before -machine) records the nodes it wrote; -machine on its own asks it.
+    """
+    if "pflash0" not in ctx.state and "pflash1" not in ctx.state:
+        nodes = pflash.pflash_nodes(ctx)
+        return (nodes[0], nodes[1] if len(nodes) > 1 else None) if nodes else (None, None)
+    return ctx.state.get("pflash0"), ctx.state.get("pflash1")
 
 
 def machine(ctx: Ctx, cmd: Command) -> None:
@@ -602,7 +468,7 @@ def defaults(ctx: Ctx, cmd: Command) -> None:
 def monitor(ctx: Ctx, cmd: Command) -> None:
     """The QMP monitor: a listening UNIX socket passed as a file descriptor."""
     # libvirt 9.0 writes -chardev as key=value whatever QEMU accepts.
-    fd = host_fd(ctx, "monitor", DEFAULT_MONITOR_FD)
+    fd = host_fd(ctx, "monitor")
     cmd.add("-chardev", f"socket,id=charmonitor,fd={fd},server=on,wait=off")
     cmd.add("-mon", "chardev=charmonitor,id=monitor,mode=control")
 
@@ -681,7 +547,7 @@ def launch_security(ctx: Ctx, cmd: Command) -> None:
     if sec is None:
         return
     if sec.get("type") == "s390-pv":
-        add_object(ctx, cmd, {"qom-type": "s390-pv-guest", "id": "lsec0"})
+        P.add_object(ctx, cmd, {"qom-type": "s390-pv-guest", "id": "lsec0"})
         return
     if sec.get("type") != "sev":
         return
@@ -698,10 +564,10 @@ def launch_security(ctx: Ctx, cmd: Command) -> None:
         props["dh-cert-file"] = f"{base}/dh_cert.base64"
     if (sec.findtext("session") or "").strip():
         props["session-file"] = f"{base}/session.base64"
-    hashes = on_off(sec.get("kernelHashes"))
+    hashes = devutil.switch(devutil.onoff(sec, "kernelHashes"))
     if hashes:
         props["kernel-hashes"] = hashes == "on"
-    add_object(ctx, cmd, props)
+    P.add_object(ctx, cmd, props)
 
 
 def passthrough(ctx: Ctx, cmd: Command) -> None:

@@ -7,7 +7,9 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
+from . import address as A
 from . import devutil
+from . import props as P
 from .audio import audio_id
 
 Element = etree._Element
@@ -23,17 +25,17 @@ def _audio_id(ctx: Ctx, sound: Element) -> str:
     return audio_id(ctx, devutil.uint(ctx, sound.find("audio"), "id", 0), sound)
 
 
-def sound_props(ctx: Ctx, sound: Element) -> devutil.Props:
+def sound_props(ctx: Ctx, sound: Element) -> P.Props:
     """The -device properties of a sound controller."""
     model = sound.get("model", "")
     driver = SOUND_DEVICES.get(model)
     if driver is None:
         raise InputError(ctx.path, sound.sourceline, f"QEMU has no sound device of model '{model}'")
     audiodev = None if model in WITH_CODECS else _audio_id(ctx, sound)
-    return {"driver": driver, "id": devutil.alias(sound), "audiodev": audiodev, **devutil.address_props(ctx, sound)}
+    return {"driver": driver, "id": devutil.alias(sound), "audiodev": audiodev, **A.props(ctx, sound)}
 
 
-def codec_props(ctx: Ctx, sound: Element, ctype: str, cad: int) -> devutil.Props:
+def codec_props(ctx: Ctx, sound: Element, ctype: str, cad: int) -> P.Props:
     """The -device properties of one HDA codec on a controller's bus."""
     alias = devutil.alias(sound)
     return {"driver": CODECS.get(ctype, ctype), "id": f"{alias}-codec{cad}", "bus": f"{alias}.0", "cad": cad,
@@ -47,10 +49,9 @@ def sounds(ctx: Ctx, cmd: Command) -> None:
         if model == "pcspk":
             cmd.add("-soundhw", "pcspk")
             continue
-        devutil.ext_device(ctx, cmd, sound)
-        devutil.device(ctx, cmd, sound_props(ctx, sound))
+        P.add_device(ctx, cmd, sound_props(ctx, sound), sound)
         if model not in WITH_CODECS:
             continue
         codecs = [c.get("type", "duplex") for c in sound.iterfind("codec")] or ["duplex"]
         for cad, ctype in enumerate(codecs):
-            devutil.device(ctx, cmd, codec_props(ctx, sound, ctype, cad))
+            P.add_device(ctx, cmd, codec_props(ctx, sound, ctype, cad))

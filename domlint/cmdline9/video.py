@@ -9,7 +9,10 @@ from lxml import etree
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from ..errors import InputError
+from . import address as A
 from . import devutil
+from . import props as P
+from .hostfacts import host_fd
 
 Element = etree._Element
 
@@ -126,11 +129,11 @@ def _supports_vga(ctx: Ctx, video: Video) -> bool:
     return ctx.has("vhost-user-vga") if video.vhost_user else ctx.has("virtio-vga")
 
 
-def video_props(ctx: Ctx, video: Video) -> devutil.Props:
+def video_props(ctx: Ctx, video: Video) -> P.Props:
     """The -device properties of one video device (qemuBuildDeviceVideoCmd)."""
     model, virtio, suffix = device_model(ctx, video)
     el = video.el
-    out = devutil.virtio_props(ctx, el, model, model="", bus_suffix=suffix) if virtio else {"driver": model}
+    out = A.virtio_props(ctx, el, model, model="", bus_suffix=suffix) if virtio else {"driver": model}
     virgl = None
     if not video.vhost_user and video.type == "virtio" and video.accel3d is not None and \
             ctx.has("virtio-gpu.virgl"):
@@ -155,13 +158,13 @@ def video_props(ctx: Ctx, video: Video) -> devutil.Props:
     if res is not None:
         out["xres"] = devutil.uint(ctx, res, "x") or None
         out["yres"] = devutil.uint(ctx, res, "y") or None
-    out.update(devutil.address_props(ctx, el))
+    out.update(A.props(ctx, el))
     return out
 
 
 def vhost_user_fd(ctx: Ctx) -> int:
-    """The fd of the socket libvirt opens to a vhost-user GPU helper (the host profile's, else 3)."""
-    return int((ctx.host.raw.get("fds") or {}).get("vhost_user_video", 3))
+    """The fd of the socket libvirt opens to a vhost-user GPU helper."""
+    return host_fd(ctx, "vhost_user_video")
 
 
 def videos(ctx: Ctx, cmd: Command) -> None:
@@ -171,5 +174,4 @@ def videos(ctx: Ctx, cmd: Command) -> None:
             continue
         if video.vhost_user:
             cmd.add("-chardev", f"socket,id=chr-vu-{devutil.alias(video.el)},fd={vhost_user_fd(ctx)}")
-        devutil.ext_device(ctx, cmd, video.el)
-        devutil.device(ctx, cmd, video_props(ctx, video))
+        P.add_device(ctx, cmd, video_props(ctx, video), video.el)

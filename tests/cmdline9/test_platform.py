@@ -118,17 +118,6 @@ def test_lines_layout_breaks_before_options_and_keeps_values() -> None:
     assert libvirt_lines(cmd) == "A='b c' \\\n/q \\\n-S \\\n-m 1 \\\ndisk"
 
 
-def test_qemu_override_replaces_device_properties_at_the_end() -> None:
-    ns = "xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'"
-    top = ("<qemu:override><qemu:device alias='ua-x'><qemu:frontend>"
-           "<qemu:property name='a' type='unsigned' value='7'/><qemu:property name='b' type='remove'/>"
-           "</qemu:frontend></qemu:device></qemu:override>")
-    xml = domain(top=top).replace("<domain ", f"<domain {ns} ")
-    ctx = ctx_for(xml)
-    props = platform.apply_overrides(ctx, {"driver": "d", "id": "ua-x", "a": 1, "b": True, "c": 2})
-    assert list(props.items()) == [("driver", "d"), ("id", "ua-x"), ("c", 2), ("a", 7)]
-
-
 def test_sev_object_fills_cbitpos_from_qemu_and_reads_the_policy_as_hex() -> None:
     top = "<launchSecurity type='sev'><policy>0x0003</policy><dhCert>AQAA</dhCert></launchSecurity>"
     got = run(platform.launch_security, domain(top=top))
