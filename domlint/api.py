@@ -16,6 +16,7 @@ from .errors import InputError, Refused, UsageError
 from .findings import Finding
 from .host import Host, default_host
 from .parse import Document, parse_bytes, parse_file
+from .start import Start
 from .target import Target, resolve
 
 Source = str | bytes | Path | Document
@@ -55,7 +56,7 @@ def load_document(source: Source, path: str | None = None,
 def _prepared(source: Source, caps: Iterable[str] | None, host: Host | None, rules: Iterable[str | Path],
               select: Iterable[str], ignore: Iterable[str], path: str | None,
               engine: Engine | None, libvirt: Target | str | None,
-              build: bool = False) -> tuple[Document, list[Finding], capsmod.Caps, Host]:
+              build: bool = False, start: Start | None = None) -> tuple[Document, list[Finding], capsmod.Caps, Host]:
     doc = load_document(source, path)
     t = engine.target if engine is not None else resolve(libvirt)
     eng = engine or _engine(tuple(str(r) for r in rules), t.name)
@@ -67,23 +68,32 @@ def _prepared(source: Source, caps: Iterable[str] | None, host: Host | None, rul
         return doc, [], resolve_caps(caps, t), host
     caps = resolve_caps(caps, t, guest_arch(doc, host), host)
     normalise(doc, host, t, caps)
-    findings = eng.evaluate(doc, caps, set(select) or None, set(ignore) or None, host=host)
+    findings = eng.evaluate(doc, caps, set(select) or None, set(ignore) or None, host=host, start=start)
     return doc, findings, caps, host
 
 
 def check(source: Source, caps: Iterable[str] | None = None, host: Host | None = None,
           rules: Iterable[str | Path] = (), select: Iterable[str] = (),
           ignore: Iterable[str] = (), path: str | None = None,
-          engine: Engine | None = None, libvirt: Target | str | None = None) -> list[Finding]:
-    """Check one domain for a libvirt target (default the newest); return its findings (InputError if unreadable)."""
-    return _prepared(source, caps, host, rules, select, ignore, path, engine, libvirt)[1]
+          engine: Engine | None = None, libvirt: Target | str | None = None,
+          incoming: str | None = None, incoming_fd: int | None = None) -> list[Finding]:
+    """Check one domain for a libvirt target (default the newest); return its findings (InputError if unreadable).
+
+    incoming (and incoming_fd) judge a start from that incoming migration, as `emit` with the same RunOptions."""
+    start = Start(incoming, incoming_fd) if incoming is not None else None
+    return _prepared(source, caps, host, rules, select, ignore, path, engine, libvirt, start=start)[1]
 
 
 def emit(source: Source, caps: Iterable[str] | None = None, host: Host | None = None,
          options: RunOptions | None = None, rules: Iterable[str | Path] = (),
          path: str | None = None, engine: Engine | None = None, libvirt: Target | str | None = None) -> Command:
     """The QEMU command line for one domain; Refused (with the findings) when the rules find errors."""
-    doc, findings, caps_, host_ = _prepared(source, caps, host, rules, (), (), path, engine, libvirt, build=True)
+    # The rules judge the same start the command line is for (an incoming migration, its descriptor).
+    start = None
+    if options is not None and options.migrate_from is not None:
+        start = Start(options.migrate_from, options.migrate_fd if options.migrate_fd >= 0 else None)
+    doc, findings, caps_, host_ = _prepared(source, caps, host, rules, (), (), path, engine, libvirt, build=True,
+                                            start=start)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise Refused(errors)

@@ -27,6 +27,7 @@ from .host import Host, default_host
 from .host import load as load_host
 from .identity import finding_key
 from .parse import Document, parse_bytes, parse_file
+from .start import Start
 
 
 @dataclass
@@ -48,6 +49,8 @@ class Options:
     use_cache: bool = True
     # Finding ids a command adds beyond the rules (attach-check's refusals), valid in select and ignore.
     extra_ids: tuple[str, ...] = ()
+    # The start judged (check --incoming): None for a plain start.
+    start: Start | None = None
 
 
 @dataclass
@@ -292,7 +295,8 @@ class Checker:
         active = settings.active_ids(doc.path, caps)
         self.checked.append(CheckedFile(doc.path, settings.active_sorted(doc.path, caps),
                                         target=settings.target.label, caps=settings.source_of(caps)))
-        found = [f for f in engine.evaluate(doc, caps, settings.select, settings.ignore, settings.host)
+        found = [f for f in engine.evaluate(doc, caps, settings.select, settings.ignore, settings.host,
+                                            self.options.start)
                  if f.rule_id in active]
         sups, meta = read if read is not None else self.suppressions(doc, settings)
         found = suppress.apply(doc, found, sups)

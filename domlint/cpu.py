@@ -1,10 +1,12 @@
 """Guest and host x86 CPUs compared the way libvirt does before it builds -cpu.
 
-libvirt's CPU map (cpu_map.xml, installed with libvirt) defines each x86
-feature as CPUID bits and each model as a parent model plus features. A
-guest CPU in custom mode asks for a model's features plus those it requires,
-less those it disables, forces or makes optional; the host must have all of
-them, none it forbids, and, for match='strict', nothing beyond them.
+libvirt's CPU map (installed with libvirt: one cpu_map.xml in 1.2.8, a
+cpu_map/ folder of files listed by index.xml in current releases; domlint
+bundles each target's beside its target.json) defines each x86 feature as
+CPUID bits and each model as a parent model plus features. A guest CPU in
+custom mode asks for a model's features plus those it requires, less those it
+disables, forces or makes optional; the host must have all of them, none it
+forbids, and, for match='strict', nothing beyond them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,10 @@ from .errors import InputError
 # One CPUID bit: (leaf, register, bit mask).
 Bit = tuple[int, str, int]
 _REGISTERS = ("eax", "ebx", "ecx", "edx")
+# The paravirtual features libvirt 1.2.8 defines itself, beside its map (leaf 0x40000001, eax), in its order.
+KVM_FEATURES = (("kvmclock", 0x1), ("kvm_nopiodelay", 0x2), ("kvm_mmu", 0x4), ("kvmclock2", 0x8),
+                ("kvm_asyncpf", 0x10), ("kvm_steal_time", 0x20), ("kvm_pv_eoi", 0x40),
+                ("kvm_pv_unhalt", 0x80), ("kvmclock_stable_bit", 0x1000000))
 
 
 @dataclass(frozen=True)
@@ -34,44 +40,98 @@ class CpuMap:
         return [name for name, own in self.features.items() if own and own <= bits]
 
 
+def _reg(el: etree._Element, name: str) -> int:
+    return int(el.get(name, "0"), 0)
+
+
 def _bits(el: etree._Element, where: str) -> frozenset[Bit]:
+    """The CPUID (and MSR) bits of a feature, in either layout of the map.
+
+    1.2.8 writes <cpuid function=.. eax=.. ebx=.. ecx=.. edx=..>; current libvirt
+    writes <cpuid eax_in=.. ecx_in=.. ...> and <msr index=.. eax=.. edx=..>. A
+    sub-leaf (ecx_in) is kept above bit 32 of the leaf, an MSR as its own registers.
+    """
     out = set()
-    for cpuid in el.iterfind("cpuid"):
-        try:
-            leaf = int(cpuid.get("function", ""), 0)
+    try:
+        for cpuid in el.iterfind("cpuid"):
+            leaf = int(cpuid.get("function") or cpuid.get("eax_in", ""), 0) + (_reg(cpuid, "ecx_in") << 32)
             for reg in _REGISTERS:
-                mask = int(cpuid.get(reg, "0"), 0)
+                mask = _reg(cpuid, reg)
                 out.update((leaf, reg, 1 << b) for b in range(32) if mask >> b & 1)
-        except ValueError:
-            raise InputError(where, cpuid.sourceline, "CPU map: a cpuid function or register is not a number") from None
+        for msr in el.iterfind("msr"):
+            index = int(msr.get("index", ""), 0)
+            for reg in ("eax", "edx"):
+                mask = _reg(msr, reg)
+                out.update((index, "msr-" + reg, 1 << b) for b in range(32) if mask >> b & 1)
+    except ValueError:
+        raise InputError(where, el.sourceline, "CPU map: a cpuid function or register is not a number") from None
     return frozenset(out)
+
+
+def _parse(path: Path) -> etree._Element:
+    try:
+        return etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
+    except OSError as exc:
+        raise InputError(str(path), None, f"cannot read the CPU map: {exc}") from None
+    except etree.XMLSyntaxError as exc:
+        raise InputError(str(path), exc.lineno, f"CPU map is not well-formed XML: {exc.msg}") from None
+
+
+def _x86_entries(path: Path) -> list[tuple[etree._Element, str]]:
+    """The children of the map's x86 arch in order, each with the file it came from.
+
+    A file holds them directly (1.2.8's cpu_map.xml); an index (current libvirt's
+    cpu_map/index.xml) names the files that do with <include filename=...>.
+    """
+    root = _parse(path)
+    arch = root.find("arch[@name='x86']")
+    if arch is None:
+        raise InputError(str(path), root.sourceline, "CPU map has no <arch name='x86'>")
+    out: list[tuple[etree._Element, str]] = []
+    for el in arch:
+        if el.tag == "include":
+            part = path.parent / str(el.get("filename", ""))
+            if part.parent != path.parent:
+                raise InputError(str(path), el.sourceline, f"CPU map: include {el.get('filename')!r} is outside the map")
+            out.extend((child, str(part)) for child in _parse(part) if isinstance(child.tag, str))
+        elif isinstance(el.tag, str):
+            out.append((el, str(path)))
+    return out
+
+
+def map_file(path: str | Path) -> Path:
+    """The file to read for a map named by the host profile: cpu_map.xml, or a cpu_map/ folder's index.xml."""
+    p = Path(path)
+    return p / "index.xml" if p.is_dir() else p
+
+
+def target_map(folder: Path) -> str | None:
+    """The CPU map a target's libvirt ships (bundled beside its target.json), or None."""
+    for candidate in (folder / "cpu_map.xml", folder / "cpu_map" / "index.xml"):
+        if candidate.is_file():
+            return str(candidate)
+    return None
 
 
 @cache
 def load_map(path: str) -> CpuMap:
-    """Read the x86 models and features of a libvirt CPU map file."""
-    try:
-        root = etree.parse(path, etree.XMLParser(resolve_entities=False, no_network=True)).getroot()
-    except OSError as exc:
-        raise InputError(path, None, f"cannot read the CPU map: {exc}") from None
-    except etree.XMLSyntaxError as exc:
-        raise InputError(path, exc.lineno, f"CPU map is not well-formed XML: {exc.msg}") from None
-    arch = root.find("arch[@name='x86']")
-    if arch is None:
-        raise InputError(path, root.sourceline, "CPU map has no <arch name='x86'>")
-    features = {str(f.get("name")): _bits(f, path) for f in arch.iterfind("feature")}
+    """Read the x86 models and features of a libvirt CPU map (a cpu_map.xml, or a cpu_map/ folder or its index.xml)."""
+    entries = _x86_entries(map_file(path))
+    features = {str(f.get("name")): _bits(f, where) for f, where in entries if f.tag == "feature"}
     models: dict[str, frozenset[Bit]] = {}
-    for m in arch.iterfind("model"):
+    for m, where in entries:
+        if m.tag != "model":
+            continue
         bits: set[Bit] = set()
         parent = m.find("model")
         if parent is not None:
             if parent.get("name") not in models:
-                raise InputError(path, parent.sourceline,
+                raise InputError(where, parent.sourceline,
                                  f"CPU map: model {m.get('name')} builds on unknown model {parent.get('name')}")
             bits |= models[str(parent.get("name"))]
         for f in m.iterfind("feature"):
             if f.get("name") not in features:
-                raise InputError(path, f.sourceline, f"CPU map: model {m.get('name')} names unknown feature {f.get('name')}")
+                raise InputError(where, f.sourceline, f"CPU map: model {m.get('name')} names unknown feature {f.get('name')}")
             bits |= features[str(f.get("name"))]
         models[str(m.get("name"))] = frozenset(bits)
     return CpuMap(features, models)

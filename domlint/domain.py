@@ -698,8 +698,27 @@ def _arch_implied(root: etree._Element) -> None:
         _set(root, f"{{{DL_NS}}}arch", "implied")
 
 
+def _disk_target_128(devices: etree._Element) -> None:
+    """The <target> libvirt 1.2.8 reads: the first one with a dev (earlier ones without are passed over).
+
+    Its parser takes target attributes from each <target> until one has dev=; the
+    bus, tray and removable of that one stand. Dropping the dev-less ones before it
+    lets the steps, rules and emitter read target[1] as libvirt does.
+    """
+    for disk in devices.iterfind("disk"):
+        targets = disk.findall("target")
+        if len(targets) < 2 or targets[0].get("dev") is not None:
+            continue
+        for target in targets:
+            if target.get("dev") is not None:
+                break
+            disk.remove(target)
+
+
 STEPS = {
     "os": lambda root, devices, host: _os_defaults(root, host),
+    # libvirt 1.2.8: the first <target> with a dev is the disk's target.
+    "disk-target-128": lambda root, devices, host: _disk_target_128(devices),
     "disk": lambda root, devices, host: _disk_defaults(devices),
     "input": lambda root, devices, host: _input_defaults(root, devices),
     "input-9.0": lambda root, devices, host: _input_defaults_9(root, devices),

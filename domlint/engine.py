@@ -404,8 +404,8 @@ class Engine:
         return xp
 
     def evaluate(self, doc: Document, caps: frozenset[str], select: set[str] | None = None,
-                 ignore: set[str] | None = None, host: Any = None) -> list[Finding]:
-        """Every finding of every active rule on a normalised document."""
+                 ignore: set[str] | None = None, host: Any = None, start: Any = None) -> list[Finding]:
+        """Every finding of every active rule on a normalised document (start: a domlint.start.Start, or None)."""
         plan = self._plan(caps, select, ignore)
         tree = doc.tree
         forget_document()
@@ -419,7 +419,7 @@ class Engine:
             elements = [el for el in selected if isinstance(el, etree._Element)]
             for rule in live:
                 compiled = rule.compiled
-                ctx = Context(host=host, caps=caps)  # a test's state spans one rule's selection
+                ctx = Context(host=host, caps=caps, doc=doc, start=start, target=self.target)  # state spans one rule's selection
                 for el in elements:
                     if compiled.when_xp is not None and not compiled.when_xp(el):
                         continue

@@ -53,7 +53,7 @@ class Host:
     # Whether libvirt has its network driver, and the networks that can give a listen address.
     network_driver: bool | None = None
     networks: tuple[str, ...] | None = None
-    # libvirt's CPU map (cpu_map.xml): x86 models and features as CPUID bits.
+    # libvirt's CPU map (cpu_map.xml, or a cpu_map/ folder with index.xml): x86 models and features as CPUID bits.
     cpu_map: str | None = None
     # The host NUMA nodes a domain may bind memory to, as a cpuset string ('0-7').
     numa_nodes: str | None = None
@@ -175,10 +175,12 @@ def load(path: str | Path) -> Host:
     if raw.get("qemu_caps"):
         raw["qemu_caps"] = {arch: f if Path(f).is_absolute() else str(Path(path).parent / f)
                             for arch, f in raw["qemu_caps"].items()}
-    if raw.get("cpu_map") and not Path(raw["cpu_map"]).is_file():
+    # 1.2.8 installs one cpu_map.xml; current libvirt a cpu_map/ folder whose index.xml names the rest.
+    if raw.get("cpu_map") and not (Path(raw["cpu_map"]).is_file() or (Path(raw["cpu_map"]) / "index.xml").is_file()):
         text = Path(path).read_text(encoding="utf-8").splitlines()
         line = next((i for i, t in enumerate(text, 1) if t.startswith("cpu_map:")), None)
-        raise InputError(str(path), line, f"host profile: cpu_map {raw['cpu_map']} is not a file")
+        raise InputError(str(path), line, f"host profile: cpu_map {raw['cpu_map']} is neither a file "
+                                          "nor a folder with an index.xml")
     return from_dict(str(raw.get("name") or path), raw)
 
 

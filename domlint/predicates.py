@@ -10,7 +10,7 @@ from typing import Any
 from lxml import etree
 
 from .machine import is_i440fx, is_q35
-from .values import is_contiguous, parse_cpuset, parse_int, parse_size, parse_size_literal
+from .values import is_contiguous, parse_cpuset, parse_int, parse_ipv4, parse_size, parse_size_literal
 
 # re: is EXSLT's regular expressions (re:test(value, pattern)), which lxml
 # evaluates natively: character-class checks XPath 1.0 cannot say. dl: holds
@@ -31,6 +31,8 @@ _FUNCTIONS = etree.FunctionNamespace(DL_NS)
 # dl:i440fx() and dl:q35(): whether the domain's machine type is built on that chipset.
 _FUNCTIONS["i440fx"] = lambda context: is_i440fx(_machine(context))
 _FUNCTIONS["q35"] = lambda context: is_q35(_machine(context))
+# dl:ipv4(text): whether text is an IPv4 address in a form libvirt reads (inet_aton's: 10.0.2.1, 10.1, 0x0a000201).
+_FUNCTIONS["ipv4"] = lambda context, text: parse_ipv4("".join(_strings(text)[:1])) is not None
 
 # The controllers of the document last asked about, by (type, index). Keyed on
 # the root element itself (held here, so its identity is stable); the engine
@@ -39,9 +41,10 @@ _controller_index: tuple[Any, dict[tuple[str, int], list[etree._Element]]] = (No
 
 
 def forget() -> None:
-    """Drop what dl: functions cached about the last document."""
-    global _controller_index
+    """Drop what dl: functions and the `assign` test cached about the last document."""
+    global _controller_index, _assigned
     _controller_index = (None, {})
+    _assigned = (None, None)
 
 
 def _controller(context: Any, ctype: Any, index: Any) -> list[etree._Element]:
@@ -203,6 +206,12 @@ class Context:
     state: dict[int, Any] = field(default_factory=dict)
     # The capabilities the domain is checked under (a Caps, or a plain set of flags).
     caps: Any = None
+    # The normalised Document being checked (the `assign` test replays address assignment on it).
+    doc: Any = None
+    # The start being judged (domlint.start.Start: an incoming migration), None for a plain start.
+    start: Any = None
+    # The target (domlint.target.Target) the domain is judged for.
+    target: Any = None
 
 
 class Predicate:
@@ -879,6 +888,112 @@ class UsbAddressTest(Predicate):
         return Hit(found[1], "address") if found and found[0] == self.problem else None
 
 
+# What address assignment refused in the document last asked about: (key, result).
+_assigned: tuple[Any, Any] = (None, None)
+
+
+def _assignment(ctx: Context) -> Any:
+    """The document of ctx after 1.2.8's address assignment (domlint.cmdline.Assigned), once per document."""
+    global _assigned
+    key = (id(ctx.doc), id(ctx.host), ctx.caps)
+    if _assigned[0] != key:
+        # The 1.2.8 emitter's own assignment, imported only when a rule asks (check never needs the emitter else).
+        from .caps import Caps
+        from .cmdline import assignment
+
+        caps = ctx.caps if isinstance(ctx.caps, Caps) else Caps(frozenset(ctx.caps or ()))
+        _assigned = (key, assignment(ctx.doc, caps, ctx.host))
+    return _assigned[1]
+
+
+@dataclass
+class AssignTest(Predicate):
+    """An element libvirt 1.2.8's address or alias assignment refuses with this problem (replayed once per document)."""
+
+    problem: str
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        if ctx.doc is None or ctx.host is None:
+            return None
+        found = _assignment(ctx).problem
+        if found is None or found[0] is not el or found[1] != self.problem:
+            return None
+        return Hit(found[2], "")
+
+
+@dataclass
+class AssignedTest(ValueTest):
+    """A value read from the element as 1.2.8 assigned it (its address, say) that is not one of allowed."""
+
+    allowed: list[str] = field(default_factory=list)
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        if ctx.doc is None or ctx.host is None:
+            return None
+        done = _assignment(ctx)
+        mine = done.copy_of.get(el)
+        if done.problem is not None or mine is None:
+            # A refused assignment is reported as such; its half-assigned domain says nothing more.
+            return None
+        values = [text for text, _, _ in _values(self.xp, mine)] or [""]
+        bad = next((v for v in values if v not in self.allowed), None)
+        return Hit(bad or "none", "") if bad is not None else None
+
+
+@dataclass
+class CpuMapTest(ValueTest):
+    """A CPU model or feature name the CPU map lacks: the host profile's map, else the target's own (x86 names)."""
+
+    kind: str = "model"
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        from .cpu import KVM_FEATURES, load_map, target_map
+
+        path = getattr(ctx.host, "cpu_map", None) or (target_map(ctx.target.folder) if ctx.target is not None else None)
+        if not path:
+            return None
+        cpu_map = load_map(str(path))
+        self._names = set(cpu_map.models) if self.kind == "model" else {*cpu_map.features, *(n for n, _ in KVM_FEATURES)}
+        return super().holds(el, ctx)
+
+    def judge(self, text: str, node: Any) -> str | None:
+        """The name, when the map does not define it."""
+        return text if text.strip() not in self._names else None
+
+
+@dataclass
+class VolumeTest(Predicate):
+    """A <disk type='volume'> whose pool volume, looked up in the host profile's pools, is unresolvable or a network disk."""
+
+    problem: str
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        if ctx.doc is None or ctx.host is None or not getattr(ctx.host, "raw", {}).get("storage_pools"):
+            return None
+        from .caps import Caps
+        from .cmdline import volume_problem
+
+        caps = ctx.caps if isinstance(ctx.caps, Caps) else Caps(frozenset(ctx.caps or ()))
+        found = volume_problem(ctx.doc, caps, ctx.host, el)
+        return Hit(found[1], "source") if found is not None and found[0] == self.problem else None
+
+
+@dataclass
+class IncomingTest(Predicate):
+    """The start is from an incoming migration of this protocol (and, with fd, has or lacks its descriptor)."""
+
+    protocol: str
+    fd: bool | None = None
+
+    def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        start = ctx.start
+        if start is None or start.protocol != self.protocol:
+            return None
+        if self.fd is not None and (start.incoming_fd is not None) != self.fd:
+            return None
+        return Hit(str(start.incoming), "incoming")
+
+
 def _unique(spec: dict[str, Any]) -> UniqueTest:
     return UniqueTest(key=spec["key"], as_=spec.get("as", "string"), within=spec.get("within"))
 
@@ -899,6 +1014,11 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Predicate]] = {
     "power-compat": lambda s: PowerCompatTest(**s),
     "machine": lambda s: MachineTest(**s),
     "usb-address": lambda s: UsbAddressTest(**s),
+    "assign": lambda s: AssignTest(**s),
+    "assigned": lambda s: AssignedTest(**s),
+    "incoming": lambda s: IncomingTest(**s),
+    "cpu-map": lambda s: CpuMapTest(**s),
+    "volume": lambda s: VolumeTest(**s),
 }
 
 

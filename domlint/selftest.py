@@ -12,6 +12,7 @@ from .errors import DomlintError
 from .examples import example_document, with_repeat
 from .findings import Finding
 from .host import Host, example_host, from_dict
+from .start import Start
 from .target import Target, resolve
 
 
@@ -60,18 +61,25 @@ def example_host_for(example: Any, host: Host | None = None) -> Host:
     return from_dict(base.name, {**base.raw, **changes})
 
 
+def example_start(example: Any) -> Start | None:
+    """The start an example is judged for: an incoming migration when it names one (incoming, incoming_fd)."""
+    if not isinstance(example, dict) or "incoming" not in example:
+        return None
+    return Start(str(example["incoming"]), example.get("incoming_fd"))
+
+
 def has_own_caps(example: Any) -> bool:
     """True when an example names the capabilities it runs under."""
     return isinstance(example, dict) and ("caps" in example or "caps_profile" in example)
 
 
 def fired(engine: Engine, rule: Rule, xml: str, caps: frozenset[str], name: str,
-          host: Host | None = None) -> list[Finding]:
+          host: Host | None = None, start: Start | None = None) -> list[Finding]:
     """The findings of rule alone on an example's XML under caps (InputError-like failures raise)."""
     doc = example_document(xml, name)
     host = host or example_host()
     normalise(doc, host, engine.target, caps if isinstance(caps, capsmod.Caps) else None)
-    return [f for f in engine.evaluate(doc, caps, select={rule.id}, host=host) if f.rule_id == rule.id]
+    return [f for f in engine.evaluate(doc, caps, select={rule.id}, host=host, start=start) if f.rule_id == rule.id]
 
 
 def run_example(engine: Engine, rule: Rule, kind: str, index: int, host: Host | None = None,
@@ -81,7 +89,7 @@ def run_example(engine: Engine, rule: Rule, kind: str, index: int, host: Host | 
     try:
         findings = fired(engine, rule, example_xml(example),
                          example_caps(example, engine.target) if caps is None else caps, f"{rule.id}/{kind}[{index}]",
-                         example_host_for(example, host))
+                         example_host_for(example, host), example_start(example))
     except (DomlintError, ValueError) as exc:
         return ExampleResult(rule.id, kind, index, False, f"example does not parse: {exc}")
     if kind == "invalid":

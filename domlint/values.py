@@ -31,6 +31,33 @@ def parse_int(text: str, base: int = 10) -> int | None:
     return -value if sign == "-" else value
 
 
+def parse_ipv4(text: str) -> str | None:
+    """An IPv4 address as libvirt reads one (getaddrinfo, numeric: inet_aton's forms), dotted; None if not one.
+
+    Besides a.b.c.d, inet_aton takes a.b.c, a.b and a, the last part filling the
+    remaining bytes, and each part in decimal, octal (0...) or hex (0x...).
+    """
+    parts = text.split(".")
+    if not 1 <= len(parts) <= 4:
+        return None
+    nums = []
+    for part in parts:
+        if not part or not part.isascii() or not part[:1].isdigit():
+            return None
+        n = parse_int(part, 0)
+        if n is None or n < 0:
+            return None
+        nums.append(n)
+    last_bytes = 5 - len(nums)
+    if any(n > 255 for n in nums[:-1]) or nums[-1] >= 256 ** last_bytes:
+        return None
+    value = 0
+    for n in nums[:-1]:
+        value = value << 8 | n
+    value = value << (8 * last_bytes) | nums[-1]
+    return ".".join(str(value >> shift & 255) for shift in (24, 16, 8, 0))
+
+
 def is_digits(text: str) -> bool:
     """True for a non-empty run of ASCII digits (str.isdigit also takes '\u00b2' and '\u0661', which libvirt refuses)."""
     return text.isascii() and text.isdigit()

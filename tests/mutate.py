@@ -331,33 +331,50 @@ class Harness:
         """Run check, argv and attach-check on one mutant; the outcome in a word, or the unexpected exception."""
         from domlint import api
         from domlint.cmdline import RunOptions
-        from domlint.errors import InputError, Refused
+        from domlint.domain import foreign_hypervisor
+        from domlint.errors import InputError
 
         # Mostly the case's own capabilities (so argv is often reached); else every capability, or a real QEMU's.
         roll = rng.random()
         caps: Any = case.caps if roll < 0.5 else None if roll < 0.75 else self.profile(rng)
         name = f"fuzz/{case.id}.xml"
+        options = RunOptions(**case.options)
+        # check judges the same start argv builds (the case's incoming migration, if any).
+        fd = options.migrate_fd if options.migrate_fd >= 0 else None
         try:
-            findings = api.check(data, caps=caps, host=self.host, path=name, engine=self.engine)
+            findings = api.check(data, caps=caps, host=self.host, path=name, engine=self.engine,
+                                 incoming=options.migrate_from, incoming_fd=fd)
+            document = api.load_document(data, name)
         except InputError:
             return "input-error"
-        try:
-            api.emit(data, caps=caps, host=self.host, path=name, engine=self.engine,
-                     options=RunOptions(**case.options)).words()
-            outcome = "argv"
-        except Refused:
-            outcome = "refused"
-        except InputError:
-            # The rules passed it, the emitter could not build it (as libvirt's builder would refuse).
-            outcome = "argv-input-error"
-        if outcome == "refused" and not any(f.severity == "error" for f in findings):
-            raise AssertionError("emit refused a domain that check found no error in")
+        if foreign_hypervisor(document, self.engine.target) is not None:
+            # Not a QEMU domain: argv prints a note and no command line, it refuses nothing.
+            outcome = "not-judged"
+        else:
+            outcome = self._emit(data, caps, name, options, findings)
         device = device_of(data, rng)
         if device is not None:
             base = rng.choice(self.cases).data if rng.random() < 0.5 else data
             with contextlib.suppress(InputError):
                 api.attach_check(base, device, caps=caps, host=self.host, domain_path="fuzz/domain.xml",
                                  device_path="fuzz/device.xml", engine=self.engine)
+        return outcome
+
+    def _emit(self, data: bytes, caps: Any, name: str, options: Any, findings: list[Any]) -> str:
+        """argv's outcome on a mutant check has judged: argv, refused, or argv-input-error (the emitter disagreed)."""
+        from domlint import api
+        from domlint.errors import InputError, Refused
+
+        try:
+            api.emit(data, caps=caps, host=self.host, path=name, engine=self.engine, options=options).words()
+            outcome = "argv"
+        except Refused:
+            outcome = "refused"
+        except InputError:
+            # The rules passed it, the emitter could not build it: check and argv disagree.
+            outcome = "argv-input-error"
+        if outcome == "refused" and not any(f.severity == "error" for f in findings):
+            raise AssertionError("emit refused a domain that check found no error in")
         return outcome
 
 

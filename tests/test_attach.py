@@ -72,7 +72,10 @@ def test_rejects(name: str, source: str, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("source", ["file", "test:///default"])
 def test_accepts_a_plain_virtio_disk(source: str, tmp_path: Path) -> None:
-    proc = run_cli("attach-check", *_domain_args(source), str(_device(tmp_path, "virtio")))
+    # The test driver's own domain puts its disk at PCI 01:00.0 with no bridge, which libvirt 1.2.8's QEMU
+    # address assignment refuses (slot 0 of a pci-bridge bus): a fact of that domain, not of the device.
+    ignore = ["--ignore", "address-assign"] if source != "file" else []
+    proc = run_cli("attach-check", *ignore, *_domain_args(source), str(_device(tmp_path, "virtio")))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert proc.stdout == ""
 

@@ -455,9 +455,11 @@ def test_every_1_2_8_rule_named_exists() -> None:
 def test_libvirt_1_2_8_accepts_the_pseries_console_alias(tmp_path: Path) -> None:
     # virDomainDeviceInfoIterateInternal (1.2.8) skips console 0 of an hvm guest when it is the serial alias.
     # 1.2.8 knew no serial target types or models (spapr-vio-serial, spapr-vty came later): its own form.
+    # 1.2.8 gives ppc64 (not yet ppc64le) its implicit PCI root: a ppc64le guest has no PCI bus there for
+    # its virtio disk and NIC (address-assign-no-pci-bus), which is not what this test is about.
     xml = CASES["pseries-serial-console-one-address"].xml.replace(
         "<target type='spapr-vio-serial' port='0'>\n        <model name='spapr-vty'/>\n      </target>",
-        "<target port='0'/>")
+        "<target port='0'/>").replace("arch='ppc64le'", "arch='ppc64'")
     assert "spapr-vio-serial" not in xml
     path = tmp_path / "pseries-1.2.8.xml"
     path.write_text(xml)

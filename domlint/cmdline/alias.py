@@ -10,9 +10,8 @@ from __future__ import annotations
 from lxml import etree
 
 from ..domain import disk_index
-from ..errors import InputError
 from . import address, devices
-from .context import Ctx
+from .context import Ctx, Unassignable
 
 Element = etree._Element
 
@@ -80,7 +79,7 @@ def _fixed_alias(ctx: Ctx, disk: Element, bus: str, dst: str) -> str:
     """Names from before -drive took an id."""
     idx = disk_index(dst)
     if idx is None:
-        raise InputError(ctx.path, disk.sourceline, f"disk {dst!r}: cannot derive a bus and unit from the name")
+        raise Unassignable(ctx.path, disk, "disk-alias", f"disk {dst!r}: cannot derive a bus and unit from the name")
     kind = "hd" if disk.get("device", "disk") == "disk" else "cd"
     if bus == "ide":
         return f"ide{idx // 2}-{kind}{idx % 2}"
@@ -88,7 +87,7 @@ def _fixed_alias(ctx: Ctx, disk: Element, bus: str, dst: str) -> str:
         return f"scsi{idx // 7}-{kind}{idx % 7}"
     prefix = {"fdc": "floppy", "virtio": "virtio", "xen": "xenblk", "sd": "sd"}.get(bus)
     if prefix is None:
-        raise InputError(ctx.path, disk.sourceline, f"disk {dst!r}: bus {bus!r} has no name in this QEMU")
+        raise Unassignable(ctx.path, disk, "disk-alias", f"disk {dst!r}: bus {bus!r} has no name in this QEMU")
     return f"{prefix}{idx}"
 
 

@@ -8,12 +8,12 @@ their host side the same way.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 from lxml import etree
 
 from ..errors import InputError
+from ..values import parse_ipv4
 from . import address, alias
 from .command import Command
 from .context import Ctx
@@ -271,10 +271,9 @@ def guestfwd_str(ctx: Ctx, el: etree._Element, alias_name: str) -> str:
     """The -netdev value that forwards a guest TCP address to a guestfwd channel's chardev."""
     target = el.find("target")
     text = target.get("address") if target is not None else None
-    try:
-        addr = str(ipaddress.IPv4Address((text or "").strip()))
-    except ValueError:
-        raise InputError(ctx.path, el.sourceline, f"guestfwd channel address '{text}' is not an IPv4 address") from None
+    addr = parse_ipv4(text or "")
+    if addr is None:
+        raise InputError(ctx.path, el.sourceline, f"guestfwd channel address '{text}' is not an IPv4 address")
     port = address.number(ctx, target, "port")
     return f"user,guestfwd=tcp:{addr}:{port}-chardev:char{alias_name},id=user-{alias_name}"
 

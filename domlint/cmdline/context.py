@@ -8,7 +8,32 @@ from typing import Any
 from lxml import etree
 
 from ..caps import Caps
+from ..errors import InputError
 from ..host import Host
+
+
+class Unassignable(InputError):
+    """An address or alias libvirt 1.2.8 cannot assign: the element it is for and the kind of problem.
+
+    The rules see these through the `assign` test (domlint/assignment.py), so
+    `check` finds what address assignment would refuse before `argv` runs it.
+    """
+
+    def __init__(self, path: str, el: etree._Element | None, problem: str, message: str) -> None:
+        super().__init__(path, el.sourceline if el is not None else None, message)
+        self.element = el
+        self.problem = problem
+
+
+class HostFactMissing(InputError):
+    """The command line needs a fact of the host that the host profile does not give (a storage pool, a secret).
+
+    No default can know it, so no rule decides it: `argv` says which profile key to add.
+    """
+
+    def __init__(self, path: str, line: int | None, message: str, key: str) -> None:
+        super().__init__(path, line, f"{message}; add `{key}` to the host profile (--host)")
+        self.key = key
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from lxml import etree
 
 from ..machine import is_i440fx, is_q35
-from ..values import parse_size
+from ..values import parse_int, parse_size
 from . import address, devices
 from .command import Command
 from .context import Ctx
@@ -74,10 +74,14 @@ def _driver_opts(ctx: Ctx, ctl: Element) -> str:
         return ""
     drv = drivers[-1]
     out = ""
-    for attr, opt in (("queues", "num_queues"), ("cmd_per_lun", "cmd_per_lun"), ("max_sectors", "max_sectors")):
+    for attr, opt in (("queues", "num_queues"), ("cmd_per_lun", "cmd_per_lun")):
         value = address.number(ctx, drv, attr)
         if value:
             out += f",{opt}={value}"
+    # libvirt 1.2.8 logs a max_sectors it cannot read and keeps none (rule controller-driver-max-sectors-malformed).
+    sectors = parse_int(drv.get("max_sectors") or "", 10)
+    if sectors and 0 < sectors < 2**32:
+        out += f",max_sectors={sectors}"
     return out
 
 

@@ -1,8 +1,8 @@
 """Guest CPU models on x86: which QEMU model and which +/- features stand for the guest <cpu>.
 
 A CPU is a set of CPUID bits (domlint.cpu reads the map they come from).
-The host's CPU map (libvirt's cpu_map.xml, named by the host profile) gives
-each feature and model its bits. The guest's bits come from the host CPU and
+The CPU map (the host profile's, else libvirt 1.2.8's own, bundled with
+domlint) gives each feature and model its bits. The guest's bits come from the host CPU and
 the guest's model and feature policies; QEMU is then given the allowed model
 closest to them (the preferred one if allowed) plus the differences. The
 order of features follows libvirt's map, which it walks last-defined first.
@@ -15,17 +15,14 @@ from functools import cache
 
 from lxml import etree
 
-from ..cpu import Bit, demand
+from ..cpu import KVM_FEATURES, Bit, demand, target_map
 from ..cpu import CpuMap as MapData
 from ..cpu import load_map as read_map
 from ..errors import InputError
-from .context import Ctx
+from ..target import resolve
+from .context import Ctx, HostFactMissing
 
 Bits = frozenset[Bit]
-# The paravirtual features libvirt defines itself (leaf 0x40000001, eax), in its order.
-_KVM_FEATURES = (("kvmclock", 0x1), ("kvm_nopiodelay", 0x2), ("kvm_mmu", 0x4), ("kvmclock2", 0x8),
-                 ("kvm_asyncpf", 0x10), ("kvm_steal_time", 0x20), ("kvm_pv_eoi", 0x40),
-                 ("kvm_pv_unhalt", 0x80), ("kvmclock_stable_bit", 0x1000000))
 
 
 @dataclass(frozen=True)
@@ -50,14 +47,18 @@ def load_map(path: str) -> CpuMap:
     """The CPU map at path, ordered for decoding (InputError when it cannot be read)."""
     data = read_map(path)
     features = dict(data.features)
-    for name, mask in _KVM_FEATURES:
+    for name, mask in KVM_FEATURES:
         features[name] = frozenset((0x40000001, "eax", 1 << b) for b in range(32) if mask >> b & 1)
     # libvirt prepends each definition to its list, so the last one defined is met first.
-    return CpuMap(tuple(reversed(list(features.items()))), tuple(reversed(list(data.models.items()))), data)
+    # The paravirtual features are names a guest <cpu> may use as well (the rules' cpu-map test takes them).
+    return CpuMap(tuple(reversed(list(features.items()))), tuple(reversed(list(data.models.items()))),
+                  MapData(features, data.models))
 
 
 def _cpu_map(ctx: Ctx) -> CpuMap | None:
-    return load_map(ctx.host.cpu_map) if ctx.host.cpu_map else None
+    # Every libvirt host has its release's map: the profile's, else the one domlint bundles for 1.2.8.
+    path = ctx.host.cpu_map or target_map(resolve("1.2.8").folder)
+    return load_map(path) if path else None
 
 
 def _to_features(cpu_map: CpuMap, data: set[Bit]) -> list[str]:
@@ -106,20 +107,27 @@ def guest_model_str(ctx: Ctx) -> tuple[str, bool]:
         return "", False
     cpu_map = _cpu_map(ctx)
     host_model = ctx.host.cpu_model
-    if cpu_map is None or not host_model:
-        # Dropping -cpu would print a command line for a different guest: say what is missing instead.
-        missing = "a readable cpu_map" if cpu_map is None else "the host CPU model"
-        raise InputError(ctx.path, cpu_el.sourceline,
-                         f"the guest CPU needs {missing} in the host profile to be turned into -cpu")
+    host_features = ctx.host.cpu_features
     match = cpu_el.get("match", "exact")
     features = _guest_features(cpu_el)
+    # Dropping -cpu would print a command line for a different guest: say what is missing instead.
+    if cpu_map is None:
+        raise HostFactMissing(ctx.path, cpu_el.sourceline, "the guest CPU needs a readable CPU map", "cpu_map")
+    if not host_model and mode == "host-model" and not ctx.opts.migrate_from:
+        raise HostFactMissing(ctx.path, cpu_el.sourceline, "mode='host-model' copies the host CPU, which the host "
+                              "profile does not describe (model, vendor, features)", "cpu")
+    if not host_model:
+        # A host profile without a CPU: the guest is built for a host that has exactly what it
+        # requires (the only hosts that can run it), so -cpu is the guest's model and features as asked.
+        host_model = model
+        host_features = tuple(name for name, policy in features if policy in ("require", "force"))
     if mode == "host-model" and not ctx.opts.migrate_from:
         # The host's model and features stand in for the guest's; the guest's features override.
         model, match = host_model, "exact"
-        merged = {f: "require" for f in ctx.host.cpu_features}
+        merged = {f: "require" for f in host_features}
         merged.update(dict(features))
         features = list(merged.items())
-    data = _guest_data(cpu_map, ctx, model, match, features)
+    data = _guest_data(cpu_map, host_model, host_features, model, match, features)
     if data is None:
         # libvirt stops here too: it cannot turn names its CPU map lacks into CPUID bits.
         raise InputError(ctx.path, cpu_el.sourceline,
@@ -143,10 +151,10 @@ def guest_model_str(ctx: Ctx) -> tuple[str, bool]:
     return out, bool(svm and svm <= data)
 
 
-def _guest_data(cpu_map: CpuMap, ctx: Ctx, model: str, match: str,
+def _guest_data(cpu_map: CpuMap, host_model: str, host_features: tuple[str, ...], model: str, match: str,
                 features: list[tuple[str, str]]) -> Bits | None:
     """The guest's CPUID bits: the host's, trimmed to what the guest asked for (exact), +force -disable."""
-    need = demand(cpu_map.data, ctx.host.cpu_model or "", ctx.host.cpu_features, model, features)
+    need = demand(cpu_map.data, host_model, host_features, model, features)
     if need is None:
         return None
     guest = need.host - need.extra if match == "exact" else need.host

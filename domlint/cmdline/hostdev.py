@@ -12,7 +12,7 @@ from lxml import etree
 from ..errors import InputError
 from . import address, alias, devices, secret, source
 from .command import Command
-from .context import Ctx
+from .context import Ctx, HostFactMissing
 from .net import rom_str
 from .storage import parse_auth
 
@@ -68,10 +68,18 @@ def usb_host(ctx: Ctx, hd: Element) -> tuple[int, int]:
     return bus, dev
 
 
+def usb_missing(ctx: Ctx, hd: Element) -> bool:
+    """A USB host device libvirt marks missing at start: nothing to look it up by (no vendor, no host bus)."""
+    return hd.find("source/vendor") is None and not _num(ctx, hd.find("source/address"), "bus")
+
+
 def usb_dev_str(ctx: Ctx, hd: Element) -> str:
-    """The -device value of a USB host device."""
-    bus, dev = usb_host(ctx, hd)
-    out = f"usb-host,hostbus={bus},hostaddr={dev},id={alias.name(hd)}"
+    """The -device value of a USB host device (a missing one gets no host bus and address, as in libvirt)."""
+    if usb_missing(ctx, hd):
+        out = f"usb-host,id={alias.name(hd)}"
+    else:
+        bus, dev = usb_host(ctx, hd)
+        out = f"usb-host,hostbus={bus},hostaddr={dev},id={alias.name(hd)}"
     boot = boot_index(ctx, hd)
     if boot:
         out += f",bootindex={boot}"
@@ -103,8 +111,8 @@ def scsi_source(ctx: Ctx, hd: Element) -> str:
                                   username, secret_text, hd.sourceline)
     sg = ctx.host.raw.get("scsi_generic")
     if not sg:
-        raise InputError(ctx.path, hd.sourceline,
-                         "SCSI host device: the host profile names no generic SCSI device (scsi_generic)")
+        raise HostFactMissing(ctx.path, hd.sourceline, "SCSI host device: the host profile names no generic SCSI device",
+                              "scsi_generic")
     return f"/dev/{sg}"
 
 

@@ -28,7 +28,7 @@ from .address import (
     pci_of,
     set_pci,
 )
-from .context import Ctx
+from .context import Ctx, Unassignable
 
 Element = etree._Element
 
@@ -60,19 +60,18 @@ class PCIAddressSet:
 
     def _bus(self, model: str, el: Element | None) -> _Bus:
         if not model:
-            raise self.error(el, "a PCI controller needs a model (pci-root, pcie-root, pci-bridge...)")
+            raise self.error(el, "a PCI controller needs a model (pci-root, pcie-root, pci-bridge...)", "pci-controller")
         if model not in BUS_MODELS:
-            raise self.error(el, f"PCI controller model {model!r} cannot hold devices")
+            raise self.error(el, f"PCI controller model {model!r} cannot hold devices", "pci-controller")
         return _Bus(model, BUS_MODELS[model])
 
     def setmodel_of(self, idx: int, model: str, el: Element) -> None:
         """Give bus idx the model of the controller that provides it."""
         self.buses[idx] = self._bus(model, el)
 
-    def error(self, el: Element | None, message: str) -> InputError:
-        """An InputError about a device's address, pointing at its line."""
-        line = el.sourceline if el is not None else None
-        return InputError(self.ctx.path, line, message)
+    def error(self, el: Element | None, message: str, problem: str) -> InputError:
+        """An InputError about a device's address, pointing at its line, with the kind of problem for the rules."""
+        return Unassignable(self.ctx.path, el, problem, message)
 
     # -- checks
 
@@ -85,31 +84,31 @@ class PCIAddressSet:
             if report:
                 need = "a standard PCI slot" if dev_flags & PCI else "a PCI Express slot"
                 raise self.error(el, f"PCI address {addr}: the device needs {need}, "
-                                     f"which bus {addr.bus:#04x} does not offer")
+                                     f"which bus {addr.bus:#04x} does not offer", "pci-slot-type")
             return False
         if dev_flags & HOTPLUG and not bus_flags & HOTPLUG:
             if report:
                 raise self.error(el, f"PCI address {addr}: the device needs a hot-pluggable slot, "
-                                     f"which bus {addr.bus:#04x} does not offer")
+                                     f"which bus {addr.bus:#04x} does not offer", "pci-slot-type")
             return False
         return True
 
     def validate(self, addr: PCIAddr, flags: int, from_config: bool, el: Element | None) -> None:
         """Raise InputError unless addr exists and suits a device with these flags."""
         if not self.buses:
-            raise self.error(el, f"PCI address {addr}: this machine has no PCI bus")
+            raise self.error(el, f"PCI address {addr}: this machine has no PCI bus", "no-pci-bus")
         if addr.domain != 0:
-            raise self.error(el, f"PCI address {addr}: only PCI domain 0 exists")
+            raise self.error(el, f"PCI address {addr}: only PCI domain 0 exists", "pci-range")
         if addr.bus >= len(self.buses):
-            raise self.error(el, f"PCI address {addr}: the highest PCI bus is {len(self.buses) - 1}")
+            raise self.error(el, f"PCI address {addr}: the highest PCI bus is {len(self.buses) - 1}", "pci-range")
         self.compatible(addr, flags, from_config, el, report=True)
         bus = self.buses[addr.bus]
         if addr.slot < bus.min_slot:
-            raise self.error(el, f"PCI address {addr}: the slot must be at least {bus.min_slot}")
+            raise self.error(el, f"PCI address {addr}: the slot must be at least {bus.min_slot}", "pci-range")
         if addr.slot > bus.max_slot:
-            raise self.error(el, f"PCI address {addr}: the slot must be at most {bus.max_slot}")
+            raise self.error(el, f"PCI address {addr}: the slot must be at most {bus.max_slot}", "pci-range")
         if addr.function > FUNCTION_LAST:
-            raise self.error(el, f"PCI address {addr}: the function must be at most {FUNCTION_LAST}")
+            raise self.error(el, f"PCI address {addr}: the function must be at most {FUNCTION_LAST}", "pci-range")
 
     def in_use(self, addr: PCIAddr) -> bool:
         """True when any function of addr's slot is taken."""
@@ -124,9 +123,11 @@ class PCIAddressSet:
             return 0
         if addr.bus > PCI_BUS_LAST:
             # Bus numbers are 8 bits wide: libvirt would try to add bridges up to it and fail.
-            raise self.error(el, f"PCI bus {addr.bus} cannot exist: a PCI domain has buses 0 to {PCI_BUS_LAST} only")
+            raise self.error(el, f"PCI bus {addr.bus} cannot exist: a PCI domain has buses 0 to {PCI_BUS_LAST} only",
+                             "pci-range")
         if not flags & PCI:
-            raise self.error(el, "a new PCI bus can only be added for a device that takes a standard PCI slot")
+            raise self.error(el, "a new PCI bus can only be added for a device that takes a standard PCI slot",
+                             "pci-slot-type")
         for _ in range(add):
             self.buses.append(self._bus("pci-bridge", el))
         return add
@@ -141,11 +142,11 @@ class PCIAddressSet:
         if whole_slot:
             if bus.slots[addr.slot]:
                 raise self.error(el, f"PCI slot {addr} is used twice "
-                                     "(the device on function 0 may need multifunction='on')")
+                                     "(the device on function 0 may need multifunction='on')", "pci-taken")
             bus.slots[addr.slot] = 0xFF
         else:
             if bus.slots[addr.slot] & (1 << addr.function):
-                raise self.error(el, f"PCI address {addr} is used twice")
+                raise self.error(el, f"PCI address {addr} is used twice", "pci-taken")
             bus.slots[addr.slot] |= 1 << addr.function
 
     def reserve_slot(self, addr: PCIAddr, flags: int, el: Element | None = None) -> None:
@@ -156,7 +157,7 @@ class PCIAddressSet:
         """The first free slot after the last one handed out (libvirt's search, quirks included)."""
         start = self.last if flags == self.last_flags else PCIAddr()
         if not self.buses:
-            raise self.error(el, "no PCI bus is available for this device")
+            raise self.error(el, "no PCI bus is available for this device", "no-pci-bus")
         bus, slot = start.bus, start.slot + 1
         while bus < len(self.buses):
             if self.compatible(PCIAddr(0, bus, slot), flags, False, el, report=False):
@@ -178,7 +179,7 @@ class PCIAddressSet:
                 for slot in range(1, SLOT_LAST + 1):
                     if not self.buses[bus].slots[slot]:
                         return PCIAddr(0, bus, slot)
-        raise self.error(el, "no free PCI slot is left for this device")
+        raise self.error(el, "no free PCI slot is left for this device", "pci-full")
 
     def reserve_next(self, el: Element, flags: int) -> PCIAddr:
         """Give a device the next free slot (written into it, except on a dry run)."""
@@ -232,7 +233,8 @@ def _collect(ctx: Ctx, addrs: PCIAddressSet) -> None:
             continue
         if _piix3_builtin(el, addr):
             if addrs.buses and not addrs.buses[0].flags & PCI:
-                raise addrs.error(el, "the PIIX3's built-in IDE and USB controllers need bus 0 to be PCI")
+                raise addrs.error(el, "the PIIX3's built-in IDE and USB controllers need bus 0 to be PCI",
+                                  "pci-slot-type")
             continue
         whole = addr.function == 0 and addr.multi != "on"
         addrs.reserve(addr, _device_flags(el), whole, True, el)
@@ -245,7 +247,7 @@ def _address_set(ctx: Ctx, nbuses: int, dry_run: bool) -> PCIAddressSet:
             continue
         idx = devices.index(ctl)
         if idx >= nbuses:
-            raise addrs.error(ctl, f"PCI controller index {idx} has no bus")
+            raise addrs.error(ctl, f"PCI controller index {idx} has no bus", "pci-range")
         addrs.setmodel_of(idx, model_of(ctl) or "", ctl)
     _collect(ctx, addrs)
     return addrs
@@ -258,7 +260,7 @@ def _fixed(ctx: Ctx, addrs: PCIAddressSet, el: Element, want: PCIAddr, what: str
         set_pci(el, want)
     elif (have.domain, have.bus, have.slot, have.function) != (want.domain, want.bus, want.slot, want.function):
         raise addrs.error(el, f"the {what} must have PCI address {want.domain}:{want.bus}:"
-                              f"{want.slot:x}.{want.function}")
+                              f"{want.slot:x}.{want.function}", "pci-fixed")
 
 
 def _primary_video(ctx: Ctx, addrs: PCIAddressSet, slot: int, flags: int) -> None:
@@ -274,13 +276,13 @@ def _primary_video(ctx: Ctx, addrs: PCIAddressSet, slot: int, flags: int) -> Non
             if addrs.in_use(want):
                 if not usable:
                     raise addrs.error(video, f"PCI address {want} is taken, and this QEMU needs it "
-                                             "for the primary video card")
+                                             "for the primary video card", "pci-taken")
                 addrs.reserve_next(video, flags)
             else:
                 addrs.reserve_slot(want, flags, video)
                 set_pci(video, want)
         elif not usable and (have.domain, have.bus, have.slot, have.function) != (0, 0, slot, 0):
-            raise addrs.error(video, f"the primary video card must have PCI address 0:0:{slot}.0")
+            raise addrs.error(video, f"the primary video card must have PCI address 0:0:{slot}.0", "pci-fixed")
     elif addrs.buses and not usable and not addrs.in_use(want):
         # Keep the slot QEMU would give a video card added later.
         addrs.reserve_slot(want, flags)
@@ -371,7 +373,7 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
         if atype in ("pci", "virtio-s390", "ccw"):
             continue
         if atype is not None:
-            raise addrs.error(disk, f"a virtio disk takes a PCI address, not {atype!r}")
+            raise addrs.error(disk, f"a virtio disk takes a PCI address, not {atype!r}", "pci-fixed")
         addrs.reserve_next(disk, flags)
 
     for hd in devices.hostdevs(ctx):
@@ -394,7 +396,7 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
     for video in videos[1:]:
         model = video.find("model")
         if model is None or model.get("type") != "qxl":
-            raise addrs.error(video, "only qxl can be a secondary video card")
+            raise addrs.error(video, "only qxl can be a secondary video card", "pci-fixed")
         if kind(video) is None:
             addrs.reserve_next(video, flags)
 
@@ -440,8 +442,8 @@ def assign_pci(ctx: Ctx) -> None:
     if max_idx > PCI_BUS_LAST:
         # Only the rules should let this through; buses would be made up to it.
         last = max(pci_ctls, key=lambda c: devices.index(c))
-        raise InputError(ctx.path, last.sourceline,
-                         f"PCI controller index {max_idx}: a PCI domain has buses 0 to {PCI_BUS_LAST} only")
+        raise Unassignable(ctx.path, last, "pci-range",
+                           f"PCI controller index {max_idx}: a PCI domain has buses 0 to {PCI_BUS_LAST} only")
     nbuses = max_idx + 1
     if nbuses > 0 and ctx.has("pci-bridge"):
         # A dry run first, to learn how many buses the devices need.
@@ -455,7 +457,7 @@ def assign_pci(ctx: Ctx) -> None:
             i += 1
         nbuses = len(dry.buses)
     elif max_idx > 0:
-        raise InputError(ctx.path, pci_ctls[-1].sourceline, "this QEMU has no PCI bridges")
+        raise Unassignable(ctx.path, pci_ctls[-1], "pci-controller", "this QEMU has no PCI bridges")
     addrs = _address_set(ctx, nbuses, False)
     if _supports_pci(ctx):
         _assign_slots(ctx, addrs)

@@ -180,6 +180,8 @@ def incoming(ctx: Ctx, cmd: Command) -> None:
     src = ctx.opts.migrate_from
     if not src:
         return
+    # The rules (rules/migration.yaml) have refused a protocol this QEMU lacks, an unknown
+    # one, and stdio without the descriptor it reads the saved image from.
     if src == "stdio":
         if ctx.has("migrate-qemu-fd"):
             value = f"fd:{ctx.opts.migrate_fd}"

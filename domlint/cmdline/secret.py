@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import base64
 
-from ..errors import InputError
-from .context import Ctx
+from .context import Ctx, HostFactMissing
 from .storage import Auth
 
 
@@ -20,11 +19,12 @@ def value(ctx: Ctx, auth: Auth, protocol: str, encode: bool = False) -> str:
     for entry in ctx.host.raw.get("secrets") or ():
         if (auth.uuid and _same_uuid(entry.get("uuid"), auth.uuid)) or (auth.usage and entry.get("usage") == auth.usage):
             if entry.get("value") is None:
-                raise InputError(ctx.path, auth.line, f"{protocol}: the host profile names the secret with {what} "
-                                                      "but not its value, which the command line carries")
+                raise HostFactMissing(ctx.path, auth.line, f"{protocol}: the host profile names the secret with {what} "
+                                      "but not its value, which the command line carries", "secrets")
             text = str(entry["value"])
             return base64.b64encode(text.encode()).decode() if encode else text
-    raise InputError(ctx.path, auth.line, f"{protocol}: the host has no secret with {what} (for user '{auth.username}')")
+    raise HostFactMissing(ctx.path, auth.line, f"{protocol}: the host has no secret with {what} (for user '{auth.username}')",
+                          "secrets")
 
 
 def _same_uuid(a: str | None, b: str) -> bool:

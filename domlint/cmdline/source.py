@@ -111,14 +111,15 @@ def _old_style_nbd(host: NetHost) -> bool:
     # a name or a relative socket path; those go as nbd:// URIs.
     return not ((host.name is not None and ":" in host.name)
                 or (host.transport == "tcp" and not host.name)
-                or (host.transport == "unix" and host.socket and not host.socket.startswith("/")))
+                # An empty socket='' is a socket libvirt keeps (not a missing one), and not an absolute path.
+                or (host.transport == "unix" and host.socket is not None and not host.socket.startswith("/")))
 
 
 def _nbd_string(host: NetHost, export: str | None, fail: _Fail) -> str:
     if host.transport == "tcp":
         text = f"nbd:{host.name}:{host.port or '10809'}"
     elif host.transport == "unix":
-        if not host.socket:
+        if host.socket is None:
             raise fail("an nbd host with transport 'unix' needs a socket")
         text = f"nbd:unix:{host.socket}"
     else:
@@ -148,7 +149,7 @@ def _uri(protocol: str, path: str | None, volume: str | None, host: NetHost,
     if path:
         full = f"/{volume}{path}" if volume else (path if path.startswith("/") else "/" + path)
         out.append(_escape(full, _PATH_SAFE))
-    if host.socket:
+    if host.socket is not None:
         out.append(f"?socket={host.socket}")
     return "".join(out)
 

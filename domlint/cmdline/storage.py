@@ -20,7 +20,7 @@ from lxml import etree
 from ..errors import InputError
 from ..parse import parse_file
 from ..values import is_digits
-from .context import Ctx
+from .context import Ctx, HostFactMissing
 
 # Pool types whose volumes are local files, directories or block devices.
 _LOCAL_POOLS = frozenset(("dir", "fs", "netfs", "logical", "disk", "scsi", "zfs"))
@@ -100,11 +100,13 @@ def pool(ctx: Ctx, name: str, line: int | None) -> Pool:
     """The storage pool called name on this host (InputError when the host has none)."""
     base = ctx.host.raw.get("storage_pools")
     if not base:
-        raise InputError(ctx.path, line, f"storage pool '{name}' is unknown: the host profile names no storage_pools")
+        raise HostFactMissing(ctx.path, line, f"storage pool '{name}' is unknown: the host profile names no storage pools",
+                              "storage_pools")
     path = Path(base) / f"{name}.xml"
     try:
         mtime = os.stat(path).st_mtime_ns
     except OSError:
+        # The profile's pools are the host's: one it does not list does not exist (the rules' volume test says so).
         raise InputError(ctx.path, line, f"storage pool '{name}' not found (no {path})") from None
     return _load_pool(str(path), mtime)
 

@@ -7,7 +7,6 @@ from collections import Counter
 
 from lxml import etree
 
-from ..errors import InputError
 from . import devices
 from .address import (
     CCW_CSSID,
@@ -26,7 +25,7 @@ from .address import (
     set_type,
     vio_reg,
 )
-from .context import Ctx
+from .context import Ctx, Unassignable
 
 Element = etree._Element
 
@@ -42,7 +41,7 @@ def _assign_vio(ctx: Ctx, el: Element, default: int, regs: Counter[int]) -> None
     reg = vio_reg(el)
     if reg is not None:
         if regs[reg] > 1:
-            raise InputError(ctx.path, el.sourceline, f"spapr-vio address {reg:#x} is already in use")
+            raise Unassignable(ctx.path, el, "vio-ccw-taken", f"spapr-vio address {reg:#x} is already in use")
     else:
         reg = default
         while regs[reg]:
@@ -107,7 +106,7 @@ def assign_s390(ctx: Ctx) -> None:
             if ccw is None:
                 continue
             if ccw in taken:
-                raise InputError(ctx.path, el.sourceline, f"ccw device number {ccw_str(*ccw)} is used twice")
+                raise Unassignable(ctx.path, el, "vio-ccw-taken", f"ccw device number {ccw_str(*ccw)} is used twice")
             taken.add(ccw)
         nxt = (CCW_CSSID, 0, 0)
         for el in devices.iterate(ctx):
@@ -115,7 +114,7 @@ def assign_s390(ctx: Ctx) -> None:
                 continue
             while nxt in taken:
                 if nxt[2] >= CCW_DEVNO_MAX:
-                    raise InputError(ctx.path, el.sourceline, "no free ccw device number is left")
+                    raise Unassignable(ctx.path, el, "vio-ccw-taken", "no free ccw device number is left")
                 nxt = (nxt[0], nxt[1], nxt[2] + 1)
             taken.add(nxt)
             set_address(el, {"type": "ccw", "cssid": f"{nxt[0]:#x}", "ssid": f"{nxt[1]:#x}",

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..cmdline import Command
 
-from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options, caps_help
+from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options, add_incoming_options, caps_help
 
 EPILOG = """\
 command line:
@@ -24,6 +24,11 @@ command line:
   A domain for another hypervisor (a type the target's QEMU driver does not
   take, such as xen or lxc) has no QEMU command line: a one-line note on
   standard error, nothing on standard output, exit status 0.
+
+incoming migration:
+  --incoming URI builds -incoming for a start from a migration stream or a
+  saved image (tcp:, unix:, exec:, fd:, or stdio with --incoming-fd N); the
+  rules judge the same start, as `check --incoming` does.
 
 formats:
   lines  one option per line, ready to paste into a shell (default); for
@@ -59,8 +64,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     cfg = p.add_mutually_exclusive_group()
     cfg.add_argument("--config", "--config-file", dest="config", metavar="FILE", help="use this configuration file")
     cfg.add_argument("--no-config", action="store_true", help="read no configuration file")
-    p.add_argument("--incoming", metavar="URI",
-                   help="start from an incoming migration (tcp:HOST:PORT, exec:CMD, fd:N, stdio, unix:PATH)")
+    add_incoming_options(p)
     p.set_defaults(func=run)
 
 
@@ -131,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     settings = checker.settings_for(Path(args.path).resolve())
     caps = settings.given_caps
     # libvirt speaks QMP to any QEMU that offers it.
-    opts = RunOptions(migrate_from=args.incoming,
+    opts = RunOptions(migrate_from=args.incoming, migrate_fd=-1 if args.incoming_fd is None else args.incoming_fd,
                       json_monitor="monitor-json" in (caps if caps is not None else settings.caps))
     doc = parse_file(args.path)
     note = foreign_hypervisor(doc, settings.target)

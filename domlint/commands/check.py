@@ -12,7 +12,15 @@ from ..checker import Checker
 from ..errors import DomlintError, InputError, UsageError
 from ..findings import Finding
 from . import mend
-from .options import CONFIG_HELP, FORMATTER, add_check_options, caps_help, checker_from_args, finish
+from .options import (
+    CONFIG_HELP,
+    FORMATTER,
+    add_check_options,
+    add_incoming_options,
+    caps_help,
+    checker_from_args,
+    finish,
+)
 
 EPILOG = CONFIG_HELP + """
 exit status:
@@ -69,6 +77,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="check files in N processes (0 or auto: one per CPU); the report is the same as "
                         "with -j 1 (default: 1)")
     add_check_options(p)
+    add_incoming_options(p)
     mend.add_options(p)
     p.set_defaults(func=run)
 

@@ -17,6 +17,7 @@ from .. import formats
 from ..checker import Checker, Options
 from ..errors import DomlintError, UsageError
 from ..findings import Finding
+from ..start import Start
 from ..terminal import use_color
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
@@ -147,7 +148,29 @@ def checker_from_args(args: argparse.Namespace, extra_ids: tuple[str, ...] = ())
         rules=args.rules, select=args.select, ignore=args.ignore, config=args.config,
         use_config=not args.no_config, inline_suppressions=not args.no_inline_suppressions,
         report_unused=args.report_unused_suppressions, use_cache=not args.no_cache,
+        start=start_from_args(args),
     ))
+
+
+def add_incoming_options(p: argparse.ArgumentParser) -> None:
+    """--incoming and --incoming-fd: judge (and build) a start from an incoming migration or a saved image."""
+    p.add_argument("--incoming", metavar="URI",
+                   help="judge a start from an incoming migration: tcp:HOST:PORT, exec:CMD, fd:N, unix:PATH, or "
+                        "stdio (a saved image, as virsh restore; needs --incoming-fd)")
+    p.add_argument("--incoming-fd", type=_descriptor, metavar="N",
+                   help="with --incoming stdio: the descriptor libvirt hands QEMU the saved image on")
+
+
+def _descriptor(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a file descriptor number (0 or more)")
+    return int(text)
+
+
+def start_from_args(args: argparse.Namespace) -> Start | None:
+    """The start the options describe (None: a plain start)."""
+    uri = getattr(args, "incoming", None)
+    return Start(uri, getattr(args, "incoming_fd", None)) if uri is not None else None
 
 
 def report_root(start: Path | None = None) -> Path:

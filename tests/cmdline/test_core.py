@@ -161,11 +161,13 @@ def test_numa_cells_go_out_in_id_order() -> None:
     assert after(emit_words(xml), "-numa") == ["node,nodeid=0,cpus=0,mem=1", "node,nodeid=1,cpus=1,mem=1"]
 
 
-def test_cpu_model_without_a_cpu_map_is_an_input_error() -> None:
+def test_cpu_model_without_a_cpu_map_uses_the_one_libvirt_128_ships() -> None:
+    # Every 1.2.8 host has its CPU map: a profile naming none gets the bundled one, the same as the corpus's.
     bare = domlint.host.from_dict("bare", {k: v for k, v in HOST.raw.items() if k != "cpu_map"})
-    xml = domain(top="<cpu match='exact'><model>core2duo</model></cpu>", vtype="kvm")
-    with pytest.raises(domlint.InputError, match="cpu_map"):
-        domlint.emit(xml, caps={"kvm"}, host=bare)
+    xml = domain(top="<cpu match='exact'><model>Penryn</model><feature policy='disable' name='sse4.1'/></cpu>",
+                 vtype="kvm")
+    with_map = after(domlint.emit(xml, caps={"kvm"}, host=HOST).words(), "-cpu")
+    assert with_map and after(domlint.emit(xml, caps={"kvm"}, host=bare).words(), "-cpu") == with_map
 
 
 @pytest.mark.parametrize("adjustment", ["abc", "99999999999999999999999", "+5", "1.5"])
