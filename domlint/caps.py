@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from functools import cache
+from collections.abc import Callable
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,12 @@ class Caps(frozenset[str]):
     7002050 for 7.2.50), the architecture, the machine types (name, alias,
     default, CPU limit) and the CPU model names per accelerator. Each is empty
     or None when the source does not say, so that nothing depends on it.
+
+    `argv_facts` is the rest of what libvirt reads from a capability file to
+    build the command line (see `read_argv_facts`): QEMU's host CPU, its CPU
+    definitions, every attribute of its machine types, GIC and SEV. A built-in
+    profile loads it only when the emitter asks (it is large and `check` never
+    needs it).
     """
 
     source: str
@@ -30,18 +37,33 @@ class Caps(frozenset[str]):
     def __new__(cls, flags: frozenset[str] | set[str] | list[str] | tuple[str, ...],
                 source: str = "", version: int | None = None, arch: str | None = None,
                 machines: tuple[dict[str, Any], ...] = (),
-                cpu_models: dict[str, tuple[str, ...]] | None = None) -> Caps:
+                cpu_models: dict[str, tuple[str, ...]] | None = None,
+                argv_facts: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None) -> Caps:
         obj = super().__new__(cls, flags)
         obj.source = source
         obj.version = version
         obj.arch = arch
         obj.machines = machines
         obj.cpu_models = cpu_models or {}
+        obj._argv_facts = argv_facts
         return obj
+
+    @property
+    def argv_facts(self) -> dict[str, Any] | None:
+        """What the source says beyond flags for the command line (read_argv_facts), or None when it says nothing."""
+        facts = self.__dict__.get("_argv_facts")
+        if callable(facts):
+            facts = self._argv_facts = facts()
+        return facts
+
+    def like(self, flags: frozenset[str] | set[str], machines: tuple[dict[str, Any], ...] | None = None) -> Caps:
+        """A copy with other flags (and machines), keeping every other fact of the source."""
+        return Caps(flags, self.source, self.version, self.arch, self.machines if machines is None else machines,
+                    self.cpu_models, self.__dict__.get("_argv_facts"))
 
     def with_flags(self, *extra: str) -> Caps:
         """A copy with extra flags added."""
-        return Caps(self | set(extra), self.source, self.version, self.arch, self.machines, self.cpu_models)
+        return self.like(self | set(extra))
 
 
 
@@ -71,6 +93,22 @@ def _profile_table(folder: Path) -> dict[str, dict[str, Any]]:
 def profiles(target: Target | str | None = None) -> dict[str, tuple[str, ...]]:
     """Built-in profiles of a target: name to capability flags."""
     return {name: tuple(body["flags"]) for name, body in _profile_table(resolve(target).folder).items()}
+
+
+# The command-line facts of the built-in profiles, beside qemu-profiles.yaml (tools/qemu_profiles.py).
+ARGV_FACTS_FILE = "qemu-profiles-argv.json"
+
+
+@cache
+def _argv_fact_table(folder: Path) -> dict[str, dict[str, Any]]:
+    import json
+
+    path = folder / ARGV_FACTS_FILE
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def _profile_argv_facts(folder: Path, name: str) -> dict[str, Any] | None:
+    return _argv_fact_table(folder).get(name)
 
 
 def profile_info(target: Target | str | None = None) -> dict[str, dict[str, Any]]:
@@ -105,13 +143,15 @@ def from_profile(name: str, target: Target | str | None = None) -> Caps:
     key = name if name in table else f"qemu-{name}"
     if key not in table:
         raise UsageError(f"unknown capability profile {name!r} for {t.label}; known: {', '.join(table)}")
-    return _from_info(table[key], f"profile {key}", t)
+    return _from_info(table[key], f"profile {key}", t, partial(_profile_argv_facts, t.folder, key))
 
 
-def _from_info(info: dict[str, Any], source: str, t: Target) -> Caps:
+def _from_info(info: dict[str, Any], source: str, t: Target,
+               argv_facts: dict[str, Any] | Callable[[], dict[str, Any] | None] | None = None) -> Caps:
     return Caps(_with_retired(list(info["flags"]), t), source, version=info.get("version_number"),
                 arch=info.get("arch"), machines=tuple(info.get("machines", ())),
-                cpu_models={k: tuple(v) for k, v in (info.get("cpu_models") or {}).items()})
+                cpu_models={k: tuple(v) for k, v in (info.get("cpu_models") or {}).items()},
+                argv_facts=argv_facts if argv_facts is not None else info.get("argv_facts"))
 
 
 # Guest architectures that only a QEMU binary of another architecture runs: there is no
@@ -134,7 +174,7 @@ def _newest_profile(t: Target, arch: str | None) -> Caps:
     caps = from_profile(max(names, key=_version_of), t)
     if arch and caps.arch and caps.arch != arch:
         # A stand-in for a binary no profile describes: its flags, but not the
-        # architecture, machine types or CPU models of another binary.
+        # architecture, machine types, CPU models or host CPU of another binary.
         return Caps(caps, caps.source, caps.version)
     return caps
 
@@ -170,7 +210,37 @@ def read_qemu_caps(path: str | Path) -> dict[str, Any]:
             models.setdefault(str(c.get("type")), []).append(str(c.get("name")))
     if models:
         info["cpu_models"] = models
+    info["argv_facts"] = read_argv_facts(root)
     return info
+
+
+def read_argv_facts(root: Any) -> dict[str, Any]:
+    """What libvirt reads from a capability file for the command line beyond flags and model names.
+
+    machines: every attribute of each machine type (defaultCPU, defaultRAMid,
+    numaMemSupported...); models: each CPU definition's attributes (type, name,
+    typename, usable) and its blockers joined by commas; gic: the GIC versions;
+    host_props, host_models, host_migratability: QEMU's host CPU per accelerator
+    (<hostCPU>: what a host-model CPU becomes, virQEMUCapsInitHostCPUModel), its
+    properties as [name, type, value, migratable]; sev: cbitpos and reducedPhysBits.
+    """
+    machines = [dict(m.attrib) for m in root.findall("machine")]
+    models: list[dict[str, str]] = []
+    for c in root.findall("cpu"):
+        entry = dict(c.attrib)
+        entry["blockers"] = ",".join(b.get("name", "") for b in c.findall("blocker"))
+        models.append(entry)
+    gics = [dict(g.attrib) for g in root.findall("gic")]
+    host_props = {h.get("type"): [[p.get("name"), p.get("type"), p.get("value"), p.get("migratable")]
+                                  for p in h.findall("property")]
+                  for h in root.findall("hostCPU")}
+    host_migratability = {h.get("type"): h.get("migratability") for h in root.findall("hostCPU")}
+    host_models = {h.get("type"): h.get("model") for h in root.findall("hostCPU")}
+    sev = root.find("sev")
+    sev_info = {k: int(sev.findtext(k)) for k in ("cbitpos", "reducedPhysBits")
+                if sev is not None and (sev.findtext(k) or "").strip().isdigit()}
+    return {"machines": machines, "models": models, "gic": gics, "host_props": host_props,
+            "host_models": host_models, "host_migratability": host_migratability, "sev": sev_info}
 
 
 def from_file(path: str | Path, target: Target | str | None = None, warn: Any = None) -> Caps:

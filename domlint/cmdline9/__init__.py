@@ -27,7 +27,7 @@ def domain_caps(doc: Document, caps: Caps) -> Caps:
         return caps
     add = {e.get("capability") for e in block.findall(f"{{{_QEMU_NS}}}add") if e.get("capability")}
     delete = {e.get("capability") for e in block.findall(f"{{{_QEMU_NS}}}del") if e.get("capability")}
-    return Caps((set(caps) | add) - delete, caps.source, caps.version, caps.arch, caps.machines, caps.cpu_models)
+    return caps.like(frozenset((set(caps) | add) - delete))
 
 
 def make_ctx(doc: Document, caps: Caps, host: Host, opts: RunOptions | None = None) -> Ctx:

@@ -21,6 +21,7 @@ from ..cmdline.storage import pool, translate
 from ..errors import InputError
 from ..values import parse_int
 from . import secret
+from .hostfacts import HostFactMissing
 from .props import Props, compact, object_arg, to_json
 
 # <driver cache> as QEMU's cache.direct / cache.no-flush / the device's write-cache.
@@ -147,6 +148,9 @@ def _image(ctx: Ctx, el: etree._Element, dtype: str, fmt: str | None, top: bool)
     if src is None:
         return img
     if dtype == "volume":
+        if not ctx.host.raw.get("storage_pools") and src.get("pool", "") not in (ctx.host.raw.get("inactive_pools") or ()):
+            raise HostFactMissing(ctx.path, src.sourceline, f"the volume of storage pool '{src.get('pool', '')}' "
+                                  "is known only to the host's storage driver", "storage_pools")
         direct = _iscsi_direct(ctx, img, src)
         if direct:
             return img
@@ -524,7 +528,11 @@ def _fd_group(ctx: Ctx, img: Image) -> list[int] | None:
     name = img.src.get("fdgroup") if img.src is not None else None
     if not name:
         return None
-    groups = ctx.setting("fd_groups") or {}
+    groups = ctx.setting("fd_groups")
+    if groups is None:
+        # `virsh domfd-associate` hands them to the running daemon: nothing in the domain or on disk says which.
+        raise HostFactMissing(ctx.path, img.el.sourceline, f"file descriptor group '{name}' is passed to libvirt "
+                              "at run time (virsh domfd-associate)", "driver.fd_groups")
     if name not in groups:
         raise InputError(ctx.path, img.el.sourceline,
                          f"file descriptor group '{name}' was not associated with the domain")

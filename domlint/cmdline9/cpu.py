@@ -8,6 +8,7 @@ from typing import Any
 
 from lxml import etree
 
+from ..caps import read_argv_facts
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
 from . import cpumodel
@@ -17,29 +18,16 @@ from . import cpumodel
 
 @cache
 def _caps_file(path: str) -> dict[str, Any]:
-    """Machines (with their default CPU type) and CPU models (with QOM type names) of a capability file."""
-    root = etree.parse(path).getroot()
-    machines = [dict(m.attrib) for m in root.findall("machine")]
-    models: list[dict[str, str]] = []
-    for c in root.findall("cpu"):
-        entry = dict(c.attrib)
-        entry["blockers"] = ",".join(b.get("name", "") for b in c.findall("blocker"))
-        models.append(entry)
-    gics = [dict(g.attrib) for g in root.findall("gic")]
-    host_props = {h.get("type"): [(p.get("name"), p.get("type"), p.get("value"), p.get("migratable"))
-                                  for p in h.findall("property")]
-                  for h in root.findall("hostCPU")}
-    host_migratability = {h.get("type"): h.get("migratability") for h in root.findall("hostCPU")}
-    host_models = {h.get("type"): h.get("model") for h in root.findall("hostCPU")}
-    sev = root.find("sev")
-    sev_info = {k: int(sev.findtext(k)) for k in ("cbitpos", "reducedPhysBits")
-                if sev is not None and (sev.findtext(k) or "").strip().isdigit()}
-    return {"machines": machines, "models": models, "gic": gics, "host_props": host_props,
-            "host_models": host_models, "host_migratability": host_migratability, "sev": sev_info}
+    """The command-line facts of a capability file the capabilities were read from without them."""
+    return read_argv_facts(etree.parse(path).getroot())
 
 
 def caps_file_info(ctx: Ctx) -> dict[str, Any] | None:
-    """The CPU facts of the capabilities' source file, when the capabilities came from one."""
+    """What QEMU's capabilities say beyond flags (host CPU, CPU definitions, machines, GIC, SEV), when their
+    source says it: a capability file (--qemu-caps, the host profile's qemu_caps) or a built-in profile."""
+    facts = getattr(ctx.caps, "argv_facts", None)
+    if facts:
+        return facts
     src = getattr(ctx.caps, "source", "") or ""
     if src and src.endswith(".xml") and Path(src).is_file():
         return _caps_file(src)

@@ -10,6 +10,7 @@ from lxml import etree
 from ..cmdline.context import Ctx
 from ..errors import InputError
 from . import x86cpu
+from .hostfacts import HostFactMissing
 
 # libvirt's x86 feature names whose QEMU spelling differs (virQEMUCapsCPUFeaturesX86).
 _X86_TO_QEMU = {"cmp_legacy": "cmp-legacy", "ds_cpl": "ds-cpl", "fxsr_opt": "fxsr-opt", "kvm_pv_eoi": "kvm-pv-eoi",
@@ -62,13 +63,16 @@ _FILTERED = frozenset({"cmt", "mbm_total", "mbm_local", "osxsave", "ospke"})
 
 
 def cpu_map_dir(ctx: Ctx) -> str | None:
-    """libvirt 9.0's CPU map directory: the host profile's, else the installed one."""
+    """libvirt 9.0's CPU map directory: the host profile's, else the one domlint bundles with the target, else
+    the installed one."""
     given = ctx.host.raw.get("cpu_map_dir")
     if given:
         return str(given)
-    for d in ("/usr/share/libvirt/cpu_map",):
+    from ..target import load
+
+    for d in (load("9.0").folder / "cpu_map", Path("/usr/share/libvirt/cpu_map")):
         if Path(d, "index.xml").is_file():
-            return d
+            return str(d)
     return None
 
 
@@ -229,8 +233,8 @@ def update(ctx: Ctx, cpu: GuestCpu) -> GuestCpu:
     if cmap is None:
         if cpu.mode == "host-model":
             # Printing "-cpu host" would describe another guest: say what is missing instead.
-            raise InputError(ctx.path, None, "a host-model CPU needs libvirt's CPU map (host profile cpu_map_dir, "
-                                             "or /usr/share/libvirt/cpu_map) to be turned into -cpu")
+            raise HostFactMissing(ctx.path, None, "a host-model CPU is turned into -cpu with libvirt's CPU map, "
+                                  "and none is bundled or installed", "cpu_map_dir")
         return cpu
     if cpu.mode == "host-model" and ctx.opts.migrate_from and cpu.model:
         cpu.mode = "custom"
@@ -242,8 +246,9 @@ def update(ctx: Ctx, cpu: GuestCpu) -> GuestCpu:
             # QEMU that cannot report unavailable features gets no MSR features in the host model.
             host.features = [f for f in host.features if not _is_msr(cmap, f[0])]
         if host is None:
-            raise InputError(ctx.path, None, "a host-model CPU or optional CPU features need the host's CPU "
-                                             "(the host profile's cpu, or QEMU's host CPU in its capability file)")
+            raise HostFactMissing(ctx.path, None, "a host-model CPU or optional CPU features need the host's CPU, "
+                                  "which QEMU's capabilities give (a built-in profile, --qemu-caps) and a flag list "
+                                  "does not", "cpu")
         host_data, _ = x86cpu.cpu_data(cmap, host.model, host.features)
         for f in guest.features:
             if f[1] == "optional":

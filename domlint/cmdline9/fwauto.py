@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..cmdline.context import Ctx
-from ..errors import InputError
 from . import hostfacts
+from .hostfacts import HostFactMissing
 
 # The QEMU architecture names of the descriptors' targets.
 _QEMU_ARCH = {"i686": "i386", "x86_64": "x86_64", "aarch64": "aarch64", "armv7l": "arm"}
@@ -182,7 +182,10 @@ def resolve(ctx: Ctx) -> Firmware:
     chosen = next(((p, d) for p, d in descriptors(ctx) if _matches(ctx, d, want, loader)), None)
     if chosen is None:
         if need:
-            raise InputError(ctx.path, None, f"Unable to find any firmware to satisfy '{auto}'")
+            # Which firmware QEMU has is what the host's interop descriptors say.
+            where = " or ".join(str(d) for d in _descriptor_dirs(ctx))
+            raise HostFactMissing(ctx.path, None, f"Unable to find any firmware to satisfy '{auto}' in the "
+                                  f"firmware descriptors under {where}", "fs_root")
         ctx.state["firmware"] = fw
         return fw
     _apply(ctx, fw, chosen[0], chosen[1])

@@ -16,6 +16,7 @@ from ..errors import InputError
 from . import devutil, hostfacts, platform, secret
 from . import props as P
 from .audio import audio, audio_id
+from .hostfacts import HostFactMissing
 from .sound import sounds
 from .video import videos
 
@@ -91,8 +92,9 @@ def listen(ctx: Ctx, gfx: Element) -> Listen:
         if network:
             known = (ctx.host.raw.get("networks") or {}).get(network) or {}
             if not known.get("address"):
-                raise InputError(ctx.path, gfx.sourceline,
-                                 f"graphics listen network '{network}': the host profile gives it no address")
+                # The address of a libvirt network is its bridge's on the host: the network driver's.
+                raise HostFactMissing(ctx.path, gfx.sourceline, f"graphics listen on network '{network}', whose "
+                                      "address the host's network driver gives", "networks")
             lst.address = str(known["address"])
         elif listen_addr:
             lst.address = str(listen_addr)

@@ -15,7 +15,7 @@ from ..errors import InputError
 from . import address as A
 from . import devutil
 from . import props as P
-from .hostfacts import host_fd
+from .hostfacts import HostFactMissing, host_fd
 from .props import to_json
 
 Element = etree._Element
@@ -90,8 +90,7 @@ def usb_props(ctx: Ctx, dev: Element) -> P.Props:
     hostdevice = hostbus = hostaddr = None
     if not missing:
         if bus == 0 and device == 0:
-            raise InputError(ctx.path, dev.sourceline, "USB host device is missing bus/device information "
-                                                       "(finding it by vendor and product needs the host's USB list)")
+            bus, device = _usb_by_vendor(ctx, dev, src)
         if ctx.has("usb-host.hostdevice"):
             hostdevice = f"/dev/bus/usb/{bus:03d}/{device:03d}"
         else:
@@ -145,12 +144,29 @@ def _storage_id(ctx: Ctx) -> int:
     return next_storage_id(ctx)
 
 
+def _usb_by_vendor(ctx: Ctx, dev: Element, src: Element | None) -> tuple[int, int]:
+    """The bus and device of the one host USB device with the source's vendor and product (virUSBDeviceFindByVendor)."""
+    vendor = devutil.uint(ctx, src.find("vendor") if src is not None else None, "id", 0, 0)
+    product = devutil.uint(ctx, src.find("product") if src is not None else None, "id", 0, 0)
+    listed = ctx.host.raw.get("usb_devices")
+    if listed is None:
+        raise HostFactMissing(ctx.path, dev.sourceline, f"USB host device {vendor:04x}:{product:04x} is found by "
+                              "vendor and product on the host's USB buses", "usb_devices")
+    found = [d for d in listed if int(str(d["vendor"]), 0) == vendor and int(str(d["product"]), 0) == product]
+    if not found:
+        raise InputError(ctx.path, dev.sourceline, f"Did not find USB device {vendor:x}:{product:x}")
+    if len(found) > 1:
+        raise InputError(ctx.path, dev.sourceline,
+                         f"Multiple USB devices for {vendor:x}:{product:x}, use <address> to specify one")
+    return int(found[0]["bus"]), int(found[0]["device"])
+
+
 def scsi_generic_path(ctx: Ctx, dev: Element) -> str:
     """The /dev/sgN a host SCSI address stands for (the host profile's scsi_generic device)."""
     name = ctx.host.raw.get("scsi_generic")
     if not name:
-        raise InputError(ctx.path, dev.sourceline, "the host profile does not say which /dev/sg* device "
-                                                   "a SCSI host device is (scsi_generic)")
+        raise HostFactMissing(ctx.path, dev.sourceline, "which /dev/sg* device a SCSI host device is only the "
+                              "host's sysfs says", "scsi_generic")
     return f"/dev/{name}"
 
 

@@ -8,11 +8,26 @@ whatever numbers its own open() returned, which nothing offline can know: the
 defaults are plain placeholders, distinct so that a line still reads clearly.
 A test harness's numbers (libvirt's own mocks hand out fixed ones) belong in its
 host profile, as tests/hosts/conformance-9.0.yaml holds them.
+
+What no default can stand for (a secret's value, a storage pool, the host's USB
+devices, a 1 GiB hugetlbfs mount, ...) the emitter asks for with HostFactMissing:
+one line naming the host profile key to add. No rule can decide it, since the
+default host does not know it, so `check` passes such a domain and `argv` says
+what it needs.
 """
 
 from __future__ import annotations
 
 from ..cmdline.context import Ctx
+from ..errors import InputError
+
+
+class HostFactMissing(InputError):
+    """The command line needs a fact of the host the host profile does not give; `key` is the profile key to add."""
+
+    def __init__(self, path: str, line: int | None, message: str, key: str) -> None:
+        super().__init__(path, line, f"{message}; add `{key}` to the host profile (--host)")
+        self.key = key
 
 # qemu.conf's defaults in libvirt 9.0 for a privileged daemon (virQEMUDriverConfigNew). The
 # directories libvirt derives from the two dirs (nvram and ram under lib_dir; passt, dbus and
@@ -42,6 +57,23 @@ FD_DEFAULTS: dict[str, int] = {
     # Not a descriptor: the guest CID <cid auto='yes'/> gets, the first one libvirt tries (0-2 are reserved).
     "vsock_cid": 3,
 }
+
+
+# The hugetlbfs mount every Linux host with huge pages has: systemd mounts hugetlbfs at
+# /dev/hugepages (dev-hugepages.mount) with the kernel's default huge page size, and libvirt
+# finds it in /proc/mounts when qemu.conf names none (virFileFindHugeTLBFS). The size is the
+# architecture's (x86 and arm64 with 4 KiB pages: 2 MiB; s390x: 1 MiB); ppc64's depends on
+# the MMU, so it has no default. Other sizes (1 GiB) need a mount of their own: a host fact.
+DEFAULT_HUGEPAGE_KIB: dict[str, int] = {"x86_64": 2048, "i686": 2048, "aarch64": 2048, "s390x": 1024}
+
+
+def hugetlbfs_mounts(ctx: Ctx) -> tuple[list[dict], bool]:
+    """The host's hugetlbfs mounts, and whether they are the plain default (the host profile names none)."""
+    given = ctx.setting("hugetlbfs")
+    if given is not None:
+        return list(given), False
+    size = DEFAULT_HUGEPAGE_KIB.get(ctx.host.arch)
+    return ([{"mount": "/dev/hugepages", "page_size_kib": size}] if size else []), True
 
 
 def lib_dir(ctx: Ctx) -> str:

@@ -158,14 +158,13 @@ def format_set(values: list[int]) -> str:
 
 # --- driver facts ---------------------------------------------------------------------------------
 
-def _hugetlbfs(ctx: Ctx) -> list[dict]:
-    return list(ctx.setting("hugetlbfs") or [])
-
-
 def default_hugepage_kib(ctx: Ctx) -> int:
     """The default huge page size of the host's hugetlbfs mounts."""
-    mounts = _hugetlbfs(ctx)
+    mounts, assumed = hostfacts.hugetlbfs_mounts(ctx)
     if not mounts:
+        if assumed:
+            raise hostfacts.HostFactMissing(ctx.path, None, f"huge pages need the host's hugetlbfs mounts, and "
+                                            f"{ctx.host.arch} has no usual default", "driver.hugetlbfs")
         raise InputError(ctx.path, None, "hugetlbfs filesystem is not mounted or disabled by administrator config")
     default = ctx.setting("default_hugepage_kib")
     for m in mounts:
@@ -176,10 +175,15 @@ def default_hugepage_kib(ctx: Ctx) -> int:
 
 def hugepage_path(ctx: Ctx, page_kib: int) -> str:
     """The per-domain directory on the hugetlbfs mount of this page size."""
-    for m in _hugetlbfs(ctx):
+    mounts, assumed = hostfacts.hugetlbfs_mounts(ctx)
+    for m in mounts:
         if int(m["page_size_kib"]) == page_kib:
             return f"{m['mount']}/libvirt/qemu/{platform.short_name(ctx)}"
-    raise InputError(ctx.path, None, f"Unable to find any usable hugetlbfs mount for {page_kib} KiB")
+    message = f"Unable to find any usable hugetlbfs mount for {page_kib} KiB"
+    if assumed:
+        raise hostfacts.HostFactMissing(ctx.path, None, f"{message} (only the default /dev/hugepages is assumed)",
+                                        "driver.hugetlbfs")
+    raise InputError(ctx.path, None, message)
 
 
 def backing_path(ctx: Ctx, alias: str) -> str:

@@ -195,14 +195,18 @@ def _machine_features(ctx: Ctx) -> list[str]:
     return out
 
 
-_UNITS = {"b": 1, "bytes": 1, "k": 1024, "kb": 1000, "kib": 1024, "m": 1024 ** 2, "mb": 1000 ** 2,
-          "mib": 1024 ** 2, "g": 1024 ** 3, "gb": 1000 ** 3, "gib": 1024 ** 3, "t": 1024 ** 4, "tb": 1000 ** 4,
-          "tib": 1024 ** 4}
+# virScaleInteger's suffixes (any case): b, byte(s); k, m, g, t, p, e alone or with iB (1024) or B (1000).
+_UNITS = {"b": 1, "byte": 1, "bytes": 1,
+          **{f"{p}{s}": base ** (i + 1) for i, p in enumerate("kmgtpe")
+             for s, base in (("", 1024), ("ib", 1024), ("b", 1000))}}
 
 
 def scaled_bytes(value: str, unit: str | None, default_unit: str = "kib") -> int:
-    """A size with its unit in bytes, as libvirt's virScaleInteger reads it."""
-    return int(value.strip()) * _UNITS[(unit or default_unit).lower()]
+    """A size with its unit in bytes, as libvirt's virScaleInteger reads it (the parse rules refuse other units)."""
+    scale = _UNITS.get((unit or default_unit).lower())
+    if scale is None:
+        raise ValueError(f"unknown suffix '{unit}'")
+    return int(value.strip()) * scale
 
 
 def _kib(el: etree._Element, default_unit: str = "kib") -> int:

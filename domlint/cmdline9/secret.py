@@ -16,6 +16,7 @@ from typing import Any
 
 from ..cmdline.context import Ctx
 from ..errors import InputError
+from .hostfacts import HostFactMissing
 from .props import Props
 
 MASTER_KEY_ALIAS = "masterKey0"
@@ -57,14 +58,18 @@ def lookup(ctx: Ctx, usage_type: str, uuid: str | None, usage: str | None, line:
     The host profile's `secrets` entries match by `uuid` (`"*"`: any UUID), by
     `usage`, or by `usage_prefix` for volume secrets.
     """
-    for entry in ctx.host.raw.get("secrets") or ():
+    what = f"uuid '{uuid}'" if uuid else f"usage '{usage}'"
+    secrets = ctx.host.raw.get("secrets")
+    for entry in secrets or ():
         if _matches(entry, usage_type, uuid, usage):
             value = entry.get("value")
             if value is None:
-                raise InputError(ctx.path, line, "the host profile names the secret but not its value, "
-                                                 "which the command line carries (encrypted)")
+                raise HostFactMissing(ctx.path, line, f"the command line carries the value of {usage_type} secret "
+                                      f"{what} (encrypted), which the host profile does not give", "secrets")
             return str(value).encode()
-    what = f"uuid '{uuid}'" if uuid else f"usage '{usage}'"
+    if secrets is None:
+        raise HostFactMissing(ctx.path, line, f"the command line carries the value of {usage_type} secret {what} "
+                              "(encrypted), which only the host's secret driver knows", "secrets")
     raise InputError(ctx.path, line, f"the host has no {usage_type} secret with {what}")
 
 
