@@ -38,8 +38,12 @@ def test_virsh_command_line_with_a_domain_name(tmp_path: Path) -> None:
                    "--persistent")
     assert proc.returncode == 1 and "attach-disk-target-used" in proc.stdout
     # --live alone reads the running definition: virsh dumpxml without --inactive.
+    # The free disk's target is free in the running definition too. What else is reported is the test
+    # driver's own definition judged as a QEMU guest (a NIC on the PIIX3's slot, a disk on a bus no
+    # bridge provides, so that 1.2.8 places the new disk on slot 0 of that bus), which QEMU refuses too.
     live = run_cli("attach-check", "-c", "test:///default", "test", _device(tmp_path, FREE), "--live")
-    assert live.returncode == 0, live.stderr
+    assert live.returncode in (0, 1), live.stderr
+    assert "[attach-" not in live.stdout, live.stdout
 
 
 def test_domain_name_without_virsh_says_both_readings_failed(tmp_path: Path) -> None:
