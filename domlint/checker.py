@@ -17,7 +17,6 @@ from . import caps as capsmod
 from . import config as configmod
 from . import suppress
 from . import target as targetmod
-from .builtin import builtin_ids
 from .domain import domain_arch, foreign_hypervisor, guest_arch, normalise
 from .engine import Engine, Rule, load_engine, matches_id
 from .errors import UsageError
@@ -25,7 +24,6 @@ from .findings import Finding
 from .formats import CheckedFile, RuleInfo
 from .host import Host, default_host
 from .host import load as load_host
-from .identity import finding_key
 from .parse import Document, parse_bytes, parse_file
 
 
@@ -128,7 +126,7 @@ class Settings:
 
 def rule_info(r: Rule) -> RuleInfo:
     """What reports say about rule r (plain values: it crosses process boundaries with -j)."""
-    from .ruledoc import first_examples
+    from .rulepack import first_examples
 
     wanted = r.caps.needs or (r.caps.lacking_any | r.caps.absent)
     return RuleInfo(r.id, r.severity, r.summary, r.hint, tuple(r.caps.names()), r.path, r.line,
@@ -227,8 +225,11 @@ class Checker:
         def known(i: str) -> bool:
             # attach-check's ids too, so that one configuration serves check and attach-check; looked up
             # only for an id no rule matches, since they live in the module attach-check alone imports.
-            return (any(matches_id(k, [i]) for k in rule_ids)
-                    or any(matches_id(k, [i]) for k in builtin_ids()))
+            if any(matches_id(k, [i]) for k in rule_ids):
+                return True
+            from .builtin import builtin_ids
+
+            return any(matches_id(k, [i]) for k in builtin_ids())
 
         for label, ids in (("--select", o.select), ("--ignore", o.ignore)):
             unknown = sorted(i for i in ids or () if not known(i))
@@ -302,4 +303,9 @@ class Checker:
         if settings.severity:
             found = [dataclasses.replace(f, severity=settings.severity_of(f.rule_id, f.severity)) for f in found]
         found.sort(key=lambda f: (f.line, f.column, f.rule_id))
+        if not found:
+            return found
+        # Imported only for a file with findings: a clean file (the common case of a hook) needs no keys.
+        from .identity import finding_key
+
         return [f if f.key else dataclasses.replace(f, key=finding_key(doc.tree, f.xpath)) for f in found]

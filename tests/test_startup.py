@@ -22,7 +22,7 @@ from conftest import REPO
 CHECK_MODULES = sorted([
     "domlint", "domlint.cache", "domlint.caps", "domlint.checker", "domlint.cli", "domlint.commands",
     "domlint.commands.check", "domlint.commands.mend", "domlint.commands.options", "domlint.config", "domlint.data",
-    "domlint.domain",
+    "domlint.discover", "domlint.domain",
     "domlint.engine", "domlint.errors", "domlint.findings", "domlint.formats", "domlint.formats.text",
     "domlint.host", "domlint.jobs", "domlint.machine", "domlint.numbers", "domlint.parse", "domlint.predicates",
     "domlint.rulepack", "domlint.selectors", "domlint.suppress", "domlint.target", "domlint.terminal",
