@@ -8,7 +8,7 @@ between files; each distinct combination is built once per run.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -134,6 +134,49 @@ def rule_info(r: Rule) -> RuleInfo:
                     stage=r.stage, examples=first_examples(r.body))
 
 
+class RuleInfos(MutableMapping[str, RuleInfo]):
+    """What reports say about each rule, by id: made when first read, since a text report of a clean file never
+    reads it and the 9.0 pack has a thousand rules."""
+
+    def __init__(self, known: dict[str, RuleInfo]) -> None:
+        self._data = dict(known)
+        self._pending: list[Rule] = []
+
+    def register(self, rules: list[Rule]) -> None:
+        """Add rules (their infos are made on the next read, in this order, the first of an id kept)."""
+        self._pending += rules
+
+    def _made(self) -> dict[str, RuleInfo]:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            for r in pending:
+                if r.id not in self._data:
+                    self._data[r.id] = rule_info(r)
+        return self._data
+
+    def __getitem__(self, key: str) -> RuleInfo:
+        return self._made()[key]
+
+    def __setitem__(self, key: str, value: RuleInfo) -> None:
+        self._made()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._made()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._made()
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, RuleInfo]]]:
+        # Crosses to the parent of a -j worker as the plain dict it stands for.
+        return (dict, (self._made(),))
+
+
 class Checker:
     """Checks files under options, reading each configuration, rule pack and profile once."""
 
@@ -152,7 +195,7 @@ class Checker:
         self._hosts: dict[str, Host] = {}
         self._settings: dict[str, Settings] = {}
         self.checked: list[CheckedFile] = []
-        self.rules: dict[str, RuleInfo] = dict(suppress.META_RULES)
+        self.rules = RuleInfos(suppress.META_RULES)
 
     def config_for(self, path: str | Path) -> configmod.Config | None:
         """The configuration governing path, if any."""
@@ -175,8 +218,7 @@ class Checker:
         engine = self._engines[k]
         if k not in self._registered:
             self._registered.add(k)
-            for r in engine.rules:
-                self.rules.setdefault(r.id, rule_info(r))
+            self.rules.register(engine.rules)
         return self._engines[k]
 
     def _caps_for(self, kind: str, value: Any, target: targetmod.Target) -> capsmod.Caps:
