@@ -8,7 +8,7 @@ between files; each distinct combination is built once per run.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,6 @@ from . import caps as capsmod
 from . import config as configmod
 from . import suppress
 from . import target as targetmod
-from .builtin import builtin_ids
 from .domain import domain_arch, foreign_hypervisor, guest_arch, normalise
 from .engine import Engine, Rule, load_engine, matches_id
 from .errors import UsageError
@@ -25,7 +24,6 @@ from .findings import Finding
 from .formats import CheckedFile, RuleInfo
 from .host import Host, default_host
 from .host import load as load_host
-from .identity import finding_key
 from .parse import Document, parse_bytes, parse_file
 from .start import Start
 
@@ -131,12 +129,55 @@ class Settings:
 
 def rule_info(r: Rule) -> RuleInfo:
     """What reports say about rule r (plain values: it crosses process boundaries with -j)."""
-    from .ruledoc import first_examples
+    from .rulepack import first_examples
 
     wanted = r.caps.needs or (r.caps.lacking_any | r.caps.absent)
     return RuleInfo(r.id, r.severity, r.summary, r.hint, tuple(r.caps.names()), r.path, r.line,
                     message=r.message, feature=str(r.body.get("feature") or ""), wanted=tuple(sorted(wanted)),
                     stage=r.stage, examples=first_examples(r.body))
+
+
+class RuleInfos(MutableMapping[str, RuleInfo]):
+    """What reports say about each rule, by id: made when first read, since a text report of a clean file never
+    reads it and the 9.0 pack has a thousand rules."""
+
+    def __init__(self, known: dict[str, RuleInfo]) -> None:
+        self._data = dict(known)
+        self._pending: list[Rule] = []
+
+    def register(self, rules: list[Rule]) -> None:
+        """Add rules (their infos are made on the next read, in this order, the first of an id kept)."""
+        self._pending += rules
+
+    def _made(self) -> dict[str, RuleInfo]:
+        if self._pending:
+            pending, self._pending = self._pending, []
+            for r in pending:
+                if r.id not in self._data:
+                    self._data[r.id] = rule_info(r)
+        return self._data
+
+    def __getitem__(self, key: str) -> RuleInfo:
+        return self._made()[key]
+
+    def __setitem__(self, key: str, value: RuleInfo) -> None:
+        self._made()[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self._made()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._made()
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, RuleInfo]]]:
+        # Crosses to the parent of a -j worker as the plain dict it stands for.
+        return (dict, (self._made(),))
 
 
 class Checker:
@@ -157,7 +198,7 @@ class Checker:
         self._hosts: dict[str, Host] = {}
         self._settings: dict[str, Settings] = {}
         self.checked: list[CheckedFile] = []
-        self.rules: dict[str, RuleInfo] = dict(suppress.META_RULES)
+        self.rules = RuleInfos(suppress.META_RULES)
 
     def config_for(self, path: str | Path) -> configmod.Config | None:
         """The configuration governing path, if any."""
@@ -180,8 +221,7 @@ class Checker:
         engine = self._engines[k]
         if k not in self._registered:
             self._registered.add(k)
-            for r in engine.rules:
-                self.rules.setdefault(r.id, rule_info(r))
+            self.rules.register(engine.rules)
         return self._engines[k]
 
     def _caps_for(self, kind: str, value: Any, target: targetmod.Target) -> capsmod.Caps:
@@ -230,8 +270,11 @@ class Checker:
         def known(i: str) -> bool:
             # attach-check's ids too, so that one configuration serves check and attach-check; looked up
             # only for an id no rule matches, since they live in the module attach-check alone imports.
-            return (any(matches_id(k, [i]) for k in rule_ids)
-                    or any(matches_id(k, [i]) for k in builtin_ids()))
+            if any(matches_id(k, [i]) for k in rule_ids):
+                return True
+            from .builtin import builtin_ids
+
+            return any(matches_id(k, [i]) for k in builtin_ids())
 
         for label, ids in (("--select", o.select), ("--ignore", o.ignore)):
             unknown = sorted(i for i in ids or () if not known(i))
@@ -306,4 +349,9 @@ class Checker:
         if settings.severity:
             found = [dataclasses.replace(f, severity=settings.severity_of(f.rule_id, f.severity)) for f in found]
         found.sort(key=lambda f: (f.line, f.column, f.rule_id))
+        if not found:
+            return found
+        # Imported only for a file with findings: a clean file (the common case of a hook) needs no keys.
+        from .identity import finding_key
+
         return [f if f.key else dataclasses.replace(f, key=finding_key(doc.tree, f.xpath)) for f in found]

@@ -13,7 +13,6 @@ to apply the excludes and the domain test to named files too.
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -217,6 +216,9 @@ class Discovery:
 
 def _git_files(top: Path) -> list[str] | None:
     """The files below top that git does not ignore (tracked or not), or None outside a git work tree."""
+    # Imported here: subprocess brings threading, signal and selectors, which a check of named files never needs.
+    import subprocess
+
     try:
         proc = subprocess.run(["git", "-C", str(top), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                               capture_output=True, timeout=120, check=False)

@@ -356,3 +356,28 @@ def load_uncovered(path: Path | None = None) -> dict[str, str]:
         raise RuleErrors(errors)
     return out
 
+
+def _example(item: Any) -> str:
+    """An example's XML as the rule file writes it."""
+    if isinstance(item, str):
+        return item.strip()
+    if isinstance(item, dict):
+        text = str(item.get("xml", "")).strip()
+        extra = []
+        if item.get("caps") is not None:
+            extra.append(f"with capabilities {', '.join(item['caps']) or 'none'}")
+        if item.get("caps_profile"):
+            extra.append(f"with profile {item['caps_profile']}")
+        if item.get("repeat"):
+            extra.append(f"and {item['repeat'].get('count')} times {str(item['repeat'].get('xml', '')).strip()}")
+        return text + (f"\n<!-- {'; '.join(extra)} -->" if extra else "")
+    return ""
+
+
+def first_examples(body: dict[str, Any]) -> tuple[str, ...]:
+    """The first invalid and the first valid example of a rule body (empty when it has none)."""
+    ex = body.get("examples") or {}
+    inv, val = ex.get("invalid") or [], ex.get("valid") or []
+    if not inv or not val:
+        return ()
+    return (_example(inv[0]), _example(val[0]))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 import domlint
 from domlint.engine import load_engine
-from domlint.predicates import compile_xpath
+from domlint.predicates import DL_NS, compile_xpath
 
 RULE = """\
 rules:
@@ -68,3 +69,12 @@ def test_machine_family_functions() -> None:
         doc = etree.fromstring(f"<domain><os><type machine='{machine}'>hvm</type></os><devices><disk/></devices></domain>")
         disk = doc.find("devices/disk")
         assert (on_pc(disk), on_q35(disk)) == (pc, q35), machine
+
+
+def test_dl_functions_reach_only_the_expressions_that_name_them() -> None:
+    # A global etree.FunctionNamespace would be registered on every XPath evaluation, the selects' too.
+    assert list(etree.FunctionNamespace(DL_NS)) == []
+    tree = etree.fromstring("<domain><os><type machine='q35'>hvm</type></os></domain>")
+    assert compile_xpath("dl:q35()")(tree) is True
+    with pytest.raises(etree.XPathEvalError):
+        etree.XPath("dl:q35()", namespaces={"dl": DL_NS})(tree)

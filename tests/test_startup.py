@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
@@ -18,11 +19,15 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
+from domlint import suppress
+from domlint.checker import Checker, Options, rule_info
+from domlint.formats import RuleInfo
+
 # Every domlint module a check of one file under either target needs, and no other.
 CHECK_MODULES = sorted([
     "domlint", "domlint.cache", "domlint.caps", "domlint.checker", "domlint.cli", "domlint.commands",
     "domlint.commands.check", "domlint.commands.mend", "domlint.commands.options", "domlint.config", "domlint.data",
-    "domlint.domain",
+    "domlint.discover", "domlint.domain",
     "domlint.engine", "domlint.errors", "domlint.findings", "domlint.formats", "domlint.formats.text",
     "domlint.host", "domlint.jobs", "domlint.machine", "domlint.numbers", "domlint.parse", "domlint.predicates",
     "domlint.rulepack", "domlint.selectors", "domlint.suppress", "domlint.target", "domlint.terminal",
@@ -58,3 +63,16 @@ def test_a_warm_check_of_one_file_imports_exactly_its_modules(tmp_path: Path, ta
     others = {m for m in imported if m.split(".")[0] != "domlint"}
     assert others <= STDLIB_ALLOWED, f"new imports on the check path: {sorted(others - STDLIB_ALLOWED)}"
     assert not {"yaml", "jsonschema", "multiprocessing", "concurrent.futures"} & others
+
+
+def test_rule_infos_are_made_when_read_and_match_registering_each_at_once() -> None:
+    checker = Checker(Options(libvirt="9.0", use_config=False))
+    checker.check_file(REPO / "examples" / "guest-good.xml")
+    assert checker.rules._pending, "a clean file's check should make no rule infos"
+    eager = dict(suppress.META_RULES)
+    for r in checker.settings_for(REPO / "examples" / "guest-good.xml").engine.rules:
+        eager.setdefault(r.id, rule_info(r))
+    checker.rules.setdefault("attach-x", RuleInfo("attach-x", "error", "x"))
+    assert list(checker.rules.items()) == [*eager.items(), ("attach-x", RuleInfo("attach-x", "error", "x"))]
+    sent = pickle.loads(pickle.dumps(checker.rules))
+    assert type(sent) is dict and sent == dict(checker.rules)
