@@ -15,7 +15,7 @@ from ..caps import Caps
 from ..errors import InputError
 from ..host import Host
 from ..parse import Document
-from . import alias, order, source
+from . import alias
 from .assign import assign
 from .command import Command
 from .context import Ctx, HostFactMissing, RunOptions, Unassignable
@@ -43,6 +43,9 @@ def build_command(doc: Document, caps: Caps, host: Host, opts: RunOptions | None
     """Build the command line for a normalised domain (addresses and aliases are assigned here)."""
     ctx = make_ctx(doc, caps, host, opts)
     _assign(ctx)
+    # The families are imported when a command line is built: check reads only the assignment.
+    from . import order
+
     return order.build(ctx)
 
 
@@ -93,6 +96,8 @@ def volume_problem(doc: Document, caps: Caps, host: Host, disk: etree._Element) 
     if disk.get("type") != "volume" or src_el is None:
         return None
     try:
+        from . import source
+
         found = source.of_disk(make_ctx(doc, caps, host), disk)
     except HostFactMissing:
         return None
