@@ -38,9 +38,8 @@ from domlint import caps as capsmod  # noqa: E402
 from domlint import host as hostmod  # noqa: E402
 from domlint import target as targetmod  # noqa: E402
 from domlint.cmdline import RunOptions  # noqa: E402
-from domlint.cmdline.context import HostFactMissing  # noqa: E402
 from domlint.engine import load_engine  # noqa: E402
-from domlint.errors import InputError, Refused  # noqa: E402
+from domlint.errors import HostFactMissing, InputError, Refused  # noqa: E402
 
 DEFAULT_MANIFEST = REPO.parent / "shared" / "conformance" / "libvirt-1.2.8" / "manifest.json"
 

@@ -12,11 +12,10 @@ from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
-from ..errors import InputError
+from ..errors import HostFactMissing, InputError
 from . import devutil, hostfacts, platform, secret
 from . import props as P
 from .audio import audio, audio_id
-from .hostfacts import HostFactMissing
 from .sound import sounds
 from .video import videos
 
