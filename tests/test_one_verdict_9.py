@@ -11,7 +11,7 @@ from conftest import CONFORMANCE_9, REPO, run_cli
 
 sys.path.insert(0, str(REPO / "tools"))
 
-import one_verdict_9
+import one_verdict
 
 from domlint import caps as capsmod
 
@@ -35,8 +35,8 @@ def write(tmp_path: Path, cpu: str = "", memory: str = "", devices: str = "") ->
 def test_realworld_and_examples_check_passes_argv_builds_or_names_the_host_key(
         capsys: pytest.CaptureFixture[str]) -> None:
     # Every real-world domain and example, under the default host and every built-in 9.0 profile and none.
-    files = one_verdict_9.domains("realworld") + one_verdict_9.domains("examples")
-    tally = one_verdict_9.measure(files, one_verdict_9.hostmod.default_host())
+    files = one_verdict.domains("realworld") + one_verdict.domains("examples")
+    tally = one_verdict.measure(files, one_verdict.hostmod.default_host(), libvirt="9.0")
     assert tally.refused_count == 0, dict(tally.refused)
     assert tally.passed > 300 and tally.built + sum(tally.host_fact.values()) == tally.passed
     assert set(tally.host_fact) <= HOST_KEYS, tally.host_fact
@@ -46,7 +46,7 @@ def test_realworld_and_examples_check_passes_argv_builds_or_names_the_host_key(
                     reason="the libvirt 9.0 conformance corpus (../shared/conformance/libvirt-9.0) is not beside the clone")
 def test_the_9_0_corpus_check_passes_argv_builds_or_names_the_host_key(capsys: pytest.CaptureFixture[str]) -> None:
     # The tool itself, as a user runs it: every distinct corpus domain under every built-in profile and none.
-    assert one_verdict_9.main(["--only", "corpus", "--manifest", str(CONFORMANCE_9 / "manifest.json")]) == 0
+    assert one_verdict.main(["--libvirt", "9.0", "--only", "corpus", "--manifest", str(CONFORMANCE_9 / "manifest.json")]) == 0
     lines = capsys.readouterr().out.splitlines()
     summary = dict(part.rsplit(" ", 1) for part in lines[-1].split("; "))
     assert summary["refused"] == "0", lines
