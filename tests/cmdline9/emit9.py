@@ -8,6 +8,9 @@ from typing import Any
 
 from conftest import CONFORMANCE_9, REPO
 
+# The domain skeleton and `after` are the 1.2.8 emitter tests'; only the host, target and emitting differ.
+from emit_helpers import after, domain
+
 import domlint
 from domlint import host as hostmod
 from domlint.api import load_document
@@ -25,22 +28,7 @@ from run import anchor_host
 HOST = anchor_host(hostmod.load(REPO / "tests" / "hosts" / "conformance-9.0.yaml"), CONFORMANCE_9)
 TARGET = resolve("9.0")
 
-SKELETON = """<domain type='{vtype}'>
-  <name>guest</name>
-  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
-  <memory unit='KiB'>219136</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='{arch}' machine='{machine}'>hvm</type>{os}</os>
-  {top}
-  <devices><emulator>{emulator}</emulator>{devices}</devices>
-</domain>"""
-
-
-def domain(devices: str = "", top: str = "", os: str = "<boot dev='hd'/>", arch: str = "x86_64",
-           machine: str = "pc", vtype: str = "qemu", emulator: str = "/usr/bin/qemu-system-x86_64") -> str:
-    """A small domain XML around some devices and top-level elements."""
-    return SKELETON.format(devices=devices, top=top, os=os, arch=arch, machine=machine, vtype=vtype,
-                           emulator=emulator)
+__all__ = ["HOST", "TARGET", "after", "ctx_for", "domain", "emit_words"]
 
 
 def emit_words(xml: str, caps: Iterable[str] | None = None, host: Host = HOST, **opts: Any) -> list[str]:
@@ -55,8 +43,3 @@ def ctx_for(xml: str, caps: Iterable[str] = (), host: Host = HOST, **state: Any)
     ctx = make_ctx(doc, Caps(frozenset(caps) | TARGET.retired, "test"), host)
     ctx.state.update(state)
     return ctx
-
-
-def after(words: list[str], flag: str) -> list[str]:
-    """Every value that follows an occurrence of flag."""
-    return [words[i + 1] for i, w in enumerate(words[:-1]) if w == flag]
