@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from conftest import CONFORMANCE_9, REPO
@@ -16,8 +16,9 @@ from domlint import host as hostmod
 from domlint.api import load_document
 from domlint.caps import Caps
 from domlint.cmdline import RunOptions
+from domlint.cmdline.command import Command
 from domlint.cmdline.context import Ctx
-from domlint.cmdline9 import make_ctx
+from domlint.cmdline9 import make_ctx, prepare
 from domlint.domain import normalise
 from domlint.host import Host
 from domlint.target import resolve
@@ -28,7 +29,7 @@ from run import anchor_host
 HOST = anchor_host(hostmod.load(REPO / "tests" / "hosts" / "conformance-9.0.yaml"), CONFORMANCE_9)
 TARGET = resolve("9.0")
 
-__all__ = ["HOST", "TARGET", "after", "ctx_for", "domain", "emit_words"]
+__all__ = ["HOST", "TARGET", "after", "ctx_for", "domain", "emit_words", "stage_command"]
 
 
 def emit_words(xml: str, caps: Iterable[str] | None = None, host: Host = HOST, **opts: Any) -> list[str]:
@@ -43,3 +44,14 @@ def ctx_for(xml: str, caps: Iterable[str] = (), host: Host = HOST, **state: Any)
     ctx = make_ctx(doc, Caps(frozenset(caps) | TARGET.retired, "test"), host)
     ctx.state.update(state)
     return ctx
+
+
+def stage_command(stage: Callable[[Ctx, Command], None], xml: str, caps: Iterable[str] = (), host: Host = HOST,
+                  **settings: object) -> Command:
+    """What one emitter stage adds for a domain (settings: qemu.conf's), after addresses and aliases."""
+    ctx = ctx_for(xml, caps, host)
+    ctx.opts.driver.update(settings)
+    prepare.prepare(ctx)
+    cmd = Command()
+    stage(ctx, cmd)
+    return cmd
