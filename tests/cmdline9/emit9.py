@@ -29,7 +29,7 @@ from run import anchor_host
 HOST = anchor_host(hostmod.load(REPO / "tests" / "hosts" / "conformance-9.0.yaml"), CONFORMANCE_9)
 TARGET = resolve("9.0")
 
-__all__ = ["HOST", "TARGET", "after", "ctx_for", "domain", "emit_words", "stage_command"]
+__all__ = ["HOST", "TARGET", "after", "ctx_for", "domain", "emit_words", "stage_command", "unprepared_stage"]
 
 
 def emit_words(xml: str, caps: Iterable[str] | None = None, host: Host = HOST, **opts: Any) -> list[str]:
@@ -53,5 +53,18 @@ def stage_command(stage: Callable[[Ctx, Command], None], xml: str, caps: Iterabl
     ctx.opts.driver.update(settings)
     prepare.prepare(ctx)
     cmd = Command()
+    stage(ctx, cmd)
+    return cmd
+
+
+def unprepared_stage(stage: Callable[[Ctx, Command], None], xml: str, caps: Iterable[str] = (),
+                     machines: Iterable[str] = (), **opts: Any) -> Command:
+    """What one stage adds for a domain as it stands (no addresses or aliases); opts are RunOptions'."""
+    ctx = ctx_for(xml, caps)
+    if machines:
+        ctx.caps = Caps(ctx.caps, "test", machines=tuple(machines))
+    if opts:
+        ctx.opts = RunOptions(**opts)
+    cmd = Command(emulator="qemu")
     stage(ctx, cmd)
     return cmd
