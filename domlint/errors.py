@@ -35,6 +35,18 @@ class InputError(DomlintError):
     """A domain or device file that cannot be checked."""
 
 
+class HostFactMissing(InputError):
+    """The command line needs a fact of the host that the host profile does not give (a storage pool, a secret).
+
+    No default can know it, so no rule decides it: `argv` says which profile key to add (`key`).
+    Both emitters (1.2.8 and 9.0) raise it.
+    """
+
+    def __init__(self, path: str, line: int | None, message: str, key: str) -> None:
+        super().__init__(path, line, f"{message}; add `{key}` to the host profile (--host)")
+        self.key = key
+
+
 class RuleError(DomlintError):
     """A rule file, or a rule in it, that cannot be loaded."""
 

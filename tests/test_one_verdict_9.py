@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -11,14 +10,12 @@ from conftest import CONFORMANCE_9, REPO, run_cli
 
 sys.path.insert(0, str(REPO / "tools"))
 
-import one_verdict_9
+import one_verdict
+from test_one_verdict import HOST_KEYS_9
 
 from domlint import caps as capsmod
 
 pytestmark = pytest.mark.libvirt("9.0")
-
-HOST_KEYS = {"cpu", "cpu_map_dir", "driver.fd_groups", "driver.hugetlbfs", "fs_root", "networks", "scsi_generic",
-             "secrets", "storage_pools", "usb_devices"}
 
 DOMAIN = """<domain type='kvm'><name>g</name><memory>1048576</memory>
   <os><type arch='x86_64' machine='q35'>hvm</type></os>{cpu}{memory}
@@ -35,25 +32,11 @@ def write(tmp_path: Path, cpu: str = "", memory: str = "", devices: str = "") ->
 def test_realworld_and_examples_check_passes_argv_builds_or_names_the_host_key(
         capsys: pytest.CaptureFixture[str]) -> None:
     # Every real-world domain and example, under the default host and every built-in 9.0 profile and none.
-    files = one_verdict_9.domains("realworld") + one_verdict_9.domains("examples")
-    tally = one_verdict_9.measure(files, one_verdict_9.hostmod.default_host())
+    files = one_verdict.domains("realworld") + one_verdict.domains("examples")
+    tally = one_verdict.measure(files, one_verdict.hostmod.default_host(), libvirt="9.0")
     assert tally.refused_count == 0, dict(tally.refused)
     assert tally.passed > 300 and tally.built + sum(tally.host_fact.values()) == tally.passed
-    assert set(tally.host_fact) <= HOST_KEYS, tally.host_fact
-
-
-@pytest.mark.skipif(not CONFORMANCE_9.is_dir() and os.environ.get("CI") != "true",
-                    reason="the libvirt 9.0 conformance corpus (../shared/conformance/libvirt-9.0) is not beside the clone")
-def test_the_9_0_corpus_check_passes_argv_builds_or_names_the_host_key(capsys: pytest.CaptureFixture[str]) -> None:
-    # The tool itself, as a user runs it: every distinct corpus domain under every built-in profile and none.
-    assert one_verdict_9.main(["--only", "corpus", "--manifest", str(CONFORMANCE_9 / "manifest.json")]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    summary = dict(part.rsplit(" ", 1) for part in lines[-1].split("; "))
-    assert summary["refused"] == "0", lines
-    assert int(summary["passed"]) > 5000
-    assert int(summary["built"]) + int(summary["host fact"]) == int(summary["passed"])
-    keys = {line.split("`")[1] for line in lines[:-1]}
-    assert keys <= HOST_KEYS, lines
+    assert set(tally.host_fact) <= HOST_KEYS_9, tally.host_fact
 
 
 def test_host_model_builds_from_a_built_in_profile_without_a_host_profile(tmp_path: Path) -> None:

@@ -12,13 +12,13 @@ from dataclasses import dataclass
 from lxml import etree
 
 from ..caps import Caps
-from ..errors import InputError
+from ..errors import HostFactMissing, InputError
 from ..host import Host
 from ..parse import Document
 from . import alias
 from .assign import assign
 from .command import Command
-from .context import Ctx, HostFactMissing, RunOptions, Unassignable
+from .context import Ctx, RunOptions, Unassignable
 
 __all__ = ["DRIVER_DEFAULTS", "Assigned", "Command", "RunOptions", "assignment", "build_command", "make_ctx", "volume_problem"]
 

@@ -25,17 +25,6 @@ class Unassignable(InputError):
         self.problem = problem
 
 
-class HostFactMissing(InputError):
-    """The command line needs a fact of the host that the host profile does not give (a storage pool, a secret).
-
-    No default can know it, so no rule decides it: `argv` says which profile key to add.
-    """
-
-    def __init__(self, path: str, line: int | None, message: str, key: str) -> None:
-        super().__init__(path, line, f"{message}; add `{key}` to the host profile (--host)")
-        self.key = key
-
-
 @dataclass(frozen=True)
 class RunOptions:
     """Per-start facts that are neither in the domain nor in the host profile."""

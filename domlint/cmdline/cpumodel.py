@@ -18,9 +18,9 @@ from lxml import etree
 from ..cpu import KVM_FEATURES, Bit, demand, target_map
 from ..cpu import CpuMap as MapData
 from ..cpu import load_map as read_map
-from ..errors import InputError
+from ..errors import HostFactMissing, InputError
 from ..target import resolve
-from .context import Ctx, HostFactMissing
+from .context import Ctx
 
 Bits = frozenset[Bit]
 

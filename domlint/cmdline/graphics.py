@@ -10,6 +10,10 @@ from .context import Ctx
 
 # SPICE channel names in the order libvirt writes their modes.
 SPICE_CHANNELS = ("main", "display", "inputs", "cursor", "playback", "record", "smartcard", "usbredir")
+# The spice sub-elements that tune it, as (element, attribute, -spice option); 9.0's emitter reads the same.
+SPICE_TUNING = (("image", "compression", "image-compression"), ("jpeg", "compression", "jpeg-wan-compression"),
+                ("zlib", "compression", "zlib-glz-wan-compression"),
+                ("playback", "compression", "playback-compression"), ("streaming", "mode", "streaming-video"))
 _VNC_BASE_PORT = 5900
 
 
@@ -165,11 +169,7 @@ def spice_str(ctx: Ctx, gfx: etree._Element, cmd: Command | None = None) -> str:
             parts.append(f"tls-channel={name}")
         elif modes.get(name) == "insecure":
             parts.append(f"plaintext-channel={name}")
-    for tag, attr, key in (("image", "compression", "image-compression"),
-                           ("jpeg", "compression", "jpeg-wan-compression"),
-                           ("zlib", "compression", "zlib-glz-wan-compression"),
-                           ("playback", "compression", "playback-compression"),
-                           ("streaming", "mode", "streaming-video")):
+    for tag, attr, key in SPICE_TUNING:
         value = _last_attr(gfx, tag, attr)
         if value and value != "default":
             parts.append(f"{key}={value}")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from lxml import etree
 
-from ..errors import InputError
+from ..errors import HostFactMissing, InputError
 from . import address, alias, devices, secret, source
 from .command import Command
-from .context import Ctx, HostFactMissing
+from .context import Ctx
 from .net import rom_str
 from .storage import parse_auth
 

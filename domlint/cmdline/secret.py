@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import base64
 
-from .context import Ctx, HostFactMissing
+from ..errors import HostFactMissing
+from .context import Ctx
 from .storage import Auth
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..errors import InputError
+from ..errors import HostFactMissing, InputError
 from ..parse import parse_file
 from ..values import is_digits
-from .context import Ctx, HostFactMissing
+from .context import Ctx
 
 # Pool types whose volumes are local files, directories or block devices.
 _LOCAL_POOLS = frozenset(("dir", "fs", "netfs", "logical", "disk", "scsi", "zfs"))

@@ -18,10 +18,9 @@ from lxml import etree
 
 from ..cmdline.context import Ctx
 from ..cmdline.storage import pool, translate
-from ..errors import InputError
+from ..errors import HostFactMissing, InputError
 from ..values import parse_int
 from . import secret
-from .hostfacts import HostFactMissing
 from .props import Props, compact, object_arg, to_json
 
 # <driver cache> as QEMU's cache.direct / cache.no-flush / the device's write-cache.

@@ -8,9 +8,8 @@ from pathlib import Path
 from lxml import etree
 
 from ..cmdline.context import Ctx
-from ..errors import InputError
+from ..errors import HostFactMissing, InputError
 from . import x86cpu
-from .hostfacts import HostFactMissing
 
 # libvirt's x86 feature names whose QEMU spelling differs (virQEMUCapsCPUFeaturesX86).
 _X86_TO_QEMU = {"cmp_legacy": "cmp-legacy", "ds_cpl": "ds-cpl", "fxsr_opt": "fxsr-opt", "kvm_pv_eoi": "kvm-pv-eoi",

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..cmdline.context import Ctx
+from ..errors import HostFactMissing
 from . import hostfacts
-from .hostfacts import HostFactMissing
 
 # The QEMU architecture names of the descriptors' targets.
 _QEMU_ARCH = {"i686": "i386", "x86_64": "x86_64", "aarch64": "aarch64", "armv7l": "arm"}

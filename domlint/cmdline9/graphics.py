@@ -12,11 +12,11 @@ from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
-from ..errors import InputError
+from ..cmdline.graphics import SPICE_CHANNELS, SPICE_TUNING
+from ..errors import HostFactMissing, InputError
 from . import devutil, hostfacts, platform, secret
 from . import props as P
 from .audio import audio, audio_id
-from .hostfacts import HostFactMissing
 from .sound import sounds
 from .video import videos
 
@@ -26,7 +26,6 @@ Element = etree._Element
 
 # ---------------------------------------------------------------------------- graphics
 
-SPICE_CHANNELS = ("main", "display", "inputs", "cursor", "playback", "record", "smartcard", "usbredir")
 VNC_PORT_MIN = 5900
 # The ports libvirt's pretend start (domxml-to-native, its tests) gives automatic VNC and SPICE ports.
 PRETEND_VNC_PORT = 5900
@@ -289,11 +288,7 @@ def _spice(ctx: Ctx, cmd: Command, gfx: Element) -> None:
                 raise InputError(ctx.path, gfx.sourceline, "spice insecure channels set in XML configuration, "
                                                            "but plaintext connection is not available")
             parts.append(f"plaintext-channel={name}")
-    for tag, attr, key in (("image", "compression", "image-compression"),
-                           ("jpeg", "compression", "jpeg-wan-compression"),
-                           ("zlib", "compression", "zlib-glz-wan-compression"),
-                           ("playback", "compression", "playback-compression"),
-                           ("streaming", "mode", "streaming-video")):
+    for tag, attr, key in SPICE_TUNING:
         value = _first_attr(gfx, tag, attr)
         if value and value != "default":
             parts.append(f"{key}={value}")

@@ -11,11 +11,11 @@ from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
-from ..errors import InputError
+from ..errors import HostFactMissing, InputError
 from . import address as A
 from . import devutil
 from . import props as P
-from .hostfacts import HostFactMissing, host_fd
+from .hostfacts import host_fd
 from .props import to_json
 
 Element = etree._Element

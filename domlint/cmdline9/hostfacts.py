@@ -19,15 +19,6 @@ what it needs.
 from __future__ import annotations
 
 from ..cmdline.context import Ctx
-from ..errors import InputError
-
-
-class HostFactMissing(InputError):
-    """The command line needs a fact of the host the host profile does not give; `key` is the profile key to add."""
-
-    def __init__(self, path: str, line: int | None, message: str, key: str) -> None:
-        super().__init__(path, line, f"{message}; add `{key}` to the host profile (--host)")
-        self.key = key
 
 # qemu.conf's defaults in libvirt 9.0 for a privileged daemon (virQEMUDriverConfigNew). The
 # directories libvirt derives from the two dirs (nvram and ram under lib_dir; passt, dbus and

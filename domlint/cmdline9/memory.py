@@ -8,7 +8,7 @@ from lxml import etree
 
 from ..cmdline.command import Command
 from ..cmdline.context import Ctx
-from ..errors import InputError
+from ..errors import HostFactMissing, InputError
 from . import address as A
 from . import hostfacts, platform
 from . import props as P
@@ -163,7 +163,7 @@ def default_hugepage_kib(ctx: Ctx) -> int:
     mounts, assumed = hostfacts.hugetlbfs_mounts(ctx)
     if not mounts:
         if assumed:
-            raise hostfacts.HostFactMissing(ctx.path, None, f"huge pages need the host's hugetlbfs mounts, and "
+            raise HostFactMissing(ctx.path, None, f"huge pages need the host's hugetlbfs mounts, and "
                                             f"{ctx.host.arch} has no usual default", "driver.hugetlbfs")
         raise InputError(ctx.path, None, "hugetlbfs filesystem is not mounted or disabled by administrator config")
     default = ctx.setting("default_hugepage_kib")
@@ -181,7 +181,7 @@ def hugepage_path(ctx: Ctx, page_kib: int) -> str:
             return f"{m['mount']}/libvirt/qemu/{platform.short_name(ctx)}"
     message = f"Unable to find any usable hugetlbfs mount for {page_kib} KiB"
     if assumed:
-        raise hostfacts.HostFactMissing(ctx.path, None, f"{message} (only the default /dev/hugepages is assumed)",
+        raise HostFactMissing(ctx.path, None, f"{message} (only the default /dev/hugepages is assumed)",
                                         "driver.hugetlbfs")
     raise InputError(ctx.path, None, message)
 

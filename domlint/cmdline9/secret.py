@@ -15,8 +15,7 @@ import os
 from typing import Any
 
 from ..cmdline.context import Ctx
-from ..errors import InputError
-from .hostfacts import HostFactMissing
+from ..errors import HostFactMissing, InputError
 from .props import Props
 
 MASTER_KEY_ALIAS = "masterKey0"

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from conftest import CONFORMANCE_9, REPO
+
+# The domain skeleton and `after` are the 1.2.8 emitter tests'; only the host, target and emitting differ.
+from emit_helpers import after, domain
 
 import domlint
 from domlint import host as hostmod
 from domlint.api import load_document
 from domlint.caps import Caps
 from domlint.cmdline import RunOptions
+from domlint.cmdline.command import Command
 from domlint.cmdline.context import Ctx
-from domlint.cmdline9 import make_ctx
+from domlint.cmdline9 import make_ctx, prepare
 from domlint.domain import normalise
 from domlint.host import Host
 from domlint.target import resolve
@@ -25,22 +29,7 @@ from run import anchor_host
 HOST = anchor_host(hostmod.load(REPO / "tests" / "hosts" / "conformance-9.0.yaml"), CONFORMANCE_9)
 TARGET = resolve("9.0")
 
-SKELETON = """<domain type='{vtype}'>
-  <name>guest</name>
-  <uuid>c7a5fdbd-edaf-9455-926a-d65c16db1809</uuid>
-  <memory unit='KiB'>219136</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='{arch}' machine='{machine}'>hvm</type>{os}</os>
-  {top}
-  <devices><emulator>{emulator}</emulator>{devices}</devices>
-</domain>"""
-
-
-def domain(devices: str = "", top: str = "", os: str = "<boot dev='hd'/>", arch: str = "x86_64",
-           machine: str = "pc", vtype: str = "qemu", emulator: str = "/usr/bin/qemu-system-x86_64") -> str:
-    """A small domain XML around some devices and top-level elements."""
-    return SKELETON.format(devices=devices, top=top, os=os, arch=arch, machine=machine, vtype=vtype,
-                           emulator=emulator)
+__all__ = ["HOST", "TARGET", "after", "ctx_for", "domain", "emit_words", "stage_command", "unprepared_stage"]
 
 
 def emit_words(xml: str, caps: Iterable[str] | None = None, host: Host = HOST, **opts: Any) -> list[str]:
@@ -57,6 +46,25 @@ def ctx_for(xml: str, caps: Iterable[str] = (), host: Host = HOST, **state: Any)
     return ctx
 
 
-def after(words: list[str], flag: str) -> list[str]:
-    """Every value that follows an occurrence of flag."""
-    return [words[i + 1] for i, w in enumerate(words[:-1]) if w == flag]
+def stage_command(stage: Callable[[Ctx, Command], None], xml: str, caps: Iterable[str] = (), host: Host = HOST,
+                  **settings: object) -> Command:
+    """What one emitter stage adds for a domain (settings: qemu.conf's), after addresses and aliases."""
+    ctx = ctx_for(xml, caps, host)
+    ctx.opts.driver.update(settings)
+    prepare.prepare(ctx)
+    cmd = Command()
+    stage(ctx, cmd)
+    return cmd
+
+
+def unprepared_stage(stage: Callable[[Ctx, Command], None], xml: str, caps: Iterable[str] = (),
+                     machines: Iterable[str] = (), **opts: Any) -> Command:
+    """What one stage adds for a domain as it stands (no addresses or aliases); opts are RunOptions'."""
+    ctx = ctx_for(xml, caps)
+    if machines:
+        ctx.caps = Caps(ctx.caps, "test", machines=tuple(machines))
+    if opts:
+        ctx.opts = RunOptions(**opts)
+    cmd = Command(emulator="qemu")
+    stage(ctx, cmd)
+    return cmd

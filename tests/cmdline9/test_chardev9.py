@@ -7,7 +7,7 @@ import json
 from collections.abc import Callable
 
 import pytest
-from emit9 import ctx_for, domain
+from emit9 import ctx_for, domain, stage_command
 
 from domlint.cmdline.command import Command
 from domlint.cmdline.context import Ctx
@@ -24,12 +24,7 @@ SERIAL_CAPS = ("isa-serial", "pl011")
 
 def run(stage: Callable[[Ctx, Command], None], xml: str, caps: tuple[str, ...] = (), **opts: object) -> list[str]:
     """The arguments one stage adds for a domain, after addresses and aliases."""
-    ctx = ctx_for(xml, caps + SERIAL_CAPS)
-    ctx.opts.driver.update(opts)
-    prepare.prepare(ctx)
-    cmd = Command()
-    stage(ctx, cmd)
-    return cmd.args
+    return stage_command(stage, xml, caps + SERIAL_CAPS, **opts).args
 
 
 # --- the backend string ------------------------------------------------------------

@@ -10,12 +10,12 @@ import json
 from collections.abc import Callable
 
 import pytest
-from emit9 import HOST, ctx_for, domain
+from emit9 import HOST, domain, stage_command
 
 from domlint import host as hostmod
 from domlint.cmdline.command import Command
 from domlint.cmdline.context import Ctx
-from domlint.cmdline9 import devices, prepare
+from domlint.cmdline9 import devices
 from domlint.errors import InputError
 from domlint.host import Host
 
@@ -31,12 +31,7 @@ FDS_HOST = hostmod.from_dict(HOST.name, {**HOST.raw, "fds": {"tpm_device": 1730,
 def args(stage: Callable[[Ctx, Command], None], xml: str, caps: tuple[str, ...] = (), host: Host = FDS_HOST,
          **settings: object) -> list[str]:
     """One stage's arguments for a domain, after addresses and aliases."""
-    ctx = ctx_for(xml, caps, host)
-    ctx.opts.driver.update(settings)
-    prepare.prepare(ctx)
-    cmd = Command()
-    stage(ctx, cmd)
-    return cmd.args
+    return stage_command(stage, xml, caps, host, **settings).args
 
 
 # ---------------------------------------------------------------------------- balloon, RNG

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from emit9 import HOST, ctx_for, domain
+from emit9 import HOST, ctx_for, domain, stage_command
 
 from domlint import host as hostmod
 from domlint.cmdline.command import Command
@@ -25,12 +25,7 @@ PCI4 = "<address type='pci' domain='0x0000' bus='0x00' slot='0x04' function='0x0
 
 def stage(fn, xml: str, caps: tuple[str, ...] = JSON_CAPS, host: Host = HOST, **settings: object) -> list[str]:
     """The arguments one disk-family stage gives a domain, after addresses and aliases."""
-    ctx = ctx_for(xml, caps, host)
-    ctx.opts.driver.update(settings)
-    prepare.prepare(ctx)
-    cmd = Command()
-    fn(ctx, cmd)
-    return cmd.args
+    return stage_command(fn, xml, caps, host, **settings).args
 
 
 def pairs(args: list[str]) -> list[tuple[str, object]]:

@@ -8,12 +8,12 @@ import json
 from collections.abc import Callable
 
 import pytest
-from emit9 import HOST, ctx_for, domain
+from emit9 import HOST, domain, stage_command
 
 from domlint import host as hostmod
 from domlint.cmdline.command import Command
 from domlint.cmdline.context import Ctx
-from domlint.cmdline9 import graphics, prepare
+from domlint.cmdline9 import graphics
 from domlint.errors import InputError
 from domlint.host import Host
 
@@ -26,12 +26,7 @@ PCI = "<address type='pci' domain='0x0000' bus='0x00' slot='0x0{}' function='0x0
 def run(stage: Callable[[Ctx, Command], None], xml: str, caps: tuple[str, ...] = (), host: Host = HOST,
         **settings: object) -> Command:
     """One stage's arguments (and environment) for a domain, after addresses and aliases."""
-    ctx = ctx_for(xml, caps, host)
-    ctx.opts.driver.update(settings)
-    prepare.prepare(ctx)
-    cmd = Command()
-    stage(ctx, cmd)
-    return cmd
+    return stage_command(stage, xml, caps, host, **settings)
 
 
 def args(stage: Callable[[Ctx, Command], None], xml: str, caps: tuple[str, ...] = (), **settings: object) -> list[str]:

@@ -5,27 +5,14 @@ from __future__ import annotations
 
 import pytest
 from emit9 import ctx_for, domain
+from emit9 import unprepared_stage as run
 
-from domlint.caps import Caps
-from domlint.cmdline.command import Command
-from domlint.cmdline.context import RunOptions
 from domlint.cmdline9 import memory
 
 pytestmark = pytest.mark.libvirt("9.0")
 
 NUMA = ("<cpu><numa><cell id='1' cpus='1' memory='100000' unit='KiB'/>"
         "<cell id='0' cpus='0' memory='109568' unit='KiB'/></numa></cpu>")
-
-
-def run(stage, xml: str, caps=(), machines=(), **opts) -> Command:
-    ctx = ctx_for(xml, caps)
-    if machines:
-        ctx.caps = Caps(ctx.caps, "test", machines=tuple(machines))
-    if opts:
-        ctx.opts = RunOptions(**opts)
-    cmd = Command(emulator="qemu")
-    stage(ctx, cmd)
-    return cmd
 
 
 def test_m_is_rounded_up_to_a_mebibyte_at_start() -> None:

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import pytest
 from emit9 import HOST, ctx_for, domain
+from emit9 import unprepared_stage as run
 
 from domlint.cmdline.command import Command
-from domlint.cmdline.context import RunOptions
 from domlint.cmdline9 import platform
 from domlint.commands.argv import libvirt_lines
 
 pytestmark = pytest.mark.libvirt("9.0")
-
-
-def run(stage, xml: str, caps=(), **opts) -> Command:
-    ctx = ctx_for(xml, caps)
-    if opts:
-        ctx.opts = RunOptions(**opts)
-    cmd = Command(emulator="qemu")
-    stage(ctx, cmd)
-    return cmd
 
 
 def test_environment_sets_home_and_xdg_to_the_domain_lib_dir() -> None:
