@@ -195,7 +195,7 @@ def _template(raw: RawRule, field_name: str, text: str, has_test: bool, has_caps
     return parts
 
 
-def _split_feature(feature: str) -> str:
+def what_of_feature(feature: str) -> str:
     """The 'what' of a feature written 'subject: what' (outside placeholders), else all of it."""
     depth = 0
     for i, ch in enumerate(feature):
@@ -260,7 +260,7 @@ def _compile_parts(raw: RawRule, errors: list[RuleError], probe: bool = True) ->
     if feature is not None:
         # Compiled on its own first so that its errors name the feature field.
         _template(raw, "feature", feature, has_test, names_missing, errors, probe=probe)
-        feature_what = _template(raw, "feature", _split_feature(feature), has_test, names_missing, [], probe=probe)
+        feature_what = _template(raw, "feature", what_of_feature(feature), has_test, names_missing, [], probe=probe)
     message, hint = _texts(b)
     derived_msg, derived_hint = "message" not in b, "hint" not in b
     parts = _template(raw, "feature" if derived_msg else "message", message, has_test, names_missing,

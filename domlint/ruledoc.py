@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from .engine import what_of_feature
 from .formats import RuleInfo
 
 # Where the rules reference is published: the repository's docs/rules/ folder. Each rule's section
@@ -48,16 +49,6 @@ def _and(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(names[:-1]) + " and " + names[-1]
 
 
-def _feature_what(feature: str) -> str:
-    """The 'what' of a feature written 'subject: what' (outside placeholders), else all of it."""
-    depth = 0
-    for i, ch in enumerate(feature):
-        depth += (ch == "{") - (ch == "}")
-        if depth == 0 and feature.startswith(": ", i):
-            return feature[i + 2:].strip() or feature
-    return feature
-
-
 def generic(text: str, info: RuleInfo) -> str:
     """text with every placeholder filled as said of the rule, not of one element."""
     caps = info.wanted or info.caps
@@ -71,7 +62,7 @@ def generic(text: str, info: RuleInfo) -> str:
         if expr == "$caps_noun":
             return "capability" if len(caps) == 1 else "capabilities"
         if expr == "$feature_what":
-            return generic(_feature_what(info.feature), info) if info.feature else "this feature"
+            return generic(what_of_feature(info.feature), info) if info.feature else "this feature"
         if expr == "feature":
             return generic(info.feature, info) if info.feature else "this feature"
         return SOME
