@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import quote
@@ -30,12 +31,32 @@ def fingerprint(rule_id: str, element: str) -> str:
 def _builtin(info: RuleInfo) -> bool:
     """Whether info is a rule of domlint's own (the rules reference describes it), not a user's."""
     from ..builtin import builtin_ids
-    from ..data import data_file, rules_dir
 
     if info.id in builtin_ids():
         return True
-    where = os.path.abspath(info.path) if info.path else ""
-    return any(where.startswith(str(d) + os.sep) for d in (rules_dir(), data_file("targets")))
+    return bool(info.path) and _own_file(os.path.realpath(info.path))
+
+
+@cache
+def _own_file(path: str) -> bool:
+    """Whether path is one of domlint's rule files: under its rules or targets folder, or a byte-for-byte
+    copy of one (a worker process may import another installed copy of domlint than the parent)."""
+    from ..data import data_file, rules_dir
+
+    homes = [os.path.realpath(d) for d in (rules_dir(), data_file("targets"))]
+    if any(path.startswith(h + os.sep) for h in homes):
+        return True
+    for home in homes:
+        marker = os.sep + os.path.basename(home) + os.sep
+        if marker not in path:
+            continue
+        try:
+            with open(path, "rb") as a, open(os.path.join(home, path.rsplit(marker, 1)[1]), "rb") as b:
+                if a.read() == b.read():
+                    return True
+        except OSError:
+            continue
+    return False
 
 
 def _rule(report: Report, info: RuleInfo) -> dict[str, Any]:
