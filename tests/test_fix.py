@@ -265,6 +265,7 @@ def test_a_file_in_another_encoding_is_left_alone(tmp_path: Path, capsys) -> Non
     assert guest.read_bytes() == data and "only UTF-8 files are mended" in err and code == 1
 
 
+@pytest.mark.corpus
 def test_sarif_results_carry_the_fix_as_byte_and_line_regions(capsys) -> None:
     import jsonschema
     from conftest import CONFORMANCE
@@ -302,6 +303,7 @@ def test_rules_show_says_whether_a_rule_can_fix(capsys) -> None:
     assert kinds["disk-io-native-cache-v9"] == "safe" and kinds["disk-readonly-ide-sata"] is None
 
 
+@pytest.mark.corpus
 def test_the_scanner_finds_every_element_lxml_finds() -> None:
     # Every domain at hand: the examples, real-world domains and both conformance corpora.
     from conftest import CORPORA

@@ -44,6 +44,7 @@ NO_CORPUS_9 = pytest.mark.skipif(not CONFORMANCE_9.is_dir() and os.environ.get("
     pytest.param(["--libvirt", "9.0", "--only", "corpus", "--manifest", str(CONFORMANCE_9 / "manifest.json")],
                  5000, HOST_KEYS_9, id="9.0", marks=NO_CORPUS_9),
 ])
+@pytest.mark.corpus
 def test_every_public_domain_check_passes_argv_builds_or_names_the_host_key(
         argv: list[str], min_passed: int, host_keys: set[str], capsys: pytest.CaptureFixture[str]) -> None:
     # The tool as a user runs it: each distinct corpus domain, under the default host and every built-in

@@ -320,6 +320,7 @@ def test_storage_ids_continue_after_the_disks_for_other_backends() -> None:
     assert blockdev.next_storage_id(ctx) == 2
 
 
+@pytest.mark.corpus
 def test_iscsi_direct_pool_volume_is_qemus_own_initiator_with_the_pools_login() -> None:
     # The corpus pool: host iscsi.example.com, device iqn.2013-06.com.example:iscsi-pool, an initiator
     # IQN and CHAP user 'user'; volume unit:0:0:3 is LUN 3 on the default port.

@@ -18,6 +18,7 @@ def run(stage, xml: str) -> list[str]:
     return cmd.args
 
 
+@pytest.mark.corpus
 def test_bios_autoselection_takes_the_seabios_rom() -> None:
     # 40-bios.json maps SeaBIOS into memory for pc-i440fx-*/pc-q35-* machines: a ROM loader, so -bios.
     xml = domain(machine="pc-i440fx-8.0").replace("<os>", "<os firmware='bios'>")
