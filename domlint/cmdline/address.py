@@ -149,13 +149,18 @@ def set_address(el: Element, attrs: dict[str, str]) -> Element:
     return new
 
 
-def set_pci(el: Element, addr: PCIAddr) -> None:
-    """Write a PCI address into an element, formatted as libvirt stores it."""
+def pci_attrs(addr: PCIAddr) -> dict[str, str]:
+    """The attributes of a PCI <address>, formatted as libvirt stores them (1.2.8 and 9.0 alike)."""
     attrs = {"type": "pci", "domain": f"0x{addr.domain:04x}", "bus": f"0x{addr.bus:02x}",
              "slot": f"0x{addr.slot:02x}", "function": f"0x{addr.function:x}"}
     if addr.multi:
         attrs["multifunction"] = addr.multi
-    set_address(el, attrs)
+    return attrs
+
+
+def set_pci(el: Element, addr: PCIAddr) -> None:
+    """Write a PCI address into an element, formatted as libvirt stores it."""
+    set_address(el, pci_attrs(addr))
 
 
 def set_type(el: Element, atype: str) -> None:

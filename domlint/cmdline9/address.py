@@ -13,7 +13,7 @@ from typing import Any
 
 from lxml import etree
 
-from ..cmdline.address import PCIAddr
+from ..cmdline.address import PCIAddr, pci_attrs
 from ..cmdline.context import Ctx
 from ..cmdline.devices import hostdevs, videos
 from ..errors import InputError
@@ -244,12 +244,8 @@ def set_address(el: Element, attrs: dict[str, str]) -> Element:
 
 
 def set_pci(el: Element, addr: PCIAddr) -> None:
-    """Write a PCI address into an element, formatted as libvirt formats it."""
-    attrs = {"type": "pci", "domain": f"0x{addr.domain:04x}", "bus": f"0x{addr.bus:02x}",
-             "slot": f"0x{addr.slot:02x}", "function": f"0x{addr.function:x}"}
-    if addr.multi:
-        attrs["multifunction"] = addr.multi
-    set_address(el, attrs)
+    """Write a PCI address into an element (9.0's set_address keeps its sub-elements)."""
+    set_address(el, pci_attrs(addr))
 
 
 def pci_bus_name(ctx: Ctx, bus: int, el: Element | None = None) -> str:
