@@ -1,7 +1,7 @@
 """The README's pre-commit and GitHub Actions samples, run as written.
 
 The only change made to them is the repository's address, which points at this clone
-instead of the public one. The pinned `rev` must be a tag (or commit) of this repository;
+instead of the public one. The pinned `rev` must be a commit of this branch's history;
 the workflow's `run:` steps run in order in a fresh virtual environment, where
 actions/checkout is a git work tree of guests and actions/setup-python is this Python.
 """
@@ -54,10 +54,12 @@ def test_pinned_rev_exists() -> None:
     config = yaml.safe_load(_block("repos:"))
     rev = config["repos"][0]["rev"]
     assert config["repos"][0]["repo"] == URL and f"@{rev}\"" in _block("name: domlint")
-    found = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=REPO,
-                           capture_output=True, text=True)
-    assert found.returncode == 0, (f"the README pins rev {rev}, which this repository lacks: "
-                                   f"git tag {rev} COMMIT (a commit holding .pre-commit-hooks.yaml)")
+    # A full commit id, not a tag: CI and users' mirrors may clone the branch without its tags.
+    assert re.fullmatch(r"[0-9a-f]{40}", rev), f"the README pins {rev!r}: pin a full commit id (frozen)"
+    assert re.search(rf"rev: {rev}  # frozen: v\d", _block("repos:")), "the pin names its release"
+    ancestor = subprocess.run(["git", "merge-base", "--is-ancestor", rev, "HEAD"], cwd=REPO,
+                              capture_output=True, text=True)
+    assert ancestor.returncode == 0, f"the README pins {rev}, which is not in this branch's history"
     hooks = _git("ls-tree", "--name-only", rev, ".pre-commit-hooks.yaml", cwd=REPO)
     assert hooks == ".pre-commit-hooks.yaml"
 
