@@ -104,14 +104,14 @@ class Settings:
         key = (dropped, frozenset(caps))
         found = self._active.get(key)
         if found is None:
-            ids = {r.id for r in self.engine.active(caps, self.select, self.ignore) if not matches_id(r.id, dropped)}
+            ids = {i for i in self.engine.active_ids(caps, self.select, self.ignore) if not matches_id(i, dropped)}
             found = self._active[key] = (ids, tuple(sorted(ids)))
         return found
 
     def known_ids(self) -> set[str]:
         """Every id a suppression may name: the rules, and the suppression checks' own."""
         if not self._known:
-            self._known = {r.id for r in self.engine.rules} | set(suppress.META_RULES)
+            self._known = set(self.engine.ids) | set(suppress.META_RULES)
         return self._known
 
     def wants(self, rule_id: str, path: str) -> bool:
@@ -143,18 +143,22 @@ class RuleInfos(MutableMapping[str, RuleInfo]):
 
     def __init__(self, known: dict[str, RuleInfo]) -> None:
         self._data = dict(known)
-        self._pending: list[Rule] = []
+        self._pending: list[Rule | Engine] = []
 
-    def register(self, rules: list[Rule]) -> None:
-        """Add rules (their infos are made on the next read, in this order, the first of an id kept)."""
-        self._pending += rules
+    def register(self, rules: list[Rule] | Engine) -> None:
+        """Add rules, or an engine's (their infos are made on the next read, in this order, the first of an id kept)."""
+        if isinstance(rules, Engine):
+            self._pending.append(rules)
+        else:
+            self._pending += rules
 
     def _made(self) -> dict[str, RuleInfo]:
         if self._pending:
             pending, self._pending = self._pending, []
-            for r in pending:
-                if r.id not in self._data:
-                    self._data[r.id] = rule_info(r)
+            for item in pending:
+                for r in item.rules if isinstance(item, Engine) else (item,):
+                    if r.id not in self._data:
+                        self._data[r.id] = rule_info(r)
         return self._data
 
     def __getitem__(self, key: str) -> RuleInfo:
@@ -221,7 +225,7 @@ class Checker:
         engine = self._engines[k]
         if k not in self._registered:
             self._registered.add(k)
-            self.rules.register(engine.rules)
+            self.rules.register(engine)
         return self._engines[k]
 
     def _caps_for(self, kind: str, value: Any, target: targetmod.Target) -> capsmod.Caps:
@@ -265,7 +269,7 @@ class Checker:
             host = self._host_for(o.host)
         else:
             host = self._host_for(str(cfg.resolve(values["host"])) if cfg and "host" in values else None)
-        rule_ids = {r.id for r in engine.rules} | set(suppress.META_RULES) | set(o.extra_ids)
+        rule_ids = set(engine.ids) | set(suppress.META_RULES) | set(o.extra_ids)
 
         def known(i: str) -> bool:
             # attach-check's ids too, so that one configuration serves check and attach-check; looked up

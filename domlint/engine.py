@@ -59,6 +59,10 @@ class CapsCondition:
         return sorted(wanted - caps)
 
 
+# The condition of a rule that names no capability (most rules): holds under any set.
+_UNCONDITIONAL = CapsCondition()
+
+
 @dataclass
 class Compiled:
     """The XPath-bearing parts of a rule, compiled when the rule first has an element to judge."""
@@ -360,30 +364,107 @@ def compile_rules(raws: Iterable[RawRule], validate: bool = True, target: Target
 
 
 class Engine:
-    """A rule pack, ready to check any number of domains."""
+    """A rule pack, ready to check any number of domains.
+
+    Rules are held by index. A pack read from the cache keeps each rule as
+    marshal bytes until a document first wakes it (or `rules` is read), so a
+    check of one small domain builds a few hundred Rule objects, not the pack.
+    """
 
     def __init__(self, rules: list[Rule], needs: dict[str, Needs] | None = None,
                  target: Target | None = None) -> None:
+        self._setup(target, [r.id for r in rules], [r.select for r in rules],
+                    [r.caps for r in rules], list(rules), None, needs)
+
+    @classmethod
+    def from_pack(cls, pack: tuple[Any, ...], target: Target) -> Engine:
+        """An engine over a cached pack (see pack()), making each rule when first needed."""
+        ids, selects, conds, needs, blobs = pack
+        engine = cls.__new__(cls)
+        engine._setup(target, ids, selects, [_UNCONDITIONAL if c is None else CapsCondition(*c) for c in conds],
+                      [None] * len(ids), blobs, needs)
+        return engine
+
+    def pack(self) -> tuple[Any, ...]:
+        """This engine as marshal data: ids, selects, capability conditions, select needs and each rule's bytes."""
+        import marshal
+
+        rules = self.rules
+        conds = [None if r.caps == _UNCONDITIONAL else (r.caps.present, r.caps.absent, r.caps.lacking_any, r.caps.needs)
+                 for r in rules]
+        blobs = [marshal.dumps((r.body, r.path, r.line)) for r in rules]
+        return self._ids, self._select_of, conds, self._needs, blobs
+
+    def _setup(self, target: Target | None, ids: list[str], selects: list[str], conds: list[CapsCondition],
+               made: list[Rule | None], blobs: list[bytes] | None, needs: dict[str, Needs] | None) -> None:
         self.target = target or resolve(None)
-        self.rules = rules
-        self.by_id = {r.id: r for r in rules}
+        self._ids = ids
+        self._select_of = selects
+        self._conds = conds
+        self._made = made
+        self._blobs = blobs
+        self._all: list[Rule] | None = None
+        self._by_id: dict[str, Rule] | None = None
+        self._id_set: frozenset[str] | None = None
         # Rules sharing one select expression share one evaluation of it, and
         # a select is only evaluated on documents holding the elements it names.
-        self._groups: dict[str, list[Rule]] = {}
-        for r in rules:
-            self._groups.setdefault(r.select, []).append(r)
+        self._groups: dict[str, list[int]] = {}
+        for i, expr in enumerate(selects):
+            self._groups.setdefault(expr, []).append(i)
         known = needs or {}
         self._needs = {expr: known[expr] if expr in known else needs_of(expr) for expr in self._groups}
         self._selects: dict[str, etree.XPath] = {}
         self._plans: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], _Plan] = {}
 
+    def rule(self, i: int) -> Rule:
+        """The rule at index i, made from its cached bytes on first use."""
+        made = self._made[i]
+        if made is None:
+            import marshal
+
+            assert self._blobs is not None
+            body, path, line = marshal.loads(self._blobs[i])
+            made = self._made[i] = _rule(RawRule(body, path, line))
+        return made
+
+    @property
+    def rules(self) -> list[Rule]:
+        """Every rule, in pack order."""
+        if self._all is None:
+            self._all = [self.rule(i) for i in range(len(self._ids))]
+        return self._all
+
+    @property
+    def by_id(self) -> dict[str, Rule]:
+        """Every rule by id."""
+        if self._by_id is None:
+            self._by_id = {r.id: r for r in self.rules}
+        return self._by_id
+
+    @property
+    def ids(self) -> frozenset[str]:
+        """Every rule id (without making the rules)."""
+        if self._id_set is None:
+            self._id_set = frozenset(self._ids)
+        return self._id_set
+
+    def _active(self, caps: frozenset[str], select: set[str] | None, ignore: set[str] | None) -> list[int]:
+        ids = self._ids
+        return [i for i, cond in enumerate(self._conds)
+                if (cond is _UNCONDITIONAL or cond.holds(caps))
+                and (not select or matches_id(ids[i], select))
+                and not (ignore and matches_id(ids[i], ignore))]
+
     def active(self, caps: frozenset[str], select: set[str] | None = None,
                ignore: set[str] | None = None) -> list[Rule]:
         """The rules that can fire under caps, after select and ignore."""
-        return [r for r in self.rules
-                if r.caps.holds(caps)
-                and (not select or matches_id(r.id, select))
-                and not (ignore and matches_id(r.id, ignore))]
+        return [self.rule(i) for i in self._active(caps, select, ignore)]
+
+    def active_ids(self, caps: frozenset[str], select: set[str] | None = None,
+                   ignore: set[str] | None = None) -> list[str]:
+        """The ids of active(caps, select, ignore), without making the rules."""
+        ids = self._ids
+        return [ids[i] for i in self._active(caps, select, ignore)]
 
     def _plan(self, caps: frozenset[str], select: set[str] | None, ignore: set[str] | None) -> _Plan:
         # Most runs check many files under one capability set: work out once
@@ -391,9 +472,9 @@ class Engine:
         key = (caps, frozenset(select or ()), frozenset(ignore or ()))
         plan = self._plans.get(key)
         if plan is None:
-            wanted = {id(r) for r in self.active(caps, select, ignore)}
+            wanted = set(self._active(caps, select, ignore))
             groups = [(expr, live) for expr, group in self._groups.items()
-                      if (live := [r for r in group if id(r) in wanted])]
+                      if (live := [i for i in group if i in wanted])]
             plan = self._plans[key] = _Plan(groups, [self._needs[expr] for expr, _ in groups])
         return plan
 
@@ -412,11 +493,15 @@ class Engine:
         findings: list[Finding] = []
         # Normalisation's walk read the facts already (and kept them whole as it changed the tree).
         facts = doc.walk.facts if doc.walk is not None else document_facts(tree.getroot())
-        for expr, live in plan.candidates(facts):
+        for g in plan.candidates(facts):
+            expr = plan.groups[g][0]
             selected = self._select(expr)(tree)
             if not isinstance(selected, list) or not selected:
                 continue
             elements = [el for el in selected if isinstance(el, etree._Element)]
+            live = plan.rules[g]
+            if live is None:
+                live = plan.rules[g] = [self.rule(i) for i in plan.groups[g][1]]
             for rule in live:
                 compiled = rule.compiled
                 ctx = Context(host=host, caps=caps, doc=doc, start=start, target=self.target)  # state spans one rule's selection
@@ -444,9 +529,10 @@ class Engine:
 class _Plan:
     """The live select groups for one capability set, indexed by the element names that wake them."""
 
-    def __init__(self, groups: list[tuple[str, list[Rule]]],
-                 needs: list[Needs]) -> None:
+    def __init__(self, groups: list[tuple[str, list[int]]], needs: list[Needs]) -> None:
         self.groups = groups
+        # Each group's rules, made when a document first wakes the group.
+        self.rules: list[list[Rule] | None] = [None] * len(groups)
         self.needs = needs
         self.always = [i for i, n in enumerate(needs) if n is None]
         # Each branch is filed under its rarest needed fact, so a document wakes few groups it cannot match.
@@ -461,8 +547,8 @@ class _Plan:
                 key = min(every, key=lambda f: (counts[f], str(f))) if every else ""
                 self.by_fact.setdefault(key, []).append(i)
 
-    def candidates(self, facts: set[Fact]) -> list[tuple[str, list[Rule]]]:
-        """The groups whose select can match a document with these facts, in pack order."""
+    def candidates(self, facts: set[Fact]) -> list[int]:
+        """The indices of the groups whose select can match a document with these facts, in pack order."""
         woken = set(self.always)
         woken.update(self.by_fact.get("", ()))
         by_fact = self.by_fact
@@ -471,7 +557,7 @@ class _Plan:
             if found:
                 woken.update(found)
         needs = self.needs
-        return [self.groups[i] for i in sorted(woken) if may_match(needs[i], facts)]
+        return [i for i in sorted(woken) if may_match(needs[i], facts)]
 
 
 def matches_id(rule_id: str, patterns: Iterable[str]) -> bool:
@@ -495,23 +581,22 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
 
     built: list[Engine] = []
 
-    def build() -> tuple[list[tuple[dict[str, Any], str, int]], dict[str, Any]]:
+    def build() -> tuple[Any, ...]:
         # Checked whole here (schema, capability names, every XPath probed);
         # only a pack that passed is ever stored.
         everything = load_raw(dirs)
         own = vocabulary_rules(t) if builtin else []
         built.append(Engine(checked_rules(everything, t, own), target=t))
-        raws = for_target([*everything, *own], t)
-        return [(r.body, r.path, r.line) for r in raws], built[0]._needs
+        # Stored already filtered for t with its limits filled in (checked_rules): not again when read.
+        return built[0].pack()
 
     vocab = [t.file("vocabulary.yaml")] if builtin and t.file("vocabulary.yaml").is_file() else []
     sources = [*rule_files(dirs), t.file("caps-names.txt"), t.file("target.json"), *vocab]
-    entries, needs = cache.load(f"pack-{t.name}", sources, build)
+    pack = cache.load(f"pack-{t.name}", sources, build)
     if built:
         return built[0]  # compiled just now: no need to compile it again
-    # A pack read back from the cache compiles its XPath as rules first meet elements.
-    # Stored already filtered for t with its limits filled in (for_target above): not again.
-    return Engine([_rule(RawRule(body, path, line)) for body, path, line in entries], needs, target=t)
+    # A pack read back from the cache makes each rule, and compiles its XPath, as rules first meet elements.
+    return Engine.from_pack(pack, t)
 
 
 __all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]
