@@ -11,7 +11,6 @@ are pickled.
 
 from __future__ import annotations
 
-import argparse
 import math
 import os
 import re
@@ -45,6 +44,8 @@ def parse_jobs(text: str) -> int:
     if value == "auto":
         return os.cpu_count() or 1
     if not re.fullmatch(r"[0-9]{1,6}", value):
+        import argparse
+
         raise argparse.ArgumentTypeError(f"expected a number of processes, 0 or 'auto', got {text!r}")
     return int(value) or (os.cpu_count() or 1)
 

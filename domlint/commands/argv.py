@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ..cmdline import Command
 
-from .options import EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options, add_incoming_options, caps_help
+from .options import CAPS_HELP_MARK, EXIT_FINDINGS, EXIT_OK, FORMATTER, add_caps_options, add_incoming_options
 
 EPILOG = """\
 command line:
@@ -57,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(NAME, help="print the QEMU command line libvirt would run",
                        description="Print the QEMU command line libvirt would build for a domain "
                                    "(libvirt 1.2.8's or 9.0's: --libvirt 1.2.8, --libvirt 9.0).",
-                       epilog=caps_help() + "\n" + EPILOG, formatter_class=FORMATTER)
+                       epilog=CAPS_HELP_MARK + "\n" + EPILOG, formatter_class=FORMATTER)
     p.add_argument("path", metavar="FILE", help="domain XML file")
     add_caps_options(p)
     p.add_argument("--format", choices=("lines", "line", "json"), default="lines", help="output format")

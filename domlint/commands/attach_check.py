@@ -10,7 +10,7 @@ from ..errors import DomlintError, InputError, UsageError
 from ..findings import Finding
 from ..formats import CheckedFile, RuleInfo
 from ..parse import parse_file
-from .options import FORMATTER, add_check_options, caps_help, checker_from_args, finish
+from .options import CAPS_HELP_MARK, FORMATTER, add_check_options, checker_from_args, finish
 
 EPILOG = """\
 what it does:
@@ -56,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                              "[options]",
                        description="Check what `virsh attach-device DOMAIN DEVICE.xml --config` would store. "
                                    "The words of the virsh command work here as they are.",
-                       epilog=EPILOG + caps_help() + EPILOG_END, formatter_class=FORMATTER)
+                       epilog=EPILOG + CAPS_HELP_MARK + EPILOG_END, formatter_class=FORMATTER)
     p.add_argument("files", nargs="*", metavar="DOMAIN DEVICE.xml",
                    help="the domain (a file, or a name virsh knows) and the device file")
     p.add_argument("--domain", "--domain-name", dest="domain_name", metavar="DOMAIN",

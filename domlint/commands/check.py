@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .. import discover, jobs
 from ..checker import Checker
@@ -13,14 +13,17 @@ from ..errors import DomlintError, InputError, UsageError
 from ..findings import Finding
 from . import mend
 from .options import (
+    CAPS_HELP_MARK,
     CONFIG_HELP,
     FORMATTER,
     add_check_options,
     add_incoming_options,
-    caps_help,
     checker_from_args,
     finish,
 )
+
+if TYPE_CHECKING:
+    import argparse
 
 EPILOG = CONFIG_HELP + """
 exit status:
@@ -53,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Check libvirt domain XML files. A directory yields every *.xml below it whose "
                                    "root is <domain>, less what .gitignore and the exclude globs leave out; a "
                                    "file named here is checked whatever it holds.",
-                       epilog=caps_help() + "\n" + EPILOG, formatter_class=FORMATTER)
+                       epilog=CAPS_HELP_MARK + "\n" + EPILOG, formatter_class=FORMATTER)
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="domain XML files or directories; - reads one domain from standard input")
     p.add_argument("--stdin-filename", metavar="PATH",

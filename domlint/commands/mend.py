@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import DomlintError, InputError
 from ..findings import Finding
 from ..parse import MAX_BYTES
 from .options import EXIT_FINDINGS, finish
+
+if TYPE_CHECKING:
+    import argparse
 
 HELP = {
     "fix": "apply the safe fixes of rules that have one, in place, then report what remains "

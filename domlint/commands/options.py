@@ -7,11 +7,10 @@ them into a Checker; `finish` writes the report and returns the exit status.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import formats
 from ..checker import Checker, Options
@@ -20,9 +19,43 @@ from ..findings import Finding
 from ..start import Start
 from ..terminal import use_color
 
+if TYPE_CHECKING:
+    import argparse
+
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
-FORMATTER = argparse.RawDescriptionHelpFormatter
+# Stands in --help texts for what only the target data says; the formatter fills them in when help is shown,
+# so that building a parser reads no target (a check names its own).
+CAPS_HELP_MARK = "{caps help}"
+TARGET_NAMES_MARK, NEWEST_MARK = "{target names}", "{newest target}"
+_FORMATTER: Any = None
+
+
+def FORMATTER(prog: str, **kwargs: Any) -> argparse.HelpFormatter:
+    """argparse's raw-description help formatter (as formatter_class), with the target facts filled in."""
+    global _FORMATTER
+    if _FORMATTER is None:
+        import argparse
+
+        class Formatter(argparse.RawDescriptionHelpFormatter):
+            """Fills in the marks of the target paragraphs and of --libvirt's help."""
+
+            def _format_text(self, text: str) -> str:
+                if CAPS_HELP_MARK in text:
+                    text = text.replace(CAPS_HELP_MARK, caps_help())
+                return super()._format_text(text)
+
+            def _get_help_string(self, action: argparse.Action) -> str:
+                text = super()._get_help_string(action) or ""
+                if TARGET_NAMES_MARK in text or NEWEST_MARK in text:
+                    from .. import target
+
+                    text = text.replace(TARGET_NAMES_MARK, ", ".join(target.names())).replace(
+                        NEWEST_MARK, target.newest().name)
+                return text
+
+        _FORMATTER = Formatter
+    return _FORMATTER(prog, **kwargs)
 
 # The target and capability paragraphs of check, argv and attach-check --help; caps_help() fills them in.
 CAPS_HELP = (
@@ -85,10 +118,8 @@ TARGET_HELP = ("the libvirt release the verdict is for: {names} (default: the ne
 
 def add_target_option(p: argparse.ArgumentParser) -> None:
     """--libvirt: which target release judges the domain."""
-    from .. import target
-
     p.add_argument("--libvirt", metavar="VERSION", default=None,
-                   help=TARGET_HELP.format(names=", ".join(target.names()), newest=target.newest().name))
+                   help=TARGET_HELP.format(names=TARGET_NAMES_MARK, newest=NEWEST_MARK))
 
 
 def add_caps_options(p: argparse.ArgumentParser) -> None:
@@ -163,6 +194,8 @@ def add_incoming_options(p: argparse.ArgumentParser) -> None:
 
 def _descriptor(text: str) -> int:
     if not text.strip().isdigit():
+        import argparse
+
         raise argparse.ArgumentTypeError(f"{text!r} is not a file descriptor number (0 or more)")
     return int(text)
 
