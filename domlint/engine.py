@@ -379,21 +379,23 @@ class Engine:
     @classmethod
     def from_pack(cls, pack: tuple[Any, ...], target: Target) -> Engine:
         """An engine over a cached pack (see pack()), making each rule when first needed."""
-        ids, selects, conds, needs, blobs = pack
+        ids, selects, conds, needs, blobs, index = pack
         engine = cls.__new__(cls)
         engine._setup(target, ids, selects, [_UNCONDITIONAL if c is None else CapsCondition(*c) for c in conds],
                       [None] * len(ids), blobs, needs)
+        engine._index = index
         return engine
 
     def pack(self) -> tuple[Any, ...]:
-        """This engine as marshal data: ids, selects, capability conditions, select needs and each rule's bytes."""
+        """This engine as marshal data: ids, selects, capability conditions, select needs, each rule's bytes
+        and the index of the selects by fact."""
         import marshal
 
         rules = self.rules
         conds = [None if r.caps == _UNCONDITIONAL else (r.caps.present, r.caps.absent, r.caps.lacking_any, r.caps.needs)
                  for r in rules]
         blobs = [marshal.dumps((r.body, r.path, r.line)) for r in rules]
-        return self._ids, self._select_of, conds, self._needs, blobs
+        return self._ids, self._select_of, conds, self._needs, blobs, self.index()
 
     def _setup(self, target: Target | None, ids: list[str], selects: list[str], conds: list[CapsCondition],
                made: list[Rule | None], blobs: list[bytes] | None, needs: dict[str, Needs] | None) -> None:
@@ -413,6 +415,8 @@ class Engine:
             self._groups.setdefault(expr, []).append(i)
         known = needs or {}
         self._needs = {expr: known[expr] if expr in known else needs_of(expr) for expr in self._groups}
+        self._group_list = list(self._groups.items())
+        self._index: tuple[list[int], dict[Fact, list[int]]] | None = None
         self._selects: dict[str, etree.XPath] = {}
         self._plans: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], _Plan] = {}
 
@@ -466,16 +470,37 @@ class Engine:
         ids = self._ids
         return [ids[i] for i in self._active(caps, select, ignore)]
 
+    def index(self) -> tuple[list[int], dict[Fact, list[int]]]:
+        """The select groups (by position) every document wakes, and those each fact wakes.
+
+        Each branch of a select's needs is filed under its rarest fact, so a
+        document wakes few groups it cannot match; under which needed fact a
+        branch is filed changes only how many candidates may_match then drops.
+        """
+        if self._index is None:
+            needs = [self._needs[expr] for expr, _ in self._group_list]
+            counts: dict[Fact, int] = {}
+            for n in needs:
+                for every, _ in n or ():
+                    for fact in every:
+                        counts[fact] = counts.get(fact, 0) + 1
+            always = [g for g, n in enumerate(needs) if n is None]
+            by_fact: dict[Fact, list[int]] = {}
+            for g, n in enumerate(needs):
+                for every, _ in n or ():
+                    key = min(every, key=lambda f: (counts[f], str(f))) if every else ""
+                    by_fact.setdefault(key, []).append(g)
+            self._index = always, by_fact
+        return self._index
+
     def _plan(self, caps: frozenset[str], select: set[str] | None, ignore: set[str] | None) -> _Plan:
-        # Most runs check many files under one capability set: work out once
-        # which rules are live and which element names wake each select.
+        # Most runs check many files under one capability set: work out once which rules are live.
         key = (caps, frozenset(select or ()), frozenset(ignore or ()))
         plan = self._plans.get(key)
         if plan is None:
             wanted = set(self._active(caps, select, ignore))
-            groups = [(expr, live) for expr, group in self._groups.items()
-                      if (live := [i for i in group if i in wanted])]
-            plan = self._plans[key] = _Plan(groups, [self._needs[expr] for expr, _ in groups])
+            live = [[i for i in group if i in wanted] for _, group in self._group_list]
+            plan = self._plans[key] = _Plan(self, live)
         return plan
 
     def _select(self, expr: str) -> etree.XPath:
@@ -494,14 +519,14 @@ class Engine:
         # Normalisation's walk read the facts already (and kept them whole as it changed the tree).
         facts = doc.walk.facts if doc.walk is not None else document_facts(tree.getroot())
         for g in plan.candidates(facts):
-            expr = plan.groups[g][0]
+            expr = self._group_list[g][0]
             selected = self._select(expr)(tree)
             if not isinstance(selected, list) or not selected:
                 continue
             elements = [el for el in selected if isinstance(el, etree._Element)]
             live = plan.rules[g]
             if live is None:
-                live = plan.rules[g] = [self.rule(i) for i in plan.groups[g][1]]
+                live = plan.rules[g] = [self.rule(i) for i in plan.live[g]]
             for rule in live:
                 compiled = rule.compiled
                 ctx = Context(host=host, caps=caps, doc=doc, start=start, target=self.target)  # state spans one rule's selection
@@ -527,37 +552,27 @@ class Engine:
 
 
 class _Plan:
-    """The live select groups for one capability set, indexed by the element names that wake them."""
+    """The live rules of each select group for one capability set, and the groups a document wakes."""
 
-    def __init__(self, groups: list[tuple[str, list[int]]], needs: list[Needs]) -> None:
-        self.groups = groups
+    def __init__(self, engine: Engine, live: list[list[int]]) -> None:
+        self.live = live
         # Each group's rules, made when a document first wakes the group.
-        self.rules: list[list[Rule] | None] = [None] * len(groups)
-        self.needs = needs
-        self.always = [i for i, n in enumerate(needs) if n is None]
-        # Each branch is filed under its rarest needed fact, so a document wakes few groups it cannot match.
-        counts: dict[Fact, int] = {}
-        for n in needs:
-            for every, _ in n or ():
-                for fact in every:
-                    counts[fact] = counts.get(fact, 0) + 1
-        self.by_fact: dict[Fact, list[int]] = {}
-        for i, n in enumerate(needs):
-            for every, _ in n or ():
-                key = min(every, key=lambda f: (counts[f], str(f))) if every else ""
-                self.by_fact.setdefault(key, []).append(i)
+        self.rules: list[list[Rule] | None] = [None] * len(live)
+        self.needs = [engine._needs[expr] for expr, _ in engine._group_list]
+        always, self.by_fact = engine.index()
+        self.always = [g for g in always if live[g]]
 
     def candidates(self, facts: set[Fact]) -> list[int]:
-        """The indices of the groups whose select can match a document with these facts, in pack order."""
+        """The positions of the groups with live rules whose select can match a document with these facts, in pack order."""
         woken = set(self.always)
-        woken.update(self.by_fact.get("", ()))
         by_fact = self.by_fact
+        woken.update(by_fact.get("", ()))
         for fact in facts:
             found = by_fact.get(fact)
             if found:
                 woken.update(found)
-        needs = self.needs
-        return [i for i in sorted(woken) if may_match(needs[i], facts)]
+        needs, live = self.needs, self.live
+        return [g for g in sorted(woken) if live[g] and may_match(needs[g], facts)]
 
 
 def matches_id(rule_id: str, patterns: Iterable[str]) -> bool:
