@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from lxml import etree
 
@@ -28,6 +28,7 @@ from .errors import InputError
 from .findings import Finding
 from .host import Host
 from .parse import Document, parse_bytes
+from .record import replace
 from .target import Target, resolve
 
 # Root elements `attach-device --config` accepts: those of libvirt 1.2.8

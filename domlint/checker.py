@@ -7,9 +7,8 @@ between files; each distinct combination is built once per run.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,11 @@ from .formats import CheckedFile, RuleInfo
 from .host import Host, default_host
 from .host import load as load_host
 from .parse import Document, parse_bytes, parse_file
+from .record import record, replace
 from .start import Start
 
 
-@dataclass
+@record
 class Options:
     """What the command line said; None leaves the setting to configuration."""
 
@@ -51,7 +51,7 @@ class Options:
     start: Start | None = None
 
 
-@dataclass
+@record
 class Settings:
     """What applies to one file."""
 
@@ -351,11 +351,11 @@ class Checker:
             meta = meta + suppress.unused(doc, sups, active)
         found += [f for f in meta if settings.wants(f.rule_id, doc.path)]
         if settings.severity:
-            found = [dataclasses.replace(f, severity=settings.severity_of(f.rule_id, f.severity)) for f in found]
+            found = [replace(f, severity=settings.severity_of(f.rule_id, f.severity)) for f in found]
         found.sort(key=lambda f: (f.line, f.column, f.rule_id))
         if not found:
             return found
         # Imported only for a file with findings: a clean file (the common case of a hook) needs no keys.
         from .identity import finding_key
 
-        return [f if f.key else dataclasses.replace(f, key=finding_key(doc.tree, f.xpath)) for f in found]
+        return [f if f.key else replace(f, key=finding_key(doc.tree, f.xpath)) for f in found]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .data import schema_dir
+from .record import record
 
 if TYPE_CHECKING:
     from .target import Target
@@ -29,7 +30,7 @@ class ConfigError(DomlintError):
     """A configuration file that cannot be used: never ignored, always exit 2."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Config:
     """One configuration file's settings, with the line of each key for later messages."""
 

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 
 from lxml import etree
 
 from .config import Config, glob_regex
 from .errors import DomlintError, InputError
+from .record import record
 
 # Folders never searched unless `exclude` (option or configuration) replaces this list;
 # `extend-exclude` adds to it. Names without a slash match a folder or file anywhere.
@@ -55,7 +56,7 @@ def root_name(path: str | Path) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Excludes:
     """Exclude globs, each with the directory a pattern holding a slash is relative to."""
 
@@ -81,7 +82,7 @@ class Excludes:
         return False
 
 
-@dataclass
+@record
 class Selection:
     """What discovery settled: checked inputs in order, and what it left out."""
 
@@ -92,7 +93,7 @@ class Selection:
     duplicates: int = 0
 
 
-@dataclass
+@record
 class Discovery:
     """The settings of discovery: option values, and the configuration governing a path."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lxml import etree
@@ -14,6 +14,7 @@ from .findings import Finding
 from .parse import Document
 from .predicates import Context, Predicate, build, compile_xpath
 from .predicates import forget as forget_document
+from .record import record
 from .rulepack import RawRule, RuleErrors
 from .selectors import Fact, Needs, document_facts, may_match, needs_of
 from .target import Target, resolve
@@ -31,7 +32,7 @@ DERIVED_HINT = "use a QEMU binary that has {$caps_and}, or do without {$feature_
 Template = list[tuple[str, etree.XPath | str | None]]
 
 
-@dataclass
+@record
 class CapsCondition:
     """The capability sets under which a rule fires."""
 
@@ -63,7 +64,7 @@ class CapsCondition:
 _UNCONDITIONAL = CapsCondition()
 
 
-@dataclass
+@record
 class Compiled:
     """The XPath-bearing parts of a rule, compiled when the rule first has an element to judge."""
 
@@ -74,7 +75,7 @@ class Compiled:
     feature_what: Template = field(default_factory=list)
 
 
-@dataclass
+@record
 class Rule:
     """A rule ready to evaluate: cheap fields at once, XPath compiled on first use."""
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from .record import as_dict, record
 
 SEVERITIES = ("error", "warning", "info")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     """One problem found in one file."""
 
@@ -25,4 +25,4 @@ class Finding:
 
     def as_dict(self) -> dict[str, object]:
         """A JSON-ready dict."""
-        return asdict(self)
+        return as_dict(self)

@@ -7,17 +7,18 @@ stay silent); the emitter reads the whole profile through `raw`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .data import data_file
 from .errors import InputError
+from .record import record
 from .yamlcheck import load_checked
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Guest:
     """One architecture the host can run, through one emulator."""
 
@@ -29,7 +30,7 @@ class Guest:
     domain_types: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Host:
     """A host profile: the facts about a host that verdicts and argv need."""
 

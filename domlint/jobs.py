@@ -15,7 +15,7 @@ import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from .engine import Engine
 from .errors import DomlintError, RuleError
 from .findings import Finding
 from .formats import CheckedFile, RuleInfo
+from .record import record
 from .rulepack import RuleErrors
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def check_one(checker: Checker, path: Path) -> Outcome:
         return exc
 
 
-@dataclass
+@record
 class ChunkResult:
     """What checking one chunk gave: an outcome per file until a run-stopping error, and the Checker's records."""
 

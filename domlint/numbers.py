@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from .errors import InputError
+from .record import record
 from .selectors import needs_of
 from .values import LLONG_MAX, is_digits, unit_scale
 
@@ -28,7 +28,7 @@ _DIGITS = {8: "0-7", 10: "0-9", 16: "0-9a-fA-F"}
 _SPACE = " \t\n\v\f\r"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Reader:
     """One of libvirt's virStrToLong_* functions: the C type's range and how a minus sign is taken."""
 
@@ -66,7 +66,7 @@ class Reader:
         return (self.hi + 1 - magnitude) % (self.hi + 1) if sign < 0 else magnitude
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class TruncatingReader(Reader):
     """virXPathULong stored into an unsigned int: read as an unsigned long, then cut to its low 32 bits."""
 
@@ -79,7 +79,7 @@ class TruncatingReader(Reader):
 _XPATH_NUMBER = etree.XPath("number($text)", regexp=False)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class XPathNumberReader(Reader):
     """virXPathLongLong on number(...): libxml2's XPath number, kept only when it is a whole long long."""
 
@@ -110,7 +110,7 @@ XPATH_LONG = XPathNumberReader(-2**63, 2**63 - 1, unsigned=False, minus_ok=True,
 XUINT_HI = 2**32 - 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Field:
     """A number libvirt reads at define time: where, with which reader and base, and what it is called."""
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from .errors import InputError
+from .record import record
 
 if TYPE_CHECKING:
     from .walk import Walk
@@ -43,7 +44,7 @@ def _parser() -> etree.XMLParser:
     return _PARSERS[0]
 
 
-@dataclass
+@record
 class Document:
     """A parsed XML file with what findings need to point into it."""
 

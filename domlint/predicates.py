@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lxml import etree
 
 from .machine import is_i440fx, is_q35
+from .record import record
 from .values import is_contiguous, parse_cpuset, parse_int, parse_ipv4, parse_size, parse_size_literal
 
 # re: is EXSLT's regular expressions (re:test(value, pattern)), which lxml
@@ -175,7 +176,7 @@ def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
 _SIMPLE_VALUE = re.compile(r"(?:([A-Za-z_][\w.-]*)/)?@([A-Za-z_][\w.-]*)")
 
 
-@dataclass
+@record
 class Hit:
     """What a test found: the offending value and the name of what held it."""
 
@@ -203,7 +204,7 @@ def _values(xp: etree.XPath, el: etree._Element) -> list[tuple[str, str, Any]]:
     return [(str(res), "", None)] if str(res) != "" else []
 
 
-@dataclass
+@record
 class Context:
     """What tests may consult beyond the element: the host, and state across one selection."""
 
@@ -231,7 +232,7 @@ class Predicate:
         raise NotImplementedError
 
 
-@dataclass
+@record
 class ValueTest(Predicate):
     """A test judging each value an XPath yields; the first value judged bad is the hit."""
 
@@ -278,7 +279,7 @@ def _not_pow2(n: int) -> bool:
     return n > 0 and n & (n - 1) != 0
 
 
-@dataclass
+@record
 class IntTest(ValueTest):
     """An integer outside [min, max], or not an integer at all."""
 
@@ -296,7 +297,7 @@ class IntTest(ValueTest):
         return text.strip() if bad else None
 
 
-@dataclass
+@record
 class SizeTest(ValueTest):
     """A size element (number plus unit attribute) outside [min, max] bytes."""
 
@@ -323,7 +324,7 @@ class SizeTest(ValueTest):
         return f"{text.strip()} {unit or self.default_unit}"
 
 
-@dataclass
+@record
 class CpusetTest(ValueTest):
     """A cpuset that is malformed, or (if asked) empty, above max, not one run, or naming ids the host lacks."""
 
@@ -395,7 +396,7 @@ class CpusetTest(ValueTest):
         return text if bad else None
 
 
-@dataclass
+@record
 class EnumTest(ValueTest):
     """A value that is present but not one of the allowed ones."""
 
@@ -405,7 +406,7 @@ class EnumTest(ValueTest):
         return text if text not in self.allowed else None
 
 
-@dataclass
+@record
 class UniqueTest(Predicate):
     """A key that repeats (or, for cpusets, overlaps) one of an earlier element."""
 
@@ -455,7 +456,7 @@ class UniqueTest(Predicate):
         return Hit(text, "") if clash else None
 
 
-@dataclass
+@record
 class SameTest(UniqueTest):
     """A key that differs from that of the first element with the same `within` value.
 
@@ -499,7 +500,7 @@ def _pci_key(text: str) -> tuple[int, ...] | None:
     return nums  # type: ignore[return-value]
 
 
-@dataclass
+@record
 class HostTest(Predicate):
     """A domain value or host fact compared with the host profile; silent when it lacks the fact.
 
@@ -571,7 +572,7 @@ def qemu_fact(caps: Any, fact: str) -> tuple[str, ...] | None:
     raise ValueError(f"unknown QEMU fact {fact!r}")
 
 
-@dataclass
+@record
 class QemuTest(Predicate):
     """A domain value compared with a fact of the QEMU capability source; silent when the source does not say."""
 
@@ -610,7 +611,7 @@ def _pci_spec(text: str) -> tuple[int, ...]:
         raise ValueError(f"PCI address {text!r} is not hexadecimal") from None
 
 
-@dataclass
+@record
 class PciTest(Predicate):
     """A PCI <address> equal to (equals) or other than (differs) a given one; a spec without function means the slot."""
 
@@ -644,7 +645,7 @@ class PciTest(Predicate):
         return None
 
 
-@dataclass
+@record
 class CpuCompatTest(Predicate):
     """A guest <cpu> (custom mode) that the host CPU cannot provide, by the host's CPU map; silent when unknown."""
 
@@ -672,7 +673,7 @@ def qemu_cpu_models(ctx: Context, domain_type: str) -> tuple[str, ...] | None:
     return tuple(models) if models is not None else None
 
 
-@dataclass
+@record
 class CpuModelTest(Predicate):
     """A CPU model name (value, or the host's CPU model) QEMU does not offer to the domain's accelerator; silent when unknown."""
 
@@ -707,7 +708,7 @@ def _power_level(name: str, prefix: str) -> int | None:
     return level if level is not None and 6 <= level <= 10 else None
 
 
-@dataclass
+@record
 class PowerCompatTest(Predicate):
     """A pSeries host-model CPU whose compatibility mode (powerN) the host's POWER CPU cannot offer; silent when unknown.
 
@@ -743,7 +744,7 @@ def _version_family(name: str) -> str:
     return head if dash else ""
 
 
-@dataclass
+@record
 class MachineTest(Predicate):
     """The domain's machine type, as the QEMU binary describes it, lacks (or has) a property; silent when unknown.
 
@@ -879,7 +880,7 @@ def usb_address_problems(root: etree._Element) -> dict[Any, tuple[str, str]]:
     return problems
 
 
-@dataclass
+@record
 class UsbAddressTest(Predicate):
     """A USB <address> that libvirt 9.0's USB port reservation refuses for the given reason."""
 
@@ -911,7 +912,7 @@ def _assignment(ctx: Context) -> Any:
     return _assigned[1]
 
 
-@dataclass
+@record
 class AssignTest(Predicate):
     """An element libvirt 1.2.8's address or alias assignment refuses with this problem (replayed once per document)."""
 
@@ -926,7 +927,7 @@ class AssignTest(Predicate):
         return Hit(found[2], "")
 
 
-@dataclass
+@record
 class AssignedTest(ValueTest):
     """A value read from the element as 1.2.8 assigned it (its address, say) that is not one of allowed."""
 
@@ -945,7 +946,7 @@ class AssignedTest(ValueTest):
         return Hit(bad or "none", "") if bad is not None else None
 
 
-@dataclass
+@record
 class CpuMapTest(ValueTest):
     """A CPU model or feature name the CPU map lacks: the host profile's map, else the target's own (x86 names)."""
 
@@ -966,7 +967,7 @@ class CpuMapTest(ValueTest):
         return text if text.strip() not in self._names else None
 
 
-@dataclass
+@record
 class VolumeTest(Predicate):
     """A <disk type='volume'> whose pool volume, looked up in the host profile's pools, is unresolvable or a network disk."""
 
@@ -983,7 +984,7 @@ class VolumeTest(Predicate):
         return Hit(found[1], "source") if found is not None and found[0] == self.problem else None
 
 
-@dataclass
+@record
 class IncomingTest(Predicate):
     """The start is from an incoming migration of this protocol (and, with fd, has or lacks its descriptor)."""
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import cache
 from .data import data_file, rules_dir, schema_dir
 from .errors import RuleError
+from .record import record
 
 if TYPE_CHECKING:
     import yaml
@@ -26,7 +26,7 @@ class RuleErrors(Exception):
         self.errors = errors
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RawRule:
     """A schema-valid rule as read from its file, not yet compiled."""
 

@@ -9,13 +9,13 @@ the `incoming` test, so `check` and `argv` judge the same start.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .record import record
 
 # The protocols libvirt 1.2.8 knows, by how it recognises them (a prefix, or stdio exactly).
 PROTOCOLS = ("tcp", "stdio", "exec", "fd", "unix")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Start:
     """The incoming migration URI of a start (None: a plain start), and the descriptor stdio reads from."""
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 
 from lxml import etree
 
@@ -21,6 +21,7 @@ from .engine import matches_id
 from .findings import Finding
 from .formats import RuleInfo
 from .parse import Document, _utf16_codec
+from .record import record
 
 REASON = "domlint-suppression-reason"
 INVALID = "domlint-suppression-invalid"
@@ -42,7 +43,7 @@ _REASON_SEP = re.compile(r"\s[-\u2013\u2014](?:\s|$)")
 _ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 
 
-@dataclass
+@record
 class Suppression:
     """One parsed `domlint: ignore` comment."""
 

@@ -11,12 +11,13 @@ keeps only the rules whose range holds it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
+from .record import record
 
 _ROOT = Path(__file__).resolve().parent / "data" / "targets"
 
@@ -29,7 +30,7 @@ def version_key(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Target:
     """One libvirt release: its data folder, read once."""
 

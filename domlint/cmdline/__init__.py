@@ -7,7 +7,6 @@ first and refuses a domain with errors.
 from __future__ import annotations
 
 from copy import deepcopy
-from dataclasses import dataclass
 
 from lxml import etree
 
@@ -15,6 +14,7 @@ from ..caps import Caps
 from ..errors import HostFactMissing, InputError
 from ..host import Host
 from ..parse import Document
+from ..record import record
 from . import alias
 from .assign import assign
 from .command import Command
@@ -55,7 +55,7 @@ def _assign(ctx: Ctx) -> None:
     alias.assign(ctx)
 
 
-@dataclass
+@record
 class Assigned:
     """A normalised domain after 1.2.8's address and alias assignment, run on a copy as `argv` runs it."""
 

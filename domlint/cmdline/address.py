@@ -9,11 +9,10 @@ part of a -device string.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from lxml import etree
 
 from ..errors import InputError
+from ..record import record
 from ..values import parse_int
 from . import devices
 from .command import c_str
@@ -107,7 +106,7 @@ def check_numbers(ctx: Ctx) -> None:
                                  "is not a number") from None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PCIAddr:
     """One PCI address; multi is 'on', 'off' or None (unset)."""
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+
+from ..record import record
 
 # Characters that make libvirt quote a word when it prints a command line.
 _SHELL_META = frozenset("\r\t\n !\"#$&'()*;<>?[\\]^`{|}~")
@@ -20,7 +22,7 @@ def shell_word(word: str) -> str:
     return "'" + word.replace("'", "'\\''") + "'"
 
 
-@dataclass
+@record
 class Command:
     """A QEMU command line: environment assignments, the emulator, its arguments."""
 

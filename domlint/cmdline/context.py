@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from lxml import etree
@@ -10,6 +10,7 @@ from lxml import etree
 from ..caps import Caps
 from ..errors import InputError
 from ..host import Host
+from ..record import record
 
 
 class Unassignable(InputError):
@@ -25,7 +26,7 @@ class Unassignable(InputError):
         self.problem = problem
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RunOptions:
     """Per-start facts that are neither in the domain nor in the host profile."""
 
@@ -37,7 +38,7 @@ class RunOptions:
     driver: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass
+@record
 class Ctx:
     """The inputs of one emission; family modules only read it (except `state`)."""
 

@@ -3,12 +3,11 @@ with a dry run that adds PCI bridges when bus 0 fills up."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 from lxml import etree
 
 from ..errors import InputError
 from ..machine import is_i440fx, is_q35
+from ..record import record, replace
 from . import devices
 from .address import (
     BUS_MODELS,
@@ -35,7 +34,7 @@ Element = etree._Element
 
 
 
-@dataclass
+@record
 class _Bus:
     model: str
     flags: int

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import DomlintError
 from ..findings import Finding
+from ..record import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleInfo:
     """What a report says about a rule: enough for SARIF's rule metadata."""
 
@@ -33,7 +34,7 @@ class RuleInfo:
     examples: tuple[str, ...] = ()
 
 
-@dataclass
+@record
 class CheckedFile:
     """One file that was checked, with the ids of the rules that could fire on it."""
 
@@ -46,7 +47,7 @@ class CheckedFile:
     caps: str = ""
 
 
-@dataclass
+@record
 class Report:
     """Everything a format may show about one run."""
 

@@ -1,0 +1,84 @@
+"""@record behaves as @dataclass for what domlint's classes use: each case is checked against a dataclass twin."""
+
+from __future__ import annotations
+
+import copy
+import pickle
+from dataclasses import FrozenInstanceError, dataclass, field
+
+import pytest
+
+from domlint.findings import Finding
+from domlint.record import as_dict, record, replace
+
+
+def _twins(frozen: bool) -> tuple[type, type]:
+    made = []
+    for deco in (record(frozen=frozen), dataclass(frozen=frozen)):
+        @deco
+        class Point:
+            """A test class."""
+
+            x: int
+            y: int = 2
+            tags: list[str] = field(default_factory=list)
+            note: str = field(default="", compare=False, repr=False)
+
+            def __post_init__(self) -> None:
+                if self.x < 0:
+                    raise ValueError("negative")
+
+        made.append(Point)
+    return made[0], made[1]
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_init_defaults_factories_eq_and_repr_are_a_dataclasss(frozen: bool) -> None:
+    rec, dc = _twins(frozen)
+    for args, kwargs in [((1,), {}), ((1, 3), {}), ((1,), {"tags": ["a"], "note": "n"}), ((), {"x": 4, "y": 5})]:
+        a, b = rec(*args, **kwargs), dc(*args, **kwargs)
+        assert repr(a).replace("rec", "") == repr(b).replace("dc", "")
+        assert vars(a) == vars(b)
+    assert rec(1) == rec(1, note="other") and rec(1) != rec(1, 3) and rec(1) != dc(1)
+    assert rec(1).tags is not rec(1).tags
+    with pytest.raises(ValueError):
+        rec(-1)
+    with pytest.raises(TypeError):
+        rec()
+    with pytest.raises(TypeError):
+        rec(1, z=2)
+
+
+def test_a_frozen_record_refuses_changes_hashes_by_value_and_survives_pickle_and_copy() -> None:
+    rec, dc = _twins(True)
+    a = rec(1, tags=("t",))
+    with pytest.raises(FrozenInstanceError):
+        a.x = 2
+    with pytest.raises(FrozenInstanceError):
+        del a.x
+    assert hash(a) == hash(rec(1, tags=("t",), note="n")) == hash(dc(1, tags=("t",)))
+    assert copy.deepcopy(a) == a
+    # What crosses to -j workers: a frozen record of the module level.
+    found = Finding("r", "error", "m", "h", "p", 1, 2, "/domain")
+    assert pickle.loads(pickle.dumps(found)) == found and pickle.loads(pickle.dumps(found)).key == ""
+    changed = replace(a, y=7)
+    assert (changed.x, changed.y, changed.tags, a.y) == (1, 7, ("t",), 2)
+    assert as_dict(a) == {"x": 1, "y": 2, "tags": ("t",), "note": ""}
+
+
+def test_a_mutable_record_is_unhashable_and_fields_are_inherited() -> None:
+    rec, _ = _twins(False)
+    with pytest.raises(TypeError):
+        hash(rec(1))
+
+    @record
+    class Child(rec):  # type: ignore[misc, valid-type]
+        """A subclass adding a field."""
+
+        z: str = "z"
+
+    c = Child(1, 2, ["a"], "n", "zz")
+    assert (c.x, c.y, c.tags, c.note, c.z) == (1, 2, ["a"], "n", "zz")
+    assert Child.__match_args__ == ("x", "y", "tags", "note", "z")
+    with pytest.raises(ValueError):
+        Child(-1)
