@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
@@ -79,15 +79,44 @@ def _with_retired(names: list[str] | tuple[str, ...], t: Target) -> frozenset[st
     return frozenset(names) | t.retired
 
 
+class _Profiles(Mapping[str, dict[str, Any]]):
+    """A target's built-in profiles by name, each kept as marshal bytes until read: a check reads one."""
+
+    def __init__(self, entries: dict[str, tuple[str | None, bytes]]) -> None:
+        self._entries = entries
+        self._read: dict[str, dict[str, Any]] = {}
+
+    def arch_of(self, name: str) -> str | None:
+        """The architecture a profile names (None: none, which means x86_64), without reading the profile."""
+        return self._entries[name][0]
+
+    def __getitem__(self, name: str) -> dict[str, Any]:
+        body = self._read.get(name)
+        if body is None:
+            import marshal
+
+            body = self._read[name] = marshal.loads(self._entries[name][1])
+        return body
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 @cache
-def _profile_table(folder: Path) -> dict[str, dict[str, Any]]:
+def _profile_table(folder: Path) -> _Profiles:
     path = folder / "qemu-profiles.yaml"
 
-    def build() -> dict[str, dict[str, Any]]:
+    def build() -> dict[str, tuple[str | None, bytes]]:
+        import marshal
+
         import yaml  # imported only on a cache miss
 
-        return {str(name): dict(body) for name, body in yaml.safe_load(path.read_text()).items()}
-    return diskcache.load("profiles", [path], build)
+        table = {str(name): dict(body) for name, body in yaml.safe_load(path.read_text()).items()}
+        return {name: (body.get("arch"), marshal.dumps(body)) for name, body in table.items()}
+    return _Profiles(diskcache.load("profiles", [path], build))
 
 
 def profiles(target: Target | str | None = None) -> dict[str, tuple[str, ...]]:
@@ -169,8 +198,8 @@ def newest_profile(target: Target | str | None = None, arch: str | None = None) 
 def _newest_profile(t: Target, arch: str | None) -> Caps:
     table = _profile_table(t.folder)
     arch = BINARY_ARCH.get(arch, arch) if arch else arch
-    names = [n for n in table if arch and table[n].get("arch") == arch] or \
-        [n for n in table if table[n].get("arch") in (None, "x86_64")]
+    names = [n for n in table if arch and table.arch_of(n) == arch] or \
+        [n for n in table if table.arch_of(n) in (None, "x86_64")]
     caps = from_profile(max(names, key=_version_of), t)
     if arch and caps.arch and caps.arch != arch:
         # A stand-in for a binary no profile describes: its flags, but not the
