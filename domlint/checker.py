@@ -8,9 +8,8 @@ between files; each distinct combination is built once per run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
-from dataclasses import field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import caps as capsmod
 from . import config as configmod
@@ -24,8 +23,10 @@ from .formats import CheckedFile, RuleInfo
 from .host import Host, default_host
 from .host import load as load_host
 from .parse import Document, parse_bytes, parse_file
-from .record import record, replace
-from .start import Start
+from .record import field, record, replace
+
+if TYPE_CHECKING:
+    from .start import Start
 
 
 @record

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .data import schema_dir
-from .record import record
+from .record import field, record
 
 if TYPE_CHECKING:
     from .target import Target

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from dataclasses import field
 from pathlib import Path
 
 from lxml import etree
 
 from .config import Config, glob_regex
 from .errors import DomlintError, InputError
-from .record import record
+from .record import field, record
 
 # Folders never searched unless `exclude` (option or configuration) replaces this list;
 # `extend-exclude` adds to it. Names without a slash match a folder or file anywhere.

@@ -8,7 +8,6 @@ same, and they carry the source line of the element that implied them.
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -332,6 +331,8 @@ def _console_defaults(root: etree._Element, devices: etree._Element) -> None:
         _set(serial, "type", first.get("type"))
     for child in first:
         if child.tag in ("source", "protocol"):
+            import copy  # only for a console that stands for a serial port
+
             _append(serial, copy.deepcopy(child))
     _sub(serial, "target", first.sourceline, port="0")
     addr = first.find("address")

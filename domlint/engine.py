@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import field
 from typing import Any
 
 from lxml import etree
@@ -14,7 +13,7 @@ from .findings import Finding
 from .parse import Document
 from .predicates import Context, Predicate, build, compile_xpath
 from .predicates import forget as forget_document
-from .record import record
+from .record import field, record
 from .rulepack import RawRule, RuleErrors
 from .selectors import Fact, Needs, document_facts, may_match, needs_of
 from .target import Target, resolve

@@ -7,14 +7,13 @@ stay silent); the emitter reads the whole profile through `raw`.
 
 from __future__ import annotations
 
-from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .data import data_file
 from .errors import InputError
-from .record import record
+from .record import field, record
 from .yamlcheck import load_checked
 
 

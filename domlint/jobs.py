@@ -11,11 +11,9 @@ are pickled.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Callable
-from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +22,7 @@ from .engine import Engine
 from .errors import DomlintError, RuleError
 from .findings import Finding
 from .formats import CheckedFile, RuleInfo
-from .record import record
+from .record import field, record
 from .rulepack import RuleErrors
 
 if TYPE_CHECKING:
@@ -100,7 +98,7 @@ def check_chunk(options: Options, paths: list[Path]) -> ChunkResult:
 def chunks(paths: list[Path], jobs: int) -> list[list[Path]]:
     """paths cut into contiguous chunks of nearly equal length, in order."""
     count = min(len(paths), jobs * CHUNKS_PER_JOB)
-    size = math.ceil(len(paths) / count) if count else 1
+    size = -(-len(paths) // count) if count else 1  # the ceiling, without importing math
     return [paths[i:i + size] for i in range(0, len(paths), size)]
 
 

@@ -9,7 +9,6 @@ input error naming the line, instead of treating the text as some other number.
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import TYPE_CHECKING
 
@@ -392,6 +391,8 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
 
 def check_device(device: etree._Element, path: str) -> None:
     """Refuse a device element (DEVICE.xml of attach-check) holding a number libvirt cannot read; it is not changed."""
+    import copy  # attach-check's only
+
     shell = etree.Element("domain")
     # Copies keep their source lines, so the error points into the device file.
     etree.SubElement(shell, "devices").append(copy.deepcopy(device))

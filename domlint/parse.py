@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from .errors import InputError
-from .record import record
+from .record import field, record
 
 if TYPE_CHECKING:
     from .walk import Walk

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import field
 from typing import Any
 
 from lxml import etree
 
 from .machine import is_i440fx, is_q35
-from .record import record
+from .record import field, record
 from .values import is_contiguous, parse_cpuset, parse_int, parse_ipv4, parse_size, parse_size_literal
 
 # re: is EXSLT's regular expressions (re:test(value, pattern)), which lxml

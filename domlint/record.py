@@ -1,6 +1,6 @@
 """@record: a light @dataclass for the classes a check of one file imports.
 
-`dataclasses.dataclass` spends about a third of a millisecond on each class
+`dataclasses.dataclass` (whose import alone costs more than 1 ms) spends about a third of a millisecond on each class
 (it writes and compiles __init__, __repr__, __eq__ and, when frozen,
 __setattr__ and __hash__), some 15 ms over the classes one `domlint check`
 imports: as much as checking a small file. @record gives the same class
@@ -14,11 +14,39 @@ dataclasses.replace and asdict (of flat records).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import MISSING, Field, FrozenInstanceError
 from operator import attrgetter
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+class _Missing:
+    """No default given."""
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+
+MISSING: Any = _Missing()
+
+
+class FrozenInstanceError(AttributeError):
+    """An assignment to a field of a frozen record."""
+
+
+class Field:
+    """What field() says of one field: its default or default factory, and whether == and repr use it."""
+
+    __slots__ = ("compare", "default", "default_factory", "repr")
+
+    def __init__(self, default: Any, default_factory: Any, repr: bool, compare: bool) -> None:
+        self.default, self.default_factory, self.repr, self.compare = default, default_factory, repr, compare
+
+
+def field(*, default: Any = MISSING, default_factory: Callable[[], Any] | Any = MISSING, repr: bool = True,
+          compare: bool = True) -> Any:
+    """A field's default or default factory, and whether == and repr use it (dataclasses.field)."""
+    return Field(default, default_factory, repr, compare)
 
 _FIELDS = "__record_fields__"
 
@@ -38,7 +66,8 @@ def _own_fields(cls: type) -> list[_Spec]:
         if "ClassVar" in str(annotation):
             continue
         value = cls.__dict__.get(name, MISSING)
-        if isinstance(value, Field):
+        # dataclasses.field() too, so that a class moved from @dataclass keeps its fields.
+        if isinstance(value, Field) or (type(value).__module__ == "dataclasses" and hasattr(value, "default_factory")):
             spec = _Spec(name, value.default, value.default_factory, bool(value.compare), bool(value.repr))
             if value.default is MISSING:
                 delattr(cls, name)  # as dataclasses does: a factory's field has no class attribute
@@ -149,4 +178,4 @@ def as_dict(obj: Any) -> dict[str, Any]:
     return {s.name: getattr(obj, s.name) for s in getattr(obj, _FIELDS)}
 
 
-__all__ = ["as_dict", "record", "replace"]
+__all__ = ["MISSING", "Field", "FrozenInstanceError", "as_dict", "field", "record", "replace"]

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import field
 
 from lxml import etree
 
@@ -21,7 +20,7 @@ from .engine import matches_id
 from .findings import Finding
 from .formats import RuleInfo
 from .parse import Document, _utf16_codec
-from .record import record
+from .record import field, record
 
 REASON = "domlint-suppression-reason"
 INVALID = "domlint-suppression-invalid"

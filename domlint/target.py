@@ -11,13 +11,12 @@ keeps only the rules whose range holds it.
 
 from __future__ import annotations
 
-from dataclasses import field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
-from .record import record
+from .record import field, record
 
 _ROOT = Path(__file__).resolve().parent / "data" / "targets"
 

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
-from dataclasses import FrozenInstanceError, dataclass, field
+from dataclasses import dataclass
 
 import pytest
 
 from domlint.findings import Finding
-from domlint.record import as_dict, record, replace
+from domlint.record import FrozenInstanceError, as_dict, field, record, replace
 
 
 def _twins(frozen: bool) -> tuple[type, type]:
     made = []
-    for deco in (record(frozen=frozen), dataclass(frozen=frozen)):
+    for deco, make_field in ((record(frozen=frozen), field), (dataclass(frozen=frozen), dataclasses.field)):
         @deco
         class Point:
             """A test class."""
 
             x: int
             y: int = 2
-            tags: list[str] = field(default_factory=list)
-            note: str = field(default="", compare=False, repr=False)
+            tags: list[str] = make_field(default_factory=list)
+            note: str = make_field(default="", compare=False, repr=False)
 
             def __post_init__(self) -> None:
                 if self.x < 0:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import field
-
-from ..record import record
+from ..record import field, record
 
 # Characters that make libvirt quote a word when it prints a command line.
 _SHELL_META = frozenset("\r\t\n !\"#$&'()*;<>?[\\]^`{|}~")

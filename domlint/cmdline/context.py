@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import field
 from typing import Any
 
 from lxml import etree
@@ -10,7 +9,7 @@ from lxml import etree
 from ..caps import Caps
 from ..errors import InputError
 from ..host import Host
-from ..record import record
+from ..record import field, record
 
 
 class Unassignable(InputError):

@@ -16,11 +16,12 @@ from .. import formats
 from ..checker import Checker, Options
 from ..errors import DomlintError, UsageError
 from ..findings import Finding
-from ..start import Start
 from ..terminal import use_color
 
 if TYPE_CHECKING:
     import argparse
+
+    from ..start import Start
 
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
@@ -203,7 +204,11 @@ def _descriptor(text: str) -> int:
 def start_from_args(args: argparse.Namespace) -> Start | None:
     """The start the options describe (None: a plain start)."""
     uri = getattr(args, "incoming", None)
-    return Start(uri, getattr(args, "incoming_fd", None)) if uri is not None else None
+    if uri is None:
+        return None
+    from ..start import Start  # only a start from an incoming migration needs it
+
+    return Start(uri, getattr(args, "incoming_fd", None))
 
 
 def report_root(start: Path | None = None) -> Path:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import field
 from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import DomlintError
 from ..findings import Finding
-from ..record import record
+from ..record import field, record
 
 
 @record(frozen=True)
