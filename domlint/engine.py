@@ -69,9 +69,10 @@ class Compiled:
 
     when_xp: etree.XPath | None = None
     tests: list[Predicate] = field(default_factory=list)
-    parts: Template = field(default_factory=list)
-    hint_parts: Template = field(default_factory=list)
-    feature_what: Template = field(default_factory=list)
+    # The message templates: None until the rule first fires (most rules a document wakes never do).
+    parts: Template | None = field(default_factory=list)
+    hint_parts: Template | None = field(default_factory=list)
+    feature_what: Template | None = field(default_factory=list)
 
 
 @record
@@ -96,19 +97,26 @@ class Rule:
 
     @property
     def compiled(self) -> Compiled:
-        """The compiled XPath parts (a rule pack that was validated when cached compiles them here)."""
+        """The compiled XPath of when and tests (a rule pack that was validated when cached compiles them here)."""
         if self._compiled is None:
             assert self.raw is not None
-            self._compiled = _compile_parts(self.raw, [], probe=False)
+            self._compiled = _compile_parts(self.raw, [], probe=False, templates=False)
         return self._compiled
+
+    def _templates(self) -> Compiled:
+        compiled = self.compiled
+        if compiled.parts is None:
+            assert self.raw is not None
+            compiled.parts, compiled.hint_parts, compiled.feature_what = _compile_templates(self.raw, [], probe=False)
+        return compiled
 
     def render(self, el: etree._Element, hit: Any, caps: frozenset[str] = frozenset()) -> str:
         """The message for el, placeholders filled in."""
-        return self._fill(self.compiled.parts, el, hit, caps)
+        return self._fill(self._templates().parts or [], el, hit, caps)
 
     def render_hint(self, el: etree._Element, hit: Any, caps: frozenset[str] = frozenset()) -> str:
         """The hint for el, placeholders filled in."""
-        return self._fill(self.compiled.hint_parts, el, hit, caps)
+        return self._fill(self._templates().hint_parts or [], el, hit, caps)
 
     def _fill(self, parts: Template, el: etree._Element, hit: Any, caps: frozenset[str]) -> str:
         out = []
@@ -135,7 +143,7 @@ class Rule:
         if name == "$caps_noun":
             return "capability" if len(missing) == 1 else "capabilities"
         if name == "$feature_what":
-            return self._fill(self.compiled.feature_what, el, hit, caps)
+            return self._fill(self._templates().feature_what or [], el, hit, caps)
         return ""
 
 
@@ -239,8 +247,8 @@ def _texts(b: dict[str, Any]) -> tuple[str, str]:
     return message, b.get("hint") or DERIVED_HINT
 
 
-def _compile_parts(raw: RawRule, errors: list[RuleError], probe: bool = True) -> Compiled:
-    """Compile a rule's when, tests and message templates; problems go to errors."""
+def _compile_parts(raw: RawRule, errors: list[RuleError], probe: bool = True, templates: bool = True) -> Compiled:
+    """Compile a rule's when, tests and (templates) message templates; problems go to errors."""
     b = raw.body
     when_xp = _xpath(raw, "when", f"boolean({b['when']})", errors, probe) if "when" in b else None
     tests: list[Predicate] = []
@@ -257,6 +265,14 @@ def _compile_parts(raw: RawRule, errors: list[RuleError], probe: bool = True) ->
             errors.append(_err(raw, f"test[{i}]", f"XPath cannot be evaluated ({exc})"))
         except (ValueError, TypeError) as exc:
             errors.append(_err(raw, f"test[{i}]", str(exc)))
+    if not templates:
+        return Compiled(when_xp, tests, None, None, None)
+    return Compiled(when_xp, tests, *_compile_templates(raw, errors, probe))
+
+
+def _compile_templates(raw: RawRule, errors: list[RuleError], probe: bool = True) -> tuple[Template, Template, Template]:
+    """Compile a rule's message, hint and feature 'what' templates; problems go to errors."""
+    b = raw.body
     has_test = bool(b.get("test"))
     names_missing = bool(b.get("needs") or b.get("caps", {}).get("absent") or b.get("caps", {}).get("lacking_any"))
     feature = b.get("feature")
@@ -271,7 +287,7 @@ def _compile_parts(raw: RawRule, errors: list[RuleError], probe: bool = True) ->
                       [] if derived_msg else errors, internal=derived_msg, probe=probe)
     hint_parts = _template(raw, "hint", hint, has_test, names_missing, [] if derived_hint else errors,
                            internal=derived_hint, probe=probe)
-    return Compiled(when_xp, tests, parts, hint_parts, feature_what)
+    return parts, hint_parts, feature_what
 
 
 def _rule(raw: RawRule) -> Rule:
