@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import gc
+import os
 import sys
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .commands.options import EXIT_UNUSABLE, FORMATTER
-from .errors import DomlintError, UsageError
-from .rulepack import RuleErrors
 
 if TYPE_CHECKING:
     import argparse
 
-EXIT_OK, EXIT_FINDINGS = 0, 1
+# The commands' modules are imported by main(), while the cyclic collector is paused (see main).
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2  # as domlint.commands.options has them
 
 # Each command's name and its module in domlint.commands, which has
 # register(subparsers) setting func on its parser. A run imports only its own.
@@ -42,6 +42,7 @@ def version_text() -> str:
     import os
 
     from . import target
+    from .errors import UsageError
 
     known = ", ".join(f"{t.label} (--libvirt {t.name})" for t in target.targets())
     named = os.environ.get("DOMLINT_LIBVIRT")
@@ -76,6 +77,8 @@ def _version_action() -> type[argparse.Action]:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The argument parser for every subcommand, or for the one named only."""
     import argparse
+
+    from .commands.options import FORMATTER
 
     parser = argparse.ArgumentParser(
         prog="domlint",
@@ -223,7 +226,26 @@ def quick_parse(words: list[str]) -> Any:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
-    words = sys.argv[1:] if argv is None else argv
+    # Start-up makes tens of thousands of objects that live until exit (modules, the rule pack, a profile):
+    # the cyclic collector would walk them again and again and free nothing. It is paused while the command
+    # starts, and for the whole run of a check of one file; any other run collects as usual.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _main(sys.argv[1:] if argv is None else argv, collecting)
+    finally:
+        if argv is None:
+            # Run as the program, which now exits: the collections of interpreter shutdown need not walk
+            # what the run made (frozen objects are still freed as their modules are torn down).
+            gc.freeze()
+        if collecting:
+            gc.enable()
+
+
+def _main(words: list[str], collecting: bool) -> int:
+    from .errors import DomlintError, UsageError
+    from .rulepack import RuleErrors
+
     args = quick_parse(words)
     if args is None:
         # A run names its command first: build only that command's options, since
@@ -234,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_UNUSABLE
+    one_file = args.command == "check" and len(args.paths) == 1 and os.path.isfile(args.paths[0])
+    if collecting and not one_file:
+        gc.enable()
     try:
         return int(args.func(args))
     except RuleErrors as exc:
