@@ -108,7 +108,7 @@ def record(cls: type[T] | None = None, /, *, frozen: bool = False) -> Any:
         # As dataclasses does, what the class body defines itself is kept.
         own = cls.__dict__
         if "__init__" not in own:
-            cls.__init__ = _make_init(cls, fields, frozen)  # type: ignore[misc]
+            cls.__init__ = _first_init(cls, fields, frozen)  # type: ignore[misc]
         if "__repr__" not in own:
             cls.__repr__ = _repr  # type: ignore[assignment]
         names = [s.name for s in fields if s.compare]
@@ -138,6 +138,22 @@ def record(cls: type[T] | None = None, /, *, frozen: bool = False) -> Any:
         return cls
 
     return wrap if cls is None else wrap(cls)
+
+
+def _first_init(cls: type, fields: tuple[_Spec, ...], frozen: bool) -> Callable[..., None]:
+    """An __init__ that compiles the class's own on the first instance, puts it in its place and runs it.
+
+    A run pays the compile only for the classes it makes instances of.
+    """
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        init = _make_init(cls, fields, frozen)
+        if cls.__dict__.get("__init__") is __init__:
+            cls.__init__ = init  # type: ignore[misc]
+        init(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 def _make_init(cls: type, fields: tuple[_Spec, ...], frozen: bool) -> Callable[..., None]:
