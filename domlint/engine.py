@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import marshal
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from lxml import etree
@@ -398,20 +399,19 @@ class Engine:
         ids, selects, conds, needs, blobs, index = pack
         engine = cls.__new__(cls)
         engine._setup(target, ids, selects, [_UNCONDITIONAL if c is None else CapsCondition(*c) for c in conds],
-                      [None] * len(ids), blobs, needs)
+                      [None] * len(ids), blobs, _PackedNeeds(needs))
         engine._index = index
         return engine
 
     def pack(self) -> tuple[Any, ...]:
         """This engine as marshal data: ids, selects, capability conditions, select needs, each rule's bytes
         and the index of the selects by fact."""
-        import marshal
-
         rules = self.rules
         conds = [None if r.caps == _UNCONDITIONAL else (r.caps.present, r.caps.absent, r.caps.lacking_any, r.caps.needs)
                  for r in rules]
         blobs = [marshal.dumps((r.body, r.path, r.line)) for r in rules]
-        return self._ids, self._select_of, conds, self._needs, blobs, self.index()
+        needs = {expr: marshal.dumps(self._needs[expr]) for expr in self._groups}
+        return self._ids, self._select_of, conds, needs, blobs, self.index()
 
     def _setup(self, target: Target | None, ids: list[str], selects: list[str], conds: list[CapsCondition],
                made: list[Rule | None], blobs: list[bytes] | None, needs: dict[str, Needs] | None) -> None:
@@ -429,8 +429,11 @@ class Engine:
         self._groups: dict[str, list[int]] = {}
         for i, expr in enumerate(selects):
             self._groups.setdefault(expr, []).append(i)
-        known = needs or {}
-        self._needs = {expr: known[expr] if expr in known else needs_of(expr) for expr in self._groups}
+        if isinstance(needs, _PackedNeeds):
+            self._needs: Mapping[str, Needs] = needs
+        else:
+            known = needs or {}
+            self._needs = {expr: known[expr] if expr in known else needs_of(expr) for expr in self._groups}
         self._group_list = list(self._groups.items())
         self._index: tuple[list[int], dict[Fact, list[int]]] | None = None
         self._selects: dict[str, etree.XPath] = {}
@@ -440,8 +443,6 @@ class Engine:
         """The rule at index i, made from its cached bytes on first use."""
         made = self._made[i]
         if made is None:
-            import marshal
-
             assert self._blobs is not None
             body, path, line = marshal.loads(self._blobs[i])
             made = self._made[i] = _rule(RawRule(body, path, line))
@@ -567,6 +568,30 @@ class Engine:
         return findings
 
 
+class _PackedNeeds(Mapping[str, Needs]):
+    """The needs of each select of a cached pack, kept as marshal bytes until a document wakes the select."""
+
+    def __init__(self, packed: dict[str, bytes]) -> None:
+        self._packed = packed
+        self._read: dict[str, Needs] = {}
+
+    def __getitem__(self, expr: str) -> Needs:
+        try:
+            return self._read[expr]
+        except KeyError:
+            needs = self._read[expr] = marshal.loads(self._packed[expr])
+            return needs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+
+_UNREAD: Any = object()
+
+
 class _Plan:
     """The live rules of each select group for one capability set, and the groups a document wakes."""
 
@@ -574,7 +599,9 @@ class _Plan:
         self.live = live
         # Each group's rules, made when a document first wakes the group.
         self.rules: list[list[Rule] | None] = [None] * len(live)
-        self.needs = [engine._needs[expr] for expr, _ in engine._group_list]
+        # Each group's needs, read when a document first wakes the group.
+        self.needs: list[Needs] = [_UNREAD] * len(live)
+        self._engine = engine
         always, self.by_fact = engine.index()
         self.always = [g for g in always if live[g]]
 
@@ -588,7 +615,16 @@ class _Plan:
             if found:
                 woken.update(found)
         needs, live = self.needs, self.live
-        return [g for g in sorted(woken) if live[g] and may_match(needs[g], facts)]
+        out = []
+        for g in sorted(woken):
+            if not live[g]:
+                continue
+            n = needs[g]
+            if n is _UNREAD:
+                n = needs[g] = self._engine._needs[self._engine._group_list[g][0]]
+            if may_match(n, facts):
+                out.append(g)
+        return out
 
 
 def matches_id(rule_id: str, patterns: Iterable[str]) -> bool:
