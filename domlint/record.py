@@ -140,17 +140,53 @@ def record(cls: type[T] | None = None, /, *, frozen: bool = False) -> Any:
     return wrap if cls is None else wrap(cls)
 
 
-def _first_init(cls: type, fields: tuple[_Spec, ...], frozen: bool) -> Callable[..., None]:
-    """An __init__ that compiles the class's own on the first instance, puts it in its place and runs it.
+# Instances a class makes with the generic __init__ before it compiles its own.
+COMPILE_AFTER = 8
 
-    A run pays the compile only for the classes it makes instances of.
+
+def _first_init(cls: type, fields: tuple[_Spec, ...], frozen: bool) -> Callable[..., None]:
+    """A generic __init__ for the first instances; at the COMPILE_AFTER-th it compiles the class's own (as fast as
+    a dataclass's) and puts it in its place.
+
+    A one-file run makes few instances of most classes: it compiles few __init__s.
     """
+    names = [s.name for s in fields]
+    index = {name: i for i, name in enumerate(names)}
+    made = [0]
+    assign = object.__setattr__ if frozen else setattr
+    post_init = hasattr(cls, "__post_init__")
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        init = _make_init(cls, fields, frozen)
-        if cls.__dict__.get("__init__") is __init__:
-            cls.__init__ = init  # type: ignore[misc]
-        init(self, *args, **kwargs)
+        made[0] += 1
+        if made[0] >= COMPILE_AFTER:
+            init = _make_init(cls, fields, frozen)
+            if cls.__dict__.get("__init__") is __init__:
+                cls.__init__ = init  # type: ignore[misc]
+            init(self, *args, **kwargs)
+            return
+        if len(args) > len(names):
+            raise TypeError(f"{cls.__qualname__}.__init__() takes {len(names) + 1} positional arguments "
+                            f"but {len(args) + 1} were given")
+        values: list[Any] = [*args, *[MISSING] * (len(names) - len(args))]
+        for key, value in kwargs.items():
+            i = index.get(key, -1)
+            if i < 0:
+                raise TypeError(f"{cls.__qualname__}.__init__() got an unexpected keyword argument {key!r}")
+            if i < len(args):
+                raise TypeError(f"{cls.__qualname__}.__init__() got multiple values for argument {key!r}")
+            values[i] = value
+        for spec, value in zip(fields, values, strict=True):
+            if value is MISSING:
+                if spec.factory is not MISSING:
+                    value = spec.factory()
+                elif spec.default is not MISSING:
+                    value = spec.default
+                else:
+                    raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required positional argument: "
+                                    f"{spec.name!r}")
+            assign(self, spec.name, value)
+        if post_init:
+            self.__post_init__()
 
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     return __init__

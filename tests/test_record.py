@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import pytest
 
 from domlint.findings import Finding
-from domlint.record import FrozenInstanceError, as_dict, field, record, replace
+from domlint.record import COMPILE_AFTER, FrozenInstanceError, as_dict, field, record, replace
 
 
 def _twins(frozen: bool) -> tuple[type, type]:
@@ -83,3 +83,17 @@ def test_a_mutable_record_is_unhashable_and_fields_are_inherited() -> None:
     assert Child.__match_args__ == ("x", "y", "tags", "note", "z")
     with pytest.raises(ValueError):
         Child(-1)
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_the_generic_init_of_the_first_instances_and_the_compiled_one_agree(frozen: bool) -> None:
+    rec, dc = _twins(frozen)
+    for n in range(2 * COMPILE_AFTER):
+        calls = [((n,), {}), ((n, 3), {"note": "n"}), ((), {"x": n, "tags": ["t"]})]
+        args, kwargs = calls[n % 3]
+        assert vars(rec(*args, **kwargs)) == vars(dc(*args, **kwargs))
+        for bad_args, bad_kwargs in [((), {}), ((1, 2, [], "", 5), {}), ((1,), {"x": 2}), ((1,), {"z": 1})]:
+            with pytest.raises(TypeError):
+                rec(*bad_args, **bad_kwargs)
+        with pytest.raises(ValueError):
+            rec(-1)
