@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .target import Target
 from .errors import DomlintError, read_text
 from .rulepack import compose_yaml, yaml_error_where
+from .values import LazyPattern
 
 # Looked for in this order in each directory; the nearest directory holding one wins.
 CANDIDATES = (".domlint.yaml", ".domlint.yml", "pyproject.toml")
@@ -142,9 +143,9 @@ def _from_toml(path: Path, text: str) -> tuple[dict[str, Any] | None, dict[KeyPa
     return values, lines
 
 
-_TOML_HEADER = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
-_TOML_KEY = re.compile(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=""")
-_TOML_PART = re.compile(r""""([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+)""")
+_TOML_HEADER = LazyPattern(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
+_TOML_KEY = LazyPattern(r"""^\s*((?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+)(?:\s*\.\s*(?:"[^"]*"|'[^']*'|[A-Za-z0-9_-]+))*)\s*=""")
+_TOML_PART = LazyPattern(r""""([^"]*)"|'([^']*)'|([A-Za-z0-9_-]+)""")
 
 
 def _toml_keys(text: str) -> list[str]:

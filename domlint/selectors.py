@@ -21,6 +21,7 @@ import re
 from lxml import etree
 
 from .predicates import NAMESPACES
+from .values import LazyPattern
 
 # A fact about a document: an element name (Clark notation), '@' and an
 # attribute name, or an (attribute name, value) pair.
@@ -34,13 +35,13 @@ Needs = tuple[Branch, ...] | None
 _AXIS = (r"(?:(?:child|descendant|descendant-or-self|self|parent|ancestor|ancestor-or-self|"
          r"following-sibling|preceding-sibling|following|preceding)::)?")
 _NAME = r"[A-Za-z_][\w.-]*"
-_NAMED_STEP = re.compile(rf"{_AXIS}(?:({_NAME}):)?({_NAME})")
-_ATTRIBUTE_STEP = re.compile(rf"(?:@|attribute::)(?:({_NAME}):)?({_NAME}|\*)")
+_NAMED_STEP = LazyPattern(rf"{_AXIS}(?:({_NAME}):)?({_NAME})")
+_ATTRIBUTE_STEP = LazyPattern(rf"(?:@|attribute::)(?:({_NAME}):)?({_NAME}|\*)")
 # Steps that name no element: any element, the context, its parent, text and other nodes.
-_OPEN_STEP = re.compile(rf"|\.|\.\.|{_AXIS}\*|{_AXIS}(?:node|text|comment)\(\)")
-_LITERAL = re.compile(r"'[^']*'|\"[^\"]*\"|-?[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
-_COMPARISON = re.compile(r"!=|<=|>=|=|<|>")
-_CONNECTIVE = re.compile(r"\s+(and|or)\s+")
+_OPEN_STEP = LazyPattern(rf"|\.|\.\.|{_AXIS}\*|{_AXIS}(?:node|text|comment)\(\)")
+_LITERAL = LazyPattern(r"'[^']*'|\"[^\"]*\"|-?[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_COMPARISON = LazyPattern(r"!=|<=|>=|=|<|>")
+_CONNECTIVE = LazyPattern(r"\s+(and|or)\s+")
 
 
 def _levels(text: str) -> tuple[list[tuple[int, str, int]], bool]:

@@ -21,6 +21,7 @@ from .findings import Finding
 from .formats import RuleInfo
 from .parse import Document, _utf16_codec
 from .record import field, record
+from .values import LazyPattern
 
 REASON = "domlint-suppression-reason"
 INVALID = "domlint-suppression-invalid"
@@ -37,9 +38,9 @@ META_RULES: dict[str, RuleInfo] = {
                      "remove the rule id from the comment, or the whole comment"),
 }
 
-_DIRECTIVE = re.compile(r"^\s*domlint\s*:(.*)$", re.S)
-_REASON_SEP = re.compile(r"\s[-\u2013\u2014](?:\s|$)")
-_ID = re.compile(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
+_DIRECTIVE = LazyPattern(r"^\s*domlint\s*:(.*)$", re.S)
+_REASON_SEP = LazyPattern(r"\s[-\u2013\u2014](?:\s|$)")
+_ID = LazyPattern(r"^[a-z][a-z0-9]*(?:-[a-z0-9]+)*$")
 
 
 @record
