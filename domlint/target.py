@@ -93,11 +93,19 @@ def load(name: str) -> Target:
 @cache
 def targets() -> tuple[Target, ...]:
     """Every target domlint ships, oldest first."""
-    import json
+    from . import cache
 
+    folders = sorted(p for p in _ROOT.iterdir() if (p / "target.json").is_file())
+
+    def read() -> list[Any]:
+        import json
+
+        return [json.loads((folder / "target.json").read_text()) for folder in folders]
+
+    # Kept as marshal data: a run then needs no JSON parser.
+    raws = cache.load("targets", [folder / "target.json" for folder in folders], read)
     out = []
-    for folder in sorted(p for p in _ROOT.iterdir() if (p / "target.json").is_file()):
-        raw = json.loads((folder / "target.json").read_text())
+    for folder, raw in zip(folders, raws, strict=True):
         names, retired = _read_names(folder / "caps-names.txt")
         out.append(Target(name=folder.name, release=str(raw["release"]), folder=folder, caps_names=names,
                           retired=retired, limits={k: int(v) for k, v in raw.get("limits", {}).items()},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,8 @@ def _load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, An
         raise InputError(name, yaml_error_where(exc, text)[0], f"{what} is not valid YAML") from None
     if not isinstance(doc, dict):
         raise InputError(name, 1, f"{what} must be a mapping")
+
+    import json
 
     import jsonschema  # only when a file is actually loaded
 
