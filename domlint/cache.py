@@ -40,17 +40,21 @@ def cache_dir() -> Path | None:
 
 
 def _judge_paths() -> list[Path]:
-    from .data import data_file, schema_dir
+    # Where the judges are is fixed for a process (their stat is read for every key).
+    if not _JUDGE_PATHS:
+        from .data import data_file, schema_dir
 
-    out = []
-    for name in _JUDGES:
-        if name.startswith("schema/"):
-            out.append(schema_dir() / name.removeprefix("schema/"))
-        elif name.startswith("data/"):
-            out.append(data_file(name.removeprefix("data/")))
-        else:
-            out.append(_HERE / name)
-    return out
+        for name in _JUDGES:
+            if name.startswith("schema/"):
+                _JUDGE_PATHS.append(schema_dir() / name.removeprefix("schema/"))
+            elif name.startswith("data/"):
+                _JUDGE_PATHS.append(data_file(name.removeprefix("data/")))
+            else:
+                _JUDGE_PATHS.append(_HERE / name)
+    return _JUDGE_PATHS
+
+
+_JUDGE_PATHS: list[Path] = []
 
 
 # A file changed this recently may change again within the same clock tick,

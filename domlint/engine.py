@@ -438,6 +438,7 @@ class Engine:
         self._index: tuple[list[int], dict[Fact, list[int]]] | None = None
         self._selects: dict[str, etree.XPath] = {}
         self._plans: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], _Plan] = {}
+        self._actives: dict[tuple[frozenset[str], frozenset[str], frozenset[str]], list[int]] = {}
 
     def rule(self, i: int) -> Rule:
         """The rule at index i, made from its cached bytes on first use."""
@@ -470,11 +471,17 @@ class Engine:
         return self._id_set
 
     def _active(self, caps: frozenset[str], select: set[str] | None, ignore: set[str] | None) -> list[int]:
-        ids = self._ids
-        return [i for i, cond in enumerate(self._conds)
+        # Asked by the settings (ids) and by the plan (rules) for the same capability set: worked out once.
+        key = (caps, frozenset(select or ()), frozenset(ignore or ()))
+        found = self._actives.get(key)
+        if found is None:
+            ids = self._ids
+            found = self._actives[key] = [
+                i for i, cond in enumerate(self._conds)
                 if (cond is _UNCONDITIONAL or cond.holds(caps))
                 and (not select or matches_id(ids[i], select))
                 and not (ignore and matches_id(ids[i], ignore))]
+        return found
 
     def active(self, caps: frozenset[str], select: set[str] | None = None,
                ignore: set[str] | None = None) -> list[Rule]:
