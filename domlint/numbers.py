@@ -17,7 +17,7 @@ from lxml import etree
 from .errors import InputError
 from .record import record
 from .selectors import needs_of
-from .values import LLONG_MAX, is_digits, unit_scale
+from .values import LLONG_MAX, LazyPattern, is_digits, unit_scale
 
 if TYPE_CHECKING:
     from .walk import Walk
@@ -322,8 +322,8 @@ def refusal(f: Field, text: str, unit: str | None = None) -> str | None:
     return f"{f.what} {text!r} is not {style}{bound}; libvirt refuses the domain"
 
 
-_PLAIN = {0: re.compile(r"(0[xX][0-9a-fA-F]+|0|[1-9][0-9]*)\Z"),
-          16: re.compile(r"(0[xX])?[0-9a-fA-F]+\Z")}
+_PLAIN = {0: LazyPattern(r"(0[xX][0-9a-fA-F]+|0|[1-9][0-9]*)\Z"),
+          16: LazyPattern(r"(0[xX])?[0-9a-fA-F]+\Z")}
 
 
 def spelling(f: Field, text: str) -> str | None:

@@ -27,9 +27,9 @@ class LazyPattern:
 
 
 _INT = {
-    10: re.compile(r"\s*([+-]?)([0-9]+)\Z"),
-    16: re.compile(r"\s*([+-]?)(?:0[xX])?([0-9a-fA-F]+)\Z"),
-    0: re.compile(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\Z"),
+    10: LazyPattern(r"\s*([+-]?)([0-9]+)\Z"),
+    16: LazyPattern(r"\s*([+-]?)(?:0[xX])?([0-9a-fA-F]+)\Z"),
+    0: LazyPattern(r"\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)\Z"),
 }
 
 
@@ -85,7 +85,7 @@ def is_contiguous(cpus: set[int]) -> bool:
     return not cpus or max(cpus) - min(cpus) + 1 == len(cpus)
 
 
-_UNIT = re.compile(r"\s*([0-9]+)\s*([A-Za-z]*)\s*\Z")
+_UNIT = LazyPattern(r"\s*([0-9]+)\s*([A-Za-z]*)\s*\Z")
 _SCALE = {"k": 1, "m": 2, "g": 3, "t": 4, "p": 5, "e": 6}
 
 
