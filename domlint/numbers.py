@@ -10,7 +10,7 @@ input error naming the line, instead of treating the text as some other number.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lxml import etree
 
@@ -255,7 +255,8 @@ FIELDS: tuple[Field, ...] = (
 _Member = tuple[Field, str | None, tuple[str, str] | None]
 # Fields grouped by the element holding them: (XPath to the elements, the
 # element names a document must hold for it to find any, the members). Made on first use.
-_GROUPS: list[tuple[etree.XPath, list[frozenset[str]] | None, list[_Member]]] = []
+# Each group's XPath is compiled when a document first holds its elements (most never do).
+_GROUPS: list[list[Any]] = []
 _LAST_TEST = re.compile(r"(.*[^\]])\[@([A-Za-z_]+)='([^']*)'\]\Z")
 
 
@@ -270,7 +271,8 @@ def _element_names(xpaths: list[str]) -> list[list[frozenset[str]] | None]:
     return out
 
 
-def _groups() -> list[tuple[etree.XPath, list[frozenset[str]] | None, list[_Member]]]:
+def _groups() -> list[list[Any]]:
+    """[XPath to the elements (its text until first used), the element names needed, the members] per group."""
     if not _GROUPS:
         from . import cache
 
@@ -286,7 +288,7 @@ def _groups() -> list[tuple[etree.XPath, list[frozenset[str]] | None, list[_Memb
         # Worked out once per install, like the rule pack's select index.
         names = cache.load("numbers", [], lambda: _element_names(list(by_element)))
         for (xpath, fields), needed in zip(by_element.items(), names, strict=True):
-            _GROUPS.append((etree.XPath(xpath, regexp=False), needed, fields))
+            _GROUPS.append([xpath, needed, fields])
     return _GROUPS
 
 
@@ -344,13 +346,16 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
     # Most domains hold few of these fields: skip those whose elements are absent (the
     # walk's facts hold every element name; without a walk, read the names here).
     tags = walk.facts if walk is not None else {el.tag for el in root.iter()}
-    for xp, names, fields in _groups():
+    for group in _groups():
+        xp, names, fields = group
         if names is not None:
             for n in names:  # a plain loop: this runs for every group of every domain
                 if n <= tags:
                     break
             else:
                 continue
+        if isinstance(xp, str):
+            xp = group[0] = etree.XPath(xp, regexp=False)
         for el in xp(root):
             for f, attr, test in fields:
                 if test is not None and el.get(test[0]) != test[1]:

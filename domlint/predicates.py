@@ -815,7 +815,8 @@ _USB_DEVICES = (
     "input[@bus='usb'][not(@type='passthrough' or @type='evdev')]", "serial[target/@type='usb-serial']",
     "sound[@model='usb']", "redirdev[@bus='usb']",
 )
-_USB_DEVICE_XP = [compile_xpath(f"/domain/devices/{d}/address[@type='usb']") for d in _USB_DEVICES]
+# Compiled when a document first has a USB address to judge.
+_USB_DEVICE_XP: list[etree.XPath] = []
 
 
 def _usb_port(text: str | None) -> tuple[int, ...] | None:
@@ -854,6 +855,8 @@ def usb_address_problems(root: etree._Element) -> dict[Any, tuple[str, str]]:
     hubs: set[tuple[int, tuple[int, ...]]] = set()
     taken: set[tuple[int, tuple[int, ...]]] = set()
     problems: dict[Any, tuple[str, str]] = {}
+    if not _USB_DEVICE_XP:
+        _USB_DEVICE_XP.extend(compile_xpath(f"/domain/devices/{d}/address[@type='usb']") for d in _USB_DEVICES)
     for i, xp in enumerate(_USB_DEVICE_XP):
         for addr in xp(root):
             bus = parse_int(addr.get("bus", "0"), 10)
