@@ -60,8 +60,22 @@ class CapsCondition:
         return sorted(wanted - caps)
 
 
-# The condition of a rule that names no capability (most rules): holds under any set.
-_UNCONDITIONAL = CapsCondition()
+# A rule's capability condition as the engine keeps it: (present, absent, lacking_any, needs); None when the
+# rule names no capability (most rules).
+_Condition = tuple[frozenset[str], frozenset[str], frozenset[str], frozenset[str]]
+
+
+def _condition(c: CapsCondition) -> _Condition | None:
+    if not (c.present or c.absent or c.lacking_any or c.needs):
+        return None
+    return c.present, c.absent, c.lacking_any, c.needs
+
+
+def _holds(c: _Condition, caps: frozenset[str]) -> bool:
+    """CapsCondition.holds of a kept condition."""
+    present, absent, lacking_any, needs = c
+    return (present <= caps and not (absent & caps) and (not lacking_any or not lacking_any <= caps)
+            and (not needs or not needs <= caps))
 
 
 @record
@@ -385,21 +399,20 @@ class Engine:
 
     Rules are held by index. A pack read from the cache keeps each rule as
     marshal bytes until a document first wakes it (or `rules` is read), so a
-    check of one small domain builds a few hundred Rule objects, not the pack.
+    check of one small domain builds a few dozen Rule objects, not the pack.
     """
 
     def __init__(self, rules: list[Rule], needs: dict[str, Needs] | None = None,
                  target: Target | None = None) -> None:
         self._setup(target, [r.id for r in rules], [r.select for r in rules],
-                    [r.caps for r in rules], list(rules), None, needs)
+                    [_condition(r.caps) for r in rules], list(rules), None, needs)
 
     @classmethod
     def from_pack(cls, pack: tuple[Any, ...], target: Target) -> Engine:
         """An engine over a cached pack (see pack()), making each rule when first needed."""
         ids, selects, conds, needs, blobs, index = pack
         engine = cls.__new__(cls)
-        engine._setup(target, ids, selects, [_UNCONDITIONAL if c is None else CapsCondition(*c) for c in conds],
-                      [None] * len(ids), blobs, _PackedNeeds(needs))
+        engine._setup(target, ids, selects, conds, [None] * len(ids), blobs, _PackedNeeds(needs))
         engine._index = index
         return engine
 
@@ -407,13 +420,12 @@ class Engine:
         """This engine as marshal data: ids, selects, capability conditions, select needs, each rule's bytes
         and the index of the selects by fact."""
         rules = self.rules
-        conds = [None if r.caps == _UNCONDITIONAL else (r.caps.present, r.caps.absent, r.caps.lacking_any, r.caps.needs)
-                 for r in rules]
+        conds = self._conds
         blobs = [marshal.dumps((r.body, r.path, r.line)) for r in rules]
         needs = {expr: marshal.dumps(self._needs[expr]) for expr in self._groups}
         return self._ids, self._select_of, conds, needs, blobs, self.index()
 
-    def _setup(self, target: Target | None, ids: list[str], selects: list[str], conds: list[CapsCondition],
+    def _setup(self, target: Target | None, ids: list[str], selects: list[str], conds: list[_Condition | None],
                made: list[Rule | None], blobs: list[bytes] | None, needs: dict[str, Needs] | None) -> None:
         self.target = target or resolve(None)
         self._ids = ids
@@ -478,7 +490,7 @@ class Engine:
             ids = self._ids
             found = self._actives[key] = [
                 i for i, cond in enumerate(self._conds)
-                if (cond is _UNCONDITIONAL or cond.holds(caps))
+                if (cond is None or _holds(cond, caps))
                 and (not select or matches_id(ids[i], select))
                 and not (ignore and matches_id(ids[i], ignore))]
         return found

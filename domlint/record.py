@@ -140,8 +140,9 @@ def record(cls: type[T] | None = None, /, *, frozen: bool = False) -> Any:
     return wrap if cls is None else wrap(cls)
 
 
-# Instances a class makes with the generic __init__ before it compiles its own.
-COMPILE_AFTER = 8
+# Instances a class makes with the generic __init__ before it compiles its own: compiling one costs about
+# as much as a hundred generic calls.
+COMPILE_AFTER = 128
 
 
 def _first_init(cls: type, fields: tuple[_Spec, ...], frozen: bool) -> Callable[..., None]:
