@@ -70,15 +70,28 @@ def key(kind: str, sources: Iterable[Path]) -> str:
 
 def _stat_key(kind: str, sources: Iterable[Path]) -> tuple[str, int]:
     """The key, and the newest change time among the sources."""
-    parts = [FORMAT, kind]
+    global _JUDGED
+    if _JUDGED is None:
+        # The code judging the entries is what this process runs: read once, for every key of the run.
+        _JUDGED = _stat_parts(_judge_paths())
+    judged, newest = _JUDGED
+    parts, newest_source = _stat_parts(sources)
+    return "\n".join([FORMAT, kind, *judged, *parts]), max(newest, newest_source)
+
+
+def _stat_parts(paths: Iterable[Path]) -> tuple[list[str], int]:
+    parts = []
     newest = 0
-    for p in [*_judge_paths(), *sources]:
+    for p in paths:
         st = os.stat(p)
         newest = max(newest, st.st_mtime_ns)
         # The file's identity is its device and inode (stat follows links): no realpath, which costs an lstat
         # per path component. A file reached by two paths only gets two entries.
         parts.append(f"{p}\0{st.st_dev}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}")
-    return "\n".join(parts), newest
+    return parts, newest
+
+
+_JUDGED: tuple[list[str], int] | None = None
 
 
 def _file(kind: str, entry_key: str) -> str:
