@@ -64,3 +64,11 @@ def test_bench_argv_names_a_missing_corpus(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
     assert proc.returncode == 2
     assert "libvirt-1.2.8, libvirt-9.0" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_compiled_core_names_a_missing_corpus(tmp_path: Path) -> None:
+    # The measurement itself compiles with mypyc for minutes: only its refusal is tested here.
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "compiled_core.py"), "--corpus", str(tmp_path)],
+                          capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert f"no conformance corpus at {tmp_path}" in proc.stderr and "Traceback" not in proc.stderr
