@@ -53,6 +53,10 @@ class Ctx:
     # Elements that libvirt would have added itself rather than read from the XML
     # (its lists put them after the written ones, unsorted); address assignment adds bridges here.
     implied: set[etree._Element] = field(default_factory=set)
+    # Device lists by kind, found once while the set of devices stays fixed (devices.py keeps them):
+    # address assignment turns this on and empties it when it adds a bridge. None: every lookup walks
+    # <devices> again (the 9.0 emitter adds and edits devices as it goes).
+    lists: dict[str, Any] | None = None
 
     def has(self, *flags: str) -> bool:
         """True when every flag is present."""
@@ -61,7 +65,13 @@ class Ctx:
     @property
     def devices(self) -> etree._Element:
         """The <devices> element (normalisation always adds one)."""
-        return self.root.find("devices")
+        lists = self.lists
+        if lists is None:
+            return self.root.find("devices")
+        found = lists.get("devices")
+        if found is None:
+            found = lists["devices"] = self.root.find("devices")
+        return found
 
     @property
     def arch(self) -> str:

@@ -432,6 +432,7 @@ def _add_bridge(ctx: Ctx, index: int, model: str) -> bool:
     el = etree.SubElement(ctx.devices, "controller", {"type": "pci", "index": str(index), "model": model})
     el.sourceline = ctx.devices.sourceline
     ctx.implied.add(el)
+    devices.forget(ctx)
     return True
 
 
