@@ -85,6 +85,14 @@ def tagged(ctx: Ctx, tag: str) -> list[Element]:
     return _kept(ctx, "", _by_tag).get(tag, [])
 
 
+def first(ctx: Ctx, tag: str) -> Element | None:
+    """The first <devices> child of one tag, or None."""
+    if ctx.lists is None:
+        return ctx.devices.find(tag)
+    found = tagged(ctx, tag)
+    return found[0] if found else None
+
+
 def _disk_key(disk: Element) -> tuple[str, int]:
     target = disk.find("target")
     if target is None:

@@ -341,14 +341,13 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
             addrs.reserve_next(ctl, _device_flags(ctl))
 
     flags = HOTPLUG | PCI
-    dev = ctx.devices
-    for fs in dev.iterfind("filesystem"):
+    for fs in devices.tagged(ctx, "filesystem"):
         if kind(fs) is None:
             addrs.reserve_next(fs, flags)
     for net in devices.nets(ctx):
         if net.get("type") != "hostdev" and kind(net) is None:
             addrs.reserve_next(net, flags)
-    for sound in dev.iterfind("sound"):
+    for sound in devices.tagged(ctx, "sound"):
         if kind(sound) is None and sound.get("model") not in ("sb16", "pcspk", "usb"):
             addrs.reserve_next(sound, flags)
 
@@ -380,13 +379,13 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
         if kind(hd) is None and devices.is_subsystem(hd) and devices.subsys_type(hd) == "pci":
             addrs.reserve_next(hd, flags)
 
-    balloon = dev.find("memballoon")
+    balloon = devices.first(ctx, "memballoon")
     if balloon is not None and balloon.get("model") == "virtio" and kind(balloon) is None:
         addrs.reserve_next(balloon, flags)
-    for rng in dev.iterfind("rng"):
+    for rng in devices.tagged(ctx, "rng"):
         if rng.get("model") == "virtio" and kind(rng) is None:
             addrs.reserve_next(rng, flags)
-    watchdog = dev.find("watchdog")
+    watchdog = devices.first(ctx, "watchdog")
     if watchdog is not None and watchdog.get("model") != "ib700" and kind(watchdog) is None:
         addrs.reserve_next(watchdog, flags)
 
