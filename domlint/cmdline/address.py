@@ -10,6 +10,7 @@ part of a -device string.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from lxml import etree
 
@@ -132,8 +133,15 @@ def pci_of(el: Element) -> PCIAddr | None:
     addr = el.find("address")
     if addr is None or addr.get("type") != "pci":
         return None
-    return PCIAddr(c_uint(addr.get("domain")), c_uint(addr.get("bus")), c_uint(addr.get("slot")),
-                   c_uint(addr.get("function")), addr.get("multifunction"))
+    get = addr.get
+    return _pci_addr(get("domain"), get("bus"), get("slot"), get("function"), get("multifunction"))
+
+
+@lru_cache(maxsize=1024)
+def _pci_addr(domain: str | None, bus: str | None, slot: str | None, function: str | None,
+              multi: str | None) -> PCIAddr:
+    # Assignment reads the same few spellings over and over (each device twice, for the dry run).
+    return PCIAddr(c_uint(domain), c_uint(bus), c_uint(slot), c_uint(function), multi)
 
 
 def set_address(el: Element, attrs: dict[str, str]) -> Element:

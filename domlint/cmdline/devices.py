@@ -80,9 +80,13 @@ def _by_tag(ctx: Ctx) -> dict[Any, list[Element]]:
 
 def tagged(ctx: Ctx, tag: str) -> list[Element]:
     """The <devices> children of one tag, in document order (from one pass over them while ctx keeps lists)."""
-    if ctx.lists is None:
+    lists = ctx.lists
+    if lists is None:
         return list(ctx.devices.iterfind(tag))
-    return _kept(ctx, "", _by_tag).get(tag, [])
+    by_tag = lists.get("")
+    if by_tag is None:
+        by_tag = lists[""] = _by_tag(ctx)
+    return by_tag.get(tag) or []
 
 
 def first(ctx: Ctx, tag: str) -> Element | None:
