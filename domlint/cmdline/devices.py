@@ -15,7 +15,7 @@ once and shared: callers must not change the lists they are given.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from lxml import etree
 
@@ -24,6 +24,7 @@ from ..values import parse_int
 from .context import Ctx
 
 Element = etree._Element
+T = TypeVar("T")
 
 
 def _sorted(items: list[Element], keys: list[tuple[str, int]]) -> list[Element]:
@@ -50,7 +51,7 @@ def _sorted(items: list[Element], keys: list[tuple[str, int]]) -> list[Element]:
     return [item for _, item in out]
 
 
-def _kept(ctx: Ctx, key: str, find: Callable[[Ctx], Any]) -> Any:
+def _kept(ctx: Ctx, key: str, find: Callable[[Ctx], T]) -> T:
     """find(ctx), found once while ctx keeps lists."""
     lists = ctx.lists
     if lists is None:
@@ -83,9 +84,9 @@ def tagged(ctx: Ctx, tag: str) -> list[Element]:
     lists = ctx.lists
     if lists is None:
         return list(ctx.devices.iterfind(tag))
-    by_tag = lists.get("")
+    by_tag = lists.get("by-tag")
     if by_tag is None:
-        by_tag = lists[""] = _by_tag(ctx)
+        by_tag = lists["by-tag"] = _by_tag(ctx)
     return by_tag.get(tag) or []
 
 
@@ -107,7 +108,7 @@ def _disk_key(disk: Element) -> tuple[str, int]:
 
 def disks(ctx: Ctx) -> list[Element]:
     """The disks, grouped by bus and sorted by target index within a bus, as libvirt stores them."""
-    return _kept(ctx, "disks", _disks)  # type: ignore[no-any-return]
+    return _kept(ctx, "disks", _disks)
 
 
 def _disks(ctx: Ctx) -> list[Element]:
@@ -123,7 +124,7 @@ def index(ctl: Element) -> int:
 
 def controllers(ctx: Ctx) -> list[Element]:
     """The controllers: written ones sorted by type and index, then implied ones in the order libvirt adds them."""
-    return _kept(ctx, "controllers", _controllers)  # type: ignore[no-any-return]
+    return _kept(ctx, "controllers", _controllers)
 
 
 def _controllers(ctx: Ctx) -> list[Element]:
@@ -136,7 +137,7 @@ def _controllers(ctx: Ctx) -> list[Element]:
 
 def controller(ctx: Ctx, ctype: str, number: int) -> Element | None:
     """The last controller of a type and index (libvirt's lookups keep the last match)."""
-    return _kept(ctx, "controller", _controller_lookup).get((ctype, number))  # type: ignore[no-any-return]
+    return _kept(ctx, "controller", _controller_lookup).get((ctype, number))
 
 
 def _controller_lookup(ctx: Ctx) -> dict[tuple[str | None, int], Element]:
@@ -151,7 +152,7 @@ def nets(ctx: Ctx) -> list[Element]:
 
 def hostdevs(ctx: Ctx) -> list[Element]:
     """The host devices: type='hostdev' interfaces first (they are parsed earlier), then <hostdev>s."""
-    return _kept(ctx, "hostdevs", _hostdevs)  # type: ignore[no-any-return]
+    return _kept(ctx, "hostdevs", _hostdevs)
 
 
 def _hostdevs(ctx: Ctx) -> list[Element]:
@@ -173,7 +174,7 @@ def subsys_type(hd: Element) -> str:
 
 def videos(ctx: Ctx) -> list[Element]:
     """The videos, the one marked primary first."""
-    return _kept(ctx, "videos", _videos)  # type: ignore[no-any-return]
+    return _kept(ctx, "videos", _videos)
 
 
 def _videos(ctx: Ctx) -> list[Element]:
@@ -189,7 +190,7 @@ def _videos(ctx: Ctx) -> list[Element]:
 
 def inputs(ctx: Ctx) -> list[Element]:
     """The inputs libvirt keeps: PS/2 (hvm) or Xen (other) mice and keyboards are implied, not stored."""
-    return _kept(ctx, "inputs", _inputs)  # type: ignore[no-any-return]
+    return _kept(ctx, "inputs", _inputs)
 
 
 def _inputs(ctx: Ctx) -> list[Element]:
@@ -212,7 +213,7 @@ def serial_console(ctx: Ctx, console: Element, position: int) -> bool:
 
 def serials(ctx: Ctx) -> list[Element]:
     """The serial ports; with none written, a first console that stands for one becomes serial 0."""
-    return _kept(ctx, "serials", _serials)  # type: ignore[no-any-return]
+    return _kept(ctx, "serials", _serials)
 
 
 def _serials(ctx: Ctx) -> list[Element]:
@@ -226,7 +227,7 @@ def _serials(ctx: Ctx) -> list[Element]:
 
 def iterate(ctx: Ctx) -> list[Element]:
     """Every device that has an address, in the order libvirt visits them (virDomainDeviceInfoIterate)."""
-    return _kept(ctx, "iterate", _iterate)  # type: ignore[no-any-return]
+    return _kept(ctx, "iterate", _iterate)
 
 
 def _iterate(ctx: Ctx) -> list[Element]:
