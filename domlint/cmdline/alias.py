@@ -11,20 +11,20 @@ from lxml import etree
 
 from ..domain import disk_index
 from . import address, devices
-from .context import Ctx, Unassignable
+from .context import Ctx, Unassignable, child
 
 Element = etree._Element
 
 
 def name(el: etree._Element) -> str | None:
     """The alias of a device element, or None."""
-    alias = el.find("alias")
+    alias = child(el, "alias")
     return alias.get("name") if alias is not None else None
 
 
 def set_name(el: Element, alias: str) -> None:
     """Give a device its alias, replacing any it has."""
-    old = el.find("alias")
+    old = child(el, "alias")
     if old is not None:
         old.set("name", alias)
         return
@@ -34,7 +34,7 @@ def set_name(el: Element, alias: str) -> None:
 
 def _drive(disk: Element) -> tuple[int, int, int, int] | None:
     """controller, bus, target, unit of a disk's drive address, or None."""
-    addr = disk.find("address")
+    addr = child(disk, "address")
     if addr is None or addr.get("type") != "drive":
         return None
     try:
@@ -44,12 +44,12 @@ def _drive(disk: Element) -> tuple[int, int, int, int] | None:
 
 
 def _disk_bus(disk: Element) -> str:
-    target = disk.find("target")
+    target = child(disk, "target")
     return target.get("bus", "") if target is not None else ""
 
 
 def _disk_dst(disk: Element) -> str:
-    target = disk.find("target")
+    target = child(disk, "target")
     return target.get("dev", "") if target is not None else ""
 
 

@@ -12,6 +12,18 @@ from ..errors import InputError
 from ..host import Host
 
 
+def child(el: etree._Element, tag: str) -> etree._Element | None:
+    """el.find(tag) for a plain tag name, without ElementPath's cost (assignment asks for <address> very often)."""
+    return next(el.iterchildren(tag), None)
+
+
+def _os_type(root: etree._Element) -> etree._Element:
+    """root.find("os/type"), without ElementPath's cost where normalisation put it (in the first <os>)."""
+    os_el = child(root, "os")
+    found = child(os_el, "type") if os_el is not None else None
+    return found if found is not None else root.find("os/type")
+
+
 class Unassignable(InputError):
     """An address or alias libvirt 1.2.8 cannot assign: the element it is for and the kind of problem.
 
@@ -67,21 +79,21 @@ class Ctx:
         """The <devices> element (normalisation always adds one)."""
         lists = self.lists
         if lists is None:
-            return self.root.find("devices")
+            return child(self.root, "devices")
         found = lists.get("devices")
         if found is None:
-            found = lists["devices"] = self.root.find("devices")
+            found = lists["devices"] = child(self.root, "devices")
         return found
 
     @property
     def arch(self) -> str:
         """The guest architecture."""
-        return self.root.find("os/type").get("arch", "")
+        return _os_type(self.root).get("arch", "")
 
     @property
     def machine(self) -> str:
         """The machine type after aliases."""
-        return self.root.find("os/type").get("machine", "")
+        return _os_type(self.root).get("machine", "")
 
     @property
     def virt_type(self) -> str:

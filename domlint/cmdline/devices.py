@@ -21,7 +21,7 @@ from lxml import etree
 
 from ..domain import disk_index
 from ..values import parse_int
-from .context import Ctx
+from .context import Ctx, child
 
 Element = etree._Element
 T = TypeVar("T")
@@ -99,7 +99,7 @@ def first(ctx: Ctx, tag: str) -> Element | None:
 
 
 def _disk_key(disk: Element) -> tuple[str, int]:
-    target = disk.find("target")
+    target = child(disk, "target")
     if target is None:
         return "", -1
     idx = disk_index(target.get("dev", ""))
@@ -180,7 +180,7 @@ def videos(ctx: Ctx) -> list[Element]:
 def _videos(ctx: Ctx) -> list[Element]:
     out: list[Element] = []
     for video in tagged(ctx, "video"):
-        model = video.find("model")
+        model = child(video, "model")
         if model is not None and model.get("primary") == "yes":
             out.insert(0, video)
         else:
@@ -204,7 +204,7 @@ def serial_console(ctx: Ctx, console: Element, position: int) -> bool:
     """True for the first console of an hvm guest when it stands for a serial port."""
     if position != 0 or (ctx.root.findtext("os/type") or "hvm").strip() != "hvm":
         return False
-    target = console.find("target")
+    target = child(console, "target")
     ttype = target.get("type") if target is not None else None
     if ttype is None and ctx.arch in ("s390", "s390x"):
         return False  # an s390 console defaults to virtio

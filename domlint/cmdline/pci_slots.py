@@ -28,7 +28,7 @@ from .address import (
     pci_of,
     set_pci,
 )
-from .context import Ctx, Unassignable
+from .context import Ctx, Unassignable, child
 
 Element = etree._Element
 
@@ -365,7 +365,7 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
             addrs.reserve_next(ctl, flags)
 
     for disk in devices.disks(ctx):
-        target = disk.find("target")
+        target = child(disk, "target")
         if target is None or target.get("bus") != "virtio":
             continue
         atype = kind(disk)
@@ -393,7 +393,7 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
     if videos and kind(videos[0]) is None:
         addrs.reserve_next(videos[0], flags)
     for video in videos[1:]:
-        model = video.find("model")
+        model = child(video, "model")
         if model is None or model.get("type") != "qxl":
             raise addrs.error(video, "only qxl can be a secondary video card", "pci-fixed")
         if kind(video) is None:

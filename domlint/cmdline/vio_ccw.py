@@ -26,7 +26,7 @@ from .address import (
     set_type,
     vio_reg,
 )
-from .context import Ctx, Unassignable
+from .context import Ctx, Unassignable, child
 
 Element = etree._Element
 
@@ -65,7 +65,7 @@ def assign_spapr_vio(ctx: Ctx) -> None:
         return counted[0]
 
     for net in devices.nets(ctx):
-        model = net.find("model")
+        model = child(net, "model")
         if model is not None and model.get("type") == "spapr-vlan" and kind(net) != "spapr-vio":
             set_type(net, "spapr-vio")
         _assign_vio(ctx, net, VIO_NET, taken)
@@ -88,11 +88,11 @@ def assign_spapr_vio(ctx: Ctx) -> None:
 def _prime_virtio(ctx: Ctx, atype: str) -> None:
     """Address-less virtio devices go on a non-PCI virtio transport."""
     for disk in devices.disks(ctx):
-        target = disk.find("target")
+        target = child(disk, "target")
         if target is not None and target.get("bus") == "virtio" and kind(disk) is None:
             set_type(disk, atype)
     for net in devices.nets(ctx):
-        model = net.find("model")
+        model = child(net, "model")
         if model is not None and model.get("type") == "virtio" and kind(net) is None:
             set_type(net, atype)
     for ctl in devices.controllers(ctx):
