@@ -921,9 +921,13 @@ class AssignTest(Predicate):
     problem: str
 
     def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
-        if ctx.doc is None or ctx.host is None:
-            return None
-        found = _assignment(ctx).problem
+        # Looked up once per selection: the test meets the domain and every device in turn.
+        state = ctx.state
+        key = id(self)
+        if key in state:
+            found = state[key]
+        else:
+            found = state[key] = _assignment(ctx).problem if ctx.doc is not None and ctx.host is not None else None
         if found is None or found[0] is not el or found[1] != self.problem:
             return None
         return Hit(found[2], "")

@@ -64,3 +64,35 @@ def test_bench_argv_names_a_missing_corpus(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
     assert proc.returncode == 2
     assert "libvirt-1.2.8, libvirt-9.0" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_compiled_core_names_a_missing_corpus(tmp_path: Path) -> None:
+    # The measurement itself compiles with mypyc for minutes: only its refusal is tested here.
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "compiled_core.py"), "--corpus", str(tmp_path)],
+                          capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert f"no conformance corpus at {tmp_path}" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_select_costs_prints_both_targets() -> None:
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "select_costs.py"), "--corpus", str(CONFORMANCE),
+                           "--rounds", "1", "--top", "2"],
+                          capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    for target in ("1.2.8", "9.0"):
+        block = out.split(f"libvirt {target}: ", 1)[1].split("libvirt ", 1)[0]
+        woken, empty = map(float, re.search(r"woken per domain ([\d.]+), of which ([\d.]+) find nothing", block).groups())
+        assert 0 < empty < woken, block
+        for figure in ("one lxml call each", "find nothing", "as one expression", "each when per element",
+                       "folded into its select"):
+            assert re.search(rf"{figure}[: ]+\d+ us a domain", block), block
+        assert re.search(r"lxml [\d.]+ us, by hand in Python [\d.]+ us a domain", block), block
+        assert len(re.findall(r"^ +[\d.]+%  /", block, re.M)) == 2, block
+
+
+def test_select_costs_names_a_missing_corpus(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "select_costs.py"), "--corpus", str(tmp_path)],
+                          capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
+    assert proc.returncode == 2
+    assert "no conformance corpus there" in proc.stderr and "Traceback" not in proc.stderr

@@ -50,6 +50,8 @@ def build_command(doc: Document, caps: Caps, host: Host, opts: RunOptions | None
 
 
 def _assign(ctx: Ctx) -> None:
+    # From here on only assignment's bridges change the set of devices: keep the device lists.
+    ctx.lists = {}
     assign(ctx)
     ctx.caps = _late_caps(ctx)
     alias.assign(ctx)

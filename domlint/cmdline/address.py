@@ -9,6 +9,8 @@ part of a -device string.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from lxml import etree
 
 from ..errors import InputError
@@ -16,7 +18,7 @@ from ..record import record
 from ..values import parse_int
 from . import devices
 from .command import c_str
-from .context import Ctx
+from .context import Ctx, child
 
 Element = etree._Element
 
@@ -93,7 +95,7 @@ def check_numbers(ctx: Ctx) -> None:
     for dev in ctx.devices:
         if not isinstance(dev.tag, str):
             continue
-        addr = dev.find("address")
+        addr = child(dev, "address")
         if addr is None:
             continue
         kind = addr.get("type", "")
@@ -122,22 +124,29 @@ class PCIAddr:
 
 def kind(el: Element) -> str | None:
     """The type of an element's own <address>, or None when it has none."""
-    addr = el.find("address")
+    addr = child(el, "address")
     return addr.get("type") if addr is not None else None
 
 
 def pci_of(el: Element) -> PCIAddr | None:
     """An element's PCI address, or None."""
-    addr = el.find("address")
+    addr = child(el, "address")
     if addr is None or addr.get("type") != "pci":
         return None
-    return PCIAddr(c_uint(addr.get("domain")), c_uint(addr.get("bus")), c_uint(addr.get("slot")),
-                   c_uint(addr.get("function")), addr.get("multifunction"))
+    get = addr.get
+    return _pci_addr(get("domain"), get("bus"), get("slot"), get("function"), get("multifunction"))
+
+
+@lru_cache(maxsize=1024)
+def _pci_addr(domain: str | None, bus: str | None, slot: str | None, function: str | None,
+              multi: str | None) -> PCIAddr:
+    # Assignment reads the same few spellings over and over (each device twice, for the dry run).
+    return PCIAddr(c_uint(domain), c_uint(bus), c_uint(slot), c_uint(function), multi)
 
 
 def set_address(el: Element, attrs: dict[str, str]) -> Element:
     """Replace an element's <address> (or add one) with these attributes."""
-    old = el.find("address")
+    old = child(el, "address")
     new = etree.Element("address", attrs)
     new.sourceline = old.sourceline if old is not None else el.sourceline
     if old is not None:
@@ -172,7 +181,7 @@ def model_of(el: Element) -> str | None:
 
 def vio_reg(el: Element) -> int | None:
     """The spapr-vio register an element's address names, or None."""
-    addr = el.find("address")
+    addr = child(el, "address")
     if addr is None or addr.get("type") != "spapr-vio" or addr.get("reg") is None:
         return None
     try:
@@ -183,7 +192,7 @@ def vio_reg(el: Element) -> int | None:
 
 def ccw_of(el: Element) -> tuple[int, int, int] | None:
     """The (cssid, ssid, devno) an element's ccw address names, or None."""
-    addr = el.find("address")
+    addr = child(el, "address")
     if addr is None or addr.get("type") != "ccw" or addr.get("devno") is None:
         return None
     try:
@@ -250,7 +259,7 @@ def pci_bus_alias(ctx: Ctx, bus: int, el: Element) -> str:
             break
     if ctl is None:
         raise InputError(ctx.path, el.sourceline, f"no PCI controller provides bus {bus}")
-    alias = ctl.find("alias")
+    alias = child(ctl, "alias")
     if alias is not None and alias.get("name"):
         return alias.get("name")
     return f"pcie.{bus}" if model_of(ctl) == "pcie-root" else f"pci.{bus}"
@@ -258,7 +267,7 @@ def pci_bus_alias(ctx: Ctx, bus: int, el: Element) -> str:
 
 def suffix(ctx: Ctx, el: Element) -> str:
     """The ',bus=...,addr=...' part of a -device string for an element's <address>."""
-    addr = el.find("address")
+    addr = child(el, "address")
     if addr is None:
         return ""
     atype = addr.get("type")

@@ -11,20 +11,20 @@ from lxml import etree
 
 from ..domain import disk_index
 from . import address, devices
-from .context import Ctx, Unassignable
+from .context import Ctx, Unassignable, child
 
 Element = etree._Element
 
 
 def name(el: etree._Element) -> str | None:
     """The alias of a device element, or None."""
-    alias = el.find("alias")
+    alias = child(el, "alias")
     return alias.get("name") if alias is not None else None
 
 
 def set_name(el: Element, alias: str) -> None:
     """Give a device its alias, replacing any it has."""
-    old = el.find("alias")
+    old = child(el, "alias")
     if old is not None:
         old.set("name", alias)
         return
@@ -34,7 +34,7 @@ def set_name(el: Element, alias: str) -> None:
 
 def _drive(disk: Element) -> tuple[int, int, int, int] | None:
     """controller, bus, target, unit of a disk's drive address, or None."""
-    addr = disk.find("address")
+    addr = child(disk, "address")
     if addr is None or addr.get("type") != "drive":
         return None
     try:
@@ -44,12 +44,12 @@ def _drive(disk: Element) -> tuple[int, int, int, int] | None:
 
 
 def _disk_bus(disk: Element) -> str:
-    target = disk.find("target")
+    target = child(disk, "target")
     return target.get("bus", "") if target is not None else ""
 
 
 def _disk_dst(disk: Element) -> str:
-    target = disk.find("target")
+    target = child(disk, "target")
     return target.get("dev", "") if target is not None else ""
 
 
@@ -106,8 +106,7 @@ def _numbered(items: list[Element], prefix: str) -> None:
 
 def assign(ctx: Ctx) -> None:
     """Give every device its alias, in place."""
-    dev = ctx.devices
-    for disk in dev.iterfind("disk"):
+    for disk in devices.tagged(ctx, "disk"):
         set_name(disk, disk_alias(ctx, disk))
     if ctx.has("0.10") or ctx.has("device"):  # 0.10 is -net ...,name=
         # Position among all interfaces, hostdev ones included (those are named as host devices).
@@ -116,26 +115,26 @@ def assign(ctx: Ctx) -> None:
                 set_name(net, f"net{i}")
     if not ctx.has("device"):
         return
-    _numbered(list(dev.iterfind("filesystem")), "fs")
-    _numbered(list(dev.iterfind("sound")), "sound")
+    _numbered(devices.tagged(ctx, "filesystem"), "fs")
+    _numbered(devices.tagged(ctx, "sound"), "sound")
     _numbered(devices.hostdevs(ctx), "hostdev")
-    _numbered(list(dev.iterfind("redirdev")), "redir")
+    _numbered(devices.tagged(ctx, "redirdev"), "redir")
     _numbered(devices.videos(ctx), "video")
-    for ctl in dev.iterfind("controller"):
+    for ctl in devices.tagged(ctx, "controller"):
         set_name(ctl, controller_alias(ctl))
     _numbered(devices.inputs(ctx), "input")
-    _numbered(list(dev.iterfind("parallel")), "parallel")
+    _numbered(devices.tagged(ctx, "parallel"), "parallel")
     serials = devices.serials(ctx)
     _numbered(serials, "serial")
-    _numbered(list(dev.iterfind("channel")), "channel")
-    for i, console in enumerate(dev.iterfind("console")):
+    _numbered(devices.tagged(ctx, "channel"), "channel")
+    for i, console in enumerate(devices.tagged(ctx, "console")):
         # A console standing in for serial 0 is that serial port and keeps its name.
         if console not in serials:
             set_name(console, f"console{i}")
-    _numbered(list(dev.iterfind("hub")), "hub")
-    _numbered(list(dev.iterfind("smartcard")), "smartcard")
+    _numbered(devices.tagged(ctx, "hub"), "hub")
+    _numbered(devices.tagged(ctx, "smartcard"), "smartcard")
     for tag, alias in (("watchdog", "watchdog0"), ("memballoon", "balloon0"), ("tpm", "tpm0")):
-        el = dev.find(tag)
+        el = devices.first(ctx, tag)
         if el is not None:
             set_name(el, alias)
-    _numbered(list(dev.iterfind("rng")), "rng")
+    _numbered(devices.tagged(ctx, "rng"), "rng")

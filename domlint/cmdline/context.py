@@ -12,6 +12,18 @@ from ..host import Host
 from ..record import field, record
 
 
+def child(el: etree._Element, tag: str) -> etree._Element | None:
+    """el.find(tag) for a plain tag name, without ElementPath's cost (assignment asks for <address> very often)."""
+    return next(el.iterchildren(tag), None)
+
+
+def _os_type(root: etree._Element) -> etree._Element:
+    """root.find("os/type"), without ElementPath's cost where normalisation put it (in the first <os>)."""
+    os_el = child(root, "os")
+    found = child(os_el, "type") if os_el is not None else None
+    return found if found is not None else root.find("os/type")
+
+
 class Unassignable(InputError):
     """An address or alias libvirt 1.2.8 cannot assign: the element it is for and the kind of problem.
 
@@ -53,6 +65,10 @@ class Ctx:
     # Elements that libvirt would have added itself rather than read from the XML
     # (its lists put them after the written ones, unsorted); address assignment adds bridges here.
     implied: set[etree._Element] = field(default_factory=set)
+    # Device lists by kind, found once while the set of devices stays fixed (devices.py keeps them):
+    # address assignment turns this on and empties it when it adds a bridge. None: every lookup walks
+    # <devices> again (the 9.0 emitter adds and edits devices as it goes).
+    lists: dict[str, Any] | None = None
 
     def has(self, *flags: str) -> bool:
         """True when every flag is present."""
@@ -61,17 +77,23 @@ class Ctx:
     @property
     def devices(self) -> etree._Element:
         """The <devices> element (normalisation always adds one)."""
-        return self.root.find("devices")
+        lists = self.lists
+        if lists is None:
+            return child(self.root, "devices")
+        found = lists.get("devices")
+        if found is None:
+            found = lists["devices"] = child(self.root, "devices")
+        return found
 
     @property
     def arch(self) -> str:
         """The guest architecture."""
-        return self.root.find("os/type").get("arch", "")
+        return _os_type(self.root).get("arch", "")
 
     @property
     def machine(self) -> str:
         """The machine type after aliases."""
-        return self.root.find("os/type").get("machine", "")
+        return _os_type(self.root).get("machine", "")
 
     @property
     def virt_type(self) -> str:

@@ -6,19 +6,25 @@ lists type='hostdev' interfaces among the host devices, drops implicit PS/2
 inputs and puts the primary video first. Address assignment, aliases and
 every family that loops over a device list read the lists from here, so
 their order agrees with libvirt's everywhere.
+
+While ctx.lists is on (from address assignment onwards, when the set of
+devices is fixed but for the bridges assignment adds) each list is found
+once and shared: callers must not change the lists they are given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from lxml import etree
 
 from ..domain import disk_index
 from ..values import parse_int
-from .context import Ctx
+from .context import Ctx, child
 
 Element = etree._Element
+T = TypeVar("T")
 
 
 def _sorted(items: list[Element], keys: list[tuple[str, int]]) -> list[Element]:
@@ -45,8 +51,55 @@ def _sorted(items: list[Element], keys: list[tuple[str, int]]) -> list[Element]:
     return [item for _, item in out]
 
 
+def _kept(ctx: Ctx, key: str, find: Callable[[Ctx], T]) -> T:
+    """find(ctx), found once while ctx keeps lists."""
+    lists = ctx.lists
+    if lists is None:
+        return find(ctx)
+    found = lists.get(key)
+    if found is None:
+        found = lists[key] = find(ctx)
+    return found
+
+
+def forget(ctx: Ctx) -> None:
+    """Drop the lists ctx keeps (a device was added)."""
+    if ctx.lists is not None:
+        ctx.lists.clear()
+
+
+def _by_tag(ctx: Ctx) -> dict[Any, list[Element]]:
+    out: dict[Any, list[Element]] = {}
+    for el in ctx.devices:
+        found = out.get(el.tag)
+        if found is None:
+            out[el.tag] = [el]
+        else:
+            found.append(el)
+    return out
+
+
+def tagged(ctx: Ctx, tag: str) -> list[Element]:
+    """The <devices> children of one tag, in document order (from one pass over them while ctx keeps lists)."""
+    lists = ctx.lists
+    if lists is None:
+        return list(ctx.devices.iterfind(tag))
+    by_tag = lists.get("by-tag")
+    if by_tag is None:
+        by_tag = lists["by-tag"] = _by_tag(ctx)
+    return by_tag.get(tag) or []
+
+
+def first(ctx: Ctx, tag: str) -> Element | None:
+    """The first <devices> child of one tag, or None."""
+    if ctx.lists is None:
+        return ctx.devices.find(tag)
+    found = tagged(ctx, tag)
+    return found[0] if found else None
+
+
 def _disk_key(disk: Element) -> tuple[str, int]:
-    target = disk.find("target")
+    target = child(disk, "target")
     if target is None:
         return "", -1
     idx = disk_index(target.get("dev", ""))
@@ -55,7 +108,11 @@ def _disk_key(disk: Element) -> tuple[str, int]:
 
 def disks(ctx: Ctx) -> list[Element]:
     """The disks, grouped by bus and sorted by target index within a bus, as libvirt stores them."""
-    found = list(ctx.devices.iterfind("disk"))
+    return _kept(ctx, "disks", _disks)
+
+
+def _disks(ctx: Ctx) -> list[Element]:
+    found = tagged(ctx, "disk")
     return _sorted(found, [_disk_key(d) for d in found])
 
 
@@ -67,31 +124,39 @@ def index(ctl: Element) -> int:
 
 def controllers(ctx: Ctx) -> list[Element]:
     """The controllers: written ones sorted by type and index, then implied ones in the order libvirt adds them."""
+    return _kept(ctx, "controllers", _controllers)
+
+
+def _controllers(ctx: Ctx) -> list[Element]:
     written: list[Element] = []
     implied: list[Element] = []
-    for ctl in ctx.devices.iterfind("controller"):
+    for ctl in tagged(ctx, "controller"):
         (implied if ctl in ctx.implied else written).append(ctl)
     return _sorted(written, [(c.get("type", ""), index(c)) for c in written]) + implied
 
 
 def controller(ctx: Ctx, ctype: str, number: int) -> Element | None:
     """The last controller of a type and index (libvirt's lookups keep the last match)."""
-    found = None
-    for ctl in controllers(ctx):
-        if ctl.get("type") == ctype and index(ctl) == number:
-            found = ctl
-    return found
+    return _kept(ctx, "controller", _controller_lookup).get((ctype, number))
+
+
+def _controller_lookup(ctx: Ctx) -> dict[tuple[str | None, int], Element]:
+    # Later controllers overwrite earlier ones: the last match wins.
+    return {(ctl.get("type"), index(ctl)): ctl for ctl in controllers(ctx)}
 
 
 def nets(ctx: Ctx) -> list[Element]:
     """The interfaces, in document order."""
-    return list(ctx.devices.iterfind("interface"))
+    return tagged(ctx, "interface")
 
 
 def hostdevs(ctx: Ctx) -> list[Element]:
     """The host devices: type='hostdev' interfaces first (they are parsed earlier), then <hostdev>s."""
-    return ([n for n in ctx.devices.iterfind("interface") if n.get("type") == "hostdev"]
-            + list(ctx.devices.iterfind("hostdev")))
+    return _kept(ctx, "hostdevs", _hostdevs)
+
+
+def _hostdevs(ctx: Ctx) -> list[Element]:
+    return [n for n in tagged(ctx, "interface") if n.get("type") == "hostdev"] + tagged(ctx, "hostdev")
 
 
 def is_subsystem(hd: Element) -> bool:
@@ -109,9 +174,13 @@ def subsys_type(hd: Element) -> str:
 
 def videos(ctx: Ctx) -> list[Element]:
     """The videos, the one marked primary first."""
+    return _kept(ctx, "videos", _videos)
+
+
+def _videos(ctx: Ctx) -> list[Element]:
     out: list[Element] = []
-    for video in ctx.devices.iterfind("video"):
-        model = video.find("model")
+    for video in tagged(ctx, "video"):
+        model = child(video, "model")
         if model is not None and model.get("primary") == "yes":
             out.insert(0, video)
         else:
@@ -121,9 +190,13 @@ def videos(ctx: Ctx) -> list[Element]:
 
 def inputs(ctx: Ctx) -> list[Element]:
     """The inputs libvirt keeps: PS/2 (hvm) or Xen (other) mice and keyboards are implied, not stored."""
+    return _kept(ctx, "inputs", _inputs)
+
+
+def _inputs(ctx: Ctx) -> list[Element]:
     hvm = (ctx.root.findtext("os/type") or "hvm").strip() == "hvm"
     implicit_bus = "ps2" if hvm else "xen"
-    return [i for i in ctx.devices.iterfind("input")
+    return [i for i in tagged(ctx, "input")
             if not (i.get("bus") == implicit_bus and i.get("type") in ("mouse", "keyboard"))]
 
 
@@ -131,7 +204,7 @@ def serial_console(ctx: Ctx, console: Element, position: int) -> bool:
     """True for the first console of an hvm guest when it stands for a serial port."""
     if position != 0 or (ctx.root.findtext("os/type") or "hvm").strip() != "hvm":
         return False
-    target = console.find("target")
+    target = child(console, "target")
     ttype = target.get("type") if target is not None else None
     if ttype is None and ctx.arch in ("s390", "s390x"):
         return False  # an s390 console defaults to virtio
@@ -140,34 +213,29 @@ def serial_console(ctx: Ctx, console: Element, position: int) -> bool:
 
 def serials(ctx: Ctx) -> list[Element]:
     """The serial ports; with none written, a first console that stands for one becomes serial 0."""
-    found = list(ctx.devices.iterfind("serial"))
+    return _kept(ctx, "serials", _serials)
+
+
+def _serials(ctx: Ctx) -> list[Element]:
+    found = tagged(ctx, "serial")
     if not found:
-        first = ctx.devices.find("console")
-        if first is not None and serial_console(ctx, first, 0):
-            found = [first]
+        consoles = tagged(ctx, "console")
+        if consoles and serial_console(ctx, consoles[0], 0):
+            found = [consoles[0]]
     return found
 
 
-def iterate(ctx: Ctx) -> Iterator[Element]:
+def iterate(ctx: Ctx) -> list[Element]:
     """Every device that has an address, in the order libvirt visits them (virDomainDeviceInfoIterate)."""
-    dev = ctx.devices
-    yield from disks(ctx)
-    yield from nets(ctx)
-    yield from dev.iterfind("sound")
-    yield from dev.iterfind("hostdev")
-    yield from videos(ctx)
-    yield from controllers(ctx)
-    yield from dev.iterfind("smartcard")
-    yield from serials(ctx)
-    yield from dev.iterfind("parallel")
-    yield from dev.iterfind("channel")
-    for pos, console in enumerate(dev.iterfind("console")):
-        if not serial_console(ctx, console, pos):
-            yield console
-    yield from inputs(ctx)
-    yield from dev.iterfind("filesystem")
-    yield from dev.iterfind("watchdog")
-    yield from dev.iterfind("memballoon")
-    yield from dev.iterfind("rng")
-    yield from dev.iterfind("nvram")
-    yield from dev.iterfind("hub")
+    return _kept(ctx, "iterate", _iterate)
+
+
+def _iterate(ctx: Ctx) -> list[Element]:
+    out = [*disks(ctx), *nets(ctx), *tagged(ctx, "sound"), *tagged(ctx, "hostdev"), *videos(ctx),
+           *controllers(ctx), *tagged(ctx, "smartcard"), *serials(ctx), *tagged(ctx, "parallel"),
+           *tagged(ctx, "channel")]
+    out += [c for pos, c in enumerate(tagged(ctx, "console")) if not serial_console(ctx, c, pos)]
+    out += inputs(ctx)
+    for tag in ("filesystem", "watchdog", "memballoon", "rng", "nvram", "hub"):
+        out += tagged(ctx, tag)
+    return out

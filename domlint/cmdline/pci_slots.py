@@ -27,7 +27,7 @@ from .address import (
     pci_of,
     set_pci,
 )
-from .context import Ctx, Unassignable
+from .context import Ctx, Unassignable, child
 
 Element = etree._Element
 
@@ -340,14 +340,13 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
             addrs.reserve_next(ctl, _device_flags(ctl))
 
     flags = HOTPLUG | PCI
-    dev = ctx.devices
-    for fs in dev.iterfind("filesystem"):
+    for fs in devices.tagged(ctx, "filesystem"):
         if kind(fs) is None:
             addrs.reserve_next(fs, flags)
     for net in devices.nets(ctx):
         if net.get("type") != "hostdev" and kind(net) is None:
             addrs.reserve_next(net, flags)
-    for sound in dev.iterfind("sound"):
+    for sound in devices.tagged(ctx, "sound"):
         if kind(sound) is None and sound.get("model") not in ("sb16", "pcspk", "usb"):
             addrs.reserve_next(sound, flags)
 
@@ -365,7 +364,7 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
             addrs.reserve_next(ctl, flags)
 
     for disk in devices.disks(ctx):
-        target = disk.find("target")
+        target = child(disk, "target")
         if target is None or target.get("bus") != "virtio":
             continue
         atype = kind(disk)
@@ -379,13 +378,13 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
         if kind(hd) is None and devices.is_subsystem(hd) and devices.subsys_type(hd) == "pci":
             addrs.reserve_next(hd, flags)
 
-    balloon = dev.find("memballoon")
+    balloon = devices.first(ctx, "memballoon")
     if balloon is not None and balloon.get("model") == "virtio" and kind(balloon) is None:
         addrs.reserve_next(balloon, flags)
-    for rng in dev.iterfind("rng"):
+    for rng in devices.tagged(ctx, "rng"):
         if rng.get("model") == "virtio" and kind(rng) is None:
             addrs.reserve_next(rng, flags)
-    watchdog = dev.find("watchdog")
+    watchdog = devices.first(ctx, "watchdog")
     if watchdog is not None and watchdog.get("model") != "ib700" and kind(watchdog) is None:
         addrs.reserve_next(watchdog, flags)
 
@@ -393,7 +392,7 @@ def _assign_slots(ctx: Ctx, addrs: PCIAddressSet) -> None:
     if videos and kind(videos[0]) is None:
         addrs.reserve_next(videos[0], flags)
     for video in videos[1:]:
-        model = video.find("model")
+        model = child(video, "model")
         if model is None or model.get("type") != "qxl":
             raise addrs.error(video, "only qxl can be a secondary video card", "pci-fixed")
         if kind(video) is None:
@@ -431,6 +430,7 @@ def _add_bridge(ctx: Ctx, index: int, model: str) -> bool:
     el = etree.SubElement(ctx.devices, "controller", {"type": "pci", "index": str(index), "model": model})
     el.sourceline = ctx.devices.sourceline
     ctx.implied.add(el)
+    devices.forget(ctx)
     return True
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -25,19 +26,20 @@ from .address import (
     set_type,
     vio_reg,
 )
-from .context import Ctx, Unassignable
+from .context import Ctx, Unassignable, child
 
 Element = etree._Element
 
 
 
 
-def _assign_vio(ctx: Ctx, el: Element, default: int, regs: Counter[int]) -> None:
+def _assign_vio(ctx: Ctx, el: Element, default: int, taken: Callable[[], Counter[int]]) -> None:
     """Give el a spapr-vio register: its own if no other device has it, else the first free one from default."""
-    # regs counts the registers devices hold, kept up to date as they are given
-    # out: recounting every device for each one made a domain of many quadratic.
     if kind(el) != "spapr-vio":
         return
+    # regs counts the registers devices hold, kept up to date as they are given
+    # out: recounting every device for each one made a domain of many quadratic.
+    regs = taken()
     reg = vio_reg(el)
     if reg is not None:
         if regs[reg] > 1:
@@ -53,45 +55,53 @@ def _assign_vio(ctx: Ctx, el: Element, default: int, regs: Counter[int]) -> None
 def assign_spapr_vio(ctx: Ctx) -> None:
     """spapr-vio registers for pseries NICs, vSCSI controllers, serial ports and NVRAM."""
     pseries = ctx.arch == "ppc64" and ctx.machine == "pseries"
-    regs = Counter(r for d in devices.iterate(ctx) if (r := vio_reg(d)) is not None)
+    counted: list[Counter[int]] = []
+
+    def taken() -> Counter[int]:
+        # Counted when the first spapr-vio device is met: until then no register was given or changed
+        # (a device only just made spapr-vio has none), and most domains have no such device at all.
+        if not counted:
+            counted.append(Counter(r for d in devices.iterate(ctx) if (r := vio_reg(d)) is not None))
+        return counted[0]
+
     for net in devices.nets(ctx):
-        model = net.find("model")
+        model = child(net, "model")
         if model is not None and model.get("type") == "spapr-vlan" and kind(net) != "spapr-vio":
             set_type(net, "spapr-vio")
-        _assign_vio(ctx, net, VIO_NET, regs)
+        _assign_vio(ctx, net, VIO_NET, taken)
     for ctl in devices.controllers(ctx):
         is_vscsi = ctl.get("type") == "scsi" and scsi_model(ctx, model_of(ctl), ctl) == "ibmvscsi"
         if is_vscsi and kind(ctl) != "spapr-vio":
             set_type(ctl, "spapr-vio")
-        _assign_vio(ctx, ctl, VIO_SCSI, regs)
+        _assign_vio(ctx, ctl, VIO_SCSI, taken)
     for serial in devices.serials(ctx):
         if pseries and kind(serial) != "spapr-vio":
             set_type(serial, "spapr-vio")
-        _assign_vio(ctx, serial, VIO_SERIAL, regs)
-    nvram = ctx.devices.find("nvram")
+        _assign_vio(ctx, serial, VIO_SERIAL, taken)
+    nvram = devices.first(ctx, "nvram")
     if nvram is not None:
         if pseries and kind(nvram) != "spapr-vio":
             set_type(nvram, "spapr-vio")
-        _assign_vio(ctx, nvram, VIO_NVRAM, regs)
+        _assign_vio(ctx, nvram, VIO_NVRAM, taken)
 
 
 def _prime_virtio(ctx: Ctx, atype: str) -> None:
     """Address-less virtio devices go on a non-PCI virtio transport."""
     for disk in devices.disks(ctx):
-        target = disk.find("target")
+        target = child(disk, "target")
         if target is not None and target.get("bus") == "virtio" and kind(disk) is None:
             set_type(disk, atype)
     for net in devices.nets(ctx):
-        model = net.find("model")
+        model = child(net, "model")
         if model is not None and model.get("type") == "virtio" and kind(net) is None:
             set_type(net, atype)
     for ctl in devices.controllers(ctx):
         if ctl.get("type") in ("virtio-serial", "scsi") and kind(ctl) is None:
             set_type(ctl, atype)
-    balloon = ctx.devices.find("memballoon")
+    balloon = devices.first(ctx, "memballoon")
     if balloon is not None and balloon.get("model") == "virtio" and kind(balloon) is None:
         set_type(balloon, atype)
-    for rng in ctx.devices.iterfind("rng"):
+    for rng in devices.tagged(ctx, "rng"):
         if rng.get("model") == "virtio" and kind(rng) is None:
             set_type(rng, atype)
 

@@ -111,6 +111,16 @@ def test_a_full_bus_gets_a_pci_bridge_when_qemu_has_them() -> None:
     assert buses.count(1) > 0 and buses[:28] == [0] * 28
 
 
+def test_kept_device_lists_take_in_the_bridge_assignment_adds() -> None:
+    ctx = ctx_for(domain(NIC * 30), [*DEV, "pci-bridge"])
+    ctx.lists = {}  # kept, as build_command and the rules' replay keep them
+    assign(ctx)
+    kept = (devices.controllers(ctx), devices.iterate(ctx), devices.controller(ctx, "pci", 1))
+    ctx.lists = None
+    assert kept == (devices.controllers(ctx), devices.iterate(ctx), devices.controller(ctx, "pci", 1))
+    assert kept[2] is not None and kept[2] in kept[0]
+
+
 def test_a_full_bus_without_bridges_is_an_input_error() -> None:
     with pytest.raises(InputError, match="no free PCI slot"):
         _assigned(domain(NIC * 30))

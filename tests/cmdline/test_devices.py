@@ -48,3 +48,27 @@ def test_hostdev_list_and_iteration_order() -> None:
     walked = [el.tag for el in devices.iterate(ctx)]
     assert walked[:4] == ["disk", "interface", "sound", "hostdev"]
     assert walked.index("controller") < walked.index("memballoon")
+
+
+def test_kept_lists_are_the_lists_found_afresh() -> None:
+    xml = domain("<disk type='file'><source file='/b'/><target dev='sdb' bus='scsi'/></disk>"
+                 "<disk type='file'><source file='/a'/><target dev='sda' bus='scsi'/></disk>"
+                 "<disk type='file'><source file='/c'/><target dev='vda' bus='virtio'/></disk>"
+                 "<controller type='usb' index='1'/><controller type='scsi' index='0'/>"
+                 "<interface type='user'/><interface type='hostdev'><source>"
+                 "<address type='pci' bus='1' slot='2' function='0'/></source></interface>"
+                 "<input type='mouse' bus='ps2'/><input type='tablet' bus='usb'/>"
+                 "<console type='pty'/><video><model type='vga'/></video>"
+                 "<video><model type='qxl' primary='yes'/></video><rng model='virtio'><backend model='random'/></rng>")
+
+    def lists(ctx):
+        return (devices.disks(ctx), devices.controllers(ctx), devices.nets(ctx), devices.hostdevs(ctx),
+                devices.videos(ctx), devices.inputs(ctx), devices.serials(ctx), devices.iterate(ctx),
+                devices.tagged(ctx, "rng"), devices.tagged(ctx, "hub"), devices.first(ctx, "memballoon"),
+                devices.first(ctx, "watchdog"), devices.controller(ctx, "scsi", 0), devices.controller(ctx, "usb", 2))
+
+    ctx = ctx_for(xml)
+    fresh = lists(ctx)
+    ctx.lists = {}
+    assert lists(ctx) == fresh == lists(ctx)
+    assert [d.find("target").get("dev") for d in fresh[0]] == ["sda", "sdb", "vda"]
