@@ -56,9 +56,9 @@ def measure(target: str, files: list[Path], rounds: int, top: int) -> None:
         except DomlintError:
             continue  # refused at reading: check never evaluates its selects
     n = len(docs)
-    woken = [plan.candidates(d.walk.facts if d.walk is not None else set()) for d in docs]
+    woken = [[plan.group(g) for g in plan.candidates(d.walk.facts if d.walk is not None else set())] for d in docs]
     empty = [[e for e, _ in groups if not engine._select(e)(d.tree)] for d, groups in zip(docs, woken, strict=True)]
-    print(f"libvirt {target}: {n} domains, {len(plan.groups)} live selects; woken per domain "
+    print(f"libvirt {target}: {n} domains, {len(plan.live_groups())} live selects; woken per domain "
           f"{sum(map(len, woken)) / n:.1f}, of which {sum(map(len, empty)) / n:.1f} find nothing")
 
     def ask_all() -> None:
@@ -83,7 +83,7 @@ def measure(target: str, files: list[Path], rounds: int, top: int) -> None:
 
     # A when asked per selected element, against the when folded into its select.
     folded = {(e, r.id): compile_xpath(f"({e})[boolean({r.when})]")
-              for e, live in plan.groups for r in live if r.when}
+              for e, live in plan.live_groups() for r in live if r.when}
 
     def whens_apart() -> None:
         for d, groups in zip(docs, woken, strict=True):

@@ -562,7 +562,7 @@ class Engine:
             elements = [el for el in selected if isinstance(el, etree._Element)]
             live = plan.rules[g]
             if live is None:
-                live = plan.rules[g] = [self.rule(i) for i in plan.live[g]]
+                live = plan.group(g)[1]
             for rule in live:
                 compiled = rule.compiled
                 ctx = Context(host=host, caps=caps, doc=doc, start=start, target=self.target)  # state spans one rule's selection
@@ -623,6 +623,17 @@ class _Plan:
         self._engine = engine
         always, self.by_fact = engine.index()
         self.always = [g for g in always if live[g]]
+
+    def group(self, g: int) -> tuple[str, list[Rule]]:
+        """The select of group g and its live rules (made now if not yet)."""
+        live = self.rules[g]
+        if live is None:
+            live = self.rules[g] = [self._engine.rule(i) for i in self.live[g]]
+        return self._engine._group_list[g][0], live
+
+    def live_groups(self) -> list[tuple[str, list[Rule]]]:
+        """Every group with live rules, as group() gives it, in pack order."""
+        return [self.group(g) for g, live in enumerate(self.live) if live]
 
     def candidates(self, facts: set[Fact]) -> list[int]:
         """The positions of the groups with live rules whose select can match a document with these facts, in pack order."""

@@ -79,6 +79,29 @@ def _own_fields(cls: type) -> list[_Spec]:
     return out
 
 
+class _DataclassFields:
+    """A record's __dataclass_fields__, made on first use: dataclasses.fields, replace, asdict and is_dataclass
+    then take records too (importing dataclasses only then)."""
+
+    def __init__(self, fields: tuple[_Spec, ...]) -> None:
+        self._fields = fields
+        self._made: dict[str, Any] | None = None
+
+    def __get__(self, obj: Any, owner: type | None = None) -> dict[str, Any]:
+        if self._made is None:
+            import dataclasses
+
+            namespace: dict[str, Any] = {"__annotations__": {s.name: "object" for s in self._fields}}
+            for s in self._fields:
+                namespace[s.name] = dataclasses.field(
+                    default=dataclasses.MISSING if s.default is MISSING else s.default,
+                    default_factory=dataclasses.MISSING if s.factory is MISSING else s.factory,
+                    repr=s.repr, compare=s.compare)
+            shadow = dataclasses.dataclass(init=False, repr=False, eq=False)(type("Fields", (), namespace))
+            self._made = shadow.__dataclass_fields__
+        return self._made
+
+
 def _repr(self: Any) -> str:
     shown = ", ".join(f"{s.name}={getattr(self, s.name)!r}" for s in getattr(self, _FIELDS) if s.repr)
     return f"{type(self).__qualname__}({shown})"
@@ -104,6 +127,7 @@ def record(cls: type[T] | None = None, /, *, frozen: bool = False) -> Any:
             inherited[spec.name] = spec
         fields = tuple(inherited.values())
         setattr(cls, _FIELDS, fields)
+        cls.__dataclass_fields__ = _DataclassFields(fields)  # type: ignore[attr-defined]
         cls.__match_args__ = tuple(s.name for s in fields)  # type: ignore[attr-defined]
         # As dataclasses does, what the class body defines itself is kept.
         own = cls.__dict__

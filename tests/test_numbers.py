@@ -10,7 +10,7 @@ accepted one must give exactly the verdict and command line of the plain number.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ import domlint
 from domlint import numbers
 from domlint.caps import newest_profile
 from domlint.host import default_host
-from domlint.record import replace
 
 R = None  # libvirt refuses the domain
 ABSENT = -1  # what a virXPath reader makes of empty text: as if the field were not there

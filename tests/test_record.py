@@ -97,3 +97,14 @@ def test_the_generic_init_of_the_first_instances_and_the_compiled_one_agree(froz
                 rec(*bad_args, **bad_kwargs)
         with pytest.raises(ValueError):
             rec(-1)
+
+
+def test_dataclasses_functions_take_records() -> None:
+    rec, dc = _twins(True)
+    a = rec(1, tags=("t",), note="n")
+    assert dataclasses.is_dataclass(a)
+    assert [(f.name, f.compare, f.repr) for f in dataclasses.fields(a)] == \
+        [(f.name, f.compare, f.repr) for f in dataclasses.fields(dc(1))]
+    changed = dataclasses.replace(a, y=5)
+    assert (type(changed), changed.y, changed.tags, changed.note) == (rec, 5, ("t",), "n")
+    assert dataclasses.asdict(a) == dataclasses.asdict(dc(1, tags=("t",), note="n"))
