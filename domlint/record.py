@@ -177,8 +177,10 @@ def _first_init(cls: type, fields: tuple[_Spec, ...], frozen: bool) -> Callable[
     """
     names = [s.name for s in fields]
     index = {name: i for i, name in enumerate(names)}
+    plain = {s.name: s.default for s in fields if s.factory is MISSING and s.default is not MISSING}
+    factories = [(s.name, s.factory) for s in fields if s.factory is not MISSING]
+    count = len(names)
     made = [0]
-    assign = object.__setattr__ if frozen else setattr
     post_init = hasattr(cls, "__post_init__")
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -189,27 +191,28 @@ def _first_init(cls: type, fields: tuple[_Spec, ...], frozen: bool) -> Callable[
                 cls.__init__ = init  # type: ignore[misc]
             init(self, *args, **kwargs)
             return
-        if len(args) > len(names):
-            raise TypeError(f"{cls.__qualname__}.__init__() takes {len(names) + 1} positional arguments "
-                            f"but {len(args) + 1} were given")
-        values: list[Any] = [*args, *[MISSING] * (len(names) - len(args))]
-        for key, value in kwargs.items():
-            i = index.get(key, -1)
-            if i < 0:
-                raise TypeError(f"{cls.__qualname__}.__init__() got an unexpected keyword argument {key!r}")
-            if i < len(args):
-                raise TypeError(f"{cls.__qualname__}.__init__() got multiple values for argument {key!r}")
-            values[i] = value
-        for spec, value in zip(fields, values, strict=True):
-            if value is MISSING:
-                if spec.factory is not MISSING:
-                    value = spec.factory()
-                elif spec.default is not MISSING:
-                    value = spec.default
-                else:
-                    raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required positional argument: "
-                                    f"{spec.name!r}")
-            assign(self, spec.name, value)
+        values = dict(plain)
+        if args:
+            if len(args) > count:
+                raise TypeError(f"{cls.__qualname__}.__init__() takes {count + 1} positional arguments "
+                                f"but {len(args) + 1} were given")
+            values.update(zip(names, args, strict=False))  # the arguments given fill the first fields
+        if kwargs:
+            for key in kwargs:
+                i = index.get(key, -1)
+                if i < 0:
+                    raise TypeError(f"{cls.__qualname__}.__init__() got an unexpected keyword argument {key!r}")
+                if i < len(args):
+                    raise TypeError(f"{cls.__qualname__}.__init__() got multiple values for argument {key!r}")
+            values.update(kwargs)
+        for name, factory in factories:
+            if name not in values:
+                values[name] = factory()
+        if len(values) < count:
+            missing = next(name for name in names if name not in values)
+            raise TypeError(f"{cls.__qualname__}.__init__() missing 1 required positional argument: {missing!r}")
+        # Straight into the instance's dict, in field order (as object.__setattr__ would put them, frozen or not).
+        self.__dict__.update({name: values[name] for name in names})
         if post_init:
             self.__post_init__()
 
