@@ -26,7 +26,7 @@ from domlint.formats import RuleInfo
 # Every domlint module a check of one file under either target needs, and no other.
 CHECK_MODULES = sorted([
     "domlint", "domlint.cache", "domlint.caps", "domlint.checker", "domlint.cli", "domlint.commands",
-    "domlint.commands.check", "domlint.commands.mend", "domlint.commands.options", "domlint.config", "domlint.data",
+    "domlint.commands.check", "domlint.commands.options", "domlint.config", "domlint.data",
     "domlint.discover", "domlint.domain",
     "domlint.engine", "domlint.errors", "domlint.findings", "domlint.formats", "domlint.formats.text",
     "domlint.host", "domlint.jobs", "domlint.machine", "domlint.numbers", "domlint.parse", "domlint.predicates",

@@ -11,7 +11,6 @@ from .. import discover, jobs
 from ..checker import Checker
 from ..errors import DomlintError, InputError, UsageError
 from ..findings import Finding
-from . import mend
 from .options import (
     CAPS_HELP_MARK,
     CONFIG_HELP,
@@ -81,13 +80,31 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "with -j 1 (default: 1)")
     add_check_options(p)
     add_incoming_options(p)
-    mend.add_options(p)
+    add_mend_options(p)
     p.set_defaults(func=run)
 
 
 def globs(text: str) -> list[str]:
     """A comma-separated list of globs (argparse type)."""
     return [g.strip() for g in text.split(",") if g.strip()]
+
+
+# --fix, --diff and --unsafe-fixes (domlint.commands.mend runs them; imported only when asked).
+MEND_HELP = {
+    "fix": "apply the safe fixes of rules that have one, in place, then report what remains "
+           "(only the edited lines change; a file with nothing to fix is not written)",
+    "diff": "print the fixes as a unified diff on standard output and change nothing; "
+            "the report of what would remain goes to standard error",
+    "unsafe": "with --fix or --diff, also apply fixes that change what the guest sees or assume a host fact",
+}
+
+
+def add_mend_options(p: argparse.ArgumentParser) -> None:
+    """--fix, --diff and --unsafe-fixes."""
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--fix", action="store_true", help=MEND_HELP["fix"])
+    g.add_argument("--diff", action="store_true", help=MEND_HELP["diff"])
+    p.add_argument("--unsafe-fixes", action="store_true", help=MEND_HELP["unsafe"])
 
 
 STDIN = "-"
@@ -127,6 +144,8 @@ def run(args: argparse.Namespace) -> int:
     if args.fix or args.diff:
         if STDIN in args.paths:
             raise UsageError("--fix and --diff mend files in place: give file names, not - (standard input)")
+        from . import mend
+
         return mend.run(args, checker, [t for t in targets if not isinstance(t, str)])
     files = [t for t in targets if isinstance(t, Path)]
     # One process unless there is something to share: starting workers costs more than a file.
@@ -148,5 +167,9 @@ def run(args: argparse.Namespace) -> int:
     if args.verbose:
         for path, root in selection.others:
             sys.stderr.write(f"{path}: skipped: its root is <{root}>, not <domain>\n")
-    fixes = mend.sarif_fixes(args, checker, findings) if args.format == "sarif" else None
+    fixes = None
+    if args.format == "sarif":
+        from . import mend
+
+        fixes = mend.sarif_fixes(args, checker, findings)
     return finish(args, checker, findings, errors, others=len(selection.others), fixes=fixes)

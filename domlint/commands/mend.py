@@ -15,23 +15,6 @@ from .options import EXIT_FINDINGS, finish
 if TYPE_CHECKING:
     import argparse
 
-HELP = {
-    "fix": "apply the safe fixes of rules that have one, in place, then report what remains "
-           "(only the edited lines change; a file with nothing to fix is not written)",
-    "diff": "print the fixes as a unified diff on standard output and change nothing; "
-            "the report of what would remain goes to standard error",
-    "unsafe": "with --fix or --diff, also apply fixes that change what the guest sees or assume a host fact",
-}
-
-
-def add_options(p: argparse.ArgumentParser) -> None:
-    """--fix, --diff and --unsafe-fixes."""
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--fix", action="store_true", help=HELP["fix"])
-    g.add_argument("--diff", action="store_true", help=HELP["diff"])
-    p.add_argument("--unsafe-fixes", action="store_true", help=HELP["unsafe"])
-
-
 def _read(path: Path) -> bytes:
     """The file's bytes (InputError naming it when it cannot be read or is too big)."""
     try:
