@@ -410,20 +410,24 @@ class Engine:
     @classmethod
     def from_pack(cls, pack: tuple[Any, ...], target: Target) -> Engine:
         """An engine over a cached pack (see pack()), making each rule when first needed."""
-        ids, selects, conds, needs, blobs, index = pack
+        ids, selects, conds, needs, blobs, examples, index = pack
         engine = cls.__new__(cls)
         engine._setup(target, ids, selects, conds, [None] * len(ids), blobs, _PackedNeeds(needs))
+        engine._examples = examples
         engine._index = index
         return engine
 
     def pack(self) -> tuple[Any, ...]:
         """This engine as marshal data: ids, selects, capability conditions, select needs, each rule's bytes
-        and the index of the selects by fact."""
+        (its examples apart: checking never reads them) and the index of the selects by fact."""
         rules = self.rules
         conds = self._conds
-        blobs = [marshal.dumps((r.body, r.path, r.line)) for r in rules]
+        # The examples keep their place in the body (None until read), so the body reads back in its order.
+        blobs = [marshal.dumps(({**r.body, "examples": None} if "examples" in r.body else r.body, r.path, r.line))
+                 for r in rules]
+        examples = [marshal.dumps(r.body["examples"]) if "examples" in r.body else None for r in rules]
         needs = {expr: marshal.dumps(self._needs[expr]) for expr in self._groups}
-        return self._ids, self._select_of, conds, needs, blobs, self.index()
+        return self._ids, self._select_of, conds, needs, blobs, examples, self.index()
 
     def _setup(self, target: Target | None, ids: list[str], selects: list[str], conds: list[_Condition | None],
                made: list[Rule | None], blobs: list[bytes] | None, needs: dict[str, Needs] | None) -> None:
@@ -433,6 +437,7 @@ class Engine:
         self._conds = conds
         self._made = made
         self._blobs = blobs
+        self._examples: list[bytes | None] | None = None
         self._all: list[Rule] | None = None
         self._by_id: dict[str, Rule] | None = None
         self._id_set: frozenset[str] | None = None
@@ -454,6 +459,14 @@ class Engine:
 
     def rule(self, i: int) -> Rule:
         """The rule at index i, made from its cached bytes on first use."""
+        made = self._core(i)
+        if self._examples is not None and self._examples[i] is not None:
+            made.body["examples"] = marshal.loads(self._examples[i])
+            self._examples[i] = None
+        return made
+
+    def _core(self, i: int) -> Rule:
+        """The rule at index i as checking needs it: from a cached pack, its body's examples may be None yet."""
         made = self._made[i]
         if made is None:
             assert self._blobs is not None
@@ -625,10 +638,10 @@ class _Plan:
         self.always = [g for g in always if live[g]]
 
     def group(self, g: int) -> tuple[str, list[Rule]]:
-        """The select of group g and its live rules (made now if not yet)."""
+        """The select of group g and its live rules (made now if not yet; their examples are not read)."""
         live = self.rules[g]
         if live is None:
-            live = self.rules[g] = [self._engine.rule(i) for i in self.live[g]]
+            live = self.rules[g] = [self._engine._core(i) for i in self.live[g]]
         return self._engine._group_list[g][0], live
 
     def live_groups(self) -> list[tuple[str, list[Rule]]]:
