@@ -83,6 +83,9 @@ def _read_names(path: Path) -> tuple[tuple[str, ...], frozenset[str]]:
 @cache
 def load(name: str) -> Target:
     """The target named name ('9.0', '9.0.0', '1.2.8'); UsageError for one domlint does not know."""
+    # A target named by its folder reads only its own data (a check names one target: the others' is not needed).
+    if name and "/" not in name and name not in (".", "..") and (_ROOT / name / "target.json").is_file():
+        return _read_target(_ROOT / name)
     wanted = version_key(name) if name and name[0].isdigit() else None
     for t in targets():
         if t.name == name or (wanted is not None and t.key == wanted):
@@ -93,25 +96,26 @@ def load(name: str) -> Target:
 @cache
 def targets() -> tuple[Target, ...]:
     """Every target domlint ships, oldest first."""
+    folders = sorted(p for p in _ROOT.iterdir() if (p / "target.json").is_file())
+    return tuple(sorted((_read_target(folder) for folder in folders), key=lambda t: t.key))
+
+
+@cache
+def _read_target(folder: Path) -> Target:
     from . import cache
 
-    folders = sorted(p for p in _ROOT.iterdir() if (p / "target.json").is_file())
-
-    def read() -> list[Any]:
+    def read() -> Any:
         import json
 
-        return [json.loads((folder / "target.json").read_text()) for folder in folders]
+        return json.loads((folder / "target.json").read_text())
 
     # Kept as marshal data: a run then needs no JSON parser.
-    raws = cache.load("targets", [folder / "target.json" for folder in folders], read)
-    out = []
-    for folder, raw in zip(folders, raws, strict=True):
-        names, retired = _read_names(folder / "caps-names.txt")
-        out.append(Target(name=folder.name, release=str(raw["release"]), folder=folder, caps_names=names,
-                          retired=retired, limits={k: int(v) for k, v in raw.get("limits", {}).items()},
-                          normalise=tuple(raw.get("normalise", ())), hypervisors=tuple(raw["hypervisors"]),
-                          default_caps=str(raw.get("default_caps", "profile")), raw=raw))
-    return tuple(sorted(out, key=lambda t: t.key))
+    raw = cache.load("target", [folder / "target.json"], read)
+    names, retired = _read_names(folder / "caps-names.txt")
+    return Target(name=folder.name, release=str(raw["release"]), folder=folder, caps_names=names,
+                  retired=retired, limits={k: int(v) for k, v in raw.get("limits", {}).items()},
+                  normalise=tuple(raw.get("normalise", ())), hypervisors=tuple(raw["hypervisors"]),
+                  default_caps=str(raw.get("default_caps", "profile")), raw=raw)
 
 
 def newest() -> Target:
