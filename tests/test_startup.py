@@ -42,11 +42,9 @@ ASSIGNMENT_128 = [
 ]
 # The standard library modules it brings in beyond what lxml imports: pathlib's, and gc (built in).
 STDLIB = ["__future__", "errno", "fnmatch", "gc", "ipaddress", "ntpath", "pathlib", "urllib", "urllib.parse"]
-# The assignment replay copies the domain.
-STDLIB_128 = ["_weakrefset", "copy", "weakref"]
 # Each costs a one-file check a millisecond or more (argparse with gettext and locale; dataclasses compiling
 # every class's methods; the YAML and schema stacks; worker pools), none of which it needs.
-HEAVY = {"argparse", "dataclasses", "gettext", "locale", "shutil", "textwrap", "yaml", "jsonschema",
+HEAVY = {"argparse", "dataclasses", "copy", "gettext", "locale", "shutil", "textwrap", "yaml", "jsonschema",
          "multiprocessing", "concurrent.futures", "tomllib", "hashlib"}
 
 _PROBE = """\
@@ -72,7 +70,7 @@ def test_a_warm_check_of_one_file_imports_exactly_its_modules(tmp_path: Path, ta
     assert sorted(m for m in imported if m.split(".")[0] == "domlint") == expected
     others = sorted(m for m in imported if m.split(".")[0] != "domlint")
     assert not HEAVY & set(others), f"heavy imports on the check path: {sorted(HEAVY & set(others))}"
-    assert others == sorted(STDLIB + (STDLIB_128 if target == "1.2.8" else [])), "the check path's imports changed"
+    assert others == sorted(STDLIB), "the check path's imports changed"
 
 
 def test_rule_infos_are_made_when_read_and_match_registering_each_at_once() -> None:
