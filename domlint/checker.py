@@ -17,7 +17,7 @@ from . import suppress
 from . import target as targetmod
 from .domain import domain_arch, foreign_hypervisor, guest_arch, normalise
 from .engine import Engine, Rule, load_engine, matches_id
-from .errors import UsageError
+from .errors import DomlintError, UsageError
 from .findings import Finding
 from .formats import CheckedFile, RuleInfo
 from .host import Host, default_host
@@ -309,6 +309,13 @@ class Checker:
         for pattern, ids in cfg.values.get("per-path-ignores", {}).items():
             for i, rid in enumerate(ids):
                 check(("per-path-ignores", pattern, i), rid)
+
+    def outcome(self, path: str | Path) -> list[Finding] | DomlintError:
+        """check_file's findings for path, or the error that makes the file unusable."""
+        try:
+            return self.check_file(path)
+        except DomlintError as exc:
+            return exc
 
     def check_file(self, path: str | Path, data: bytes | None = None) -> list[Finding]:
         """Parse, normalise and check one file, or data named path (standard input); DomlintError when

@@ -51,10 +51,7 @@ def parse_jobs(text: str) -> int:
 
 def check_one(checker: Checker, path: Path) -> Outcome:
     """One file's findings, or the error that makes it unusable."""
-    try:
-        return checker.check_file(path)
-    except DomlintError as exc:
-        return exc
+    return checker.outcome(path)
 
 
 @record

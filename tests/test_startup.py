@@ -29,7 +29,7 @@ CHECK_MODULES = sorted([
     "domlint.commands.check", "domlint.commands.options", "domlint.config", "domlint.data",
     "domlint.discover", "domlint.domain",
     "domlint.engine", "domlint.errors", "domlint.findings", "domlint.formats", "domlint.formats.text",
-    "domlint.host", "domlint.jobs", "domlint.machine", "domlint.numbers", "domlint.parse", "domlint.predicates",
+    "domlint.host", "domlint.machine", "domlint.numbers", "domlint.parse", "domlint.predicates",
     "domlint.record", "domlint.rulepack", "domlint.selectors", "domlint.suppress", "domlint.target", "domlint.terminal",
     "domlint.values", "domlint.walk", "domlint.yamlcheck",
 ])

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .. import discover, jobs
+from .. import discover
 from ..checker import Checker
 from ..errors import DomlintError, InputError, UsageError
 from ..findings import Finding
@@ -23,6 +23,8 @@ from .options import (
 
 if TYPE_CHECKING:
     import argparse
+
+    from .. import jobs
 
 EPILOG = CONFIG_HELP + """
 exit status:
@@ -75,13 +77,20 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="search the files .gitignore names too")
     find.add_argument("-v", "--verbose", action="store_true",
                       help="list on standard error each XML file skipped because it is not a domain")
-    p.add_argument("-j", "--jobs", type=jobs.parse_jobs, default=1, metavar="N",
+    p.add_argument("-j", "--jobs", type=jobs_value, default=1, metavar="N",
                    help="check files in N processes (0 or auto: one per CPU); the report is the same as "
                         "with -j 1 (default: 1)")
     add_check_options(p)
     add_incoming_options(p)
     add_mend_options(p)
     p.set_defaults(func=run)
+
+
+def jobs_value(text: str) -> int:
+    """The value of -j (domlint.jobs.parse_jobs; the module of worker processes is imported only when -j is given)."""
+    from .. import jobs
+
+    return jobs.parse_jobs(text)
 
 
 def globs(text: str) -> list[str]:
@@ -150,9 +159,11 @@ def run(args: argparse.Namespace) -> int:
     files = [t for t in targets if isinstance(t, Path)]
     # One process unless there is something to share: starting workers costs more than a file.
     if args.jobs > 1 and len(files) > 1:
+        from .. import jobs
+
         outcomes = iter(jobs.check_parallel(checker, files, args.jobs))
     else:
-        outcomes = (jobs.check_one(checker, f) for f in files)
+        outcomes = (checker.outcome(f) for f in files)
     findings: list[Finding] = []
     errors: list[DomlintError] = []
     for target in targets:
