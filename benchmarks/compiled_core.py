@@ -55,11 +55,16 @@ EDITS = (
      "an alias of an untyped name is a variable to mypy, not a type, unless it says it is an alias"),
     ("domlint/engine.py", "        for fact in facts:\n", "        for fact in cast(set[Any], facts):\n",
      "a comment's tag (lxml's Comment function) is among the facts, and compiled code checks each Fact's type"),
-    ("domlint/engine.py", "\nfrom typing import Any\n", "\nfrom typing import Any, cast\n", "for the edit above"),
     ("domlint/domain.py", "== machine), None) or", "== machine), {}) or",
      "next(..., None) where mypy wants a dict; {} is as false to the `or` that follows"),
     ("domlint/domain.py", "for c in reversed(ctrls[:pos])", "for c in list(reversed(ctrls[:pos]))",
      "mypyc's for-loop over reversed() of an untyped list fails an internal assertion"),
+    *(("*", f"from {dots}record import {names}\n", f"from dataclasses import dataclass as record{rest}\n",
+       "mypyc compiles dataclasses as native classes, not domlint's @record (the same class behaviour, lighter to "
+       "import); a native class cannot inherit a non-native one")
+      for dots in (".", "..")
+      for names, rest in (("record", ""), ("field, record", ", field"), ("record, replace", ", replace"),
+                          ("field, record, replace", ", field, replace"))),
 )
 
 # The in-process figure, run inside each copy (its directory first on the path): one warm-up pass, one timed pass.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import marshal
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 from lxml import etree
 
@@ -411,7 +411,7 @@ class Engine:
     def from_pack(cls, pack: tuple[Any, ...], target: Target) -> Engine:
         """An engine over a cached pack (see pack()), making each rule when first needed."""
         ids, selects, conds, needs, blobs, examples, index = pack
-        engine = cls.__new__(cls)
+        engine = cls([], target=target)  # empty, then set up over the pack
         engine._setup(target, ids, selects, conds, [None] * len(ids), blobs, _PackedNeeds(needs))
         engine._examples = examples
         engine._index = index
@@ -430,7 +430,7 @@ class Engine:
         return self._ids, self._select_of, conds, needs, blobs, examples, self.index()
 
     def _setup(self, target: Target | None, ids: list[str], selects: list[str], conds: list[_Condition | None],
-               made: list[Rule | None], blobs: list[bytes] | None, needs: dict[str, Needs] | None) -> None:
+               made: list[Rule | None], blobs: list[bytes] | None, needs: Mapping[str, Needs] | None) -> None:
         self.target = target or resolve(None)
         self._ids = ids
         self._select_of = selects
@@ -460,9 +460,11 @@ class Engine:
     def rule(self, i: int) -> Rule:
         """The rule at index i, made from its cached bytes on first use."""
         made = self._core(i)
-        if self._examples is not None and self._examples[i] is not None:
-            made.body["examples"] = marshal.loads(self._examples[i])
-            self._examples[i] = None
+        if self._examples is not None:
+            stored = self._examples[i]
+            if stored is not None:
+                made.body["examples"] = marshal.loads(stored)
+                self._examples[i] = None
         return made
 
     def _core(self, i: int) -> Rule:
@@ -621,6 +623,7 @@ class _PackedNeeds(Mapping[str, Needs]):
         return len(self._packed)
 
 
+# A select's needs not read from the pack yet (None means "may match anything").
 _UNREAD: Any = object()
 
 
@@ -632,7 +635,7 @@ class _Plan:
         # Each group's rules, made when a document first wakes the group.
         self.rules: list[list[Rule] | None] = [None] * len(live)
         # Each group's needs, read when a document first wakes the group.
-        self.needs: list[Needs] = [_UNREAD] * len(live)
+        self.needs: list[Needs | object] = [_UNREAD] * len(live)
         self._engine = engine
         always, self.by_fact = engine.index()
         self.always = [g for g in always if live[g]]
@@ -665,7 +668,7 @@ class _Plan:
             n = needs[g]
             if n is _UNREAD:
                 n = needs[g] = self._engine._needs[self._engine._group_list[g][0]]
-            if may_match(n, facts):
+            if may_match(cast(Needs, n), facts):
                 out.append(g)
         return out
 
