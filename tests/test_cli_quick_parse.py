@@ -45,3 +45,29 @@ def test_a_plain_check_line_parses_as_argparse_parses_it(words: list[str]) -> No
 @pytest.mark.parametrize("words", OTHERS, ids=" ".join)
 def test_anything_else_is_left_to_argparse(words: list[str]) -> None:
     assert quick_parse(words) is None
+
+
+def test_random_lines_parse_as_argparse_parses_them_or_go_to_argparse(capsys: pytest.CaptureFixture[str]) -> None:
+    # Lines drawn from check's own option words, values that are good, bad or look like options,
+    # and paths anywhere: whatever quick_parse answers must be argparse's answer.
+    import random
+
+    words = ["--libvirt", "--libvirt=9.0", "--format", "-j", "-q", "-v", "--fix", "--diff", "--select", "--caps",
+             "--caps-profile", "--no-config", "--config", "--exclude", "--incoming-fd", "--color", "--", "-",
+             "--lib", "-qv", "--fail-on", "--stdin-filename"]
+    values = ["9.0", "1.2.8", "json", "text", "bogus", "2", "auto", "x", "-x", "-1", "", "a,b", "never", "warning"]
+    paths = ["a.xml", "b.xml", "dir/"]
+    rng = random.Random(17)
+    decided = 0
+    for _ in range(3000):
+        line = ["check"] + [rng.choice(rng.choice((words, words, values, paths))) for _ in range(rng.randrange(7))]
+        quick = quick_parse(line)
+        try:
+            full = vars(build_parser("check").parse_args(line))
+        except SystemExit:
+            full = None
+        capsys.readouterr()
+        if quick is not None:
+            decided += 1
+            assert vars(quick) == full, line
+    assert decided > 100  # the property is about lines quick_parse takes: enough of them were drawn
