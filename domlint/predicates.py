@@ -27,13 +27,27 @@ def _machine(context: Any) -> str:
     return (type_el.get("machine") or "") if type_el is not None else ""
 
 
+# The chipsets of the document last asked about: (root, i440fx, q35). A domain's rules ask
+# several times over, and each answer costs a search of the tree and a pattern match.
+_chipsets: tuple[Any, bool, bool] = (None, False, False)
+
+
+def _chipset(context: Any) -> tuple[Any, bool, bool]:
+    global _chipsets
+    root = context.context_node.getroottree().getroot()
+    if _chipsets[0] is not root:
+        name = _machine(context)
+        _chipsets = (root, is_i440fx(name), is_q35(name))
+    return _chipsets
+
+
 # Not an etree.FunctionNamespace: lxml registers every global extension function on every XPath
 # evaluation (callgrind: about a third of a short select's cost), so compile_xpath hands these only to
 # the expressions that name dl:.
 _FUNCTIONS: dict[str, Callable[..., Any]] = {}
 # dl:i440fx() and dl:q35(): whether the domain's machine type is built on that chipset.
-_FUNCTIONS["i440fx"] = lambda context: is_i440fx(_machine(context))
-_FUNCTIONS["q35"] = lambda context: is_q35(_machine(context))
+_FUNCTIONS["i440fx"] = lambda context: _chipset(context)[1]
+_FUNCTIONS["q35"] = lambda context: _chipset(context)[2]
 # dl:ipv4(text): whether text is an IPv4 address in a form libvirt reads (inet_aton's: 10.0.2.1, 10.1, 0x0a000201).
 _FUNCTIONS["ipv4"] = lambda context, text: parse_ipv4("".join(_strings(text)[:1])) is not None
 
@@ -45,9 +59,10 @@ _controller_index: tuple[Any, dict[tuple[str, int], list[etree._Element]]] = (No
 
 def forget() -> None:
     """Drop what dl: functions and the `assign` test cached about the last document."""
-    global _controller_index, _assigned
+    global _controller_index, _assigned, _chipsets
     _controller_index = (None, {})
     _assigned = (None, None)
+    _chipsets = (None, False, False)
 
 
 def _controller(context: Any, ctype: Any, index: Any) -> list[etree._Element]:

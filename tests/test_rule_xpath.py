@@ -71,6 +71,21 @@ def test_machine_family_functions() -> None:
         assert (on_pc(disk), on_q35(disk)) == (pc, q35), machine
 
 
+def test_machine_family_is_read_once_per_document() -> None:
+    from domlint.predicates import forget
+
+    on_q35 = compile_xpath("dl:q35()")
+    doc = etree.fromstring("<domain><os><type machine='q35'>hvm</type></os><devices><disk/></devices></domain>")
+    disk = doc.find("devices/disk")
+    forget()
+    assert on_q35(disk) is True
+    # Rules do not change the document they judge: its chipset is read once until the engine forgets it.
+    doc.find("os/type").set("machine", "pc")
+    assert on_q35(disk) is True
+    forget()
+    assert on_q35(disk) is False
+
+
 def test_dl_functions_reach_only_the_expressions_that_name_them() -> None:
     # A global etree.FunctionNamespace would be registered on every XPath evaluation, the selects' too.
     assert list(etree.FunctionNamespace(DL_NS)) == []
