@@ -14,16 +14,18 @@ class LazyPattern:
     """A regular expression compiled on first use: a module's patterns that a check of one file may never use
     cost it nothing (compiling one costs 50 to 500 µs)."""
 
-    __slots__ = ("_args", "_compiled")
-
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self._args = (pattern, flags)
         self._compiled: re.Pattern[str] | None = None
 
     def __getattr__(self, name: str) -> Any:
+        # Reached only for what the instance lacks: each method asked for is kept on the instance, so
+        # later calls (parse_int's, on every domain) find it directly, at a compiled pattern's cost.
         if self._compiled is None:
             self._compiled = re.compile(*self._args)
-        return getattr(self._compiled, name)
+        found = getattr(self._compiled, name)
+        setattr(self, name, found)
+        return found
 
 
 _INT = {

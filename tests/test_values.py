@@ -55,3 +55,19 @@ def test_cpuset_roundtrip(cpus: set[int]) -> None:
 def test_int_roundtrip(n: int) -> None:
     assert parse_int(str(n)) == n
     assert parse_int(hex(n) if n >= 0 else "-" + hex(-n), 0) == n
+
+
+def test_lazy_pattern_compiles_on_first_use_and_answers_as_re() -> None:
+    import re
+
+    from domlint.values import LazyPattern
+
+    lazy = LazyPattern(r"\s*([0-9]+)\Z", re.ASCII)
+    assert lazy._compiled is None
+    for text in (" 12", "x", "", "7 "):
+        want = re.compile(r"\s*([0-9]+)\Z", re.ASCII).match(text)
+        got = lazy.match(text)
+        assert (got and got.groups()) == (want and want.groups()), text
+    assert lazy._compiled is not None and lazy.pattern == r"\s*([0-9]+)\Z" and lazy.flags & re.ASCII
+    # Kept on the instance after the first call: later calls skip __getattr__.
+    assert "match" in vars(lazy) and lazy.match == lazy._compiled.match
