@@ -45,10 +45,7 @@ class CapsCondition:
 
     def holds(self, caps: frozenset[str]) -> bool:
         """True when a domain checked under caps can hit this rule."""
-        return (self.present <= caps
-                and not (self.absent & caps)
-                and (not self.lacking_any or not self.lacking_any <= caps)
-                and (not self.needs or not self.needs <= caps))
+        return _holds((self.present, self.absent, self.lacking_any, self.needs), caps)
 
     def names(self) -> list[str]:
         """Every capability the condition names."""
@@ -72,7 +69,7 @@ def _condition(c: CapsCondition) -> _Condition | None:
 
 
 def _holds(c: _Condition, caps: frozenset[str]) -> bool:
-    """CapsCondition.holds of a kept condition."""
+    """Whether a domain checked under caps can hit a rule with condition c (the engine keeps conditions so)."""
     present, absent, lacking_any, needs = c
     return (present <= caps and not (absent & caps) and (not lacking_any or not lacking_any <= caps)
             and (not needs or not needs <= caps))
