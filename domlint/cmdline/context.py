@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from lxml import etree
 
@@ -10,6 +11,8 @@ from ..caps import Caps
 from ..errors import InputError
 from ..host import Host
 from ..record import field, record
+
+T = TypeVar("T")
 
 
 def child(el: etree._Element, tag: str) -> etree._Element | None:
@@ -22,6 +25,10 @@ def _os_type(root: etree._Element) -> etree._Element:
     os_el = child(root, "os")
     found = child(os_el, "type") if os_el is not None else None
     return found if found is not None else root.find("os/type")
+
+
+def _devices_of(ctx: Ctx) -> etree._Element:
+    return child(ctx.root, "devices")
 
 
 class Unassignable(InputError):
@@ -74,16 +81,20 @@ class Ctx:
         """True when every flag is present."""
         return all(f in self.caps for f in flags)
 
+    def kept(self, key: str, find: Callable[[Ctx], T]) -> T:
+        """find(self), found once under key while this context keeps lists."""
+        lists = self.lists
+        if lists is None:
+            return find(self)
+        found = lists.get(key)
+        if found is None:
+            found = lists[key] = find(self)
+        return found
+
     @property
     def devices(self) -> etree._Element:
         """The <devices> element (normalisation always adds one)."""
-        lists = self.lists
-        if lists is None:
-            return child(self.root, "devices")
-        found = lists.get("devices")
-        if found is None:
-            found = lists["devices"] = child(self.root, "devices")
-        return found
+        return self.kept("devices", _devices_of)
 
     @property
     def arch(self) -> str:

@@ -14,8 +14,7 @@ once and shared: callers must not change the lists they are given.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from lxml import etree
 
@@ -24,7 +23,6 @@ from ..values import parse_int
 from .context import Ctx, child
 
 Element = etree._Element
-T = TypeVar("T")
 
 
 def _sorted(items: list[Element], keys: list[tuple[str, int]]) -> list[Element]:
@@ -51,17 +49,6 @@ def _sorted(items: list[Element], keys: list[tuple[str, int]]) -> list[Element]:
     return [item for _, item in out]
 
 
-def _kept(ctx: Ctx, key: str, find: Callable[[Ctx], T]) -> T:
-    """find(ctx), found once while ctx keeps lists."""
-    lists = ctx.lists
-    if lists is None:
-        return find(ctx)
-    found = lists.get(key)
-    if found is None:
-        found = lists[key] = find(ctx)
-    return found
-
-
 def forget(ctx: Ctx) -> None:
     """Drop the lists ctx keeps (a device was added)."""
     if ctx.lists is not None:
@@ -81,13 +68,9 @@ def _by_tag(ctx: Ctx) -> dict[Any, list[Element]]:
 
 def tagged(ctx: Ctx, tag: str) -> list[Element]:
     """The <devices> children of one tag, in document order (from one pass over them while ctx keeps lists)."""
-    lists = ctx.lists
-    if lists is None:
+    if ctx.lists is None:
         return list(ctx.devices.iterfind(tag))
-    by_tag = lists.get("by-tag")
-    if by_tag is None:
-        by_tag = lists["by-tag"] = _by_tag(ctx)
-    return by_tag.get(tag) or []
+    return ctx.kept("by-tag", _by_tag).get(tag) or []
 
 
 def first(ctx: Ctx, tag: str) -> Element | None:
@@ -108,7 +91,7 @@ def _disk_key(disk: Element) -> tuple[str, int]:
 
 def disks(ctx: Ctx) -> list[Element]:
     """The disks, grouped by bus and sorted by target index within a bus, as libvirt stores them."""
-    return _kept(ctx, "disks", _disks)
+    return ctx.kept("disks", _disks)
 
 
 def _disks(ctx: Ctx) -> list[Element]:
@@ -124,7 +107,7 @@ def index(ctl: Element) -> int:
 
 def controllers(ctx: Ctx) -> list[Element]:
     """The controllers: written ones sorted by type and index, then implied ones in the order libvirt adds them."""
-    return _kept(ctx, "controllers", _controllers)
+    return ctx.kept("controllers", _controllers)
 
 
 def _controllers(ctx: Ctx) -> list[Element]:
@@ -137,7 +120,7 @@ def _controllers(ctx: Ctx) -> list[Element]:
 
 def controller(ctx: Ctx, ctype: str, number: int) -> Element | None:
     """The last controller of a type and index (libvirt's lookups keep the last match)."""
-    return _kept(ctx, "controller", _controller_lookup).get((ctype, number))
+    return ctx.kept("controller", _controller_lookup).get((ctype, number))
 
 
 def _controller_lookup(ctx: Ctx) -> dict[tuple[str | None, int], Element]:
@@ -152,7 +135,7 @@ def nets(ctx: Ctx) -> list[Element]:
 
 def hostdevs(ctx: Ctx) -> list[Element]:
     """The host devices: type='hostdev' interfaces first (they are parsed earlier), then <hostdev>s."""
-    return _kept(ctx, "hostdevs", _hostdevs)
+    return ctx.kept("hostdevs", _hostdevs)
 
 
 def _hostdevs(ctx: Ctx) -> list[Element]:
@@ -174,7 +157,7 @@ def subsys_type(hd: Element) -> str:
 
 def videos(ctx: Ctx) -> list[Element]:
     """The videos, the one marked primary first."""
-    return _kept(ctx, "videos", _videos)
+    return ctx.kept("videos", _videos)
 
 
 def _videos(ctx: Ctx) -> list[Element]:
@@ -190,7 +173,7 @@ def _videos(ctx: Ctx) -> list[Element]:
 
 def inputs(ctx: Ctx) -> list[Element]:
     """The inputs libvirt keeps: PS/2 (hvm) or Xen (other) mice and keyboards are implied, not stored."""
-    return _kept(ctx, "inputs", _inputs)
+    return ctx.kept("inputs", _inputs)
 
 
 def _inputs(ctx: Ctx) -> list[Element]:
@@ -213,7 +196,7 @@ def serial_console(ctx: Ctx, console: Element, position: int) -> bool:
 
 def serials(ctx: Ctx) -> list[Element]:
     """The serial ports; with none written, a first console that stands for one becomes serial 0."""
-    return _kept(ctx, "serials", _serials)
+    return ctx.kept("serials", _serials)
 
 
 def _serials(ctx: Ctx) -> list[Element]:
@@ -227,7 +210,7 @@ def _serials(ctx: Ctx) -> list[Element]:
 
 def iterate(ctx: Ctx) -> list[Element]:
     """Every device that has an address, in the order libvirt visits them (virDomainDeviceInfoIterate)."""
-    return _kept(ctx, "iterate", _iterate)
+    return ctx.kept("iterate", _iterate)
 
 
 def _iterate(ctx: Ctx) -> list[Element]:
