@@ -14,7 +14,7 @@ import marshal
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,27 @@ _JUDGES = ("engine.py", "predicates.py", "selectors.py", "numbers.py", "rulepack
            "caps.py", "cache.py", "target.py", "vocabulary.py", "examples.py",
            "schema/rule.schema.json", "schema/vocabulary.schema.json", "schema/host.schema.json",
            "schema/config.schema.json")
+
+
+class Packed(Mapping[str, Any]):
+    """Entries kept as marshal bytes until first read: a run unpacks only the ones it uses."""
+
+    def __init__(self, packed: dict[str, bytes]) -> None:
+        self._packed = packed
+        self._read: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._read[name]
+        except KeyError:
+            found = self._read[name] = marshal.loads(self._packed[name])
+            return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
 
 
 def cache_dir() -> Path | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
@@ -79,30 +79,16 @@ def _with_retired(names: list[str] | tuple[str, ...], t: Target) -> frozenset[st
     return frozenset(names) | t.retired
 
 
-class _Profiles(Mapping[str, dict[str, Any]]):
-    """A target's built-in profiles by name, each kept as marshal bytes until read: a check reads one."""
+class _Profiles(diskcache.Packed):
+    """A target's built-in profiles by name, each unpacked when read (a check reads one), and their arches."""
 
     def __init__(self, entries: dict[str, tuple[str | None, bytes]]) -> None:
-        self._entries = entries
-        self._read: dict[str, dict[str, Any]] = {}
+        super().__init__({name: body for name, (_, body) in entries.items()})
+        self._arches = {name: arch for name, (arch, _) in entries.items()}
 
     def arch_of(self, name: str) -> str | None:
         """The architecture a profile names (None: none, which means x86_64), without reading the profile."""
-        return self._entries[name][0]
-
-    def __getitem__(self, name: str) -> dict[str, Any]:
-        body = self._read.get(name)
-        if body is None:
-            import marshal
-
-            body = self._read[name] = marshal.loads(self._entries[name][1])
-        return body
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._entries)
-
-    def __len__(self) -> int:
-        return len(self._entries)
+        return self._arches[name]
 
 
 @cache

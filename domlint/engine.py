@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import marshal
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 from lxml import etree
 
+from . import cache as diskcache
 from .errors import RuleError
 from .findings import Finding
 from .parse import Document
@@ -409,7 +410,7 @@ class Engine:
         """An engine over a cached pack (see pack()), making each rule when first needed."""
         ids, selects, conds, needs, blobs, examples, index = pack
         engine = cls([], target=target)  # empty, then set up over the pack
-        engine._setup(target, ids, selects, conds, [None] * len(ids), blobs, _PackedNeeds(needs))
+        engine._setup(target, ids, selects, conds, [None] * len(ids), blobs, diskcache.Packed(needs))
         engine._examples = examples
         engine._index = index
         return engine
@@ -443,7 +444,7 @@ class Engine:
         self._groups: dict[str, list[int]] = {}
         for i, expr in enumerate(selects):
             self._groups.setdefault(expr, []).append(i)
-        if isinstance(needs, _PackedNeeds):
+        if isinstance(needs, diskcache.Packed):
             self._needs: Mapping[str, Needs] = needs
         else:
             known = needs or {}
@@ -599,27 +600,6 @@ class Engine:
         return findings
 
 
-class _PackedNeeds(Mapping[str, Needs]):
-    """The needs of each select of a cached pack, kept as marshal bytes until a document wakes the select."""
-
-    def __init__(self, packed: dict[str, bytes]) -> None:
-        self._packed = packed
-        self._read: dict[str, Needs] = {}
-
-    def __getitem__(self, expr: str) -> Needs:
-        try:
-            return self._read[expr]
-        except KeyError:
-            needs = self._read[expr] = marshal.loads(self._packed[expr])
-            return needs
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._packed)
-
-    def __len__(self) -> int:
-        return len(self._packed)
-
-
 # A select's needs not read from the pack yet (None means "may match anything").
 _UNREAD: Any = object()
 
@@ -680,7 +660,6 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
     """Load, validate and compile the built-in rules plus any extra directories, for one target (default: the newest)."""
     from pathlib import Path
 
-    from . import cache
     from .data import rules_dir
     from .rulepack import load_raw, rule_files
 
@@ -702,7 +681,7 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
 
     vocab = [t.file("vocabulary.yaml")] if builtin and t.file("vocabulary.yaml").is_file() else []
     sources = [*rule_files(dirs), t.file("caps-names.txt"), t.file("target.json"), *vocab]
-    pack = cache.load(f"pack-{t.name}", sources, build)
+    pack = diskcache.load(f"pack-{t.name}", sources, build)
     if built:
         return built[0]  # compiled just now: no need to compile it again
     # A pack read back from the cache makes each rule, and compiles its XPath, as rules first meet elements.
