@@ -49,11 +49,6 @@ def parse_jobs(text: str) -> int:
     return int(value) or (os.cpu_count() or 1)
 
 
-def check_one(checker: Checker, path: Path) -> Outcome:
-    """One file's findings, or the error that makes it unusable."""
-    return checker.outcome(path)
-
-
 @record
 class ChunkResult:
     """What checking one chunk gave: an outcome per file until a run-stopping error, and the Checker's records."""
@@ -86,7 +81,7 @@ def check_chunk(options: Options, paths: list[Path]) -> ChunkResult:
     outcomes: list[Outcome] = []
     try:
         for path in paths:
-            outcomes.append(check_one(checker, path))
+            outcomes.append(checker.outcome(path))
     except RuleErrors as exc:
         return ChunkResult(outcomes, checker.checked, checker.rules, list(exc.errors))
     return ChunkResult(outcomes, checker.checked, checker.rules)
