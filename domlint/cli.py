@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     import argparse
 
 # The commands' modules are imported by main(), while the cyclic collector is paused (see main).
-EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2  # as domlint.commands.options has them
 
 # Each command's name and its module in domlint.commands, which has
 # register(subparsers) setting func on its parser. A run imports only its own.
@@ -243,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(words: list[str], collecting: bool) -> int:
-    from .errors import DomlintError, UsageError
+    from .errors import EXIT_UNUSABLE, DomlintError, UsageError
     from .rulepack import RuleErrors
 
     args = quick_parse(words)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+# Exit statuses of every command: clean, findings (or a refusal), unusable input or usage.
+EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
+
 
 class DomlintError(Exception):
     """An error a user must fix; shown as one line, never as a traceback."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import formats
 from ..checker import Checker, Options
-from ..errors import DomlintError, UsageError
+from ..errors import EXIT_FINDINGS, EXIT_OK, EXIT_UNUSABLE, DomlintError, UsageError
 from ..findings import Finding
 from ..terminal import use_color
 
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
     from ..start import Start
 
-EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
 
 # Stands in --help texts for what only the target data says; the formatter fills them in when help is shown,
 # so that building a parser reads no target (a check names its own).
