@@ -59,6 +59,9 @@ EDITS = (
      "next(..., None) where mypy wants a dict; {} is as false to the `or` that follows"),
     ("domlint/domain.py", "for c in reversed(ctrls[:pos])", "for c in list(reversed(ctrls[:pos]))",
      "mypyc's for-loop over reversed() of an untyped list fails an internal assertion"),
+    ("domlint/values.py", "\nclass LazyPattern:\n",
+     "\nfrom mypy_extensions import mypyc_attr\n\n\n@mypyc_attr(native_class=False)\nclass LazyPattern:\n",
+     "a LazyPattern keeps the methods it hands out on the instance, which a native class cannot take"),
     *(("*", f"from {dots}record import {names}\n", f"from dataclasses import dataclass as record{rest}\n",
        "mypyc compiles dataclasses as native classes, not domlint's @record (the same class behaviour, lighter to "
        "import); a native class cannot inherit a non-native one")
