@@ -14,12 +14,12 @@ import marshal
 import os
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 # Bump when the meaning of a cached entry changes.
-FORMAT = "10"
+FORMAT = "11"
 _HERE = Path(__file__).parent
 # The code and data whose change invalidates every entry: what decides validity.
 _JUDGES = ("engine.py", "predicates.py", "selectors.py", "numbers.py", "rulepack.py", "yamlcheck.py", "host.py",
@@ -47,6 +47,65 @@ class Packed(Mapping[str, Any]):
 
     def __len__(self) -> int:
         return len(self._packed)
+
+
+class Keyed(Mapping[str, bytes]):
+    """Byte strings by key, over a list of them (a split entry's list, read one at a time) and the keys in order."""
+
+    def __init__(self, keys: list[str], blobs: Sequence[bytes | None]) -> None:
+        self._at = {k: i for i, k in enumerate(keys)}
+        self._blobs = blobs
+
+    def __getitem__(self, name: str) -> bytes:
+        found = self._blobs[self._at[name]]
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._at)
+
+    def __len__(self) -> int:
+        return len(self._at)
+
+
+class _Opened:
+    """A split entry's file, held open while its lists are alive: a later write replaces the file, never changes
+    the one this run reads."""
+
+    def __init__(self, fd: int, base: int) -> None:
+        self.fd, self.base = fd, base
+
+    def read(self, start: int, end: int) -> bytes:
+        """The bytes of the tail from start to end."""
+        data = os.pread(self.fd, end - start, self.base + start)
+        if len(data) != end - start:
+            raise OSError(f"cache entry cut short (fd {self.fd})")
+        return data
+
+    def __del__(self) -> None:
+        os.close(self.fd)
+
+
+class Blobs(Sequence[bytes | None]):
+    """One list of a split entry: each byte string is read from the file when first asked for."""
+
+    def __init__(self, opened: _Opened, spans: memoryview) -> None:
+        self._opened = opened
+        self._spans = spans  # start and end of each string in the tail; start -1 for None
+
+    def __len__(self) -> int:
+        return len(self._spans) // 2
+
+    def __getitem__(self, i: int) -> bytes | None:  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]  # type: ignore[return-value]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        start = self._spans[2 * i]
+        return None if start < 0 else self._opened.read(start, self._spans[2 * i + 1])
 
 
 def cache_dir() -> Path | None:
@@ -147,6 +206,82 @@ def write(kind: str, entry_key: str, value: Any) -> None:
         tmp.replace(cdir / name)
     except (OSError, ValueError):
         pass
+
+
+# A split entry: this mark, the header's length, the header (marshal of the key, the value, the tail's length
+# and each list's spans), then every byte string of the lists end to end. A run reads the header and then only
+# the strings it uses: a rule pack is a megabyte, of which a check of one file reads a few dozen rules.
+_SPLIT = b"dlsplit1"
+
+
+def write_split(kind: str, entry_key: str, value: Any, lists: list[list[bytes | None]]) -> None:
+    """Store value and lists under key as a split entry (best effort, as write)."""
+    cdir = cache_dir()
+    if cdir is None:
+        return
+    from array import array
+
+    tail = bytearray()
+    tables = []
+    for items in lists:
+        spans = array("q")
+        for blob in items:
+            if blob is None:
+                spans.extend((-1, -1))
+            else:
+                spans.extend((len(tail), len(tail) + len(blob)))
+                tail += blob
+        tables.append(spans.tobytes())
+    head = marshal.dumps((entry_key, value, len(tail), tables))
+    try:
+        cdir.mkdir(parents=True, exist_ok=True)
+        name = _file(kind, entry_key)
+        tmp = cdir / f".{name}.{os.getpid()}.tmp"
+        tmp.write_bytes(b"".join((_SPLIT, len(head).to_bytes(8, "little"), head, tail)))
+        tmp.replace(cdir / name)
+    except (OSError, ValueError):
+        pass
+
+
+def read_split(kind: str, entry_key: str) -> tuple[Any, list[Blobs]] | None:
+    """The value and lists of the split entry stored under key, or None."""
+    cdir = cache_dir()
+    if cdir is None:
+        return None
+    try:
+        fd = os.open(cdir / _file(kind, entry_key), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        first = os.pread(fd, 16, 0)
+        if first[:8] != _SPLIT:
+            raise ValueError("not a split entry")
+        size = int.from_bytes(first[8:16], "little")
+        stored_key, value, tail, tables = marshal.loads(os.pread(fd, size, 16))
+        # A file cut short or grown would hand out wrong strings: only one of the exact size is read.
+        if stored_key != entry_key or os.fstat(fd).st_size != 16 + size + tail:
+            raise ValueError("another entry")
+        opened = _Opened(fd, 16 + size)
+    except (OSError, EOFError, ValueError, TypeError):
+        os.close(fd)
+        return None
+    return value, [Blobs(opened, memoryview(t).cast("q")) for t in tables]
+
+
+def load_split(kind: str, sources: list[Path],
+               build: Callable[[], tuple[Any, list[list[bytes | None]]]]) -> tuple[Any, Sequence[Sequence[bytes | None]]]:
+    """As load, for a value with lists of byte strings kept apart in the file and read one at a time."""
+    try:
+        entry_key, newest = _stat_key(kind, sources)
+    except OSError:
+        return build()
+    found = read_split(kind, entry_key)
+    if found is not None:
+        return found
+    value, lists = build()
+    if time.time_ns() - newest >= SETTLED_NS:
+        write_split(kind, entry_key, value, lists)
+    return value, lists
 
 
 def load(kind: str, sources: list[Path], build: Callable[[], Any]) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshal
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from lxml import etree
@@ -406,36 +406,40 @@ class Engine:
                     [_condition(r.caps) for r in rules], list(rules), None, needs)
 
     @classmethod
-    def from_pack(cls, pack: tuple[Any, ...], target: Target) -> Engine:
+    def from_pack(cls, head: tuple[Any, ...], lists: Sequence[Sequence[bytes | None]], target: Target) -> Engine:
         """An engine over a cached pack (see pack()), making each rule when first needed."""
-        ids, selects, conds, needs, blobs, examples, index = pack
+        ids, selects, conds, index = head
+        blobs, examples, needs = lists
         engine = cls([], target=target)  # empty, then set up over the pack
-        engine._setup(target, ids, selects, conds, [None] * len(ids), blobs, diskcache.Packed(needs))
+        groups = list(dict.fromkeys(selects))  # the order _setup files the groups in, as pack() wrote their needs
+        engine._setup(target, ids, selects, conds, [None] * len(ids), blobs,
+                      diskcache.Packed(diskcache.Keyed(groups, needs)))
         engine._examples = examples
         engine._index = index
         return engine
 
-    def pack(self) -> tuple[Any, ...]:
-        """This engine as marshal data: ids, selects, capability conditions, select needs, each rule's bytes
-        (its examples apart: checking never reads them) and the index of the selects by fact."""
+    def pack(self) -> tuple[tuple[Any, ...], list[list[bytes | None]]]:
+        """This engine as marshal data: ids, selects, capability conditions and the index of the selects by fact;
+        then, kept apart (a check reads few of them), each rule's bytes, its examples (checking never reads them)
+        and each select group's needs."""
         rules = self.rules
-        conds = self._conds
         # The examples keep their place in the body (None until read), so the body reads back in its order.
-        blobs = [marshal.dumps(({**r.body, "examples": None} if "examples" in r.body else r.body, r.path, r.line))
-                 for r in rules]
+        blobs: list[bytes | None] = [
+            marshal.dumps(({**r.body, "examples": None} if "examples" in r.body else r.body, r.path, r.line))
+            for r in rules]
         examples = [marshal.dumps(r.body["examples"]) if "examples" in r.body else None for r in rules]
-        needs = {expr: marshal.dumps(self._needs[expr]) for expr in self._groups}
-        return self._ids, self._select_of, conds, needs, blobs, examples, self.index()
+        needs: list[bytes | None] = [marshal.dumps(self._needs[expr]) for expr in self._groups]
+        return (self._ids, self._select_of, self._conds, self.index()), [blobs, examples, needs]
 
     def _setup(self, target: Target | None, ids: list[str], selects: list[str], conds: list[_Condition | None],
-               made: list[Rule | None], blobs: list[bytes] | None, needs: Mapping[str, Needs] | None) -> None:
+               made: list[Rule | None], blobs: Sequence[bytes | None] | None, needs: Mapping[str, Needs] | None) -> None:
         self.target = target or resolve(None)
         self._ids = ids
         self._select_of = selects
         self._conds = conds
         self._made = made
         self._blobs = blobs
-        self._examples: list[bytes | None] | None = None
+        self._examples: Sequence[bytes | None] | None = None
         self._all: list[Rule] | None = None
         self._by_id: dict[str, Rule] | None = None
         self._id_set: frozenset[str] | None = None
@@ -458,11 +462,11 @@ class Engine:
     def rule(self, i: int) -> Rule:
         """The rule at index i, made from its cached bytes on first use."""
         made = self._core(i)
-        if self._examples is not None:
+        # A rule from a cached pack holds None for its examples until they are read here.
+        if self._examples is not None and "examples" in made.body and made.body["examples"] is None:
             stored = self._examples[i]
             if stored is not None:
                 made.body["examples"] = marshal.loads(stored)
-                self._examples[i] = None
         return made
 
     def _core(self, i: int) -> Rule:
@@ -470,7 +474,9 @@ class Engine:
         made = self._made[i]
         if made is None:
             assert self._blobs is not None
-            body, path, line = marshal.loads(self._blobs[i])
+            blob = self._blobs[i]
+            assert blob is not None
+            body, path, line = marshal.loads(blob)
             made = self._made[i] = _rule(RawRule(body, path, line))
         return made
 
@@ -670,7 +676,7 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
 
     built: list[Engine] = []
 
-    def build() -> tuple[Any, ...]:
+    def build() -> tuple[tuple[Any, ...], list[list[bytes | None]]]:
         # Checked whole here (schema, capability names, every XPath probed);
         # only a pack that passed is ever stored.
         everything = load_raw(dirs)
@@ -681,11 +687,11 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
 
     vocab = [t.file("vocabulary.yaml")] if builtin and t.file("vocabulary.yaml").is_file() else []
     sources = [*rule_files(dirs), t.file("caps-names.txt"), t.file("target.json"), *vocab]
-    pack = diskcache.load(f"pack-{t.name}", sources, build)
+    head, lists = diskcache.load_split(f"pack-{t.name}", sources, build)
     if built:
         return built[0]  # compiled just now: no need to compile it again
     # A pack read back from the cache makes each rule, and compiles its XPath, as rules first meet elements.
-    return Engine.from_pack(pack, t)
+    return Engine.from_pack(head, lists, t)
 
 
 __all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]

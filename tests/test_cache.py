@@ -116,3 +116,41 @@ def test_caching_off_builds_every_time(monkeypatch: pytest.MonkeyPatch, tmp_path
     for _ in range(2):
         cache.load("test", [source], lambda: built.append(1) or {"n": len(built)})
     assert len(built) == 2
+
+
+def test_a_split_entry_reads_back_its_value_and_each_string_on_demand(cache_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "s"
+    _settled(source, "x")
+    lists: list[list[bytes | None]] = [[b"one", None, b"", b"three"], [b"x" * 5000]]
+    built = []
+
+    def build() -> tuple[object, list[list[bytes | None]]]:
+        built.append(1)
+        return {"head": 1}, lists
+
+    assert cache.load_split("test", [source], build) == ({"head": 1}, lists)  # built, then stored
+    value, found = cache.load_split("test", [source], build)
+    assert built == [1] and value == {"head": 1}
+    assert [list(f) for f in found] == lists
+    assert found[0][-1] == b"three" and found[0][1:3] == [None, b""]
+    with pytest.raises(IndexError):
+        found[0][4]
+
+
+def test_a_split_entry_replaced_or_damaged_is_read_safely(cache_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "s"
+    _settled(source, "x")
+    key = cache.key("test", [source])
+    cache.write_split("test", key, "old", [[b"a" * 10, b"b" * 10]])
+    read = cache.read_split("test", key)
+    assert read is not None
+    _, (held,) = read
+    # Another run stores a new entry under the same key: this run keeps reading the file it opened.
+    cache.write_split("test", key, "new", [[b"c" * 3]])
+    assert held[1] == b"b" * 10
+    (entry,) = cache_dir.iterdir()
+    entry.write_bytes(entry.read_bytes()[:-1])  # cut short: a miss, never a wrong string
+    assert cache.read_split("test", key) is None
+    entry.write_bytes(b"\x00garbage")
+    assert cache.read_split("test", key) is None
+    assert cache.load_split("test", [source], lambda: ("built", [[b"z"]])) == ("built", [[b"z"]])
