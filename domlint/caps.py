@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import cache, partial
 from pathlib import Path
 from typing import Any
@@ -80,11 +80,12 @@ def _with_retired(names: list[str] | tuple[str, ...], t: Target) -> frozenset[st
 
 
 class _Profiles(diskcache.Packed):
-    """A target's built-in profiles by name, each unpacked when read (a check reads one), and their arches."""
+    """A target's built-in profiles by name, each read and unpacked when asked for (a check reads one), and their
+    arches."""
 
-    def __init__(self, entries: dict[str, tuple[str | None, bytes]]) -> None:
-        super().__init__({name: body for name, (_, body) in entries.items()})
-        self._arches = {name: arch for name, (arch, _) in entries.items()}
+    def __init__(self, arches: dict[str, str | None], bodies: Sequence[bytes | None]) -> None:
+        super().__init__(diskcache.Keyed(list(arches), bodies))
+        self._arches = arches
 
     def arch_of(self, name: str) -> str | None:
         """The architecture a profile names (None: none, which means x86_64), without reading the profile."""
@@ -95,14 +96,15 @@ class _Profiles(diskcache.Packed):
 def _profile_table(folder: Path) -> _Profiles:
     path = folder / "qemu-profiles.yaml"
 
-    def build() -> dict[str, tuple[str | None, bytes]]:
+    def build() -> tuple[dict[str, str | None], list[list[bytes | None]]]:
         import marshal
 
         import yaml  # imported only on a cache miss
 
         table = {str(name): dict(body) for name, body in yaml.safe_load(path.read_text()).items()}
-        return {name: (body.get("arch"), marshal.dumps(body)) for name, body in table.items()}
-    return _Profiles(diskcache.load("profiles", [path], build))
+        return {name: body.get("arch") for name, body in table.items()}, [[marshal.dumps(b) for b in table.values()]]
+    arches, (bodies,) = diskcache.load_split("profiles", [path], build)
+    return _Profiles(arches, bodies)
 
 
 def profiles(target: Target | str | None = None) -> dict[str, tuple[str, ...]]:
