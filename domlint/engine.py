@@ -19,8 +19,9 @@ from .record import field, record
 from .rulepack import RawRule, RuleErrors
 from .selectors import Fact, Needs, document_facts, may_match, needs_of
 from .target import Target, resolve
+from .values import LazyPattern
 
-_PLACEHOLDER = re.compile(r"\{([^{}]+)\}")
+_PLACEHOLDER = LazyPattern(r"\{([^{}]+)\}")  # read when a finding's message is first made
 # Values a rule's message may name with {$...}, and what provides them.
 _VARIABLES = {"$value": "test", "$name": "test", "$caps": "caps"}
 # Only the derived texts of `needs` rules use these.

@@ -257,7 +257,7 @@ _Member = tuple[Field, str | None, tuple[str, str] | None]
 # element names a document must hold for it to find any, the members). Made on first use.
 # Each group's XPath is compiled when a document first holds its elements (most never do).
 _GROUPS: list[list[Any]] = []
-_LAST_TEST = re.compile(r"(.*[^\]])\[@([A-Za-z_]+)='([^']*)'\]\Z")
+_LAST_TEST = LazyPattern(r"(.*[^\]])\[@([A-Za-z_]+)='([^']*)'\]\Z")  # read on a cache miss only
 
 
 def _element_names(xpaths: list[str]) -> list[list[frozenset[str]] | None]:
