@@ -105,7 +105,9 @@ class Settings:
         key = (dropped, frozenset(caps))
         found = self._active.get(key)
         if found is None:
-            ids = {i for i in self.engine.active_ids(caps, self.select, self.ignore) if not matches_id(i, dropped)}
+            ids = set(self.engine.active_ids(caps, self.select, self.ignore))
+            if dropped:
+                ids = {i for i in ids if not matches_id(i, dropped)}
             found = self._active[key] = (ids, tuple(sorted(ids)))
         return found
 
