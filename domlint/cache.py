@@ -10,13 +10,14 @@ lists, strings and numbers), never pickles: loading one runs no code.
 
 from __future__ import annotations
 
+import _thread
 import marshal
 import os
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 # Bump when the meaning of a cached entry changes.
 FORMAT = "11"
@@ -73,18 +74,26 @@ class _Opened:
     """A split entry's file, held open while its lists are alive: a later write replaces the file, never changes
     the one this run reads."""
 
-    def __init__(self, fd: int, base: int) -> None:
-        self.fd, self.base = fd, base
+    def __init__(self, file: BinaryIO, base: int) -> None:
+        self.file, self.base = file, base
 
     def read(self, start: int, end: int) -> bytes:
         """The bytes of the tail from start to end."""
-        data = os.pread(self.fd, end - start, self.base + start)
+        at = self.base + start
+        if _PREAD is not None:
+            data = _PREAD(self.file.fileno(), end - start, at)
+        else:  # no pread (Windows): one reader at a time
+            with _SEEKING:
+                self.file.seek(at)
+                data = self.file.read(end - start)
         if len(data) != end - start:
-            raise OSError(f"cache entry cut short (fd {self.fd})")
+            raise OSError(f"{self.file.name}: cache entry cut short")
         return data
 
-    def __del__(self) -> None:
-        os.close(self.fd)
+
+# pread reads at an offset without moving the file's position: threads may share the file.
+_PREAD = getattr(os, "pread", None)
+_SEEKING = _thread.allocate_lock()  # (threading's import costs a check of one file 1 ms)
 
 
 class Blobs(Sequence[bytes | None]):
@@ -249,21 +258,21 @@ def read_split(kind: str, entry_key: str) -> tuple[Any, list[Blobs]] | None:
     if cdir is None:
         return None
     try:
-        fd = os.open(cdir / _file(kind, entry_key), os.O_RDONLY)
+        file = open(cdir / _file(kind, entry_key), "rb", buffering=0)  # noqa: SIM115 - kept open by the lists
     except OSError:
         return None
     try:
-        first = os.pread(fd, 16, 0)
+        first = file.read(16)
         if first[:8] != _SPLIT:
             raise ValueError("not a split entry")
         size = int.from_bytes(first[8:16], "little")
-        stored_key, value, tail, tables = marshal.loads(os.pread(fd, size, 16))
+        stored_key, value, tail, tables = marshal.loads(file.read(size))
         # A file cut short or grown would hand out wrong strings: only one of the exact size is read.
-        if stored_key != entry_key or os.fstat(fd).st_size != 16 + size + tail:
+        if stored_key != entry_key or os.fstat(file.fileno()).st_size != 16 + size + tail:
             raise ValueError("another entry")
-        opened = _Opened(fd, 16 + size)
+        opened = _Opened(file, 16 + size)
     except (OSError, EOFError, ValueError, TypeError):
-        os.close(fd)
+        file.close()
         return None
     return value, [Blobs(opened, memoryview(t).cast("q")) for t in tables]
 

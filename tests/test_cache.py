@@ -118,7 +118,12 @@ def test_caching_off_builds_every_time(monkeypatch: pytest.MonkeyPatch, tmp_path
     assert len(built) == 2
 
 
-def test_a_split_entry_reads_back_its_value_and_each_string_on_demand(cache_dir: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("pread", [True, False], ids=["pread", "seek"])
+def test_a_split_entry_reads_back_its_value_and_each_string_on_demand(cache_dir: Path, tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch,
+                                                                      pread: bool) -> None:
+    if not pread:  # as on a system without os.pread
+        monkeypatch.setattr(cache, "_PREAD", None)
     source = tmp_path / "s"
     _settled(source, "x")
     lists: list[list[bytes | None]] = [[b"one", None, b"", b"three"], [b"x" * 5000]]
