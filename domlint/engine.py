@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshal
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, cast
 
 from lxml import etree
@@ -582,10 +582,10 @@ class Engine:
             checked = checks[g]
             if checked is None:
                 checked = plan.make_checks(g)
-            for rule, when, tests in checked:
+            for rule, when, tests, narrow in checked:
                 if ctx.state:
                     ctx.state = {}
-                for el in elements:
+                for el in elements if narrow is None else narrow(elements, ctx):
                     if when is not None and not when(el):
                         continue
                     hit = None
@@ -609,6 +609,8 @@ _UNREAD: Any = object()
 # One union branch of a select as the plan checks it: its group, the facts it needs besides the one it is
 # filed under (None when no other), and its clauses (each needing one fact of its own).
 _Entry = tuple[int, frozenset[Fact] | None, tuple[frozenset[Fact], ...]]
+# What evaluate asks of one rule: the rule, its compiled when and tests, and its first test's narrow (or None).
+_Checks = tuple[Rule, etree.XPath | None, list[Predicate], Callable[..., list[etree._Element]] | None]
 
 
 class _Plan:
@@ -622,7 +624,7 @@ class _Plan:
         self.needs: list[Needs | object] = [_UNREAD] * len(live)
         # Each group's compiled select, and (rule, when, tests) of its live rules: made when first needed.
         self.selects: list[etree.XPath | None] = [None] * len(live)
-        self.checks: list[list[tuple[Rule, etree.XPath | None, list[Predicate]]] | None] = [None] * len(live)
+        self.checks: list[list[_Checks] | None] = [None] * len(live)
         self._engine = engine
         always, self.by_fact = engine.index()
         self.always = [g for g in always if live[g]]
@@ -638,12 +640,15 @@ class _Plan:
             live = self.rules[g] = [self._engine._core(i) for i in self.live[g]]
         return self._engine._group_list[g][0], live
 
-    def make_checks(self, g: int) -> list[tuple[Rule, etree.XPath | None, list[Predicate]]]:
-        """(rule, compiled when, compiled tests) of each live rule of group g (compiled now if not yet)."""
+    def make_checks(self, g: int) -> list[_Checks]:
+        """(rule, compiled when, compiled tests, the first test's narrow) of each live rule of group g (compiled
+        now if not yet)."""
         made = []
         for rule in self.group(g)[1]:
             compiled = rule.compiled
-            made.append((rule, compiled.when_xp, compiled.tests))
+            tests = compiled.tests
+            # Elements the first test cannot hold for need neither the when nor the other tests asked.
+            made.append((rule, compiled.when_xp, tests, tests[0].narrow if tests else None))
         self.checks[g] = made
         return made
 

@@ -250,6 +250,10 @@ class Context:
 class Predicate:
     """A compiled typed test."""
 
+    # A test that knows, for a whole document, the only elements it can hold for may give
+    # narrow(elements, ctx): those of a selection (the engine then asks holds of them alone).
+    narrow: Callable[[list[etree._Element], Context], list[etree._Element]] | None = None
+
     def xpaths(self) -> tuple[etree.XPath, ...]:
         """The compiled expressions this test evaluates (probed once at load)."""
         return ()
@@ -799,6 +803,16 @@ class _MachineTable:
             self.by_name.setdefault(m.get("name"), m)
             self.by_alias.setdefault(m.get("alias"), m)
         self.names = {str(m[k]) for m in machines for k in ("name", "alias") if m.get(k)}
+        # Whether any name starts with 'family-', by family (asked of every domain whose machine is not listed).
+        self.families: dict[str, bool] = {}
+
+    def has_family(self, family: str) -> bool:
+        """Whether a listed name or alias is a version of family ('pc-q35' for 'pc-q35-7.2')."""
+        found = self.families.get(family)
+        if found is None:
+            prefix = family + "-"
+            found = self.families[family] = any(n.startswith(prefix) for n in self.names)
+        return found
 
 
 # Each capability source's machine tables by (id of its machine list, accelerator or None for all): a run
@@ -865,7 +879,7 @@ class MachineTest(Predicate):
                 return None
             names = table.names
             family = _version_family(name)
-            if name in names or (family and any(n.startswith(family + "-") for n in names)):
+            if name in names or (family and table.has_family(family)):
                 return None
             return Hit(name, "machine")
         found = table.by_name.get(name) or table.by_alias.get(name)
@@ -1007,6 +1021,14 @@ class AssignTest(Predicate):
         if found is None or found[0] is not el or found[1] != self.problem:
             return None
         return Hit(found[2], "")
+
+    def narrow(self, elements: list[etree._Element], ctx: Context) -> list[etree._Element]:
+        """The element of the selection assignment refused with this problem, if any (one replay per document):
+        the rule meets the domain and every device, and most domains are assigned without a refusal."""
+        found = _assignment(ctx).problem if ctx.doc is not None and ctx.host is not None else None
+        if found is None or found[1] != self.problem:
+            return []
+        return [el for el in elements if el is found[0]]
 
 
 @record
