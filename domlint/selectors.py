@@ -153,6 +153,17 @@ def _union_step_facts(step: str) -> list[Clause] | None:
     return clauses
 
 
+def _attribute_name(prefix: str | None, local: str) -> str | None:
+    """An attribute step's name as a document's facts hold it (Clark notation when prefixed), None for @*
+    or an unknown prefix."""
+    if local == "*":
+        return None
+    if prefix is None:
+        return local
+    uri = NAMESPACES.get(prefix)
+    return None if uri is None else f"{{{uri}}}{local}"
+
+
 def _step_facts(step: str) -> list[Clause] | None:
     """The clauses one step of a path implies when it selects something, or None if not a step."""
     step = step.strip()
@@ -165,9 +176,9 @@ def _step_facts(step: str) -> list[Clause] | None:
     if _OPEN_STEP.fullmatch(head):
         pass
     elif m := _ATTRIBUTE_STEP.fullmatch(head):
-        prefix, local = m.groups()
-        if prefix is None and local != "*":
-            clauses.append(frozenset({f"@{local}"}))
+        name = _attribute_name(*m.groups())
+        if name is not None:
+            clauses.append(frozenset({f"@{name}"}))
     elif m := _NAMED_STEP.fullmatch(head):
         prefix, local = m.groups()
         if prefix is None:
@@ -240,8 +251,9 @@ def _comparison_clauses(text: str) -> list[Clause] | None:
         path, literal = (left, right) if sides[0] == left else (right, left)
         last = (_steps(path) or [""])[-1]
         attr = _ATTRIBUTE_STEP.fullmatch(last)
-        if attr and attr.group(1) is None and attr.group(2) != "*" and literal[:1] in "'\"":
-            out.append(frozenset({(attr.group(2), literal[1:-1])}))
+        name = _attribute_name(*attr.groups()) if attr else None
+        if name is not None and literal[:1] in "'\"":
+            out.append(frozenset({(name, literal[1:-1])}))
     return out
 
 

@@ -20,6 +20,7 @@ from domlint.selftest import example_host, example_xml
 
 ENGINE = load_engine(target="1.2.8")
 QEMU = NAMESPACES["qemu"]
+DL = NAMESPACES["dl"]
 
 
 @pytest.mark.parametrize(("expr", "every"), [
@@ -29,6 +30,8 @@ QEMU = NAMESPACES["qemu"]
     ("//disk/target/@dev", [{"disk", "target", "@dev"}]),
     ("/domain/devices/disk[x='a|b'] | /domain/cpu", [{"domain", "devices", "disk", "x"}, {"domain", "cpu"}]),
     ("/domain/qemu:commandline/qemu:arg", [{"domain", f"{{{QEMU}}}commandline", f"{{{QEMU}}}arg"}]),
+    # Attributes of a known namespace too, as normalisation's dl: markers are read.
+    ("/domain[@dl:os-type='implied']", [{"domain", f"@{{{DL}}}os-type", (f"{{{DL}}}os-type", "implied")}]),
     ("/domain/devices/disk/ancestor::domain/following-sibling::x", [{"domain", "devices", "disk", "x"}]),
     ("/domain/devices/disk/..", [{"domain", "devices", "disk"}]),
     # Nested predicates and comparisons with literals need what they read.
