@@ -67,6 +67,12 @@ class Settings:
     _active: dict[tuple[frozenset[str], frozenset[str]], tuple[set[str], tuple[str, ...]]] = field(
         default_factory=dict, repr=False)
     _known: set[str] = field(default_factory=set, repr=False)
+    # What caps_for gave for each arch, and the last (path, per-path ignores) and (ignores, caps, active_for):
+    # asked once or twice per checked file, each costing some microseconds (a few hundred flags copied).
+    _caps_by_arch: dict[str | None, capsmod.Caps] = field(default_factory=dict, repr=False, compare=False)
+    _last_dropped: tuple[str, frozenset[str]] | None = field(default=None, repr=False, compare=False)
+    _last_active: tuple[frozenset[str], frozenset[str], tuple[set[str], tuple[str, ...]]] | None = field(
+        default=None, repr=False, compare=False)
 
     @property
     def target(self) -> targetmod.Target:
@@ -83,7 +89,12 @@ class Settings:
         capability file for arch (qemu_caps, as a snapshot records them), else the target's default for arch."""
         if self.given_caps is not None:
             return self.given_caps
-        return capsmod.of_host(self.host, self.target, arch) or capsmod.newest_profile(self.target, arch)
+        found = self._caps_by_arch.get(arch)
+        if found is None:
+            # Both sources keep what they read: one answer per arch for the life of these settings.
+            found = capsmod.of_host(self.host, self.target, arch) or capsmod.newest_profile(self.target, arch)
+            self._caps_by_arch[arch] = found
+        return found
 
     def source_of(self, caps: capsmod.Caps) -> str:
         """How a report names the source of caps, the capabilities one domain was judged under."""
@@ -94,14 +105,27 @@ class Settings:
     def active_ids(self, path: str, caps: frozenset[str] | None = None) -> set[str]:
         """Ids of the rules that can fire on path under these settings."""
         # Files sharing their per-path ignores (most do) share one answer.
-        return self._active_for(frozenset(self.config.path_ignores(path) if self.config else ()), caps)[0]
+        return self._active_for(self._dropped(path), caps)[0]
 
     def active_sorted(self, path: str, caps: frozenset[str] | None = None) -> tuple[str, ...]:
         """active_ids(path), sorted: what a report lists as checked."""
-        return self._active_for(frozenset(self.config.path_ignores(path) if self.config else ()), caps)[1]
+        return self._active_for(self._dropped(path), caps)[1]
+
+    def _dropped(self, path: str) -> frozenset[str]:
+        """The per-path ignores of path (the last path's kept: a check asks for each file twice in a row)."""
+        if self.config is None:
+            return frozenset()
+        last = self._last_dropped
+        if last is None or last[0] != path:
+            last = self._last_dropped = (path, frozenset(self.config.path_ignores(path)))
+        return last[1]
 
     def _active_for(self, dropped: frozenset[str], caps: frozenset[str] | None) -> tuple[set[str], tuple[str, ...]]:
         caps = self.caps if caps is None else caps
+        last = self._last_active
+        # The same caps object as last time (the common case) needs no copy of its flags to look up.
+        if last is not None and last[1] is caps and last[0] == dropped:
+            return last[2]
         key = (dropped, frozenset(caps))
         found = self._active.get(key)
         if found is None:
@@ -109,6 +133,7 @@ class Settings:
             if dropped:
                 ids = {i for i in ids if not matches_id(i, dropped)}
             found = self._active[key] = (ids, tuple(sorted(ids)))
+        self._last_active = (dropped, caps, found)
         return found
 
     def known_ids(self) -> set[str]:
@@ -119,7 +144,7 @@ class Settings:
 
     def wants(self, rule_id: str, path: str) -> bool:
         """Whether a finding of rule_id in path survives select, ignore and per-path ignores."""
-        dropped = self.config.path_ignores(path) if self.config else set()
+        dropped = self._dropped(path)
         return ((not self.select or matches_id(rule_id, self.select))
                 and not (self.ignore and matches_id(rule_id, self.ignore))
                 and not matches_id(rule_id, dropped))

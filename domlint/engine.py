@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import marshal
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
 
 from lxml import etree
@@ -17,7 +17,7 @@ from .predicates import Context, Predicate, build, compile_xpath
 from .predicates import forget as forget_document
 from .record import field, record
 from .rulepack import RawRule, RuleErrors
-from .selectors import Fact, Needs, document_facts, may_match, needs_of
+from .selectors import Fact, Needs, document_facts, needs_of
 from .target import Target, resolve
 from .values import LazyPattern
 
@@ -574,41 +574,50 @@ class Engine:
         findings: list[Finding] = []
         # Normalisation's walk read the facts already (and kept them whole as it changed the tree).
         facts = doc.walk.facts if doc.walk is not None else document_facts(tree.getroot())
+        # One context for the document; its state spans one rule's selection, so it is emptied between rules.
+        ctx = Context(host=host, caps=caps, doc=doc, start=start, target=self.target)
+        selects, checks = plan.selects, plan.checks
+        Element = etree._Element
         for g in plan.candidates(facts):
-            expr = self._group_list[g][0]
-            selected = self._select(expr)(tree)
-            if not isinstance(selected, list) or not selected:
+            xp = selects[g]
+            if xp is None:
+                xp = selects[g] = self._select(self._group_list[g][0])
+            selected = xp(tree)
+            if not selected or not isinstance(selected, list):
                 continue
-            elements = [el for el in selected if isinstance(el, etree._Element)]
-            live = plan.rules[g]
-            if live is None:
-                live = plan.group(g)[1]
-            for rule in live:
-                compiled = rule.compiled
-                ctx = Context(host=host, caps=caps, doc=doc, start=start, target=self.target)  # state spans one rule's selection
-                for el in elements:
-                    if compiled.when_xp is not None and not compiled.when_xp(el):
+            elements = [el for el in selected if isinstance(el, Element)]
+            checked = checks[g]
+            if checked is None:
+                checked = plan.make_checks(g)
+            for rule, when, tests, narrow in checked:
+                if ctx.state:
+                    ctx.state = {}
+                for el in elements if narrow is None else narrow(elements, ctx):
+                    if when is not None and not when(el):
                         continue
                     hit = None
-                    fired = True
-                    for test in compiled.tests:
+                    for test in tests:
                         hit = test.holds(el, ctx)
                         if hit is None:
-                            fired = False
                             break
-                    if not fired:
-                        continue
-                    findings.append(Finding(
-                        rule_id=rule.id, severity=rule.severity, message=rule.render(el, hit, caps),
-                        hint=rule.render_hint(el, hit, caps), path=doc.path, line=el.sourceline or 1,
-                        column=doc.column(el), xpath=tree.getpath(el), stage=rule.stage,
-                    ))
+                    else:
+                        findings.append(Finding(
+                            rule_id=rule.id, severity=rule.severity, message=rule.render(el, hit, caps),
+                            hint=rule.render_hint(el, hit, caps), path=doc.path, line=el.sourceline or 1,
+                            column=doc.column(el), xpath=tree.getpath(el), stage=rule.stage,
+                        ))
         findings.sort(key=lambda f: (f.line, f.column, f.rule_id))
         return findings
 
 
 # A select's needs not read from the pack yet (None means "may match anything").
 _UNREAD: Any = object()
+
+# One union branch of a select as the plan checks it: its group, the facts it needs besides the one it is
+# filed under (None when no other), and its clauses (each needing one fact of its own).
+_Entry = tuple[int, frozenset[Fact] | None, tuple[frozenset[Fact], ...]]
+# What evaluate asks of one rule: the rule, its compiled when and tests, and its first test's narrow (or None).
+_Checks = tuple[Rule, etree.XPath | None, list[Predicate], Callable[..., list[etree._Element]] | None]
 
 
 class _Plan:
@@ -620,9 +629,16 @@ class _Plan:
         self.rules: list[list[Rule] | None] = [None] * len(live)
         # Each group's needs, read when a document first wakes the group.
         self.needs: list[Needs | object] = [_UNREAD] * len(live)
+        # Each group's compiled select, and (rule, when, tests) of its live rules: made when first needed.
+        self.selects: list[etree.XPath | None] = [None] * len(live)
+        self.checks: list[list[_Checks] | None] = [None] * len(live)
         self._engine = engine
         always, self.by_fact = engine.index()
         self.always = [g for g in always if live[g]]
+        # The branches of live groups filed under each fact the index names, made when a document first holds
+        # the fact (None until then); "" files the branches that need no one fact.
+        self._entries: dict[Fact, tuple[_Entry, ...] | None] = dict.fromkeys(self.by_fact)
+        self._anywhere = self._entries_of("")
 
     def group(self, g: int) -> tuple[str, list[Rule]]:
         """The select of group g and its live rules (made now if not yet; their examples are not read)."""
@@ -631,30 +647,69 @@ class _Plan:
             live = self.rules[g] = [self._engine._core(i) for i in self.live[g]]
         return self._engine._group_list[g][0], live
 
+    def make_checks(self, g: int) -> list[_Checks]:
+        """(rule, compiled when, compiled tests, the first test's narrow) of each live rule of group g (compiled
+        now if not yet)."""
+        made = []
+        for rule in self.group(g)[1]:
+            compiled = rule.compiled
+            tests = compiled.tests
+            # Elements the first test cannot hold for need neither the when nor the other tests asked.
+            made.append((rule, compiled.when_xp, tests, tests[0].narrow if tests else None))
+        self.checks[g] = made
+        return made
+
     def live_groups(self) -> list[tuple[str, list[Rule]]]:
         """Every group with live rules, as group() gives it, in pack order."""
         return [self.group(g) for g, live in enumerate(self.live) if live]
 
-    def candidates(self, facts: set[Fact]) -> list[int]:
-        """The positions of the groups with live rules whose select can match a document with these facts, in pack order."""
-        woken = set(self.always)
-        by_fact = self.by_fact
-        woken.update(by_fact.get("", ()))
-        for fact in facts:
-            found = by_fact.get(fact)
-            if found:
-                woken.update(found)
-        needs, live = self.needs, self.live
-        out = []
-        for g in sorted(woken):
+    def _needs_of(self, g: int) -> Needs:
+        n = self.needs[g]
+        if n is _UNREAD:
+            n = self.needs[g] = self._engine._needs[self._engine._group_list[g][0]]
+        return cast(Needs, n)
+
+    def _entries_of(self, fact: Fact) -> tuple[_Entry, ...]:
+        """The branches of live groups filed under fact, each with what it needs besides fact."""
+        out: list[_Entry] = []
+        live = self.live
+        for g in dict.fromkeys(self.by_fact.get(fact, ())):
             if not live[g]:
                 continue
-            n = needs[g]
-            if n is _UNREAD:
-                n = needs[g] = self._engine._needs[self._engine._group_list[g][0]]
-            if may_match(cast(Needs, n), facts):
-                out.append(g)
-        return out
+            # Every branch needing fact is kept (not only those the index filed here): a branch filed under
+            # another fact is then checked twice, and a group found twice is one candidate.
+            for every, clauses in self._needs_of(g) or ():
+                if fact in every or (not fact and not every):
+                    rest = every - {fact}
+                    out.append((g, rest or None, clauses))
+        found = tuple(out)
+        if fact in self._entries:
+            self._entries[fact] = found
+        return found
+
+    def candidates(self, facts: set[Fact]) -> list[int]:
+        """The positions of the groups with live rules whose select can match a document with these facts, in pack order."""
+        found = list(self.always)
+        add = found.append
+        entries_of = self._entries
+        for fact in (None, *facts):
+            if fact is None:
+                entries = self._anywhere
+            else:
+                # () for a fact no select names, None for one this plan has not filed yet.
+                entries = entries_of.get(fact, ())
+                if entries is None:
+                    entries = self._entries_of(fact)
+            # may_match, inlined: this runs for some 150 branches of every document.
+            for g, every, clauses in entries:
+                if every is not None and not every <= facts:
+                    continue
+                for clause in clauses:
+                    if clause.isdisjoint(facts):
+                        break
+                else:
+                    add(g)
+        return sorted(set(found))
 
 
 def matches_id(rule_id: str, patterns: Iterable[str]) -> bool:

@@ -21,9 +21,22 @@ NAMESPACES = {"qemu": "http://libvirt.org/schemas/domain/qemu/1.0",
               "dl": DL_NS}
 
 
+# root.find("os/type") as an XPath, compiled when first asked: lxml's find parses its path in Python each time
+# (twice the cost of the evaluation).
+_OS_TYPE: list[etree.XPath] = []
+
+
+def _os_type(root: etree._Element) -> etree._Element | None:
+    """The domain's <os><type> (the first, as root.find("os/type") finds it), or None."""
+    if not _OS_TYPE:
+        _OS_TYPE.append(etree.XPath("os/type"))
+    found = _OS_TYPE[0](root)
+    return found[0] if found else None
+
+
 def _machine(context: Any) -> str:
     root = context.context_node.getroottree().getroot()
-    type_el = root.find("os/type")
+    type_el = _os_type(root)
     return (type_el.get("machine") or "") if type_el is not None else ""
 
 
@@ -237,6 +250,10 @@ class Context:
 class Predicate:
     """A compiled typed test."""
 
+    # A test that knows, for a whole document, the only elements it can hold for may give
+    # narrow(elements, ctx): those of a selection (the engine then asks holds of them alone).
+    narrow: Callable[[list[etree._Element], Context], list[etree._Element]] | None = None
+
     def xpaths(self) -> tuple[etree.XPath, ...]:
         """The compiled expressions this test evaluates (probed once at load)."""
         return ()
@@ -277,6 +294,14 @@ class ValueTest(Predicate):
         raise NotImplementedError
 
     def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
+        simple = self._simple
+        if simple is not None and simple[0] is None:
+            # '@name', the commonest value: values() without its list.
+            text = el.get(simple[1])
+            if text is None:
+                return None
+            shown = self.judge(text, el)
+            return None if shown is None else Hit(shown, simple[1])
         for text, name, node in self.values(el):
             shown = self.judge(text, node)
             if shown is not None:
@@ -416,8 +441,16 @@ class EnumTest(ValueTest):
 
     allowed: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        # Looked up for every value judged: a set when the values allow one.
+        try:
+            self._allowed: Any = frozenset(self.allowed)
+        except TypeError:
+            self._allowed = self.allowed
+
     def judge(self, text: str, node: Any) -> str | None:
-        return text if text not in self.allowed else None
+        return text if text not in self._allowed else None
 
 
 @record
@@ -758,6 +791,48 @@ def _version_family(name: str) -> str:
     return head if dash else ""
 
 
+class _MachineTable:
+    """The machine types of one capability source (those of one accelerator, or all), looked up by name."""
+
+    def __init__(self, machines: tuple[dict[str, Any], ...]) -> None:
+        self.machines = machines
+        # The first machine of each name, and of each alias (as a search in list order finds them).
+        self.by_name: dict[Any, dict[str, Any]] = {}
+        self.by_alias: dict[Any, dict[str, Any]] = {}
+        for m in machines:
+            self.by_name.setdefault(m.get("name"), m)
+            self.by_alias.setdefault(m.get("alias"), m)
+        self.names = {str(m[k]) for m in machines for k in ("name", "alias") if m.get(k)}
+        # Whether any name starts with 'family-', by family (asked of every domain whose machine is not listed).
+        self.families: dict[str, bool] = {}
+
+    def has_family(self, family: str) -> bool:
+        """Whether a listed name or alias is a version of family ('pc-q35' for 'pc-q35-7.2')."""
+        found = self.families.get(family)
+        if found is None:
+            prefix = family + "-"
+            found = self.families[family] = any(n.startswith(prefix) for n in self.names)
+        return found
+
+
+# Each capability source's machine tables by (id of its machine list, accelerator or None for all): a run
+# checks many domains under one source, and a QEMU lists some hundred machine types. The list is kept with
+# its tables, so its id stays its own.
+_machine_tables: dict[tuple[int, str | None], tuple[tuple[dict[str, Any], ...], _MachineTable]] = {}
+
+
+def _machine_table(machines: tuple[dict[str, Any], ...], accel: str | None) -> _MachineTable:
+    """The machine types of machines (those of accelerator accel, unless None), indexed."""
+    key = (id(machines), accel)
+    kept = _machine_tables.get(key)
+    if kept is None or kept[0] is not machines:
+        if len(_machine_tables) >= 32:  # a process judging under many sources keeps only the latest few
+            _machine_tables.clear()
+        chosen = machines if accel is None else tuple(m for m in machines if m.get("type", accel) == accel)
+        kept = _machine_tables[key] = (machines, _MachineTable(chosen))
+    return kept[1]
+
+
 @record
 class MachineTest(Predicate):
     """The domain's machine type, as the QEMU binary describes it, lacks (or has) a property; silent when unknown.
@@ -792,22 +867,22 @@ class MachineTest(Predicate):
     def holds(self, el: etree._Element, ctx: Context) -> Hit | None:
         machines = getattr(ctx.caps, "machines", ()) or ()
         root = el.getroottree().getroot()
-        type_el = root.find("os/type")
+        type_el = _os_type(root)
         name = (type_el.get("machine") or "") if type_el is not None else ""
+        accel = None
         if self.exceeds is not None or self.unknown:
             # libvirt looks the machine up in the list of the domain's accelerator.
             accel = "kvm" if root.get("type") == "kvm" else "hvf" if root.get("type") == "hvf" else "tcg"
-            machines = tuple(m for m in machines if m.get("type", accel) == accel)
+        table = _machine_table(machines, accel)
         if self.unknown:
-            if not machines or not name:
+            if not table.machines or not name:
                 return None
-            names = {str(m[k]) for m in machines for k in ("name", "alias") if m.get(k)}
+            names = table.names
             family = _version_family(name)
-            if name in names or (family and any(n.startswith(family + "-") for n in names)):
+            if name in names or (family and table.has_family(family)):
                 return None
             return Hit(name, "machine")
-        found = next((m for m in machines if m.get("name") == name), None) or \
-            next((m for m in machines if m.get("alias") == name), None)
+        found = table.by_name.get(name) or table.by_alias.get(name)
         if found is None:
             return None
         if self.exceeds is not None:
@@ -946,6 +1021,14 @@ class AssignTest(Predicate):
         if found is None or found[0] is not el or found[1] != self.problem:
             return None
         return Hit(found[2], "")
+
+    def narrow(self, elements: list[etree._Element], ctx: Context) -> list[etree._Element]:
+        """The element of the selection assignment refused with this problem, if any (one replay per document):
+        the rule meets the domain and every device, and most domains are assigned without a refusal."""
+        found = _assignment(ctx).problem if ctx.doc is not None and ctx.host is not None else None
+        if found is None or found[1] != self.problem:
+            return []
+        return [el for el in elements if el is found[0]]
 
 
 @record

@@ -9,9 +9,11 @@ whose needs are not all there, so a domain pays only for the rules about what
 it holds.
 
 The reading is conservative: it claims only what every match must have. A
-predicate under not(), a count(), a comparison with a computed value, or an
-or-branch it cannot read adds nothing; an expression it cannot follow at all
-needs nothing and is always evaluated.
+predicate under not(), a comparison with a computed value (but count(path),
+number(path), string(path) or normalize-space(path) compared with a literal
+so that an empty path is false: those need the path), or an or-branch it
+cannot read adds nothing; an expression it cannot follow at all needs nothing
+and is always evaluated.
 """
 
 from __future__ import annotations
@@ -126,8 +128,47 @@ def _steps(path: str) -> list[str] | None:
     return _split_on(path, cuts)
 
 
+def _union_step_facts(step: str) -> list[Clause] | None:
+    """The clauses of a step that filters a parenthesised union of paths, '(a | b/a)[p]', or None."""
+    close = _closing(step, 0)
+    body = step[close + 1:].strip() if close > 0 else ""
+    if close < 0 or (body and not body.startswith("[")):
+        return None
+    branches = _branches(step[1:close])
+    if branches is None or len(branches) < 2:
+        return None
+    per_branch = [_path_clauses(b) for b in branches]
+    if any(c is None for c in per_branch):
+        return None
+    # What every branch needs, the union needs; and one more fact of each branch (as an or's branches).
+    common = set.intersection(*({c for c in found if len(c) == 1} for found in per_branch if found is not None))
+    clauses: list[Clause] = list(common)
+    rest = [[c for c in found if c not in common] for found in per_branch if found is not None]
+    if all(rest):
+        clauses.append(frozenset().union(*(min(c, key=lambda cl: (len(cl), all(isinstance(f, str) for f in cl)))
+                                           for c in rest)))
+    # Each predicate holds on the selected node, whichever branch found it.
+    for predicate in _predicates(body):
+        clauses.extend(_expr_clauses(predicate))
+    return clauses
+
+
+def _attribute_name(prefix: str | None, local: str) -> str | None:
+    """An attribute step's name as a document's facts hold it (Clark notation when prefixed), None for @*
+    or an unknown prefix."""
+    if local == "*":
+        return None
+    if prefix is None:
+        return local
+    uri = NAMESPACES.get(prefix)
+    return None if uri is None else f"{{{uri}}}{local}"
+
+
 def _step_facts(step: str) -> list[Clause] | None:
     """The clauses one step of a path implies when it selects something, or None if not a step."""
+    step = step.strip()
+    if step.startswith("("):
+        return _union_step_facts(step)
     bracket = step.find("[")
     head = (step if bracket < 0 else step[:bracket]).strip()
     body = "" if bracket < 0 else step[bracket:]
@@ -135,9 +176,9 @@ def _step_facts(step: str) -> list[Clause] | None:
     if _OPEN_STEP.fullmatch(head):
         pass
     elif m := _ATTRIBUTE_STEP.fullmatch(head):
-        prefix, local = m.groups()
-        if prefix is None and local != "*":
-            clauses.append(frozenset({f"@{local}"}))
+        name = _attribute_name(*m.groups())
+        if name is not None:
+            clauses.append(frozenset({f"@{name}"}))
     elif m := _NAMED_STEP.fullmatch(head):
         prefix, local = m.groups()
         if prefix is None:
@@ -199,16 +240,56 @@ def _comparison_clauses(text: str) -> list[Clause] | None:
             continue
         clauses = _path_clauses(side)
         if clauses is None:
-            return []
+            other = right if side is left else left
+            if len(sides) or not _LITERAL.fullmatch(other):
+                return []
+            # f(path) op literal: a call that is false of an empty path claims the path's needs.
+            return _call_clauses(side, op if side is left else _MIRROR.get(op, op), other)
         sides.append(side)
         out.extend(clauses)
     if op == "=" and len(sides) == 1:
         path, literal = (left, right) if sides[0] == left else (right, left)
         last = (_steps(path) or [""])[-1]
         attr = _ATTRIBUTE_STEP.fullmatch(last)
-        if attr and attr.group(1) is None and attr.group(2) != "*" and literal[:1] in "'\"":
-            out.append(frozenset({(attr.group(2), literal[1:-1])}))
+        name = _attribute_name(*attr.groups()) if attr else None
+        if name is not None and literal[:1] in "'\"":
+            out.append(frozenset({(name, literal[1:-1])}))
     return out
+
+
+_MIRROR = {"<": ">", ">": "<", "<=": ">=", ">=": "<="}
+_XPATH_NUMBER = LazyPattern(r"\s*-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*")
+_CALL = LazyPattern(r"(string|normalize-space|number|count)\((.*)\)", re.S)
+
+
+def _call_clauses(call: str, op: str, literal: str) -> list[Clause]:
+    """Needs of `f(path) op literal` for f among string, normalize-space, number and count: the path's,
+    when the comparison is false for every empty path (else nothing)."""
+    m = _CALL.fullmatch(call.strip())
+    if m is None or _closing(call.strip(), len(m.group(1))) != len(call.strip()) - 1:
+        return []
+    name, arg = m.group(1), m.group(2).strip()
+    clauses = _path_clauses(arg) if arg else None
+    if not clauses:
+        return []
+    quoted = literal[:1] in "'\""
+    text = literal[1:-1] if quoted else literal
+    # The literal as XPath's number() reads it (NaN for anything but an optional minus and decimal digits).
+    number = float(text) if _XPATH_NUMBER.fullmatch(text) else float("nan")
+    if name == "count":
+        # count() of an empty path is 0: false for these only.
+        empty_false = ((op == ">" and number >= 0) or (op in (">=", "=") and number > 0)
+                       or (op == "!=" and number == 0))
+    elif name == "number" or op not in ("=", "!="):
+        # number() of an empty path is NaN, as is '' compared by order: false for all but !=.
+        empty_false = op != "!="
+    elif quoted:
+        # string() and normalize-space() of an empty path are '': compared as strings.
+        empty_false = (text != "") if op == "=" else (text == "")
+    else:
+        # '' against a number: NaN, equal to nothing and unequal to everything.
+        empty_false = op == "="
+    return clauses if empty_false else []
 
 
 def _atom_clauses(text: str) -> list[Clause]:

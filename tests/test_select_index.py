@@ -20,6 +20,7 @@ from domlint.selftest import example_host, example_xml
 
 ENGINE = load_engine(target="1.2.8")
 QEMU = NAMESPACES["qemu"]
+DL = NAMESPACES["dl"]
 
 
 @pytest.mark.parametrize(("expr", "every"), [
@@ -29,14 +30,26 @@ QEMU = NAMESPACES["qemu"]
     ("//disk/target/@dev", [{"disk", "target", "@dev"}]),
     ("/domain/devices/disk[x='a|b'] | /domain/cpu", [{"domain", "devices", "disk", "x"}, {"domain", "cpu"}]),
     ("/domain/qemu:commandline/qemu:arg", [{"domain", f"{{{QEMU}}}commandline", f"{{{QEMU}}}arg"}]),
+    # Attributes of a known namespace too, as normalisation's dl: markers are read.
+    ("/domain[@dl:os-type='implied']", [{"domain", f"@{{{DL}}}os-type", (f"{{{DL}}}os-type", "implied")}]),
     ("/domain/devices/disk/ancestor::domain/following-sibling::x", [{"domain", "devices", "disk", "x"}]),
     ("/domain/devices/disk/..", [{"domain", "devices", "disk"}]),
     # Nested predicates and comparisons with literals need what they read.
     ("/domain/devices/disk[driver[last()]/@iothread > 0][target/@bus!='virtio']",
      [{"domain", "devices", "disk", "driver", "@iothread", "target", "@bus"}]),
-    # What a match need not have claims nothing: negations, counts, computed values, numbers.
-    ("/domain/devices/disk[not(serial)][count(x) > 1][@a = dl:f()][string(@b)='x'][1][@c + 1 = 2]",
+    # What a match need not have claims nothing: negations, computed values, numbers, and comparisons an
+    # empty path can pass (count below, string() equal to '', unequal to a number).
+    ("/domain/devices/disk[not(serial)][count(x) < 2][@a = dl:f()][string(@b)=''][1][@c + 1 = 2]"
+     "[string(@d) != 5][count(y) != '0e0'][number(@e) != 1]",
      [{"domain", "devices", "disk"}]),
+    # count(), number(), string() and normalize-space() of a path, compared with a literal so that an empty
+    # path is false, need what the path needs.
+    ("/domain/devices/disk[count(x) > 1][string(@b)='x'][number(driver/@iothread) > 0][2 < count(y)]"
+     "[normalize-space(serial) != ''][string(@f) = 5][count(z) != 0]",
+     [{"domain", "devices", "disk", "x", "@b", "driver", "@iothread", "y", "serial", "@f", "z"}]),
+    # A parenthesised union of paths needs what all its branches need, and its predicates' and later steps' needs.
+    ("/domain/devices/disk[(encryption | source/encryption)[@format='luks']/cipher[@name]]",
+     [{"domain", "devices", "disk", "encryption", "@format", ("format", "luks"), "cipher", "@name"}]),
 ])
 def test_facts_every_match_needs(expr: str, every: list[set[object]]) -> None:
     needs = needs_of(expr)
@@ -51,6 +64,8 @@ def test_facts_every_match_needs(expr: str, every: list[set[object]]) -> None:
     ("/domain/devices/controller[driver[@queues or @cmd_per_lun]]", [{"@queues", "@cmd_per_lun"}]),
     # An or-branch that promises nothing makes the whole or promise nothing.
     ("/domain/devices/controller[@model='none' or not(@x)]", []),
+    # A union's branches with no fact in common need one fact of each.
+    ("(/domain/a | /domain/b/c)[1]", [{"a", "b"}]),
 ])
 def test_clauses_a_match_needs_one_fact_of(expr: str, clauses: list[set[object]]) -> None:
     ((_, found),) = needs_of(expr) or ()
