@@ -257,6 +257,16 @@ _Member = tuple[Field, str | None, tuple[str, str] | None]
 # element names a document must hold for it to find any, the members). Made on first use.
 # Each group's XPath is compiled when a document first holds its elements (most never do).
 _GROUPS: list[list[Any]] = []
+# Which groups a document may need, found without a loop over all of them: each branch of a
+# group's names has one key name (the one fewest branches share), and a group is looked at
+# only when a document holds the key of one of its branches. _ALWAYS: groups with a branch
+# that needs no name. Made with _GROUPS.
+_BY_KEY: dict[str, list[int]] = {}
+_KEYS: frozenset[str] = frozenset()
+_ALWAYS: list[int] = []
+# Where a group's elements are children of the root ('memory[1]', 'clock') or of <devices>
+# ('devices/controller'), the walk's index has them: (where, tag, first only) per group, else None.
+_DIRECT = re.compile(r"(devices/)?([A-Za-z_][\w.-]*)(\[1\])?\Z")
 _LAST_TEST = re.compile(r"(.*[^\]])\[@([A-Za-z_]+)='([^']*)'\]\Z")
 
 
@@ -288,17 +298,46 @@ def _groups() -> list[list[Any]]:
         # Worked out once per install, like the rule pack's select index.
         names = cache.load("numbers", [], lambda: _element_names(list(by_element)))
         for (xpath, fields), needed in zip(by_element.items(), names, strict=True):
-            _GROUPS.append([xpath, needed, fields])
+            _GROUPS.append([xpath, needed, fields, _dispatch(fields), _direct(xpath)])
+        _index_keys()
     return _GROUPS
 
 
-def _plain_in_range(f: Field, text: str) -> bool:
-    """Whether text is a plain decimal number within f's range: nothing to refuse or respell (the usual case)."""
-    if not is_digits(text) or (text[0] == "0" and len(text) > 1):
-        return False
-    value = int(text)
-    return (f.reader.lo <= value <= f.reader.hi and (f.lo is None or value >= f.lo)
-            and (f.hi is None or value <= f.hi))
+def _dispatch(fields: list[_Member]) -> tuple[str, dict[str, list[_Member]], list[_Member]] | None:
+    """For a group whose members test one attribute ([@type='pci']): (that attribute, the members that
+    apply for each value, in their order, those for any other value), so an element meets only its own."""
+    tested = {test[0] for _, _, test in fields if test is not None}
+    if len(tested) != 1:
+        return None
+    untested = [m for m in fields if m[2] is None]
+    values = {test[1] for _, _, test in fields if test is not None}
+    return (tested.pop(), {v: [m for m in fields if m[2] is None or m[2][1] == v] for v in values}, untested)
+
+
+def _direct(xpath: str) -> tuple[bool, str, bool] | None:
+    """(under <devices>, tag, first only) for an XPath to children of the root or of <devices>, else None."""
+    m = _DIRECT.match(xpath)
+    if not m or (m.group(1) and m.group(3)):
+        return None
+    return bool(m.group(1)), m.group(2), bool(m.group(3))
+
+
+def _index_keys() -> None:
+    global _KEYS
+    shared: dict[str, int] = {}
+    for _, needed, *_rest in _GROUPS:
+        for branch in needed or ():
+            for name in branch:
+                shared[name] = shared.get(name, 0) + 1
+    for i, (_, needed, *_rest) in enumerate(_GROUPS):
+        if needed is None or any(not branch for branch in needed):
+            _ALWAYS.append(i)
+            continue
+        for branch in needed:
+            key = min(branch, key=lambda n: (shared[n], n))
+            if i not in _BY_KEY.setdefault(key, []):
+                _BY_KEY[key].append(i)
+    _KEYS = frozenset(_BY_KEY)
 
 
 def refusal(f: Field, text: str, unit: str | None = None) -> str | None:
@@ -337,6 +376,26 @@ def spelling(f: Field, text: str) -> str | None:
     return hex(value) if f.base == 16 else str(value)
 
 
+def _settled(f: Field, text: str, el: etree._Element) -> bool:
+    """Whether text is already what libvirt stores for f: a plain number within range, nothing to refuse
+    or respell. The usual case, decided without refusal() and spelling() (the same answers)."""
+    if f.base != 16 and is_digits(text) and (text[0] != "0" or len(text) == 1):
+        value = int(text)
+        if not (f.reader.lo <= value <= f.reader.hi and (f.lo is None or value >= f.lo)
+                and (f.hi is None or value <= f.hi)):
+            return False
+        if not f.scaled:
+            return True
+        scale = unit_scale(el.get("unit") or "", f.scale)
+        return scale is None or value * scale <= f.max_bytes
+    if f.hex_ok and not f.scaled and type(f.reader) is Reader and _PLAIN[f.base].match(text):
+        # A plain 0x (or decimal) spelling, kept as written when it reads within range.
+        value = int(text, f.base or 0)
+        return (f.reader.lo <= value <= f.reader.hi and (f.lo is None or value >= f.lo)
+                and (f.hi is None or value <= f.hi))
+    return False
+
+
 def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | None = None) -> None:
     """Refuse (InputError) the first number libvirt 1.2.8 cannot read; respell the others as plain numbers.
 
@@ -346,18 +405,33 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
     # Most domains hold few of these fields: skip those whose elements are absent (the
     # walk's facts hold every element name; without a walk, read the names here).
     tags = walk.facts if walk is not None else {el.tag for el in root.iter()}
-    for group in _groups():
-        xp, names, fields = group
+    groups = _groups()
+    wanted = list(_ALWAYS)
+    for key in _KEYS.intersection(tags):
+        wanted.extend(_BY_KEY[key])
+    wanted = sorted(set(wanted)) if len(wanted) > 1 else wanted
+    # The walk files the children of the root and of the (only) <devices> by tag: no XPath for those.
+    direct_ok = walk is not None and walk.root is root and len(walk.top.get("devices") or ()) <= 1
+    for i in wanted:
+        group = groups[i]
+        xp, names, fields, dispatch, direct = group
         if names is not None:
-            for n in names:  # a plain loop: this runs for every group of every domain
+            for n in names:  # a plain loop: this runs for every group a domain may need
                 if n <= tags:
                     break
             else:
                 continue
-        if isinstance(xp, str):
-            xp = group[0] = etree.XPath(xp, regexp=False)
-        for el in xp(root):
-            for f, attr, test in fields:
+        if direct is not None and direct_ok:
+            under, tag, first = direct
+            found = (walk.by_tag if under else walk.top).get(tag) or ()  # type: ignore[union-attr]
+            elements = found[:1] if first else found
+        else:
+            if isinstance(xp, str):
+                xp = group[0] = etree.XPath(xp, regexp=False)
+            elements = xp(root)
+        for el in elements:
+            members = fields if dispatch is None else dispatch[1].get(el.get(dispatch[0]), dispatch[2])
+            for f, attr, test in members:
                 if test is not None and el.get(test[0]) != test[1]:
                     continue
                 text = el.get(attr) if attr else el.text or ""
@@ -369,7 +443,7 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
                         continue
                     el.getparent().remove(el)
                     break
-                if text is None or (f.base != 16 and not f.scaled and _plain_in_range(f, text)):
+                if text is None or _settled(f, text, el):
                     continue
                 why = refusal(f, text, el.get("unit") if f.scaled else None)
                 if why and f.bad is None:
@@ -386,7 +460,11 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
                 else:
                     el.text = plain
 
-    vcpu = root.find("vcpu")
+    if direct_ok:
+        vcpus = walk.top.get("vcpu")  # type: ignore[union-attr]
+        vcpu = vcpus[0] if vcpus else None
+    else:
+        vcpu = root.find("vcpu")
     if vcpu is not None and vcpu.get("current", "") != "" and (vcpu.text or "") != "":
         current, maximum = ULONG.read(vcpu.get("current", ""), 10), ULONG.read(vcpu.text or "", 10)
         if current is not None and maximum is not None and current > maximum:
