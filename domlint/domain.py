@@ -49,15 +49,19 @@ _walk: Walk | None = None
 
 
 def _sub(parent: etree._Element, tag: str, line: int | None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()})
+    el = etree.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()} if attrs else None)
     el.sourceline = line or parent.sourceline
     if _walk is not None:
-        _walk.added(el)
+        _walk.added(el, parent)
     return el
 
 
 def _set(el: etree._Element, name: str, value: str) -> None:
     """Set an attribute, recorded in the walk."""
+    # Most defaults are set where the domain wrote them already (a disk's type): a get costs a
+    # quarter of a set, and the walk holds every attribute the tree has.
+    if el.get(name) == value:
+        return
     if _walk is not None:
         _walk.set(el, name, value)
     else:
@@ -72,13 +76,21 @@ def _append(parent: etree._Element, el: etree._Element) -> None:
 
 
 def _devices(devices: etree._Element, tag: str) -> list[etree._Element]:
-    """The devices of one kind, in document order, from the walk's index."""
-    return _walk.of(devices, tag) if _walk is not None else list(devices.iterfind(tag))
+    """The devices of one kind, in document order, from the walk's index (a copy: steps add devices as they go)."""
+    walk = _walk
+    if walk is not None and devices is walk.devices:
+        found = walk.by_tag.get(tag)
+        return list(found) if found else []
+    return _kids(devices, tag)
 
 
 def _first(devices: etree._Element, tag: str) -> etree._Element | None:
     """The first device of one kind, from the walk's index."""
-    return _walk.first(devices, tag) if _walk is not None else devices.find(tag)
+    walk = _walk
+    if walk is not None and devices is walk.devices:
+        found = walk.by_tag.get(tag)
+        return found[0] if found else None
+    return _kid(devices, tag)
 
 
 def _kid(el: etree._Element, tag: str) -> etree._Element | None:
@@ -197,7 +209,7 @@ def normalise(doc: Document, host: Host, target: Target | str | None = None, cap
 def _normalise(doc: Document, host: Host, target: Target, caps: Caps | None) -> Document:
     root = doc.root
     devices = _child(root, "devices")
-    written = set(devices)
+    written = len(devices)
     for step in target.normalise:
         if step in CAPS_STEPS:
             CAPS_STEPS[step](root, devices, host, caps)
@@ -205,7 +217,8 @@ def _normalise(doc: Document, host: Host, target: Target, caps: Caps | None) -> 
             STEPS[step](root, devices, host)
     # The emitter needs to know which devices libvirt would have added itself:
     # its lists keep those after the written ones, in the order they are added.
-    doc.implied.extend(el for el in devices if el not in written)
+    # The steps only append to <devices> (never insert or remove there): those are its last children.
+    doc.implied.extend(devices[written:])
     return doc
 
 
@@ -246,24 +259,44 @@ def _os_defaults(root: etree._Element, host: Host) -> None:
         _set(type_el, "machine", machine)
 
 
+# A binary's machines for one accelerator, looked up by name and by alias (a binary lists some 120:
+# filtering and searching them cost more than the rest of the step). Keyed by the machines tuple's id,
+# which each entry holds so the id stays its own.
+_MACHINE_INDEX: dict[tuple[int, str], tuple[Any, ...]] = {}
+
+
+def _machine_index(machines: tuple[dict[str, Any], ...], accel: str) -> tuple[Any, ...]:
+    """(machines, the default one or None, the first of each name, the first of each alias) for accel."""
+    entry = _MACHINE_INDEX.get((id(machines), accel))
+    if entry is not None and entry[0] is machines:
+        return entry[1:]
+    # The binary lists machines per accelerator: KVM's for accelerated domains, TCG's for plain qemu.
+    chosen = tuple(m for m in machines if m.get("type", accel) == accel) or machines
+    default = next((m for m in chosen if m.get("default") == "yes"), chosen[0]) if chosen else None
+    by_name: dict[Any, dict[str, Any]] = {}
+    by_alias: dict[Any, dict[str, Any]] = {}
+    for m in chosen:
+        by_name.setdefault(m.get("name"), m)
+        by_alias.setdefault(m.get("alias"), m)
+    if len(_MACHINE_INDEX) > 64:
+        _MACHINE_INDEX.clear()
+    _MACHINE_INDEX[(id(machines), accel)] = (machines, chosen, default, by_name, by_alias)
+    return chosen, default, by_name, by_alias
+
+
 def _machine_from_caps(root: etree._Element, host: Host, caps: Caps | None) -> None:
     """Current libvirt's machine defaults: the binary's preferred machine type, and its aliases resolved."""
     type_el = _os_type_el(root)
     arch = (type_el.get("arch") if type_el is not None else None) or host.default_arch()
     machines = caps.machines if caps is not None and caps.arch in (None, arch) else ()
-    # The binary lists machines per accelerator: KVM's for accelerated domains, TCG's for plain qemu.
     accel = "tcg" if root.get("type") in (None, "qemu") else "kvm"
-    machines = tuple(m for m in machines if m.get("type", accel) == accel) or machines
+    machines, default, by_name, by_alias = _machine_index(machines, accel)
     if not machines:
         _os_defaults(root, host)  # the binary says nothing: the host's guest list decides
         return
     type_el, arch = _os_type(root, host)
     machine = type_el.get("machine")
-    if not machine:
-        chosen = next((m for m in machines if m.get("default") == "yes"), machines[0])
-    else:
-        chosen = next((m for m in machines if m.get("name") == machine), None) or \
-            next((m for m in machines if m.get("alias") == machine), None) or {"name": machine}
+    chosen = (by_name.get(machine) or by_alias.get(machine) or {"name": machine}) if machine else default
     _set(type_el, "machine", str(chosen["name"]))
 
 
@@ -502,7 +535,8 @@ def _controller_defaults(root: etree._Element, devices: etree._Element, machine_
             highest[bus] = (nums[0], disk.sourceline)
     for bus in ("scsi", "fdc", "ide", "sata"):
         top, line = highest.get(bus, (-1, None))
-        have.add_upto(bus, _limited(top, line, f"{bus} drive address controller"), line)
+        if top >= 0:  # (none to add below 0)
+            have.add_upto(bus, _limited(top, line, f"{bus} drive address controller"), line)
     # virtio-serial controllers for virtio channels and consoles.
     for chr_el in list(_devices(devices, "channel")) + list(_devices(devices, "console")):
         target = _kid(chr_el, "target")
@@ -521,8 +555,13 @@ def _drive_numbers(el: etree._Element) -> tuple[int, int, int, int] | None:
     if addr is None or addr.get("type") != "drive":
         return None
     # libvirt reads drive address numbers in decimal.
-    nums = tuple(parse_int(addr.get(k, "0"), 10) for k in ("controller", "bus", "target", "unit"))
-    return None if any(n is None or n < 0 for n in nums) else nums  # type: ignore[return-value]
+    nums = []
+    for k in ("controller", "bus", "target", "unit"):
+        n = parse_int(addr.get(k, "0"), 10)
+        if n is None or n < 0:
+            return None
+        nums.append(n)
+    return tuple(nums)  # type: ignore[return-value]
 
 
 def _hostdev_scsi_addresses(devices: etree._Element) -> None:
@@ -581,7 +620,8 @@ def _hostdev_scsi_controllers(devices: etree._Element, have: _Controllers) -> No
         num = nums[0]
         if num > highest:
             highest, line = num, hd.sourceline
-    have.add_upto("scsi", _limited(highest, line, "SCSI host device controller"), line)
+    if highest >= 0:
+        have.add_upto("scsi", _limited(highest, line, "SCSI host device controller"), line)
 
 
 def _machine_controllers(root: etree._Element, devices: etree._Element, have: _Controllers) -> None:
@@ -743,7 +783,6 @@ DL_NS = "https://domlint.invalid/xpath"
 
 # Compiled once: compiling an XPath costs more than evaluating it.
 _OS_TYPE_TEXT = etree.XPath("string(os/type[1])", regexp=False)
-_OS_TYPE_ARCH = etree.XPath("string(os/type[1]/@arch)", regexp=False)
 
 
 def _os_type_implied(root: etree._Element) -> None:
@@ -752,7 +791,10 @@ def _os_type_implied(root: etree._Element) -> None:
     Later steps fill in <os><type>hvm</type></os>; the marker dl:os-type='implied' on <domain> keeps
     what the domain itself said for rules to see.
     """
-    if not (_OS_TYPE_TEXT(root) or ""):
+    # os/type[1] is root.find('os/type'); its string value is its text unless it holds other nodes.
+    type_el = _os_type_el(root)
+    text = "" if type_el is None else _OS_TYPE_TEXT(root) if len(type_el) else type_el.text
+    if not text:
         _set(root, f"{{{DL_NS}}}os-type", "implied")
 
 
@@ -762,7 +804,15 @@ def _arch_implied(root: etree._Element) -> None:
     The os step fills <type arch=...> from the host; the marker dl:arch='implied' on <domain> keeps
     that the domain itself wrote none (libvirt reads os/type[1]/@arch and takes an empty one as none).
     """
-    if not (_OS_TYPE_ARCH(root) or ""):
+    # string(os/type[1]/@arch): the arch of the first <os>'s first <type> that has one.
+    arch = None
+    for os_el in _top(root, "os"):
+        type_el = _kid(os_el, "type")
+        if type_el is not None:
+            arch = type_el.get("arch")
+            if arch is not None:
+                break
+    if not arch:
         _set(root, f"{{{DL_NS}}}arch", "implied")
 
 

@@ -35,7 +35,7 @@ def _visit(el: etree._Element, add: object) -> None:
 class Walk:
     """What one pass over a domain found: its facts, and the children of its root and of its <devices> by tag."""
 
-    __slots__ = ("by_tag", "devices", "facts", "root", "top")
+    __slots__ = ("by_tag", "devices", "facts", "nodes", "root", "top")
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
@@ -68,7 +68,10 @@ class Walk:
         # used to be a third of the walk); the elements filed above keep their proxies for it.
         self.facts: set[Fact] = set()
         add = self.facts.add
-        for node in root.iter():
+        # Every node's proxy is kept while the domain is checked: lxml makes a Python object for a
+        # node each time one is reached with none alive, and the steps and rules reach most of them again.
+        self.nodes = list(root.iter())
+        for node in self.nodes:
             add(node.tag)
             for pair in node.items():
                 add(pair)
@@ -87,12 +90,20 @@ class Walk:
             return found[0] if found else None
         return devices.find(tag)
 
-    def added(self, el: etree._Element) -> None:
-        """Record el, just put into the tree with everything under it."""
-        _visit(el, self.facts.add)
-        parent = el.getparent()
+    def added(self, el: etree._Element, parent: etree._Element | None = None) -> None:
+        """Record el, just put into the tree (under parent, when the caller knows it) with everything under it."""
+        add = self.facts.add
+        if len(el):
+            _visit(el, add)
+        else:  # the usual new element, without an iterator over it
+            add(el.tag)
+            for pair in el.items():
+                add(pair)
+                add("@" + pair[0])
         if parent is None:
-            return
+            parent = el.getparent()
+            if parent is None:
+                return
         if parent is self.devices:
             self.by_tag.setdefault(el.tag, []).append(el)
         elif parent is self.root:
