@@ -46,6 +46,9 @@ def disk_index(dev: str) -> int | None:
 # record in it what they add and set, so the engine's facts need no second walk. Set only
 # while normalise runs (steps keep their (root, devices, host) signature).
 _walk: Walk | None = None
+# root.find('os/type') of the domain being normalised, once found (the steps ask for it some
+# seven times). Only _os_type makes an os type, and it forgets this when it does.
+_found_os_type: etree._Element | None = None
 
 
 def _sub(parent: etree._Element, tag: str, line: int | None, **attrs: str) -> etree._Element:
@@ -129,9 +132,15 @@ def _top(root: etree._Element, tag: str) -> list[etree._Element]:
 
 def _os_type_el(root: etree._Element) -> etree._Element | None:
     """root.find('os/type'): the first <type> of the first <os> that has one, or None."""
+    global _found_os_type
+    walked = _walk is not None and root is _walk.root
+    if walked and _found_os_type is not None:
+        return _found_os_type
     for os_el in _top(root, "os"):
         type_el = _kid(os_el, "type")
         if type_el is not None:
+            if walked:
+                _found_os_type = type_el
             return type_el
     return None
 
@@ -190,20 +199,20 @@ def normalise(doc: Document, host: Host, target: Target | str | None = None, cap
     caps, the capabilities the domain is judged under, supply what the target
     takes from the QEMU binary (its machine types and their aliases).
     """
-    global _walk
+    global _walk, _found_os_type
     t = resolve(target)
     # One pass over the tree: what number reading, the steps and the engine's select index read.
     walk = doc.walk = Walk(doc.root)
     # libvirt refuses a domain whose numbers it cannot read before it fills in any default.
     if t.raw.get("numbers"):
         numbers.check(doc.root, doc.path, walk=walk)
-    _walk = walk
+    _walk, _found_os_type = walk, None
     try:
         return _normalise(doc, host, t, caps)
     except _TooLarge as exc:
         raise InputError(doc.path, exc.line, str(exc)) from None
     finally:
-        _walk = None
+        _walk = _found_os_type = None
 
 
 def _normalise(doc: Document, host: Host, target: Target, caps: Caps | None) -> Document:
@@ -227,6 +236,8 @@ def _os_type(root: etree._Element, host: Host) -> tuple[etree._Element, str]:
     os_el = _child(root, "os")
     type_el = _kid(os_el, "type")
     if type_el is None:
+        global _found_os_type
+        _found_os_type = None  # a new first os type (in the first <os>, before any other's)
         type_el = _sub(os_el, "type", os_el.sourceline)
         type_el.text = "hvm"
     arch = type_el.get("arch") or host.default_arch()
@@ -243,16 +254,33 @@ def _emulator(root: etree._Element) -> str | None:
     return None
 
 
+# host.guest's answers, and the binaries, by (host, arch, emulator, domain type): the same few for every domain.
+_GUESTS: dict[tuple[int, str, str | None, str | None], tuple[Any, ...]] = {}
+
+
+def _guests(host: Host, arch: str, emulator: str | None, domain_type: str | None) -> tuple[Any, Any]:
+    """The host's guest entry for a domain, and the emulator binary whose machine aliases it takes."""
+    key = (id(host), arch, emulator, domain_type)
+    entry = _GUESTS.get(key)
+    if entry is None or entry[0] is not host:
+        guest = host.guest(arch, emulator, domain_type)
+        # Aliases belong to the emulator binary, whatever the domain type: a kvm domain run by the
+        # binary that knows 'pc' as an alias gets the machine that alias names.
+        binary = next((g for g in host.guests if g.arch == arch and g.emulator == emulator), None) if emulator \
+            else guest
+        if len(_GUESTS) > 256:
+            _GUESTS.clear()
+        entry = _GUESTS[key] = (host, guest, binary)
+    return entry[1], entry[2]
+
+
 def _os_defaults(root: etree._Element, host: Host) -> None:
     type_el, arch = _os_type(root, host)
     emulator = _emulator(root)
-    guest = host.guest(arch, emulator, root.get("type"))
+    guest, binary = _guests(host, arch, emulator, root.get("type"))
     machine = type_el.get("machine")
     if not machine and guest is not None and guest.machines:
         machine = guest.machines[0]
-    # Aliases belong to the emulator binary, whatever the domain type: a kvm domain run by the
-    # binary that knows 'pc' as an alias gets the machine that alias names.
-    binary = next((g for g in host.guests if g.arch == arch and g.emulator == emulator), None) if emulator else guest
     if machine and binary is not None:
         machine = binary.aliases.get(machine, machine)
     if machine:

@@ -282,7 +282,9 @@ def _element_names(xpaths: list[str]) -> list[list[frozenset[str]] | None]:
 
 
 def _groups() -> list[list[Any]]:
-    """[XPath to the elements (its text until first used), the element names needed, the members] per group."""
+    """Per group: [XPath to the elements (its text until first used), the element names needed, the members,
+    their dispatch by a tested attribute (_dispatch), the walk's index that holds the elements (_direct),
+    the attribute names read (when only attributes are)]."""
     if not _GROUPS:
         from . import cache
 
@@ -298,7 +300,10 @@ def _groups() -> list[list[Any]]:
         # Worked out once per install, like the rule pack's select index.
         names = cache.load("numbers", [], lambda: _element_names(list(by_element)))
         for (xpath, fields), needed in zip(by_element.items(), names, strict=True):
-            _GROUPS.append([xpath, needed, fields, _dispatch(fields), _direct(xpath)])
+            # The attribute names (as facts) a group reads, when it reads only attributes: a
+            # document holding none of them gives it nothing to do ('devices/*/boot' wants @order).
+            attrs = None if any(attr is None for _, attr, _ in fields) else frozenset("@" + a for _, a, _ in fields)
+            _GROUPS.append([xpath, needed, fields, _dispatch(fields), _direct(xpath), attrs])
         _index_keys()
     return _GROUPS
 
@@ -411,10 +416,13 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
         wanted.extend(_BY_KEY[key])
     wanted = sorted(set(wanted)) if len(wanted) > 1 else wanted
     # The walk files the children of the root and of the (only) <devices> by tag: no XPath for those.
-    direct_ok = walk is not None and walk.root is root and len(walk.top.get("devices") or ()) <= 1
+    walked = walk is not None and walk.root is root
+    direct_ok = walked and len(walk.top.get("devices") or ()) <= 1  # type: ignore[union-attr]
     for i in wanted:
         group = groups[i]
-        xp, names, fields, dispatch, direct = group
+        xp, names, fields, dispatch, direct, attrs = group
+        if attrs is not None and walked and attrs.isdisjoint(tags):
+            continue
         if names is not None:
             for n in names:  # a plain loop: this runs for every group a domain may need
                 if n <= tags:

@@ -22,6 +22,9 @@ from lxml import etree
 
 from .selectors import Fact
 
+# "@" + an attribute name, by name.
+_AT: dict[str, str] = {}
+
 
 def _visit(el: etree._Element, add: object) -> None:
     """Add the facts of el and everything under it."""
@@ -65,17 +68,26 @@ class Walk:
                 else:
                     found.append(dev)
         # One iterator over the whole tree (each iter() costs about 1 us to set up, one per device
-        # used to be a third of the walk); the elements filed above keep their proxies for it.
-        self.facts: set[Fact] = set()
-        add = self.facts.add
-        # Every node's proxy is kept while the domain is checked: lxml makes a Python object for a
-        # node each time one is reached with none alive, and the steps and rules reach most of them again.
-        self.nodes = list(root.iter())
-        for node in self.nodes:
-            add(node.tag)
-            for pair in node.items():
-                add(pair)
-                add("@" + pair[0])
+        # used to be a third of the walk). Every node's proxy is kept while the domain is checked:
+        # lxml makes a Python object for a node each time one is reached with none alive, and the
+        # steps and rules reach most of them again.
+        nodes = self.nodes = list(root.iter())
+        facts: set[Fact] = {node.tag for node in nodes}
+        self.facts = facts
+        pairs: list[tuple[str, str]] = []
+        extend = pairs.extend
+        for node in nodes:
+            extend(node.items())
+        facts.update(pairs)
+        add = facts.add
+        at = _AT
+        for name, _ in pairs:
+            fact = at.get(name)
+            if fact is None:
+                fact = "@" + name
+                if len(at) < 4096:  # the same few dozen names in every domain; a hostile one adds no more
+                    at[name] = fact
+            add(fact)
 
     def of(self, devices: etree._Element, tag: str) -> list[etree._Element]:
         """The children of devices named tag, in document order (a copy: steps add devices as they go)."""
