@@ -52,10 +52,10 @@ _found_os_type: etree._Element | None = None
 
 
 def _sub(parent: etree._Element, tag: str, line: int | None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()} if attrs else None)
+    el = etree.SubElement(parent, tag, attrs or None)
     el.sourceline = line or parent.sourceline
     if _walk is not None:
-        _walk.added(el, parent)
+        _walk.made(el, parent, tag, attrs)
     return el
 
 

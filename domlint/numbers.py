@@ -251,8 +251,10 @@ FIELDS: tuple[Field, ...] = (
 
 # A field's attribute (None for the element's text) and the (attribute, value)
 # its element must have, taken out of a last [@a='v'] step so that fields of one
-# element with different types share one XPath.
-_Member = tuple[Field, str | None, tuple[str, str] | None]
+# element with different types share one XPath. Last, the bounds of a plain decimal
+# value that is left as written (a decimal field's own and its reader's), None for
+# fields without that shortcut: most values are such, and are passed over at once.
+_Member = tuple[Field, str | None, tuple[str, str] | None, int | None, int | None]
 # Fields grouped by the element holding them: (XPath to the elements, the
 # element names a document must hold for it to find any, the members). Made on first use.
 # Each group's XPath is compiled when a document first holds its elements (most never do).
@@ -295,14 +297,17 @@ def _groups() -> list[list[Any]]:
             test = _LAST_TEST.match(element)
             if test:
                 element = test.group(1)
+            plain = f.base != 16 and not f.scaled and not f.words
             by_element.setdefault(element, []).append(
-                (f, attr if found else None, (test.group(2), test.group(3)) if test else None))
+                (f, attr if found else None, (test.group(2), test.group(3)) if test else None,
+                 max(f.reader.lo, f.lo if f.lo is not None else f.reader.lo) if plain else None,
+                 min(f.reader.hi, f.hi if f.hi is not None else f.reader.hi) if plain else None))
         # Worked out once per install, like the rule pack's select index.
         names = cache.load("numbers", [], lambda: _element_names(list(by_element)))
         for (xpath, fields), needed in zip(by_element.items(), names, strict=True):
             # The attribute names (as facts) a group reads, when it reads only attributes: a
             # document holding none of them gives it nothing to do ('devices/*/boot' wants @order).
-            attrs = None if any(attr is None for _, attr, _ in fields) else frozenset("@" + a for _, a, _ in fields)
+            attrs = None if any(m[1] is None for m in fields) else frozenset("@" + m[1] for m in fields)
             _GROUPS.append([xpath, needed, fields, _dispatch(fields), _direct(xpath), attrs])
         _index_keys()
     return _GROUPS
@@ -311,11 +316,11 @@ def _groups() -> list[list[Any]]:
 def _dispatch(fields: list[_Member]) -> tuple[str, dict[str, list[_Member]], list[_Member]] | None:
     """For a group whose members test one attribute ([@type='pci']): (that attribute, the members that
     apply for each value, in their order, those for any other value), so an element meets only its own."""
-    tested = {test[0] for _, _, test in fields if test is not None}
+    tested = {m[2][0] for m in fields if m[2] is not None}
     if len(tested) != 1:
         return None
     untested = [m for m in fields if m[2] is None]
-    values = {test[1] for _, _, test in fields if test is not None}
+    values = {m[2][1] for m in fields if m[2] is not None}
     return (tested.pop(), {v: [m for m in fields if m[2] is None or m[2][1] == v] for v in values}, untested)
 
 
@@ -439,10 +444,13 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
             elements = xp(root)
         for el in elements:
             members = fields if dispatch is None else dispatch[1].get(el.get(dispatch[0]), dispatch[2])
-            for f, attr, test in members:
+            for f, attr, test, lo, hi in members:
                 if test is not None and el.get(test[0]) != test[1]:
                     continue
                 text = el.get(attr) if attr else el.text or ""
+                if lo is not None and text and text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1) \
+                        and lo <= int(text) <= hi:  # type: ignore[operator]
+                    continue  # a plain decimal within range: what _settled says at more cost
                 if text in f.words:
                     continue
                 if text == "" and rewrite and (f.drop_empty or (attr and f.empty_is_absent)):

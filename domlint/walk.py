@@ -116,12 +116,25 @@ class Walk:
             parent = el.getparent()
             if parent is None:
                 return
+        self._file(el, parent, el.tag)
+
+    def _file(self, el: etree._Element, parent: etree._Element, tag: object) -> None:
+        """File a new child of the root or of <devices> under its tag."""
         if parent is self.devices:
-            self.by_tag.setdefault(el.tag, []).append(el)
+            self.by_tag.setdefault(tag, []).append(el)
         elif parent is self.root:
-            self.top.setdefault(el.tag, []).append(el)
-            if self.devices is None and el.tag == "devices":
+            self.top.setdefault(tag, []).append(el)
+            if self.devices is None and tag == "devices":
                 self.devices = el  # normalisation made the <devices> the domain lacked
+
+    def made(self, el: etree._Element, parent: etree._Element, tag: str, attrs: dict[str, str]) -> None:
+        """Record el, a new childless element named tag with attrs, just put under parent (its facts are those names)."""
+        add = self.facts.add
+        add(tag)
+        for name, value in attrs.items():
+            add((name, value))
+            add("@" + name)
+        self._file(el, parent, tag)
 
     def set(self, el: etree._Element, name: str, value: str) -> None:
         """Set an attribute of el, and record it."""
