@@ -266,6 +266,13 @@ _GROUPS: list[list[Any]] = []
 _BY_KEY: dict[str, list[int]] = {}
 _KEYS: frozenset[str] = frozenset()
 _ALWAYS: list[int] = []
+# Every fact the choice of groups reads (the element names of every branch, the attribute
+# names of the attribute-only groups): the groups a walked document needs depend only on
+# which of these it holds, and the few such sets the domains of a run hold each get the
+# list worked out once (_PLANS, emptied when it grows past _PLANS_MAX).
+_UNIVERSE: frozenset[str] = frozenset()
+_PLANS: dict[frozenset[str], list[int]] = {}
+_PLANS_MAX = 1024
 # Where a group's elements are children of the root ('memory[1]', 'clock') or of <devices>
 # ('devices/controller'), the walk's index has them: (where, tag, first only) per group, else None.
 _DIRECT = re.compile(r"(devices/)?([A-Za-z_][\w.-]*)(\[1\])?\Z")
@@ -321,7 +328,9 @@ def _dispatch(fields: list[_Member]) -> tuple[str, dict[str, list[_Member]], lis
         return None
     untested = [m for m in fields if m[2] is None]
     values = {m[2][1] for m in fields if m[2] is not None}
-    return (tested.pop(), {v: [m for m in fields if m[2] is None or m[2][1] == v] for v in values}, untested)
+    # Each list holds the members for its element with the test taken out: the element passed it.
+    return (tested.pop(), {v: [(m[0], m[1], None, m[3], m[4]) if m[2] is not None else m
+                               for m in fields if m[2] is None or m[2][1] == v] for v in values}, untested)
 
 
 def _direct(xpath: str) -> tuple[bool, str, bool] | None:
@@ -348,6 +357,28 @@ def _index_keys() -> None:
             if i not in _BY_KEY.setdefault(key, []):
                 _BY_KEY[key].append(i)
     _KEYS = frozenset(_BY_KEY)
+    global _UNIVERSE
+    _UNIVERSE = frozenset(shared) | frozenset(a for *_rest, attrs in _GROUPS for a in attrs or ())
+
+
+def _wanted(tags: set[Any] | frozenset[Any], walked: bool) -> list[int]:
+    """The positions of the groups a document holding tags may find something in, in order.
+
+    walked: tags hold the attribute names too (a walk's facts), so a group reading only
+    attributes the document lacks is left out.
+    """
+    wanted = list(_ALWAYS)
+    for key in _KEYS.intersection(tags):
+        wanted.extend(_BY_KEY[key])
+    out = []
+    for i in sorted(set(wanted)):
+        _, names, _, _, _, attrs = _GROUPS[i]
+        if attrs is not None and walked and attrs.isdisjoint(tags):
+            continue
+        if names is not None and not any(n <= tags for n in names):
+            continue
+        out.append(i)
+    return out
 
 
 def refusal(f: Field, text: str, unit: str | None = None) -> str | None:
@@ -414,26 +445,22 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
     """
     # Most domains hold few of these fields: skip those whose elements are absent (the
     # walk's facts hold every element name; without a walk, read the names here).
-    tags = walk.facts if walk is not None else {el.tag for el in root.iter()}
     groups = _groups()
-    wanted = list(_ALWAYS)
-    for key in _KEYS.intersection(tags):
-        wanted.extend(_BY_KEY[key])
-    wanted = sorted(set(wanted)) if len(wanted) > 1 else wanted
-    # The walk files the children of the root and of the (only) <devices> by tag: no XPath for those.
     walked = walk is not None and walk.root is root
+    if walked:
+        present = _UNIVERSE.intersection(walk.facts)  # type: ignore[union-attr]
+        wanted = _PLANS.get(present)
+        if wanted is None:
+            if len(_PLANS) >= _PLANS_MAX:
+                _PLANS.clear()
+            wanted = _PLANS[present] = _wanted(present, True)
+    else:
+        wanted = _wanted({el.tag for el in root.iter()}, False)
+    # The walk files the children of the root and of the (only) <devices> by tag: no XPath for those.
     direct_ok = walked and len(walk.top.get("devices") or ()) <= 1  # type: ignore[union-attr]
     for i in wanted:
         group = groups[i]
-        xp, names, fields, dispatch, direct, attrs = group
-        if attrs is not None and walked and attrs.isdisjoint(tags):
-            continue
-        if names is not None:
-            for n in names:  # a plain loop: this runs for every group a domain may need
-                if n <= tags:
-                    break
-            else:
-                continue
+        xp, _, fields, dispatch, direct, _ = group
         if direct is not None and direct_ok:
             under, tag, first = direct
             found = (walk.by_tag if under else walk.top).get(tag) or ()  # type: ignore[union-attr]
