@@ -55,8 +55,6 @@ EDITS = (
      "an alias of an untyped name is a variable to mypy, not a type, unless it says it is an alias"),
     ("domlint/engine.py", "        for fact in facts:\n", "        for fact in cast(set[Any], facts):\n",
      "a comment's tag (lxml's Comment function) is among the facts, and compiled code checks each Fact's type"),
-    ("domlint/domain.py", "== machine), None) or", "== machine), {}) or",
-     "next(..., None) where mypy wants a dict; {} is as false to the `or` that follows"),
     ("domlint/domain.py", "for c in reversed(ctrls[:pos])", "for c in list(reversed(ctrls[:pos]))",
      "mypyc's for-loop over reversed() of an untyped list fails an internal assertion"),
     ("domlint/values.py", "\nclass LazyPattern:\n",

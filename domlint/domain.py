@@ -46,18 +46,25 @@ def disk_index(dev: str) -> int | None:
 # record in it what they add and set, so the engine's facts need no second walk. Set only
 # while normalise runs (steps keep their (root, devices, host) signature).
 _walk: Walk | None = None
+# root.find('os/type') of the domain being normalised, once found (the steps ask for it some
+# seven times). Only _os_type makes an os type, and it forgets this when it does.
+_found_os_type: etree._Element | None = None
 
 
 def _sub(parent: etree._Element, tag: str, line: int | None, **attrs: str) -> etree._Element:
-    el = etree.SubElement(parent, tag, {k.rstrip("_"): v for k, v in attrs.items()})
+    el = etree.SubElement(parent, tag, attrs or None)
     el.sourceline = line or parent.sourceline
     if _walk is not None:
-        _walk.added(el)
+        _walk.made(el, parent, tag, attrs)
     return el
 
 
 def _set(el: etree._Element, name: str, value: str) -> None:
     """Set an attribute, recorded in the walk."""
+    # Most defaults are set where the domain wrote them already (a disk's type): a get costs a
+    # quarter of a set, and the walk holds every attribute the tree has.
+    if el.get(name) == value:
+        return
     if _walk is not None:
         _walk.set(el, name, value)
     else:
@@ -72,17 +79,80 @@ def _append(parent: etree._Element, el: etree._Element) -> None:
 
 
 def _devices(devices: etree._Element, tag: str) -> list[etree._Element]:
-    """The devices of one kind, in document order, from the walk's index."""
-    return _walk.of(devices, tag) if _walk is not None else list(devices.iterfind(tag))
+    """The devices of one kind, in document order, from the walk's index (a copy: steps add devices as they go)."""
+    walk = _walk
+    if walk is not None and devices is walk.devices:
+        found = walk.by_tag.get(tag)
+        return list(found) if found else []
+    return _kids(devices, tag)
 
 
 def _first(devices: etree._Element, tag: str) -> etree._Element | None:
     """The first device of one kind, from the walk's index."""
-    return _walk.first(devices, tag) if _walk is not None else devices.find(tag)
+    walk = _walk
+    if walk is not None and devices is walk.devices:
+        found = walk.by_tag.get(tag)
+        return found[0] if found else None
+    return _kid(devices, tag)
+
+
+def _kid(el: etree._Element, tag: str) -> etree._Element | None:
+    """el.find(tag) for a plain tag: el's first child named tag, or None.
+
+    ElementPath's find costs some 2 us a call, most of a step's time; this loop a quarter of it.
+    """
+    if not len(el):
+        return None
+    child = el[0]
+    while child is not None:
+        if child.tag == tag:
+            return child
+        child = child.getnext()
+    return None
+
+
+def _kids(el: etree._Element, tag: str) -> list[etree._Element]:
+    """el.findall(tag) for a plain tag: el's children named tag, in document order."""
+    out = []
+    if len(el):
+        child = el[0]
+        while child is not None:
+            if child.tag == tag:
+                out.append(child)
+            child = child.getnext()
+    return out
+
+
+def _top(root: etree._Element, tag: str) -> list[etree._Element]:
+    """The children of the domain root named tag, in document order (from the walk's index while normalising)."""
+    if _walk is not None and root is _walk.root:
+        return _walk.top.get(tag) or []
+    return _kids(root, tag)
+
+
+def _os_type_el(root: etree._Element) -> etree._Element | None:
+    """root.find('os/type'): the first <type> of the first <os> that has one, or None."""
+    global _found_os_type
+    walked = _walk is not None and root is _walk.root
+    if walked and _found_os_type is not None:
+        return _found_os_type
+    for os_el in _top(root, "os"):
+        type_el = _kid(os_el, "type")
+        if type_el is not None:
+            if walked:
+                _found_os_type = type_el
+            return type_el
+    return None
+
+
+def _os_type_text(root: etree._Element) -> str | None:
+    """root.findtext('os/type'): that element's text ('' for none), or None when there is no such element."""
+    type_el = _os_type_el(root)
+    return None if type_el is None else type_el.text or ""
 
 
 def _child(parent: etree._Element, tag: str, line: int | None = None) -> etree._Element:
-    found = parent.find(tag)
+    found = _kid(parent, tag) if _walk is None or parent is not _walk.root else next(iter(_top(parent, tag)), None)
     return found if found is not None else _sub(parent, tag, line)
 
 
@@ -112,13 +182,13 @@ def foreign_hypervisor(doc: Document, target: Target) -> str | None:
 
 def domain_arch(doc: Document) -> str | None:
     """The guest architecture of a (normalised) domain."""
-    type_el = doc.root.find("os/type")
+    type_el = _os_type_el(doc.root)
     return type_el.get("arch") if type_el is not None else None
 
 
 def guest_arch(doc: Document, host: Host) -> str:
     """The arch a domain runs as before normalisation: its own, else the host's default (what picks its capabilities)."""
-    type_el = doc.root.find("os/type")
+    type_el = _os_type_el(doc.root)
     arch = type_el.get("arch") if type_el is not None else None
     return arch or host.default_arch()
 
@@ -129,26 +199,26 @@ def normalise(doc: Document, host: Host, target: Target | str | None = None, cap
     caps, the capabilities the domain is judged under, supply what the target
     takes from the QEMU binary (its machine types and their aliases).
     """
-    global _walk
+    global _walk, _found_os_type
     t = resolve(target)
     # One pass over the tree: what number reading, the steps and the engine's select index read.
     walk = doc.walk = Walk(doc.root)
     # libvirt refuses a domain whose numbers it cannot read before it fills in any default.
     if t.raw.get("numbers"):
         numbers.check(doc.root, doc.path, walk=walk)
-    _walk = walk
+    _walk, _found_os_type = walk, None
     try:
         return _normalise(doc, host, t, caps)
     except _TooLarge as exc:
         raise InputError(doc.path, exc.line, str(exc)) from None
     finally:
-        _walk = None
+        _walk = _found_os_type = None
 
 
 def _normalise(doc: Document, host: Host, target: Target, caps: Caps | None) -> Document:
     root = doc.root
     devices = _child(root, "devices")
-    written = set(devices)
+    written = len(devices)
     for step in target.normalise:
         if step in CAPS_STEPS:
             CAPS_STEPS[step](root, devices, host, caps)
@@ -156,15 +226,18 @@ def _normalise(doc: Document, host: Host, target: Target, caps: Caps | None) -> 
             STEPS[step](root, devices, host)
     # The emitter needs to know which devices libvirt would have added itself:
     # its lists keep those after the written ones, in the order they are added.
-    doc.implied.extend(el for el in devices if el not in written)
+    # The steps only append to <devices> (never insert or remove there): those are its last children.
+    doc.implied.extend(devices[written:])
     return doc
 
 
 def _os_type(root: etree._Element, host: Host) -> tuple[etree._Element, str]:
     """The domain's <os><type> (an hvm one made when missing) with its arch filled in, and that arch."""
     os_el = _child(root, "os")
-    type_el = os_el.find("type")
+    type_el = _kid(os_el, "type")
     if type_el is None:
+        global _found_os_type
+        _found_os_type = None  # a new first os type (in the first <os>, before any other's)
         type_el = _sub(os_el, "type", os_el.sourceline)
         type_el.text = "hvm"
     arch = type_el.get("arch") or host.default_arch()
@@ -172,40 +245,86 @@ def _os_type(root: etree._Element, host: Host) -> tuple[etree._Element, str]:
     return type_el, arch
 
 
+def _emulator(root: etree._Element) -> str | None:
+    """root.findtext('devices/emulator')."""
+    for devices in _top(root, "devices"):
+        found = _kid(devices, "emulator")
+        if found is not None:
+            return found.text or ""
+    return None
+
+
+# host.guest's answers, and the binaries, by (host, arch, emulator, domain type): the same few for every domain.
+_GUESTS: dict[tuple[int, str, str | None, str | None], tuple[Any, ...]] = {}
+
+
+def _guests(host: Host, arch: str, emulator: str | None, domain_type: str | None) -> tuple[Any, Any]:
+    """The host's guest entry for a domain, and the emulator binary whose machine aliases it takes."""
+    key = (id(host), arch, emulator, domain_type)
+    entry = _GUESTS.get(key)
+    if entry is None or entry[0] is not host:
+        guest = host.guest(arch, emulator, domain_type)
+        # Aliases belong to the emulator binary, whatever the domain type: a kvm domain run by the
+        # binary that knows 'pc' as an alias gets the machine that alias names.
+        binary = next((g for g in host.guests if g.arch == arch and g.emulator == emulator), None) if emulator \
+            else guest
+        if len(_GUESTS) > 256:
+            _GUESTS.clear()
+        entry = _GUESTS[key] = (host, guest, binary)
+    return entry[1], entry[2]
+
+
 def _os_defaults(root: etree._Element, host: Host) -> None:
     type_el, arch = _os_type(root, host)
-    emulator = root.findtext("devices/emulator")
-    guest = host.guest(arch, emulator, root.get("type"))
+    emulator = _emulator(root)
+    guest, binary = _guests(host, arch, emulator, root.get("type"))
     machine = type_el.get("machine")
     if not machine and guest is not None and guest.machines:
         machine = guest.machines[0]
-    # Aliases belong to the emulator binary, whatever the domain type: a kvm domain run by the
-    # binary that knows 'pc' as an alias gets the machine that alias names.
-    binary = next((g for g in host.guests if g.arch == arch and g.emulator == emulator), None) if emulator else guest
     if machine and binary is not None:
         machine = binary.aliases.get(machine, machine)
     if machine:
         _set(type_el, "machine", machine)
 
 
+# A binary's machines for one accelerator, looked up by name and by alias (a binary lists some 120:
+# filtering and searching them cost more than the rest of the step). Keyed by the machines tuple's id,
+# which each entry holds so the id stays its own.
+_MACHINE_INDEX: dict[tuple[int, str], tuple[Any, ...]] = {}
+
+
+def _machine_index(machines: tuple[dict[str, Any], ...], accel: str) -> tuple[Any, ...]:
+    """(machines, the default one or None, the first of each name, the first of each alias) for accel."""
+    entry = _MACHINE_INDEX.get((id(machines), accel))
+    if entry is not None and entry[0] is machines:
+        return entry[1:]
+    # The binary lists machines per accelerator: KVM's for accelerated domains, TCG's for plain qemu.
+    chosen = tuple(m for m in machines if m.get("type", accel) == accel) or machines
+    default = next((m for m in chosen if m.get("default") == "yes"), chosen[0]) if chosen else None
+    by_name: dict[Any, dict[str, Any]] = {}
+    by_alias: dict[Any, dict[str, Any]] = {}
+    for m in chosen:
+        by_name.setdefault(m.get("name"), m)
+        by_alias.setdefault(m.get("alias"), m)
+    if len(_MACHINE_INDEX) > 64:
+        _MACHINE_INDEX.clear()
+    _MACHINE_INDEX[(id(machines), accel)] = (machines, chosen, default, by_name, by_alias)
+    return chosen, default, by_name, by_alias
+
+
 def _machine_from_caps(root: etree._Element, host: Host, caps: Caps | None) -> None:
     """Current libvirt's machine defaults: the binary's preferred machine type, and its aliases resolved."""
-    type_el = root.find("os/type")
+    type_el = _os_type_el(root)
     arch = (type_el.get("arch") if type_el is not None else None) or host.default_arch()
     machines = caps.machines if caps is not None and caps.arch in (None, arch) else ()
-    # The binary lists machines per accelerator: KVM's for accelerated domains, TCG's for plain qemu.
     accel = "tcg" if root.get("type") in (None, "qemu") else "kvm"
-    machines = tuple(m for m in machines if m.get("type", accel) == accel) or machines
+    machines, default, by_name, by_alias = _machine_index(machines, accel)
     if not machines:
         _os_defaults(root, host)  # the binary says nothing: the host's guest list decides
         return
     type_el, arch = _os_type(root, host)
     machine = type_el.get("machine")
-    if not machine:
-        chosen = next((m for m in machines if m.get("default") == "yes"), machines[0])
-    else:
-        chosen = next((m for m in machines if m.get("name") == machine), None) or \
-            next((m for m in machines if m.get("alias") == machine), None) or {"name": machine}
+    chosen = (by_name.get(machine) or by_alias.get(machine) or {"name": machine}) if machine else default
     _set(type_el, "machine", str(chosen["name"]))
 
 
@@ -214,7 +333,7 @@ def _disk_defaults(devices: etree._Element) -> None:
         _set(disk, "type", disk.get("type") or "file")
         device = disk.get("device") or "disk"
         _set(disk, "device", device)
-        target = disk.find("target")
+        target = _kid(disk, "target")
         if target is None:
             continue
         dev = target.get("dev") or ""
@@ -223,7 +342,7 @@ def _disk_defaults(devices: etree._Element) -> None:
                 (b for p, b in _BUS_BY_PREFIX if dev.startswith(p)), "ide")
             _set(target, "bus", bus)
         bus = target.get("bus", "")
-        if bus in _DRIVE_LAYOUT and disk.find("address") is None:
+        if bus in _DRIVE_LAYOUT and _kid(disk, "address") is None:
             idx = disk_index(dev)
             if idx is not None:
                 units, buses = _DRIVE_LAYOUT[bus]
@@ -234,8 +353,9 @@ def _disk_defaults(devices: etree._Element) -> None:
 
 
 def _input_defaults(root: etree._Element, devices: etree._Element) -> None:
-    os_type = root.findtext("os/type") or "hvm"
-    x86 = root.find("os/type").get("arch") in ("i686", "x86_64")
+    type_el = _os_type_el(root)
+    os_type = type_el.text or "hvm"
+    x86 = type_el.get("arch") in ("i686", "x86_64")
     for inp in _devices(devices, "input"):
         if inp.get("bus"):
             continue
@@ -250,8 +370,9 @@ def _input_defaults(root: etree._Element, devices: etree._Element) -> None:
 def _input_defaults_9(root: etree._Element, devices: etree._Element) -> None:
     """libvirt 9.0's default input bus: ps2 for an x86 mouse or keyboard, virtio on s390 and for
     passthrough, none for evdev, else usb (xen for xen guests)."""
-    os_type = root.findtext("os/type") or "hvm"
-    arch = root.find("os/type").get("arch")
+    type_el = _os_type_el(root)
+    os_type = type_el.text or "hvm"
+    arch = type_el.get("arch")
     for inp in _devices(devices, "input"):
         if inp.get("bus"):
             continue
@@ -272,14 +393,16 @@ def _input_defaults_9(root: etree._Element, devices: etree._Element) -> None:
 
 def _numa_defaults(root: etree._Element) -> None:
     # A cell without an id takes its position, as libvirt stores cells by id.
-    for pos, cell in enumerate(root.iterfind("cpu/numa/cell")):
+    cells = [cell for cpu in _top(root, "cpu") for numa in _kids(cpu, "numa") for cell in _kids(numa, "cell")]
+    for pos, cell in enumerate(cells):
         if cell.get("id") is None:
             _set(cell, "id", str(pos))
 
 
 def _net_defaults(root: etree._Element, devices: etree._Element) -> None:
-    arch = root.find("os/type").get("arch", "")
-    machine = root.find("os/type").get("machine", "")
+    type_el = _os_type_el(root)
+    arch = type_el.get("arch", "")
+    machine = type_el.get("machine", "")
     if arch in ("s390", "s390x"):
         default = "virtio"
     elif arch in ("armv7l", "aarch64"):
@@ -287,15 +410,16 @@ def _net_defaults(root: etree._Element, devices: etree._Element) -> None:
     else:
         default = "rtl8139"
     for iface in _devices(devices, "interface"):
-        if iface.get("type") != "hostdev" and iface.find("model") is None:
+        if iface.get("type") != "hostdev" and _kid(iface, "model") is None:
             _sub(iface, "model", iface.sourceline, type=default)
 
 
 def _net_defaults_9(root: etree._Element, devices: etree._Element, caps: Caps | None) -> None:
     """libvirt 9.0's default NIC model: by arch and machine, else the first of rtl8139, e1000 and
     virtio the binary offers (rtl8139 when it offers none, or when no capabilities are known)."""
-    arch = root.find("os/type").get("arch", "")
-    machine = root.find("os/type").get("machine", "")
+    type_el = _os_type_el(root)
+    arch = type_el.get("arch", "")
+    machine = type_el.get("machine", "")
     virt = machine == "virt" or machine.startswith("virt-")
     if arch in ("s390", "s390x"):
         default = "virtio"
@@ -308,22 +432,23 @@ def _net_defaults_9(root: etree._Element, devices: etree._Element, caps: Caps | 
         default = next((m for m, cap in (("rtl8139", "rtl8139"), ("e1000", "e1000"), ("virtio", "virtio-net"))
                         if cap in offered), "rtl8139")
     for iface in _devices(devices, "interface"):
-        if iface.find("model") is None and iface.get("type") != "hostdev":
+        if _kid(iface, "model") is None and iface.get("type") != "hostdev":
             _sub(iface, "model", iface.sourceline, type="virtio" if iface.get("type") == "vdpa" else default)
 
 
 def _console_defaults(root: etree._Element, devices: etree._Element) -> None:
     """Console target types, and the serial port an HVM guest's first serial console stands for."""
-    arch = root.find("os/type").get("arch", "")
+    type_el = _os_type_el(root)
+    arch = type_el.get("arch", "")
     consoles = list(_devices(devices, "console"))
     for cons in consoles:
         target = _child(cons, "target", cons.sourceline)
         if not target.get("type"):
             _set(target, "type", "virtio" if arch in ("s390", "s390x") else "serial")
-    if not consoles or (root.findtext("os/type") or "hvm").strip() != "hvm":
+    if not consoles or (type_el.text or "hvm").strip() != "hvm":
         return
     first = consoles[0]
-    if first.find("target").get("type") != "serial" or _first(devices, "serial") is not None:
+    if _kid(first, "target").get("type") != "serial" or _first(devices, "serial") is not None:
         return
     # Libvirt moves such a console into the serial list, leaving an alias behind.
     serial = _sub(devices, "serial", first.sourceline)
@@ -335,7 +460,7 @@ def _console_defaults(root: etree._Element, devices: etree._Element) -> None:
 
             _append(serial, copy.deepcopy(child))
     _sub(serial, "target", first.sourceline, port="0")
-    addr = first.find("address")
+    addr = _kid(first, "address")
     if addr is not None:
         serial.append(addr)
 
@@ -346,10 +471,10 @@ VIDEO_VRAM_KIB = {"vga": 9216, "cirrus": 9216, "vmvga": 9216, "xen": 4096, "qxl"
 
 def default_video_model(root: etree._Element) -> str:
     """The model libvirt gives a video device that names none."""
-    os_type = (root.findtext("os/type") or "hvm").strip()
+    os_type = (_os_type_text(root) or "hvm").strip()
     if os_type in ("xen", "linux"):
         return "xen"
-    type_el = root.find("os/type")
+    type_el = _os_type_el(root)
     if type_el is not None and type_el.get("arch") == "ppc64":
         return "vga"
     return "cirrus"
@@ -371,7 +496,7 @@ def default_video_model_9(root: etree._Element) -> str | None:
     cirrus when the QEMU binary has cirrus-vga, else VGA when it has that, else none
     at all (the definition is refused): None, for rules to judge with the capabilities.
     """
-    type_el = root.find("os/type")
+    type_el = _os_type_el(root)
     arch = (type_el.get("arch") or "") if type_el is not None else ""
     machine = (type_el.get("machine") or "") if type_el is not None else ""
     if arch in ("ppc64", "ppc64le"):
@@ -429,7 +554,7 @@ def _controller_defaults(root: etree._Element, devices: etree._Element, machine_
     # Controllers the disks' drive addresses need.
     highest: dict[str, tuple[int, int | None]] = {}
     for disk in _devices(devices, "disk"):
-        target = disk.find("target")
+        target = _kid(disk, "target")
         bus = target.get("bus") if target is not None else None
         if bus not in ("scsi", "fdc", "ide", "sata"):
             continue
@@ -438,13 +563,14 @@ def _controller_defaults(root: etree._Element, devices: etree._Element, machine_
             highest[bus] = (nums[0], disk.sourceline)
     for bus in ("scsi", "fdc", "ide", "sata"):
         top, line = highest.get(bus, (-1, None))
-        have.add_upto(bus, _limited(top, line, f"{bus} drive address controller"), line)
+        if top >= 0:  # (none to add below 0)
+            have.add_upto(bus, _limited(top, line, f"{bus} drive address controller"), line)
     # virtio-serial controllers for virtio channels and consoles.
     for chr_el in list(_devices(devices, "channel")) + list(_devices(devices, "console")):
-        target = chr_el.find("target")
+        target = _kid(chr_el, "target")
         if target is None or target.get("type") != "virtio":
             continue
-        addr = chr_el.find("address")
+        addr = _kid(chr_el, "address")
         idx = addr.get("controller", "0") if addr is not None and addr.get("type") == "virtio-serial" else "0"
         if is_digits(idx):
             have.add("virtio-serial", int(idx), chr_el.sourceline)
@@ -453,12 +579,17 @@ def _controller_defaults(root: etree._Element, devices: etree._Element, machine_
 
 
 def _drive_numbers(el: etree._Element) -> tuple[int, int, int, int] | None:
-    addr = el.find("address")
+    addr = _kid(el, "address")
     if addr is None or addr.get("type") != "drive":
         return None
     # libvirt reads drive address numbers in decimal.
-    nums = tuple(parse_int(addr.get(k, "0"), 10) for k in ("controller", "bus", "target", "unit"))
-    return None if any(n is None or n < 0 for n in nums) else nums  # type: ignore[return-value]
+    nums = []
+    for k in ("controller", "bus", "target", "unit"):
+        n = parse_int(addr.get(k, "0"), 10)
+        if n is None or n < 0:
+            return None
+        nums.append(n)
+    return tuple(nums)  # type: ignore[return-value]
 
 
 def _hostdev_scsi_addresses(devices: etree._Element) -> None:
@@ -468,7 +599,7 @@ def _hostdev_scsi_addresses(devices: etree._Element) -> None:
     # Units on bus 0, target 0 already taken per controller, by SCSI disks and earlier host devices.
     taken: set[tuple[int, int]] = set()
     for disk in _devices(devices, "disk"):
-        target = disk.find("target")
+        target = _kid(disk, "target")
         nums = _drive_numbers(disk)
         if target is not None and target.get("bus") == "scsi" and nums and nums[1:3] == (0, 0):
             taken.add((nums[0], nums[3]))
@@ -479,7 +610,7 @@ def _hostdev_scsi_addresses(devices: etree._Element) -> None:
         if hd.get("type") != "scsi":
             continue
         nums = _drive_numbers(hd)
-        if nums is None and hd.find("address") is None:
+        if nums is None and _kid(hd, "address") is None:
             scsi = written + implied
             # A narrow bus has units 0-6 (7 is the controller's own); with every
             # controller full, the device names one past the last.
@@ -510,18 +641,19 @@ def _hostdev_scsi_controllers(devices: etree._Element, have: _Controllers) -> No
     for hd in _devices(devices, "hostdev"):
         if hd.get("type") != "scsi":
             continue
-        addr = hd.find("address")
+        addr = _kid(hd, "address")
         nums = _drive_numbers(hd) if addr is not None and addr.get("type") == "drive" else (0, 0, 0, 0)
         if nums is None:
             continue
         num = nums[0]
         if num > highest:
             highest, line = num, hd.sourceline
-    have.add_upto("scsi", _limited(highest, line, "SCSI host device controller"), line)
+    if highest >= 0:
+        have.add_upto("scsi", _limited(highest, line, "SCSI host device controller"), line)
 
 
 def _machine_controllers(root: etree._Element, devices: etree._Element, have: _Controllers) -> None:
-    type_el = root.find("os/type")
+    type_el = _os_type_el(root)
     arch, machine = type_el.get("arch", ""), type_el.get("machine", "")
     line = type_el.sourceline
     add_usb, sata, pci_root, pcie_root = True, False, False, False
@@ -552,7 +684,7 @@ def _add_implied(devices: etree._Element, have: _Controllers, arch: str, line: i
     # s390 has no USB unless an address asks for it (the implied usb0 included).
     if arch in ("s390", "s390x"):
         for ctrl in _devices(devices, "controller"):
-            if ctrl.get("type") == "usb" and ctrl.get("model") is None and ctrl.find("address") is None:
+            if ctrl.get("type") == "usb" and ctrl.get("model") is None and _kid(ctrl, "address") is None:
                 _set(ctrl, "model", "none")
     if balloon and _first(devices, "memballoon") is None:
         _sub(devices, "memballoon", line, model="virtio")
@@ -606,7 +738,7 @@ def _machine_controllers_9(root: etree._Element, devices: etree._Element, have: 
     ich9-ehci1, whichever QEMU has, or none), the pcie-root of ARM and RISC-V
     virt machines (with gpex-pcihost) and the pci-root of s390 (with zpci).
     """
-    type_el = root.find("os/type")
+    type_el = _os_type_el(root)
     arch, machine = type_el.get("arch", ""), type_el.get("machine", "")
     line = type_el.sourceline
     add_usb, sata, pci_root, pcie_root, balloon = True, False, False, False, True
@@ -641,10 +773,10 @@ def _controller_defaults_9(root: etree._Element, devices: etree._Element) -> Non
 
 def _tpm_version_default(root: etree._Element, devices: etree._Element) -> None:
     """Current libvirt's default version of an emulated TPM: 2.0 for CRB, sPAPR and ARM virt, else 1.2."""
-    type_el = root.find("os/type")
+    type_el = _os_type_el(root)
     arm_virt = type_el is not None and type_el.get("arch") in ("armv7l", "aarch64") and \
         (type_el.get("machine") or "").startswith("virt")
-    for backend in devices.iterfind("tpm/backend[@type='emulator']"):
+    for backend in [b for tpm in _devices(devices, "tpm") for b in _kids(tpm, "backend") if b.get("type") == "emulator"]:
         if not backend.get("version"):
             model = backend.getparent().get("model")
             _set(backend, "version", "2.0" if arm_virt or model in ("tpm-crb", "tpm-spapr") else "1.2")
@@ -653,12 +785,15 @@ def _tpm_version_default(root: etree._Element, devices: etree._Element) -> None:
 def _channel_paths(root: etree._Element, devices: etree._Element, host: Host) -> None:
     """libvirt 1.2.8 makes up the socket path of a virtio channel that names none, under its lib dir."""
     lib_dir = (host.raw.get("driver") or {}).get("lib_dir") or "/var/lib/libvirt/qemu"
-    name = root.findtext("name")
-    for chan in devices.iterfind("channel[@type='unix']"):
-        target = chan.find("target")
+    name_el = next(iter(_top(root, "name")), None)
+    name = None if name_el is None else name_el.text or ""
+    for chan in _devices(devices, "channel"):
+        if chan.get("type") != "unix":
+            continue
+        target = _kid(chan, "target")
         if target is None or target.get("type") != "virtio":
             continue
-        source = chan.find("source")
+        source = _kid(chan, "source")
         if source is None:
             source = _sub(chan, "source", chan.sourceline)
         if not source.get("path"):
@@ -676,7 +811,6 @@ DL_NS = "https://domlint.invalid/xpath"
 
 # Compiled once: compiling an XPath costs more than evaluating it.
 _OS_TYPE_TEXT = etree.XPath("string(os/type[1])", regexp=False)
-_OS_TYPE_ARCH = etree.XPath("string(os/type[1]/@arch)", regexp=False)
 
 
 def _os_type_implied(root: etree._Element) -> None:
@@ -685,7 +819,10 @@ def _os_type_implied(root: etree._Element) -> None:
     Later steps fill in <os><type>hvm</type></os>; the marker dl:os-type='implied' on <domain> keeps
     what the domain itself said for rules to see.
     """
-    if not (_OS_TYPE_TEXT(root) or ""):
+    # os/type[1] is root.find('os/type'); its string value is its text unless it holds other nodes.
+    type_el = _os_type_el(root)
+    text = "" if type_el is None else _OS_TYPE_TEXT(root) if len(type_el) else type_el.text
+    if not text:
         _set(root, f"{{{DL_NS}}}os-type", "implied")
 
 
@@ -695,7 +832,15 @@ def _arch_implied(root: etree._Element) -> None:
     The os step fills <type arch=...> from the host; the marker dl:arch='implied' on <domain> keeps
     that the domain itself wrote none (libvirt reads os/type[1]/@arch and takes an empty one as none).
     """
-    if not (_OS_TYPE_ARCH(root) or ""):
+    # string(os/type[1]/@arch): the arch of the first <os>'s first <type> that has one.
+    arch = None
+    for os_el in _top(root, "os"):
+        type_el = _kid(os_el, "type")
+        if type_el is not None:
+            arch = type_el.get("arch")
+            if arch is not None:
+                break
+    if not arch:
         _set(root, f"{{{DL_NS}}}arch", "implied")
 
 
@@ -706,8 +851,8 @@ def _disk_target_128(devices: etree._Element) -> None:
     bus, tray and removable of that one stand. Dropping the dev-less ones before it
     lets the steps, rules and emitter read target[1] as libvirt does.
     """
-    for disk in devices.iterfind("disk"):
-        targets = disk.findall("target")
+    for disk in _devices(devices, "disk"):
+        targets = _kids(disk, "target")
         if len(targets) < 2 or targets[0].get("dev") is not None:
             continue
         for target in targets:

@@ -251,13 +251,32 @@ FIELDS: tuple[Field, ...] = (
 
 # A field's attribute (None for the element's text) and the (attribute, value)
 # its element must have, taken out of a last [@a='v'] step so that fields of one
-# element with different types share one XPath.
-_Member = tuple[Field, str | None, tuple[str, str] | None]
+# element with different types share one XPath. Last, the bounds of a plain decimal
+# value that is left as written (a decimal field's own and its reader's), None for
+# fields without that shortcut: most values are such, and are passed over at once.
+_Member = tuple[Field, str | None, tuple[str, str] | None, int | None, int | None]
 # Fields grouped by the element holding them: (XPath to the elements, the
 # element names a document must hold for it to find any, the members). Made on first use.
 # Each group's XPath is compiled when a document first holds its elements (most never do).
 _GROUPS: list[list[Any]] = []
-_LAST_TEST = LazyPattern(r"(.*[^\]])\[@([A-Za-z_]+)='([^']*)'\]\Z")  # read on a cache miss only
+# Which groups a document may need, found without a loop over all of them: each branch of a
+# group's names has one key name (the one fewest branches share), and a group is looked at
+# only when a document holds the key of one of its branches. _ALWAYS: groups with a branch
+# that needs no name. Made with _GROUPS.
+_BY_KEY: dict[str, list[int]] = {}
+_KEYS: frozenset[str] = frozenset()
+_ALWAYS: list[int] = []
+# Every fact the choice of groups reads (the element names of every branch, the attribute
+# names of the attribute-only groups): the groups a walked document needs depend only on
+# which of these it holds, and the few such sets the domains of a run hold each get the
+# list worked out once (_PLANS, emptied when it grows past _PLANS_MAX).
+_UNIVERSE: frozenset[str] = frozenset()
+_PLANS: dict[frozenset[str], list[int]] = {}
+_PLANS_MAX = 1024
+# Where a group's elements are children of the root ('memory[1]', 'clock') or of <devices>
+# ('devices/controller'), the walk's index has them: (where, tag, first only) per group, else None.
+_DIRECT = re.compile(r"(devices/)?([A-Za-z_][\w.-]*)(\[1\])?\Z")
+_LAST_TEST = re.compile(r"(.*[^\]])\[@([A-Za-z_]+)='([^']*)'\]\Z")
 
 
 def _element_names(xpaths: list[str]) -> list[list[frozenset[str]] | None]:
@@ -272,7 +291,9 @@ def _element_names(xpaths: list[str]) -> list[list[frozenset[str]] | None]:
 
 
 def _groups() -> list[list[Any]]:
-    """[XPath to the elements (its text until first used), the element names needed, the members] per group."""
+    """Per group: [XPath to the elements (its text until first used), the element names needed, the members,
+    their dispatch by a tested attribute (_dispatch), the walk's index that holds the elements (_direct),
+    the attribute names read (when only attributes are)]."""
     if not _GROUPS:
         from . import cache
 
@@ -283,22 +304,81 @@ def _groups() -> list[list[Any]]:
             test = _LAST_TEST.match(element)
             if test:
                 element = test.group(1)
+            plain = f.base != 16 and not f.scaled and not f.words
             by_element.setdefault(element, []).append(
-                (f, attr if found else None, (test.group(2), test.group(3)) if test else None))
+                (f, attr if found else None, (test.group(2), test.group(3)) if test else None,
+                 max(f.reader.lo, f.lo if f.lo is not None else f.reader.lo) if plain else None,
+                 min(f.reader.hi, f.hi if f.hi is not None else f.reader.hi) if plain else None))
         # Worked out once per install, like the rule pack's select index.
         names = cache.load("numbers", [], lambda: _element_names(list(by_element)))
         for (xpath, fields), needed in zip(by_element.items(), names, strict=True):
-            _GROUPS.append([xpath, needed, fields])
+            # The attribute names (as facts) a group reads, when it reads only attributes: a
+            # document holding none of them gives it nothing to do ('devices/*/boot' wants @order).
+            attrs = None if any(m[1] is None for m in fields) else frozenset("@" + m[1] for m in fields)
+            _GROUPS.append([xpath, needed, fields, _dispatch(fields), _direct(xpath), attrs])
+        _index_keys()
     return _GROUPS
 
 
-def _plain_in_range(f: Field, text: str) -> bool:
-    """Whether text is a plain decimal number within f's range: nothing to refuse or respell (the usual case)."""
-    if not is_digits(text) or (text[0] == "0" and len(text) > 1):
-        return False
-    value = int(text)
-    return (f.reader.lo <= value <= f.reader.hi and (f.lo is None or value >= f.lo)
-            and (f.hi is None or value <= f.hi))
+def _dispatch(fields: list[_Member]) -> tuple[str, dict[str, list[_Member]], list[_Member]] | None:
+    """For a group whose members test one attribute ([@type='pci']): (that attribute, the members that
+    apply for each value, in their order, those for any other value), so an element meets only its own."""
+    tested = {m[2][0] for m in fields if m[2] is not None}
+    if len(tested) != 1:
+        return None
+    untested = [m for m in fields if m[2] is None]
+    values = {m[2][1] for m in fields if m[2] is not None}
+    # Each list holds the members for its element with the test taken out: the element passed it.
+    return (tested.pop(), {v: [(m[0], m[1], None, m[3], m[4]) if m[2] is not None else m
+                               for m in fields if m[2] is None or m[2][1] == v] for v in values}, untested)
+
+
+def _direct(xpath: str) -> tuple[bool, str, bool] | None:
+    """(under <devices>, tag, first only) for an XPath to children of the root or of <devices>, else None."""
+    m = _DIRECT.match(xpath)
+    if not m or (m.group(1) and m.group(3)):
+        return None
+    return bool(m.group(1)), m.group(2), bool(m.group(3))
+
+
+def _index_keys() -> None:
+    global _KEYS
+    shared: dict[str, int] = {}
+    for _, needed, *_rest in _GROUPS:
+        for branch in needed or ():
+            for name in branch:
+                shared[name] = shared.get(name, 0) + 1
+    for i, (_, needed, *_rest) in enumerate(_GROUPS):
+        if needed is None or any(not branch for branch in needed):
+            _ALWAYS.append(i)
+            continue
+        for branch in needed:
+            key = min(branch, key=lambda n: (shared[n], n))
+            if i not in _BY_KEY.setdefault(key, []):
+                _BY_KEY[key].append(i)
+    _KEYS = frozenset(_BY_KEY)
+    global _UNIVERSE
+    _UNIVERSE = frozenset(shared) | frozenset(a for *_rest, attrs in _GROUPS for a in attrs or ())
+
+
+def _wanted(tags: set[Any] | frozenset[Any], walked: bool) -> list[int]:
+    """The positions of the groups a document holding tags may find something in, in order.
+
+    walked: tags hold the attribute names too (a walk's facts), so a group reading only
+    attributes the document lacks is left out.
+    """
+    wanted = list(_ALWAYS)
+    for key in _KEYS.intersection(tags):
+        wanted.extend(_BY_KEY[key])
+    out = []
+    for i in sorted(set(wanted)):
+        _, names, _, _, _, attrs = _GROUPS[i]
+        if attrs is not None and walked and attrs.isdisjoint(tags):
+            continue
+        if names is not None and not any(n <= tags for n in names):
+            continue
+        out.append(i)
+    return out
 
 
 def refusal(f: Field, text: str, unit: str | None = None) -> str | None:
@@ -337,6 +417,26 @@ def spelling(f: Field, text: str) -> str | None:
     return hex(value) if f.base == 16 else str(value)
 
 
+def _settled(f: Field, text: str, el: etree._Element) -> bool:
+    """Whether text is already what libvirt stores for f: a plain number within range, nothing to refuse
+    or respell. The usual case, decided without refusal() and spelling() (the same answers)."""
+    if f.base != 16 and is_digits(text) and (text[0] != "0" or len(text) == 1):
+        value = int(text)
+        if not (f.reader.lo <= value <= f.reader.hi and (f.lo is None or value >= f.lo)
+                and (f.hi is None or value <= f.hi)):
+            return False
+        if not f.scaled:
+            return True
+        scale = unit_scale(el.get("unit") or "", f.scale)
+        return scale is None or value * scale <= f.max_bytes
+    if f.hex_ok and not f.scaled and type(f.reader) is Reader and _PLAIN[f.base].match(text):
+        # A plain 0x (or decimal) spelling, kept as written when it reads within range.
+        value = int(text, f.base or 0)
+        return (f.reader.lo <= value <= f.reader.hi and (f.lo is None or value >= f.lo)
+                and (f.hi is None or value <= f.hi))
+    return False
+
+
 def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | None = None) -> None:
     """Refuse (InputError) the first number libvirt 1.2.8 cannot read; respell the others as plain numbers.
 
@@ -345,22 +445,39 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
     """
     # Most domains hold few of these fields: skip those whose elements are absent (the
     # walk's facts hold every element name; without a walk, read the names here).
-    tags = walk.facts if walk is not None else {el.tag for el in root.iter()}
-    for group in _groups():
-        xp, names, fields = group
-        if names is not None:
-            for n in names:  # a plain loop: this runs for every group of every domain
-                if n <= tags:
-                    break
-            else:
-                continue
-        if isinstance(xp, str):
-            xp = group[0] = etree.XPath(xp, regexp=False)
-        for el in xp(root):
-            for f, attr, test in fields:
+    groups = _groups()
+    walked = walk is not None and walk.root is root
+    if walked:
+        present = _UNIVERSE.intersection(walk.facts)  # type: ignore[union-attr]
+        wanted = _PLANS.get(present)
+        if wanted is None:
+            if len(_PLANS) >= _PLANS_MAX:
+                _PLANS.clear()
+            wanted = _PLANS[present] = _wanted(present, True)
+    else:
+        wanted = _wanted({el.tag for el in root.iter()}, False)
+    # The walk files the children of the root and of the (only) <devices> by tag: no XPath for those.
+    direct_ok = walked and len(walk.top.get("devices") or ()) <= 1  # type: ignore[union-attr]
+    for i in wanted:
+        group = groups[i]
+        xp, _, fields, dispatch, direct, _ = group
+        if direct is not None and direct_ok:
+            under, tag, first = direct
+            found = (walk.by_tag if under else walk.top).get(tag) or ()  # type: ignore[union-attr]
+            elements = found[:1] if first else found
+        else:
+            if isinstance(xp, str):
+                xp = group[0] = etree.XPath(xp, regexp=False)
+            elements = xp(root)
+        for el in elements:
+            members = fields if dispatch is None else dispatch[1].get(el.get(dispatch[0]), dispatch[2])
+            for f, attr, test, lo, hi in members:
                 if test is not None and el.get(test[0]) != test[1]:
                     continue
                 text = el.get(attr) if attr else el.text or ""
+                if lo is not None and text and text.isdigit() and text.isascii() and (text[0] != "0" or len(text) == 1) \
+                        and lo <= int(text) <= hi:  # type: ignore[operator]
+                    continue  # a plain decimal within range: what _settled says at more cost
                 if text in f.words:
                     continue
                 if text == "" and rewrite and (f.drop_empty or (attr and f.empty_is_absent)):
@@ -369,7 +486,7 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
                         continue
                     el.getparent().remove(el)
                     break
-                if text is None or (f.base != 16 and not f.scaled and _plain_in_range(f, text)):
+                if text is None or _settled(f, text, el):
                     continue
                 why = refusal(f, text, el.get("unit") if f.scaled else None)
                 if why and f.bad is None:
@@ -386,7 +503,11 @@ def check(root: etree._Element, path: str, rewrite: bool = True, walk: Walk | No
                 else:
                     el.text = plain
 
-    vcpu = root.find("vcpu")
+    if direct_ok:
+        vcpus = walk.top.get("vcpu")  # type: ignore[union-attr]
+        vcpu = vcpus[0] if vcpus else None
+    else:
+        vcpu = root.find("vcpu")
     if vcpu is not None and vcpu.get("current", "") != "" and (vcpu.text or "") != "":
         current, maximum = ULONG.read(vcpu.get("current", ""), 10), ULONG.read(vcpu.text or "", 10)
         if current is not None and maximum is not None and current > maximum:
