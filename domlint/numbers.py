@@ -104,7 +104,9 @@ UINT_NONNEG = Reader(0, 2**32 - 1, unsigned=True, minus_ok=False, ctype="a non-n
 ULONG = Reader(0, 2**64 - 1, unsigned=True, minus_ok=True, ctype="an unsigned long long")        # _ul, _ull
 # virCPUDefParseXML's topology counts: virXPathULong cast to an unsigned int.
 ULONG_TO_UINT = TruncatingReader(0, 2**32 - 1, unsigned=True, minus_ok=True, ctype="an unsigned long")
-XPATH_LONG = XPathNumberReader(-2**63, 2**63 - 1, unsigned=False, minus_ok=True, ctype="a whole XPath number")
+# Its bounds are those of the plain decimals taken as read without XPath: beyond 2**53 a double rounds
+# (libvirt stores 9007199254740992 for 9007199254740993, and 0 for 9223372036854775807).
+XPATH_LONG = XPathNumberReader(-2**53, 2**53, unsigned=False, minus_ok=True, ctype="a whole XPath number")
 # virXPathUInt: ULONG with this bound (so '-5', wrapped to 2**64 - 5, is refused).
 XUINT_HI = 2**32 - 1
 

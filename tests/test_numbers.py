@@ -349,6 +349,22 @@ def test_normalised_domain_shows_the_number_libvirt_stores() -> None:
     assert doc.root.find("devices/graphics").get("port") == "5905"
 
 
+@pytest.mark.parametrize("written", ["9007199254740992", "9007199254740993", "1152921504606846976",
+                                     "9223372036854775807", "-9223372036854775807", "12345"])
+def test_a_variable_clock_adjustment_is_the_double_xpath_makes_of_it(written: str) -> None:
+    # Plain decimals too: past 2**53 libxml2's number() rounds as it reads each digit, and a long long
+    # cannot hold 2**63, so a plain spelling is not always what libvirt stores.
+    from domlint.domain import normalise
+    from domlint.parse import parse_bytes
+
+    xml = Case("x", "xnum", top=f"<clock offset='variable' adjustment='{written}' basis='utc'/>").xml(None)
+    doc = normalise(parse_bytes(xml.encode(), "x.xml"), default_host(), "1.2.8")
+    stored = doc.root.find("clock").get("adjustment")
+    assert stored == str(numbers.XPATH_LONG.read(written, 10) or 0)
+    assert stored == {"9007199254740993": "9007199254740992", "9223372036854775807": "0",
+                      "-9223372036854775807": "0"}.get(written, stored)
+
+
 def test_only_sizes_are_bounded_by_llong_max_bytes() -> None:
     """An <iotune> limit past LLONG_MAX is readable (a rule reports it); a <memory> that many bytes is not."""
     iotune = next(c for c in CASES if c.name == "iotune")
