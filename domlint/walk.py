@@ -35,6 +35,18 @@ def _visit(el: etree._Element, add: object) -> None:
             add("@" + pair[0])  # type: ignore[operator]
 
 
+def _by_tag(parent: etree._Element) -> dict[object, list[etree._Element]]:
+    """The children of parent by tag, each list in document order."""
+    out: dict[object, list[etree._Element]] = {}
+    for child in parent:
+        found = out.get(child.tag)
+        if found is None:
+            out[child.tag] = [child]
+        else:
+            found.append(child)
+    return out
+
+
 class Walk:
     """What one pass over a domain found: its facts, and the children of its root and of its <devices> by tag."""
 
@@ -46,27 +58,12 @@ class Walk:
         self.by_tag: dict[object, list[etree._Element]] = {}
         # The root's children by tag, in document order: the steps' lookups of <os>, <name>, <cpu>
         # without ElementPath (a find costs some 2 us, a dict look-up a twentieth of it).
-        top: dict[object, list[etree._Element]] = {}
-        self.top = top
-        for child in root:
-            tag = child.tag
-            found = top.get(tag)
-            if found is None:
-                top[tag] = [child]
-            else:
-                found.append(child)
+        top = self.top = _by_tag(root)
         # The first <devices> is the one libvirt and normalisation read.
         found = top.get("devices")
         if found:
             self.devices = found[0]
-            by_tag = self.by_tag
-            for dev in self.devices:
-                tag = dev.tag
-                found = by_tag.get(tag)
-                if found is None:
-                    by_tag[tag] = [dev]
-                else:
-                    found.append(dev)
+            self.by_tag = _by_tag(self.devices)
         # One iterator over the whole tree (each iter() costs about 1 us to set up, one per device
         # used to be a third of the walk). Every node's proxy is kept while the domain is checked:
         # lxml makes a Python object for a node each time one is reached with none alive, and the
