@@ -35,7 +35,7 @@ def _visit(el: etree._Element, add: object) -> None:
             add("@" + pair[0])  # type: ignore[operator]
 
 
-def _by_tag(parent: etree._Element) -> dict[object, list[etree._Element]]:
+def children_by_tag(parent: etree._Element) -> dict[object, list[etree._Element]]:
     """The children of parent by tag, each list in document order."""
     out: dict[object, list[etree._Element]] = {}
     for child in parent:
@@ -58,12 +58,12 @@ class Walk:
         self.by_tag: dict[object, list[etree._Element]] = {}
         # The root's children by tag, in document order: the steps' lookups of <os>, <name>, <cpu>
         # without ElementPath (a find costs some 2 us, a dict look-up a twentieth of it).
-        top = self.top = _by_tag(root)
+        top = self.top = children_by_tag(root)
         # The first <devices> is the one libvirt and normalisation read.
         found = top.get("devices")
         if found:
             self.devices = found[0]
-            self.by_tag = _by_tag(self.devices)
+            self.by_tag = children_by_tag(self.devices)
         # One iterator over the whole tree (each iter() costs about 1 us to set up, one per device
         # used to be a third of the walk). Every node's proxy is kept while the domain is checked:
         # lxml makes a Python object for a node each time one is reached with none alive, and the

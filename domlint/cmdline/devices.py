@@ -20,6 +20,7 @@ from lxml import etree
 
 from ..domain import disk_index
 from ..values import parse_int
+from ..walk import children_by_tag
 from .context import Ctx, child
 
 Element = etree._Element
@@ -56,14 +57,7 @@ def forget(ctx: Ctx) -> None:
 
 
 def _by_tag(ctx: Ctx) -> dict[Any, list[Element]]:
-    out: dict[Any, list[Element]] = {}
-    for el in ctx.devices:
-        found = out.get(el.tag)
-        if found is None:
-            out[el.tag] = [el]
-        else:
-            found.append(el)
-    return out
+    return children_by_tag(ctx.devices)
 
 
 def tagged(ctx: Ctx, tag: str) -> list[Element]:
