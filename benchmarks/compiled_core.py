@@ -53,7 +53,7 @@ disable_error_code = union-attr, operator, call-arg, misc
 EDITS = (
     ("*", "\nElement = etree._Element\n", "\nfrom typing import TypeAlias\n\nElement: TypeAlias = etree._Element\n",
      "an alias of an untyped name is a variable to mypy, not a type, unless it says it is an alias"),
-    ("domlint/engine.py", "        for fact in facts:\n", "        for fact in cast(set[Any], facts):\n",
+    ("domlint/engine.py", "        for fact in (None, *facts):\n", "        for fact in cast(tuple[Any, ...], (None, *facts)):\n",
      "a comment's tag (lxml's Comment function) is among the facts, and compiled code checks each Fact's type"),
     ("domlint/domain.py", "for c in reversed(ctrls[:pos])", "for c in list(reversed(ctrls[:pos]))",
      "mypyc's for-loop over reversed() of an untyped list fails an internal assertion"),

@@ -32,7 +32,7 @@ _JUDGES = ("engine.py", "predicates.py", "selectors.py", "numbers.py", "rulepack
 class Packed(Mapping[str, Any]):
     """Entries kept as marshal bytes until first read: a run unpacks only the ones it uses."""
 
-    def __init__(self, packed: dict[str, bytes]) -> None:
+    def __init__(self, packed: Mapping[str, bytes]) -> None:
         self._packed = packed
         self._read: dict[str, Any] = {}
 

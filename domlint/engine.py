@@ -697,9 +697,8 @@ class _Plan:
                 entries = self._anywhere
             else:
                 # () for a fact no select names, None for one this plan has not filed yet.
-                entries = entries_of.get(fact, ())
-                if entries is None:
-                    entries = self._entries_of(fact)
+                known = entries_of.get(fact, ())
+                entries = self._entries_of(fact) if known is None else known
             # may_match, inlined: this runs for some 150 branches of every document.
             for g, every, clauses in entries:
                 if every is not None and not every <= facts:

@@ -234,7 +234,7 @@ def _comparison_clauses(text: str) -> list[Clause] | None:
     out: list[Clause] = []
     # A comparison with an empty node-set is false for every operator, as long as
     # the other side is a literal or a node-set (a boolean would compare otherwise).
-    sides = []
+    sides: list[str] = []
     for side in (left, right):
         if _LITERAL.fullmatch(side):
             continue
