@@ -90,6 +90,9 @@ class _Opened:
             raise OSError(f"{self.file.name}: cache entry cut short")
         return data
 
+    def __del__(self) -> None:
+        self.file.close()  # closed with the last list that reads it (unclosed, Python would warn)
+
 
 # pread reads at an offset without moving the file's position: threads may share the file.
 _PREAD = getattr(os, "pread", None)
