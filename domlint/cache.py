@@ -16,12 +16,14 @@ import os
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+if TYPE_CHECKING:
+    from .pathname import StrPath
 
 # Bump when the meaning of a cached entry changes.
 FORMAT = "11"
-_HERE = Path(__file__).parent
+_HERE = os.path.dirname(__file__)
 # The code and data whose change invalidates every entry: what decides validity.
 _JUDGES = ("engine.py", "predicates.py", "selectors.py", "numbers.py", "rulepack.py", "yamlcheck.py", "host.py",
            "caps.py", "cache.py", "target.py", "vocabulary.py", "examples.py",
@@ -120,33 +122,33 @@ class Blobs(Sequence[bytes | None]):
         return None if start < 0 else self._opened.read(start, self._spans[2 * i + 1])
 
 
-def cache_dir() -> Path | None:
+def cache_dir() -> str | None:
     """Where checked results are kept, or None when caching is off (DOMLINT_CACHE_DIR='')."""
     env = os.environ.get("DOMLINT_CACHE_DIR")
     if env == "":
         return None
     if env:
-        return Path(env)
+        return env
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "domlint"
+    return os.path.join(base, "domlint")
 
 
-def _judge_paths() -> list[Path]:
+def _judge_paths() -> list[str]:
     # Where the judges are is fixed for a process (their stat is read for every key).
     if not _JUDGE_PATHS:
-        from .data import data_file, schema_dir
+        from .data import data_file, schema_file
 
         for name in _JUDGES:
             if name.startswith("schema/"):
-                _JUDGE_PATHS.append(schema_dir() / name.removeprefix("schema/"))
+                _JUDGE_PATHS.append(schema_file(name.removeprefix("schema/")))
             elif name.startswith("data/"):
                 _JUDGE_PATHS.append(data_file(name.removeprefix("data/")))
             else:
-                _JUDGE_PATHS.append(_HERE / name)
+                _JUDGE_PATHS.append(os.path.join(_HERE, name))
     return _JUDGE_PATHS
 
 
-_JUDGE_PATHS: list[Path] = []
+_JUDGE_PATHS: list[str] = []
 
 
 # A file changed this recently may change again within the same clock tick,
@@ -155,12 +157,12 @@ _JUDGE_PATHS: list[Path] = []
 SETTLED_NS = 2_000_000_000
 
 
-def key(kind: str, sources: Iterable[Path]) -> str:
+def key(kind: str, sources: Iterable[StrPath]) -> str:
     """The key of an entry built from sources (OSError when one cannot be read)."""
     return _stat_key(kind, sources)[0]
 
 
-def _stat_key(kind: str, sources: Iterable[Path]) -> tuple[str, int]:
+def _stat_key(kind: str, sources: Iterable[StrPath]) -> tuple[str, int]:
     """The key, and the newest change time among the sources."""
     global _JUDGED
     if _JUDGED is None:
@@ -171,7 +173,7 @@ def _stat_key(kind: str, sources: Iterable[Path]) -> tuple[str, int]:
     return "\n".join([FORMAT, kind, *judged, *parts]), max(newest, newest_source)
 
 
-def _stat_parts(paths: Iterable[Path]) -> tuple[list[str], int]:
+def _stat_parts(paths: Iterable[StrPath]) -> tuple[list[str], int]:
     parts = []
     newest = 0
     for p in paths:
@@ -199,7 +201,8 @@ def read(kind: str, entry_key: str) -> Any:
     if cdir is None:
         return None
     try:
-        stored_key, value = marshal.loads((cdir / _file(kind, entry_key)).read_bytes())
+        with open(os.path.join(cdir, _file(kind, entry_key)), "rb") as fh:
+            stored_key, value = marshal.loads(fh.read())
     except (OSError, EOFError, ValueError, TypeError):
         return None
     return value if stored_key == entry_key else None
@@ -207,15 +210,21 @@ def read(kind: str, entry_key: str) -> Any:
 
 def write(kind: str, entry_key: str, value: Any) -> None:
     """Store value under key (best effort: a read-only cache only costs speed)."""
+    _store(kind, entry_key, lambda: [marshal.dumps((entry_key, value))])
+
+
+def _store(kind: str, entry_key: str, content: Callable[[], list[bytes | bytearray]]) -> None:
+    """Write an entry's bytes beside it and rename it into place: a reader never sees half a file."""
     cdir = cache_dir()
     if cdir is None:
         return
     try:
-        cdir.mkdir(parents=True, exist_ok=True)
+        os.makedirs(cdir, exist_ok=True)
         name = _file(kind, entry_key)
-        tmp = cdir / f".{name}.{os.getpid()}.tmp"
-        tmp.write_bytes(marshal.dumps((entry_key, value)))
-        tmp.replace(cdir / name)
+        tmp = os.path.join(cdir, f".{name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            fh.writelines(content())
+        os.replace(tmp, os.path.join(cdir, name))
     except (OSError, ValueError):
         pass
 
@@ -245,14 +254,7 @@ def write_split(kind: str, entry_key: str, value: Any, lists: list[list[bytes | 
                 tail += blob
         tables.append(spans.tobytes())
     head = marshal.dumps((entry_key, value, len(tail), tables))
-    try:
-        cdir.mkdir(parents=True, exist_ok=True)
-        name = _file(kind, entry_key)
-        tmp = cdir / f".{name}.{os.getpid()}.tmp"
-        tmp.write_bytes(b"".join((_SPLIT, len(head).to_bytes(8, "little"), head, tail)))
-        tmp.replace(cdir / name)
-    except (OSError, ValueError):
-        pass
+    _store(kind, entry_key, lambda: [_SPLIT, len(head).to_bytes(8, "little"), head, tail])
 
 
 def read_split(kind: str, entry_key: str) -> tuple[Any, list[Blobs]] | None:
@@ -261,7 +263,7 @@ def read_split(kind: str, entry_key: str) -> tuple[Any, list[Blobs]] | None:
     if cdir is None:
         return None
     try:
-        file = open(cdir / _file(kind, entry_key), "rb", buffering=0)  # noqa: SIM115 - kept open by the lists
+        file = open(os.path.join(cdir, _file(kind, entry_key)), "rb", buffering=0)  # noqa: SIM115 - kept open by the lists
     except OSError:
         return None
     try:
@@ -280,7 +282,7 @@ def read_split(kind: str, entry_key: str) -> tuple[Any, list[Blobs]] | None:
     return value, [Blobs(opened, memoryview(t).cast("q")) for t in tables]
 
 
-def load_split(kind: str, sources: list[Path],
+def load_split(kind: str, sources: list[StrPath],
                build: Callable[[], tuple[Any, list[list[bytes | None]]]]) -> tuple[Any, Sequence[Sequence[bytes | None]]]:
     """As load, for a value with lists of byte strings kept apart in the file and read one at a time."""
     try:
@@ -296,7 +298,7 @@ def load_split(kind: str, sources: list[Path],
     return value, lists
 
 
-def load(kind: str, sources: list[Path], build: Callable[[], Any]) -> Any:
+def load(kind: str, sources: list[StrPath], build: Callable[[], Any]) -> Any:
     """The cached result of build() for these sources, building and storing it on a miss.
 
     build raises on bad input; nothing is stored then, so the error repeats on

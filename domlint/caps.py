@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import cache, partial
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import cache as diskcache
 from .errors import InputError, UsageError
 from .target import Target, resolve
+
+if TYPE_CHECKING:
+    from .pathname import StrPath
 
 
 class Caps(frozenset[str]):
@@ -93,15 +96,16 @@ class _Profiles(diskcache.Packed):
 
 
 @cache
-def _profile_table(folder: Path) -> _Profiles:
-    path = folder / "qemu-profiles.yaml"
+def _profile_table(folder: str) -> _Profiles:
+    path = os.path.join(folder, "qemu-profiles.yaml")
 
     def build() -> tuple[dict[str, str | None], list[list[bytes | None]]]:
         import marshal
 
         import yaml  # imported only on a cache miss
 
-        table = {str(name): dict(body) for name, body in yaml.safe_load(path.read_text()).items()}
+        with open(path, encoding="utf-8") as fh:
+            table = {str(name): dict(body) for name, body in yaml.safe_load(fh).items()}
         return {name: body.get("arch") for name, body in table.items()}, [[marshal.dumps(b) for b in table.values()]]
     arches, (bodies,) = diskcache.load_split("profiles", [path], build)
     return _Profiles(arches, bodies)
@@ -117,14 +121,17 @@ ARGV_FACTS_FILE = "qemu-profiles-argv.json"
 
 
 @cache
-def _argv_fact_table(folder: Path) -> dict[str, dict[str, Any]]:
+def _argv_fact_table(folder: str) -> dict[str, dict[str, Any]]:
     import json
 
-    path = folder / ARGV_FACTS_FILE
-    return json.loads(path.read_text()) if path.is_file() else {}
+    path = os.path.join(folder, ARGV_FACTS_FILE)
+    if not os.path.isfile(path):
+        return {}
+    with open(path, "rb") as fh:
+        return json.load(fh)  # type: ignore[no-any-return]
 
 
-def _profile_argv_facts(folder: Path, name: str) -> dict[str, Any] | None:
+def _profile_argv_facts(folder: str, name: str) -> dict[str, Any] | None:
     return _argv_fact_table(folder).get(name)
 
 
@@ -196,7 +203,7 @@ def _newest_profile(t: Target, arch: str | None) -> Caps:
     return caps
 
 
-def read_qemu_caps(path: str | Path) -> dict[str, Any]:
+def read_qemu_caps(path: StrPath) -> dict[str, Any]:
     """The facts of a libvirt capability cache file (`<qemuCaps>`): flags, version, arch, machines, CPU models."""
     from .parse import parse_file
 
@@ -260,7 +267,7 @@ def read_argv_facts(root: Any) -> dict[str, Any]:
             "host_models": host_models, "host_migratability": host_migratability, "sev": sev_info}
 
 
-def from_file(path: str | Path, target: Target | str | None = None, warn: Any = None) -> Caps:
+def from_file(path: StrPath, target: Target | str | None = None, warn: Any = None) -> Caps:
     """Capabilities from libvirt's capability cache file (or any XML holding <flag name='...'/> elements).
 
     Flag names the target does not know are left out with a warning (a newer

@@ -8,7 +8,6 @@ between files; each distinct combination is built once per run.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, MutableMapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import caps as capsmod
@@ -26,6 +25,8 @@ from .parse import Document, parse_bytes, parse_file
 from .record import field, record, replace
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .start import Start
 
 
@@ -220,7 +221,7 @@ class Checker:
         self.finder = configmod.Finder()
         self.explicit: configmod.Config | None = None
         if options.config:
-            self.explicit = configmod.load(Path(options.config))
+            self.explicit = configmod.load(options.config)
             if self.explicit is None:
                 raise configmod.ConfigError(options.config, None, "has no [tool.domlint] table")
         # engines: compiled rule packs shared by the Checkers of one run (a worker checks several chunks).

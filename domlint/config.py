@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import re
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data import schema_dir
+from .data import load_schema
+from .pathname import StrPath, beside, clean, relative_to
 from .record import field, record
 
 if TYPE_CHECKING:
@@ -34,14 +34,14 @@ class ConfigError(DomlintError):
 class Config:
     """One configuration file's settings, with the line of each key for later messages."""
 
-    path: Path
+    path: str
     values: dict[str, Any]
     lines: dict[KeyPath, int] = field(default_factory=dict, compare=False)
 
     @property
-    def base(self) -> Path:
+    def base(self) -> str:
         """The directory relative paths and globs are taken from."""
-        return self.path.parent
+        return os.path.dirname(clean(self.path)) or "."
 
     def line(self, *keys: str | int) -> int | None:
         """The line of the innermost key of keys that the file shows, or None."""
@@ -54,10 +54,9 @@ class Config:
         """An error pointing at keys in this file."""
         return ConfigError(str(self.path), self.line(*keys), message)
 
-    def resolve(self, value: str) -> Path:
+    def resolve(self, value: str) -> str:
         """A path named in the file, taken relative to it."""
-        p = Path(value).expanduser()
-        return p if p.is_absolute() else self.base / p
+        return beside(self.path, os.path.expanduser(value))
 
     def ids(self, key: str) -> set[str] | None:
         """A set of rule ids or prefixes (select, ignore), or None when unset."""
@@ -71,13 +70,10 @@ class Config:
                 return (key, self.resolve(value) if key == "qemu-caps" else value)
         return None
 
-    def path_ignores(self, file: str | Path) -> set[str]:
+    def path_ignores(self, file: StrPath) -> set[str]:
         """The rule ids ignored for file by per-path-ignores."""
-        absolute = Path(os.path.abspath(file))
-        try:
-            rel = absolute.relative_to(self.base).as_posix()
-        except ValueError:
-            rel = absolute.as_posix()
+        absolute = os.path.abspath(file)
+        rel = relative_to(absolute, self.base) or absolute
         out: set[str] = set()
         for pattern, ids in self.values.get("per-path-ignores", {}).items():
             target = rel if "/" in pattern else rel.rsplit("/", 1)[-1]
@@ -111,10 +107,11 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
-def load(path: Path) -> Config | None:
+def load(given: StrPath) -> Config | None:
     """Read one configuration file; None for a pyproject.toml without [tool.domlint]."""
+    path = clean(given)
     text = read_text(path, "configuration", ConfigError)
-    if path.name == "pyproject.toml":
+    if os.path.basename(path) == "pyproject.toml":
         values, lines = _from_toml(path, text)
         if values is None:
             return None
@@ -125,7 +122,7 @@ def load(path: Path) -> Config | None:
     return cfg
 
 
-def _from_toml(path: Path, text: str) -> tuple[dict[str, Any] | None, dict[KeyPath, int]]:
+def _from_toml(path: str, text: str) -> tuple[dict[str, Any] | None, dict[KeyPath, int]]:
     import tomllib
     try:
         doc = tomllib.loads(text)
@@ -172,7 +169,7 @@ def _toml_lines(text: str) -> dict[KeyPath, int]:
     return lines
 
 
-def _from_yaml(path: Path, text: str) -> tuple[dict[str, Any], dict[KeyPath, int]]:
+def _from_yaml(path: str, text: str) -> tuple[dict[str, Any], dict[KeyPath, int]]:
     import yaml  # imported only when YAML is really read
     try:
         node, values = compose_yaml(text)
@@ -202,11 +199,10 @@ def _yaml_lines(node: Any, at: KeyPath, out: dict[KeyPath, int]) -> None:
 
 @cache
 def _validator() -> Any:
-    import json
 
     import jsonschema
 
-    schema = json.loads((schema_dir() / "config.schema.json").read_text())
+    schema = load_schema("config.schema.json")
     return jsonschema.Draft202012Validator(schema)
 
 
@@ -287,7 +283,7 @@ class Finder:
         # Folder (absolute path string) to the configuration governing it.
         self._by_dir: dict[str, Config | None] = {}
 
-    def for_file(self, file: str | Path) -> Config | None:
+    def for_file(self, file: StrPath) -> Config | None:
         """The nearest configuration above file's directory, or None."""
         folder = os.path.dirname(os.path.abspath(file))
         walked: list[str] = []
@@ -298,7 +294,7 @@ class Finder:
                 found = self._by_dir[folder]
                 break
             walked.append(folder)
-            found = self._in_dir(Path(folder))
+            found = self._in_dir(folder)
             parent = os.path.dirname(folder)
             if found is not None or parent == folder:
                 break
@@ -308,10 +304,10 @@ class Finder:
         return found
 
     @staticmethod
-    def _in_dir(d: Path) -> Config | None:
+    def _in_dir(d: str) -> Config | None:
         for name in CANDIDATES:
-            candidate = d / name
-            if candidate.is_file():
+            candidate = os.path.join(d, name)
+            if os.path.isfile(candidate):
                 cfg = load(candidate)
                 if cfg is not None:
                     return cfg

@@ -11,6 +11,7 @@ forbids, and, for match='strict', nothing beyond them.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -105,11 +106,11 @@ def map_file(path: str | Path) -> Path:
     return p / "index.xml" if p.is_dir() else p
 
 
-def target_map(folder: Path) -> str | None:
+def target_map(folder: str) -> str | None:
     """The CPU map a target's libvirt ships (bundled beside its target.json), or None."""
-    for candidate in (folder / "cpu_map.xml", folder / "cpu_map" / "index.xml"):
-        if candidate.is_file():
-            return str(candidate)
+    for candidate in (os.path.join(folder, "cpu_map.xml"), os.path.join(folder, "cpu_map", "index.xml")):
+        if os.path.isfile(candidate):
+            return candidate
     return None
 
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 from lxml import etree
 
 from .config import Config, glob_regex
 from .errors import DomlintError, InputError
+from .pathname import StrPath, clean, parts, suffix
 from .record import field, record
 
 # Folders never searched unless `exclude` (option or configuration) replaces this list;
@@ -36,7 +36,7 @@ DEFAULT_EXCLUDE = (
 SNIFF_BYTES = 64 * 1024
 
 
-def root_name(path: str | Path) -> str | None:
+def root_name(path: StrPath) -> str | None:
     """The local name of the root element of an XML file, or None when it cannot be read that far."""
     parser = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True, load_dtd=False,
                                  huge_tree=False)
@@ -85,7 +85,8 @@ class Excludes:
 class Selection:
     """What discovery settled: checked inputs in order, and what it left out."""
 
-    inputs: list[Path | DomlintError] = field(default_factory=list)
+    # A file as a string, spelled as pathlib spells it; an input that cannot be checked as its error.
+    inputs: list[str | DomlintError] = field(default_factory=list)
     # Files whose root is not <domain>, each with its root's name.
     others: list[tuple[str, str]] = field(default_factory=list)
     excluded: int = 0
@@ -101,10 +102,10 @@ class Discovery:
     respect_gitignore: bool = True
     force_exclude: bool = False
     skip_non_domain: bool = False
-    config_for: Callable[[str | Path], Config | None] = lambda _p: None
+    config_for: Callable[[StrPath], Config | None] = lambda _p: None
     _cache: dict[str, Excludes] = field(default_factory=dict, repr=False)
 
-    def excludes_for(self, path: str | Path) -> Excludes:
+    def excludes_for(self, path: StrPath) -> Excludes:
         """The exclude globs that apply at path: options replace or extend its configuration's."""
         try:
             cfg = self.config_for(path)
@@ -136,15 +137,15 @@ class Discovery:
         sel = Selection()
         seen: dict[str, int] = {}
         for name in paths:
-            p = Path(name)
-            if p.is_dir():
+            p = clean(name)
+            if os.path.isdir(p):
                 before = (len(sel.others), sel.excluded)
                 found = self._walk(p, sel)
                 if not found and before == (len(sel.others), sel.excluded):
-                    sel.inputs.append(DomlintError(str(p), None, "directory holds no *.xml file"))
+                    sel.inputs.append(DomlintError(p, None, "directory holds no *.xml file"))
                 for f in found:
                     self._add(sel, seen, f)
-            elif p.exists():
+            elif os.path.exists(p):
                 absolute = os.path.abspath(p)
                 if self.force_exclude and self.excluded(absolute, os.getcwd()):
                     sel.excluded += 1
@@ -153,38 +154,39 @@ class Discovery:
                     continue
                 self._add(sel, seen, p)
             else:
-                sel.inputs.append(InputError(str(p), None, "no such file or directory"))
+                sel.inputs.append(InputError(p, None, "no such file or directory"))
         return sel
 
-    def _add(self, sel: Selection, seen: dict[str, int], path: Path) -> None:
+    def _add(self, sel: Selection, seen: dict[str, int], path: str) -> None:
         """Add path unless the file it is was added already; prefer the name that is not a link."""
         real = os.path.realpath(path)
         if real in seen:
             sel.duplicates += 1
             at = seen[real]
-            if isinstance(sel.inputs[at], Path) and sel.inputs[at].is_symlink() and not path.is_symlink():
+            first = sel.inputs[at]
+            if isinstance(first, str) and os.path.islink(first) and not os.path.islink(path):
                 sel.inputs[at] = path
             return
         seen[real] = len(sel.inputs)
         sel.inputs.append(path)
 
-    def _is_domain(self, path: Path, sel: Selection) -> bool:
+    def _is_domain(self, path: str, sel: Selection) -> bool:
         """Whether path's root is <domain> (or unreadable, so that checking it says why); counts the others."""
         name = root_name(path)
         if name is None or name == "domain":
             return True
-        sel.others.append((str(path), name))
+        sel.others.append((path, name))
         return False
 
-    def _walk(self, top: Path, sel: Selection) -> list[Path]:
+    def _walk(self, top: str, sel: Selection) -> list[str]:
         """The domain XML files below top, sorted, less the excluded, ignored and other XML."""
         listed = _git_files(top) if self.respect_gitignore else None
         root = os.path.abspath(top)
-        candidates: list[Path] = []
+        candidates: list[str] = []
         if listed is not None:
             for rel in listed:
-                f = top / rel
-                if f.suffix == ".xml" and f.is_file():
+                f = clean(os.path.join(top, rel))
+                if suffix(f) == ".xml" and os.path.isfile(f):
                     if self.excluded(os.path.abspath(f), root):
                         sel.excluded += 1
                     else:
@@ -205,22 +207,22 @@ class Discovery:
                         keep.append(d)
                 dirs[:] = keep
                 for name in files:
-                    f = Path(here) / name
-                    if name.endswith(".xml") and f.is_file():
+                    f = clean(os.path.join(here, name))
+                    if name.endswith(".xml") and os.path.isfile(f):
                         if self.excluded(os.path.abspath(f), root):
                             sel.excluded += 1
                         else:
                             candidates.append(f)
-        return [f for f in sorted(candidates) if self._is_domain(f, sel)]
+        return [f for f in sorted(candidates, key=parts) if self._is_domain(f, sel)]
 
 
-def _git_files(top: Path) -> list[str] | None:
+def _git_files(top: str) -> list[str] | None:
     """The files below top that git does not ignore (tracked or not), or None outside a git work tree."""
     # Imported here: subprocess brings threading, signal and selectors, which a check of named files never needs.
     import subprocess
 
     try:
-        proc = subprocess.run(["git", "-C", str(top), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        proc = subprocess.run(["git", "-C", top, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                               capture_output=True, timeout=120, check=False)
     except (OSError, subprocess.SubprocessError):
         return None

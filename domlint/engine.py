@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import marshal
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, cast
@@ -323,7 +324,7 @@ def for_target(raws: Iterable[RawRule], target: Target) -> list[RawRule]:
 def vocabulary_rules(target: Target) -> list[RawRule]:
     """The rules of a target's parse vocabulary (none when its folder has no vocabulary.yaml)."""
     path = target.file("vocabulary.yaml")
-    if not path.is_file():
+    if not os.path.isfile(path):
         return []
     from . import vocabulary
 
@@ -719,13 +720,11 @@ def matches_id(rule_id: str, patterns: Iterable[str]) -> bool:
 def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
                 builtin: bool = True, target: Target | str | None = None) -> Engine:
     """Load, validate and compile the built-in rules plus any extra directories, for one target (default: the newest)."""
-    from pathlib import Path
-
     from .data import rules_dir
     from .rulepack import load_raw, rule_files
 
     t = resolve(target)
-    dirs = ([rules_dir()] if builtin else []) + [Path(d) for d in (extra_dirs or [])]
+    dirs = ([rules_dir()] if builtin else []) + list(extra_dirs or [])
     if not use_cache:
         return Engine(checked_rules(load_raw(dirs, use_cache=False), t, vocabulary_rules(t) if builtin else []), target=t)
 
@@ -740,7 +739,7 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
         # Stored already filtered for t with its limits filled in (checked_rules): not again when read.
         return built[0].pack()
 
-    vocab = [t.file("vocabulary.yaml")] if builtin and t.file("vocabulary.yaml").is_file() else []
+    vocab = [t.file("vocabulary.yaml")] if builtin and os.path.isfile(t.file("vocabulary.yaml")) else []
     sources = [*rule_files(dirs), t.file("caps-names.txt"), t.file("target.json"), *vocab]
     head, lists = diskcache.load_split(f"pack-{t.name}", sources, build)
     if built:

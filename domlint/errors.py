@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Exit statuses of every command: clean, findings (or a refusal), unusable input or usage.
 EXIT_OK, EXIT_FINDINGS, EXIT_UNUSABLE = 0, 1, 2
@@ -82,7 +85,8 @@ def read_text(path: str | Path, what: str, error: type[DomlintError] = InputErro
     """A UTF-8 text file's content, or `error` naming the file and saying why it cannot be read."""
     name = str(path)
     try:
-        return Path(path).read_bytes().decode("utf-8")
+        with open(path, "rb") as fh:
+            return fh.read().decode("utf-8")
     except OSError as exc:
         raise error(name, None, f"cannot read {what}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:

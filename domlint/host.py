@@ -7,12 +7,13 @@ stay silent); the emitter reads the whole profile through `raw`.
 
 from __future__ import annotations
 
+import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from .data import data_file
-from .errors import InputError
+from .errors import InputError, read_text
+from .pathname import StrPath, beside
 from .record import field, record
 from .yamlcheck import load_checked
 
@@ -165,19 +166,19 @@ def from_dict(name: str, raw: dict[str, Any]) -> Host:
     )
 
 
-def load(path: str | Path) -> Host:
+def load(path: StrPath) -> Host:
     """Load a host profile from a YAML file, checked against schema/host.schema.json."""
     raw = load_checked(path, "host.schema.json", "host profile")
     # Relative paths in a profile (CPU map, storage pools) are relative to the profile file.
     for key in ("cpu_map", "storage_pools"):
-        if raw.get(key) and not Path(raw[key]).is_absolute():
-            raw[key] = str(Path(path).parent / raw[key])
+        if raw.get(key) and not os.path.isabs(raw[key]):
+            raw[key] = beside(path, raw[key])
     if raw.get("qemu_caps"):
-        raw["qemu_caps"] = {arch: f if Path(f).is_absolute() else str(Path(path).parent / f)
-                            for arch, f in raw["qemu_caps"].items()}
+        raw["qemu_caps"] = {arch: f if os.path.isabs(f) else beside(path, f) for arch, f in raw["qemu_caps"].items()}
     # 1.2.8 installs one cpu_map.xml; current libvirt a cpu_map/ folder whose index.xml names the rest.
-    if raw.get("cpu_map") and not (Path(raw["cpu_map"]).is_file() or (Path(raw["cpu_map"]) / "index.xml").is_file()):
-        text = Path(path).read_text(encoding="utf-8").splitlines()
+    cpu_map = raw.get("cpu_map")
+    if cpu_map and not (os.path.isfile(cpu_map) or os.path.isfile(os.path.join(cpu_map, "index.xml"))):
+        text = read_text(path, "host profile").splitlines()
         line = next((i for i, t in enumerate(text, 1) if t.startswith("cpu_map:")), None)
         raise InputError(str(path), line, f"host profile: cpu_map {raw['cpu_map']} is neither a file "
                                           "nor a folder with an index.xml")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .checker import Checker, Options
@@ -75,7 +74,7 @@ def _start_worker(cwd: str, environ: dict[str, str]) -> None:
     os.environ.update(environ)
 
 
-def check_chunk(options: Options, paths: list[Path]) -> ChunkResult:
+def check_chunk(options: Options, paths: list[str]) -> ChunkResult:
     """Check paths in order with a fresh Checker (runs in a worker process)."""
     checker = Checker(options, engines=_ENGINES)
     outcomes: list[Outcome] = []
@@ -87,7 +86,7 @@ def check_chunk(options: Options, paths: list[Path]) -> ChunkResult:
     return ChunkResult(outcomes, checker.checked, checker.rules)
 
 
-def chunks(paths: list[Path], jobs: int) -> list[list[Path]]:
+def chunks(paths: list[str], jobs: int) -> list[list[str]]:
     """paths cut into contiguous chunks of nearly equal length, in order."""
     count = min(len(paths), jobs * CHUNKS_PER_JOB)
     size = -(-len(paths) // count) if count else 1  # the ceiling, without importing math
@@ -121,8 +120,8 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         proc.join(timeout=5)
 
 
-def check_parallel(checker: Checker, paths: list[Path], jobs: int,
-                   work: Callable[[Options, list[Path]], ChunkResult] = check_chunk) -> list[Outcome]:
+def check_parallel(checker: Checker, paths: list[str], jobs: int,
+                   work: Callable[[Options, list[str]], ChunkResult] = check_chunk) -> list[Outcome]:
     """Every path's outcome, in order, checked by up to jobs processes; records merged into checker."""
     # work: what a worker runs on each chunk (a module-level function, so that it can be pickled).
     from concurrent.futures import Future, ProcessPoolExecutor

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lxml import etree
@@ -12,6 +11,8 @@ from .errors import InputError
 from .record import field, record
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .walk import Walk
 
 # libvirt itself refuses domain XML over 10 MiB (VIR_DOMAIN_XML_MAX_LEN is

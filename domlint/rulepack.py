@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import cache
-from .data import data_file, rules_dir, schema_dir
+from .data import data_file, load_schema, rules_dir, schema_file
 from .errors import RuleError
+from .pathname import StrPath, clean, suffix
 from .record import record
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ def _stamp() -> bytes:
     # (capability names are checked when a target's pack is compiled).
     import hashlib
     h = hashlib.sha256(_CACHE_FORMAT.encode())
-    h.update((schema_dir() / "rule.schema.json").read_bytes())
+    with open(schema_file("rule.schema.json"), "rb") as fh:
+        h.update(fh.read())
     return h.digest()
 
 
@@ -147,16 +149,17 @@ def yaml_error_where(exc: yaml.YAMLError, text: str) -> tuple[int | None, str]:
     return line, _short(str(problem))
 
 
-def rule_files(dirs: list[Path]) -> list[Path]:
-    """The rule files of the given directories, in a stable order."""
-    files: list[Path] = []
-    for d in dirs:
-        if d.is_file():
+def rule_files(dirs: list[StrPath]) -> list[str]:
+    """The rule files of the given directories (or files), in a stable order."""
+    files: list[str] = []
+    for given in dirs:
+        d = clean(given)
+        if os.path.isfile(d):
             files.append(d)
             continue
-        if not d.is_dir():
-            raise RuleErrors([RuleError(str(d), None, "rule directory does not exist")])
-        files.extend(d / "/".join(parts) for parts in sorted(_yaml_below(str(d), ())))
+        if not os.path.isdir(d):
+            raise RuleErrors([RuleError(d, None, "rule directory does not exist")])
+        files.extend(clean(os.path.join(d, *parts)) for parts in sorted(_yaml_below(d, ())))
     return files
 
 
@@ -164,21 +167,18 @@ def _yaml_below(top: str, parts: tuple[str, ...]) -> list[tuple[str, ...]]:
     """The relative parts of every entry below top whose suffix is .yaml or .yml, as Path.rglob('*') finds
     them (symlinked directories are not entered); sorted by parts, they are in Path order. (rglob builds a
     Path for every entry: several times slower on the start-up of each run.)"""
-    import os
-
     out = []
     with os.scandir(os.path.join(top, *parts)) as it:
         for entry in it:
             name = entry.name
-            dot = name.rfind(".")
-            if 0 < dot < len(name) - 1 and name[dot:] in (".yaml", ".yml"):
+            if suffix(name) in (".yaml", ".yml"):
                 out.append((*parts, name))
             if entry.is_dir() and not entry.is_symlink():
                 out.extend(_yaml_below(top, (*parts, name)))
     return out
 
 
-def load_raw(dirs: list[Path] | None = None, use_cache: bool = True) -> list[RawRule]:
+def load_raw(dirs: list[StrPath] | None = None, use_cache: bool = True) -> list[RawRule]:
     """Read and schema-validate every rule file; raise RuleErrors listing every problem."""
     paths = rule_files(dirs if dirs is not None else [rules_dir()])
     stamp = _stamp()
@@ -194,11 +194,11 @@ def load_raw(dirs: list[Path] | None = None, use_cache: bool = True) -> list[Raw
     return rules
 
 
-def _load_file(path: Path, stamp: bytes, use_cache: bool) -> list[RawRule]:
+def _load_file(name: str, stamp: bytes, use_cache: bool) -> list[RawRule]:
     import hashlib
-    name = str(path)
     try:
-        data = path.read_bytes()
+        with open(name, "rb") as fh:
+            data = fh.read()
     except OSError as exc:
         raise RuleErrors([RuleError(name, None, f"cannot read: {exc.strerror or exc}")]) from None
     # Keyed on content: a rule file validated once is not validated again,
@@ -225,7 +225,6 @@ def _cached_entries(key: str) -> list[tuple[dict[str, Any], int]] | None:
 
 def _validate(name: str, data: bytes) -> list[tuple[dict[str, Any], int]]:
     """Parse and schema-check one rule file (the slow path; jsonschema loads here)."""
-    import json
 
     import yaml
     try:
@@ -242,7 +241,7 @@ def _validate(name: str, data: bytes) -> list[tuple[dict[str, Any], int]]:
 
     import jsonschema
 
-    schema = json.loads((schema_dir() / "rule.schema.json").read_text())
+    schema = load_schema("rule.schema.json")
     validator = jsonschema.Draft202012Validator(schema)
     errors = []
     for err in sorted(validator.iter_errors(doc), key=lambda e: [str(p) for p in e.absolute_path]):
@@ -338,15 +337,15 @@ def _schema_error(name: str, doc: Any, node: Any, path: list[Any], message: str)
     return RuleError(name, line, message, rule_id=rule_id, field=field)
 
 
-def load_uncovered(path: Path | None = None) -> dict[str, str]:
+def load_uncovered(path: StrPath | None = None) -> dict[str, str]:
     """A target's error sites no rule can decide (1.2.8's Q and P rows by default; 9.0's M rows): id to reason."""
     import yaml
-    path = path or data_file("targets/1.2.8/uncovered-checks.yaml")
-    if not path.exists():
+    name = clean(path or data_file("targets/1.2.8/uncovered-checks.yaml"))
+    if not os.path.exists(name):
         return {}
-    name = str(path)
     try:
-        text = path.read_text()
+        with open(name, encoding="utf-8") as fh:
+            text = fh.read()
         node, doc = compose_yaml(text)
     except OSError as exc:
         raise RuleErrors([RuleError(name, None, f"cannot read: {exc.strerror or exc}")]) from None

@@ -11,14 +11,14 @@ keeps only the rules whose range holds it.
 
 from __future__ import annotations
 
+import os
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from .errors import UsageError
 from .record import field, record
 
-_ROOT = Path(__file__).resolve().parent / "data" / "targets"
+_ROOT = os.path.join(os.path.dirname(os.path.realpath(__file__)), "data", "targets")
 
 
 def version_key(text: str) -> tuple[int, ...]:
@@ -35,7 +35,7 @@ class Target:
 
     name: str
     release: str
-    folder: Path
+    folder: str
     caps_names: tuple[str, ...]
     retired: frozenset[str]
     limits: dict[str, int] = field(default_factory=dict, compare=False)
@@ -54,9 +54,9 @@ class Target:
         """How reports name the target: 'libvirt 9.0.0'."""
         return f"libvirt {self.release}"
 
-    def file(self, name: str) -> Path:
+    def file(self, name: str) -> str:
         """A data file of this target."""
-        return self.folder / name
+        return os.path.join(self.folder, name)
 
     def in_range(self, spec: dict[str, str] | None) -> bool:
         """Whether a rule's `libvirt: {since, before}` range holds this release."""
@@ -67,9 +67,11 @@ class Target:
                 and (before is None or self.key < version_key(before)))
 
 
-def _read_names(path: Path) -> tuple[tuple[str, ...], frozenset[str]]:
+def _read_names(path: str) -> tuple[tuple[str, ...], frozenset[str]]:
     names, retired = [], set()
-    for line in path.read_text().splitlines():
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    for line in text.splitlines():
         cols = line.split("\t")
         name = cols[0].strip()
         if not name:
@@ -84,8 +86,8 @@ def _read_names(path: Path) -> tuple[tuple[str, ...], frozenset[str]]:
 def load(name: str) -> Target:
     """The target named name ('9.0', '9.0.0', '1.2.8'); UsageError for one domlint does not know."""
     # A target named by its folder reads only its own data (a check names one target: the others' is not needed).
-    if name and "/" not in name and name not in (".", "..") and (_ROOT / name / "target.json").is_file():
-        return _read_target(_ROOT / name)
+    if name and "/" not in name and name not in (".", "..") and os.path.isfile(os.path.join(_ROOT, name, "target.json")):
+        return _read_target(os.path.join(_ROOT, name))
     wanted = version_key(name) if name and name[0].isdigit() else None
     for t in targets():
         if t.name == name or (wanted is not None and t.key == wanted):
@@ -96,23 +98,26 @@ def load(name: str) -> Target:
 @cache
 def targets() -> tuple[Target, ...]:
     """Every target domlint ships, oldest first."""
-    folders = sorted(p for p in _ROOT.iterdir() if (p / "target.json").is_file())
+    folders = sorted(os.path.join(_ROOT, n) for n in os.listdir(_ROOT) if os.path.isfile(os.path.join(_ROOT, n, "target.json")))
     return tuple(sorted((_read_target(folder) for folder in folders), key=lambda t: t.key))
 
 
 @cache
-def _read_target(folder: Path) -> Target:
+def _read_target(folder: str) -> Target:
     from . import cache
+
+    spec = os.path.join(folder, "target.json")
 
     def read() -> Any:
         import json
 
-        return json.loads((folder / "target.json").read_text())
+        with open(spec, "rb") as fh:
+            return json.load(fh)
 
     # Kept as marshal data: a run then needs no JSON parser.
-    raw = cache.load("target", [folder / "target.json"], read)
-    names, retired = _read_names(folder / "caps-names.txt")
-    return Target(name=folder.name, release=str(raw["release"]), folder=folder, caps_names=names,
+    raw = cache.load("target", [spec], read)
+    names, retired = _read_names(os.path.join(folder, "caps-names.txt"))
+    return Target(name=os.path.basename(folder), release=str(raw["release"]), folder=folder, caps_names=names,
                   retired=retired, limits={k: int(v) for k, v in raw.get("limits", {}).items()},
                   normalise=tuple(raw.get("normalise", ())), hypervisors=tuple(raw["hypervisors"]),
                   default_caps=str(raw.get("default_caps", "profile")), raw=raw)
@@ -125,8 +130,6 @@ def newest() -> Target:
 
 def default() -> Target:
     """The target when none is named: DOMLINT_LIBVIRT from the environment, else the newest."""
-    import os
-
     named = os.environ.get("DOMLINT_LIBVIRT")
     return load(named) if named else newest()
 

@@ -12,7 +12,6 @@ invalid example is that example with the entry's value made wrong.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from .errors import RuleError
@@ -115,29 +114,29 @@ def _break(entry: dict[str, Any], xml: str) -> str:
     return etree.tostring(doc.tree, encoding="unicode")
 
 
-def load(path: Path, release: str) -> list[RawRule]:
+def load(path: str, release: str) -> list[RawRule]:
     """The rules of a vocabulary file (RuleErrors, located, for a malformed one)."""
-    import json
 
     import jsonschema
     import yaml
 
-    from .data import schema_dir
+    from .data import load_schema
     from .rulepack import compose_yaml, yaml_error_where
 
     name = str(path)
-    text = path.read_text(encoding="utf-8")
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
     try:
         node, doc = compose_yaml(text)
     except yaml.YAMLError as exc:
         line, problem = yaml_error_where(exc, text)
         raise RuleErrors([RuleError(name, line, f"not valid YAML: {problem}")]) from None
-    schema = json.loads((schema_dir() / "vocabulary.schema.json").read_text())
+    schema = load_schema("vocabulary.schema.json")
     errors = [RuleError(name, None, f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}")
               for e in jsonschema.Draft202012Validator(schema).iter_errors(doc)]
     if errors:
         raise RuleErrors(errors)
-    rules_schema = json.loads((schema_dir() / "rule.schema.json").read_text())
+    rules_schema = load_schema("rule.schema.json")
     rule_schema = jsonschema.Draft202012Validator({**rules_schema["$defs"]["rule"], "$defs": rules_schema["$defs"]})
     out = []
     items = next((v.value for k, v in node.value if k.value == "entries"), []) if doc else []

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import cache
-from .data import schema_dir
+from .data import load_schema
 from .errors import InputError, read_text
 from .rulepack import _child, _describe, compose_yaml, yaml_error_where
 
+if TYPE_CHECKING:
+    from .pathname import StrPath
 
-def load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, Any]:
+
+def load_checked(path: StrPath, schema_name: str, what: str) -> dict[str, Any]:
     """Read a YAML mapping and validate it against schema/<schema_name>; InputError on any problem."""
     # Kept once valid: later runs need neither the YAML parser nor jsonschema.
-    data = cache.load(f"yaml-{schema_name.split('.')[0]}", [Path(path)], lambda: _load_checked(path, schema_name, what))
+    data = cache.load(f"yaml-{schema_name.split('.')[0]}", [path], lambda: _load_checked(path, schema_name, what))
     assert isinstance(data, dict)
     return data
 
 
-def _load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, Any]:
+def _load_checked(path: StrPath, schema_name: str, what: str) -> dict[str, Any]:
     import yaml  # imported only when YAML is really read
     name = str(path)
     text = read_text(path, what)
@@ -30,11 +32,10 @@ def _load_checked(path: str | Path, schema_name: str, what: str) -> dict[str, An
     if not isinstance(doc, dict):
         raise InputError(name, 1, f"{what} must be a mapping")
 
-    import json
 
     import jsonschema  # only when a file is actually loaded
 
-    schema = json.loads((schema_dir() / schema_name).read_text())
+    schema = load_schema(schema_name)
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(doc),
                     key=lambda e: [str(p) for p in e.absolute_path])
     if errors:

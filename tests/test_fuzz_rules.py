@@ -342,7 +342,7 @@ def test_damaged_cache_entries_are_validated_again(tmp_path: Path, damage: objec
     key = hashlib.sha256(rulepack._stamp() + USER_RULE.encode()).hexdigest()
     assert cache.read("rules", key) is not None
     if damage is None:
-        (cache.cache_dir() / cache._file("rules", key)).write_bytes(b"\x00not marshal data")
+        (Path(str(cache.cache_dir())) / cache._file("rules", key)).write_bytes(b"\x00not marshal data")
     else:
         cache.write("rules", key, damage)
     engine = load_engine([rules])

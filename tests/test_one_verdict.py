@@ -94,7 +94,7 @@ def test_both_layouts_of_the_cpu_map_read_the_same_bits() -> None:
 
 
 def test_a_host_profile_may_name_a_cpu_map_folder(tmp_path: Path) -> None:
-    folder = resolve("9.0").folder / "cpu_map"
+    folder = Path(resolve("9.0").folder) / "cpu_map"
     (tmp_path / "host.yaml").write_text(f"name: h\ncpu_map: {folder}\n")
     assert hostmod.load(tmp_path / "host.yaml").cpu_map == str(folder)
     (tmp_path / "bad.yaml").write_text(f"name: h\ncpu_map: {tmp_path}\n")

@@ -29,7 +29,7 @@ CHECK_MODULES = sorted([
     "domlint.commands.check", "domlint.commands.options", "domlint.config", "domlint.data",
     "domlint.discover", "domlint.domain",
     "domlint.engine", "domlint.errors", "domlint.findings", "domlint.formats", "domlint.formats.text",
-    "domlint.host", "domlint.machine", "domlint.numbers", "domlint.parse", "domlint.predicates",
+    "domlint.host", "domlint.machine", "domlint.numbers", "domlint.parse", "domlint.pathname", "domlint.predicates",
     "domlint.record", "domlint.rulepack", "domlint.selectors", "domlint.suppress", "domlint.target", "domlint.terminal",
     "domlint.values", "domlint.walk", "domlint.yamlcheck",
 ])
@@ -40,12 +40,13 @@ ASSIGNMENT_128 = [
     "domlint.cmdline.command", "domlint.cmdline.context", "domlint.cmdline.devices", "domlint.cmdline.pci_slots",
     "domlint.cmdline.vio_ccw",
 ]
-# The standard library modules it brings in beyond what lxml imports: pathlib's, and gc (built in).
-STDLIB = ["__future__", "errno", "fnmatch", "gc", "ipaddress", "ntpath", "pathlib", "urllib", "urllib.parse"]
+# The standard library modules it brings in beyond what lxml imports: gc (built in), and __future__.
+STDLIB = ["__future__", "gc"]
 # Each costs a one-file check a millisecond or more (argparse with gettext and locale; dataclasses compiling
-# every class's methods; the YAML and schema stacks; worker pools), none of which it needs.
+# every class's methods; the YAML and schema stacks; worker pools; pathlib with urllib.parse and ipaddress,
+# about 4 ms: domlint.pathname spells names as it does), none of which it needs.
 HEAVY = {"argparse", "dataclasses", "copy", "gettext", "locale", "shutil", "textwrap", "yaml", "jsonschema",
-         "multiprocessing", "concurrent.futures", "tomllib", "hashlib"}
+         "multiprocessing", "concurrent.futures", "tomllib", "hashlib", "pathlib", "urllib.parse", "ipaddress"}
 
 _PROBE = """\
 import json, sys

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from lxml import etree
 
@@ -69,9 +69,9 @@ def cpu_map_dir(ctx: Ctx) -> str | None:
         return str(given)
     from ..target import load
 
-    for d in (load("9.0").folder / "cpu_map", Path("/usr/share/libvirt/cpu_map")):
-        if Path(d, "index.xml").is_file():
-            return str(d)
+    for d in (os.path.join(load("9.0").folder, "cpu_map"), "/usr/share/libvirt/cpu_map"):
+        if os.path.isfile(os.path.join(d, "index.xml")):
+            return d
     return None
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import discover
 from ..checker import Checker
 from ..errors import DomlintError, InputError, UsageError
 from ..findings import Finding
+from ..record import record
 from .options import (
     CAPS_HELP_MARK,
     CONFIG_HELP,
@@ -121,6 +121,13 @@ STDIN = "-"
 STDIN_NAME = "<stdin>"
 
 
+@record(frozen=True)
+class Stdin:
+    """Standard input among the inputs, with the name the report gives it."""
+
+    name: str
+
+
 def check_stdin(checker: Checker, name: str) -> jobs.Outcome:
     """The findings of the domain on standard input, reported as name, or why it cannot be used."""
     from ..parse import MAX_BYTES
@@ -143,11 +150,11 @@ def run(args: argparse.Namespace) -> int:
         force_exclude=args.force_exclude, skip_non_domain=args.skip_non_domain, config_for=checker.config_for,
     )
     selection = finder.select([p for p in args.paths if p != STDIN])
-    targets: list[Path | DomlintError | str] = list(selection.inputs)
+    targets: list[str | DomlintError | Stdin] = list(selection.inputs)
     if STDIN in args.paths:
         name = args.stdin_filename or STDIN_NAME
         if not (args.stdin_filename and args.force_exclude and finder.excluded(os.path.abspath(name), os.getcwd())):
-            targets.insert(0, name)
+            targets.insert(0, Stdin(name))
     elif args.stdin_filename:
         raise UsageError("--stdin-filename names standard input: give - among the paths")
     if args.fix or args.diff:
@@ -155,8 +162,8 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError("--fix and --diff mend files in place: give file names, not - (standard input)")
         from . import mend
 
-        return mend.run(args, checker, [t for t in targets if not isinstance(t, str)])
-    files = [t for t in targets if isinstance(t, Path)]
+        return mend.run(args, checker, [t for t in targets if not isinstance(t, Stdin)])
+    files = [t for t in targets if isinstance(t, str)]
     # One process unless there is something to share: starting workers costs more than a file.
     if args.jobs > 1 and len(files) > 1:
         from .. import jobs
@@ -167,8 +174,8 @@ def run(args: argparse.Namespace) -> int:
     findings: list[Finding] = []
     errors: list[DomlintError] = []
     for target in targets:
-        if isinstance(target, str):
-            outcome = check_stdin(checker, target)
+        if isinstance(target, Stdin):
+            outcome = check_stdin(checker, target.name)
         else:
             outcome = target if isinstance(target, DomlintError) else next(outcomes)
         if isinstance(outcome, DomlintError):

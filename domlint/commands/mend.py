@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import DomlintError, InputError
@@ -15,17 +15,18 @@ from .options import EXIT_FINDINGS, finish
 if TYPE_CHECKING:
     import argparse
 
-def _read(path: Path) -> bytes:
+def _read(path: str) -> bytes:
     """The file's bytes (InputError naming it when it cannot be read or is too big)."""
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError(str(path), None, f"file is over the {MAX_BYTES}-byte (10 MiB) size limit")
-        return path.read_bytes()
+        if os.stat(path).st_size > MAX_BYTES:
+            raise InputError(path, None, f"file is over the {MAX_BYTES}-byte (10 MiB) size limit")
+        with open(path, "rb") as fh:
+            return fh.read()
     except OSError as exc:
-        raise InputError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+        raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
 
 
-def run(args: argparse.Namespace, checker: object, targets: list[Path | DomlintError]) -> int:
+def run(args: argparse.Namespace, checker: object, targets: list[str | DomlintError]) -> int:
     """Mend every file (one process: each pass re-checks the file), write or show the change, report."""
     from .. import fix as fixmod  # only when mending: a plain check does not import it
     from ..checker import Checker

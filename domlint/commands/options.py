@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .. import formats
@@ -210,13 +209,15 @@ def start_from_args(args: argparse.Namespace) -> Start | None:
     return Start(uri, getattr(args, "incoming_fd", None))
 
 
-def report_root(start: Path | None = None) -> Path:
+def report_root(start: str | None = None) -> str:
     """Where report paths are taken from: the git top-level above start (the current directory), or start."""
-    here = Path(os.path.abspath(start or Path.cwd()))
-    for d in (here, *here.parents):
-        if (d / ".git").exists():
-            return d
-    return here
+    here = d = os.path.abspath(start or os.getcwd())
+    while not os.path.exists(os.path.join(d, ".git")):
+        parent = os.path.dirname(d)
+        if parent == d:
+            return here
+        d = parent
+    return d
 
 
 def finish(args: argparse.Namespace, checker: Checker, findings: list[Finding],

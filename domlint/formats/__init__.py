@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any, TextIO
 
 from ..errors import DomlintError
 from ..findings import Finding
+from ..pathname import relative_to
 from ..record import field, record
 
 
@@ -55,7 +55,7 @@ class Report:
     checked: list[CheckedFile] = field(default_factory=list)
     rules: dict[str, RuleInfo] = field(default_factory=dict)
     fail_on: tuple[str, ...] = ("error",)
-    root: Path = field(default_factory=Path.cwd)
+    root: str = field(default_factory=os.getcwd)
     show_hints: bool = True
     color: bool = False
     # What the verdicts are for: the libvirt release and the QEMU capability source.
@@ -76,11 +76,7 @@ class Report:
 
     def relpath(self, path: str) -> str | None:
         """path relative to the report's root in POSIX form, or None when outside it."""
-        try:
-            rel = Path(os.path.abspath(path)).relative_to(self.root)
-        except ValueError:
-            return None
-        return rel.as_posix()
+        return relative_to(os.path.abspath(path), os.fspath(self.root))
 
 
 def distinct(values: list[str]) -> str:
