@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     from .pathname import StrPath
 
 # Bump when the meaning of a cached entry changes.
-FORMAT = "11"
+FORMAT = "12"
 _HERE = os.path.dirname(__file__)
 # The code and data whose change invalidates every entry: what decides validity.
 _JUDGES = ("engine.py", "predicates.py", "selectors.py", "numbers.py", "rulepack.py", "yamlcheck.py", "host.py",
-           "caps.py", "cache.py", "target.py", "vocabulary.py", "examples.py",
+           "caps.py", "cache.py", "target.py", "vocabulary.py", "examples.py", "regex_programs.py",
            "schema/rule.schema.json", "schema/vocabulary.schema.json", "schema/host.schema.json",
            "schema/config.schema.json")
 

@@ -8,7 +8,6 @@ same, and they carry the source line of the element that implied them.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from lxml import etree
@@ -20,12 +19,12 @@ from .host import Host
 from .machine import is_i440fx, is_q35
 from .parse import Document
 from .target import Target, resolve
-from .values import is_digits, parse_int, within_limit
+from .values import LazyPattern, is_digits, parse_int, within_limit
 from .walk import Walk
 
 # Target-name prefixes and the bus libvirt derives from them.
 _BUS_BY_PREFIX = (("hd", "ide"), ("sd", "scsi"), ("vd", "virtio"), ("xvd", "xen"), ("ubd", "uml"))
-_DISK_NAME = re.compile(r"^(?:fd|hd|vd|sd|xvd|ubd)([a-z]+)$")
+_DISK_NAME = LazyPattern(r"^(?:fd|hd|vd|sd|xvd|ubd)([a-z]+)$")
 # Units per controller for drive addresses derived from the target index:
 # bus -> (units per bus, buses per controller).
 _DRIVE_LAYOUT = {"ide": (2, 2), "scsi": (7, 1), "sata": (6, 1), "fdc": (2, 1)}

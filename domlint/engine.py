@@ -11,6 +11,7 @@ from typing import Any, cast
 from lxml import etree
 
 from . import cache as diskcache
+from . import regex_programs
 from .errors import RuleError
 from .findings import Finding
 from .parse import Document
@@ -737,15 +738,22 @@ def load_engine(extra_dirs: list[Any] | None = None, use_cache: bool = True,
         own = vocabulary_rules(t) if builtin else []
         built.append(Engine(checked_rules(everything, t, own), target=t))
         # Stored already filtered for t with its limits filled in (checked_rules): not again when read.
-        return built[0].pack()
+        head, lists = built[0].pack()
+        # And a fourth list: the compiled programs of the regular expressions its rules and domlint use.
+        programs = regex_programs.stored([*regex_programs.rule_patterns(r.body for r in built[0].rules),
+                                          *regex_programs.own_patterns()])
+        return head, [*lists, [programs]]
 
     vocab = [t.file("vocabulary.yaml")] if builtin and os.path.isfile(t.file("vocabulary.yaml")) else []
     sources = [*rule_files(dirs), t.file("caps-names.txt"), t.file("target.json"), *vocab]
     head, lists = diskcache.load_split(f"pack-{t.name}", sources, build)
     if built:
         return built[0]  # compiled just now: no need to compile it again
+    if len(lists) > 3:
+        # Before any of the patterns is first compiled: re.compile then finds them made in its cache.
+        regex_programs.seed(lists[3])
     # A pack read back from the cache makes each rule, and compiles its XPath, as rules first meet elements.
-    return Engine.from_pack(head, lists, t)
+    return Engine.from_pack(head, lists[:3], t)
 
 
 __all__ = ["Engine", "Rule", "RuleErrors", "compile_rules", "load_engine", "matches_id"]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import re
+from .values import LazyPattern
 
-_I440FX = re.compile(r"^(pc|pc-0\..*|pc-1\..*|pc-i440.*|rhel.*)$")
+# Lazy, as each of domlint's patterns: compiled after the rule pack has put its stored program in re's cache.
+_I440FX = LazyPattern(r"^(pc|pc-0\..*|pc-1\..*|pc-i440.*|rhel.*)$")
 
 
 def is_i440fx(machine: str) -> bool:

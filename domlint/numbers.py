@@ -9,7 +9,6 @@ input error naming the line, instead of treating the text as some other number.
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from lxml import etree
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from .walk import Walk
 
 _DIGITS = {8: "0-7", 10: "0-9", 16: "0-9a-fA-F"}
+_DIGIT_RUN = {base: LazyPattern(f"[{digits}]+") for base, digits in _DIGITS.items()}
 # C's isspace in the C locale.
 _SPACE = " \t\n\v\f\r"
 
@@ -51,7 +51,7 @@ class Reader:
             base = 16 if rest[:2].lower() == "0x" and _hexdigit(rest[2:3]) else 8 if rest[:1] == "0" else 10
         if base == 16 and rest[:2].lower() == "0x" and _hexdigit(rest[2:3]):
             rest = rest[2:]
-        if not rest or not re.fullmatch(f"[{_DIGITS[base]}]+", rest):
+        if not rest or not _DIGIT_RUN[base].fullmatch(rest):
             return None
         magnitude = int(rest, base)
         if sign < 0 and not self.minus_ok:
@@ -277,8 +277,8 @@ _PLANS: dict[frozenset[str], list[int]] = {}
 _PLANS_MAX = 1024
 # Where a group's elements are children of the root ('memory[1]', 'clock') or of <devices>
 # ('devices/controller'), the walk's index has them: (where, tag, first only) per group, else None.
-_DIRECT = re.compile(r"(devices/)?([A-Za-z_][\w.-]*)(\[1\])?\Z")
-_LAST_TEST = re.compile(r"(.*[^\]])\[@([A-Za-z_]+)='([^']*)'\]\Z")
+_DIRECT = LazyPattern(r"(devices/)?([A-Za-z_][\w.-]*)(\[1\])?\Z")
+_LAST_TEST = LazyPattern(r"(.*[^\]])\[@([A-Za-z_]+)='([^']*)'\]\Z")
 
 
 def _element_names(xpaths: list[str]) -> list[list[frozenset[str]] | None]:

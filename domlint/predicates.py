@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +9,7 @@ from lxml import etree
 
 from .machine import is_i440fx, is_q35
 from .record import field, record
-from .values import is_contiguous, parse_cpuset, parse_int, parse_ipv4, parse_size, parse_size_literal
+from .values import LazyPattern, is_contiguous, parse_cpuset, parse_int, parse_ipv4, parse_size, parse_size_literal
 
 # re: is EXSLT's regular expressions (re:test(value, pattern)), which lxml
 # evaluates natively: character-class checks XPath 1.0 cannot say. dl: holds
@@ -200,7 +199,7 @@ def compile_xpath(expr: str, smart_strings: bool = False) -> etree.XPath:
 
 
 # A test value that is an attribute of the element or of its children of one name.
-_SIMPLE_VALUE = re.compile(r"(?:([A-Za-z_][\w.-]*)/)?@([A-Za-z_][\w.-]*)")
+_SIMPLE_VALUE = LazyPattern(r"(?:([A-Za-z_][\w.-]*)/)?@([A-Za-z_][\w.-]*)")
 
 
 @record

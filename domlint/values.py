@@ -14,9 +14,14 @@ class LazyPattern:
     """A regular expression compiled on first use: a module's patterns that a check of one file may never use
     cost it nothing (compiling one costs 50 to 500 µs)."""
 
+    # (pattern, flags) of every LazyPattern made (module-level ones, made once each): the pack stores their
+    # compiled programs (regex_programs).
+    made: list[tuple[str, int]] = []
+
     def __init__(self, pattern: str, flags: int = 0) -> None:
         self._args = (pattern, flags)
         self._compiled: re.Pattern[str] | None = None
+        LazyPattern.made.append((pattern, int(flags)))
 
     def __getattr__(self, name: str) -> Any:
         # Reached only for what the instance lacks: each method asked for is kept on the instance, so
