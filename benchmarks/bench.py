@@ -5,7 +5,9 @@ Prints, for each libvirt target (both rule books loaded and measured in one run)
 whole-process `domlint check` throughput over the public conformance domains
 copied ten times over, next to one `xmllint --relaxng` process over the same
 files; the time of one `domlint check FILE` process next to the floor of the
-stack, a bare `python -c "import lxml.etree"`; and check time per disk for one
+stack, a bare `python -c "import lxml.etree"` (timed in rounds that run each
+one-file command in turn, and, where valgrind is installed, counted in
+instructions, which load does not move); and check time per disk for one
 domain of 10, 100 and 1,000 disks. Then argv throughput (1.2.8), and the
 targets. Wall times are the best of repeated runs (the least disturbed by other
 load on the machine); CPU times (user + system of the process) are printed
@@ -67,6 +69,29 @@ def _process(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> tu
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     return min(walls), min(cpus)
+
+
+def _interleaved(cmds: dict[str, tuple[list[str], dict[str, str] | None]], runs: int) -> dict[str, tuple[float, float]]:
+    """The best wall and CPU time of each command over runs rounds that run every command once, in turn: a
+    machine whose speed drifts during the measurement then moves each command's best alike."""
+    best = {name: (float("inf"), float("inf")) for name in cmds}
+    for _ in range(runs):
+        for name, (cmd, env) in cmds.items():
+            wall, cpu = _process(cmd, 1, env)
+            best[name] = (min(best[name][0], wall), min(best[name][1], cpu))
+    return best
+
+
+def _instructions(cmd: list[str], env: dict[str, str] | None = None) -> int | None:
+    """The instructions one run of cmd executes, counted by callgrind (None without valgrind): a figure that
+    does not move with the machine's load."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        return None
+    proc = subprocess.run([valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *cmd],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, check=False)
+    found = [line.rsplit(":", 1)[1] for line in proc.stderr.splitlines() if "Collected :" in line]
+    return int(found[-1]) if found else None
 
 
 def domlint_command() -> list[str]:
@@ -216,18 +241,35 @@ def main() -> int:
                     if j == 1:
                         ratios.append((f"{name}: throughput / xmllint's, -j 1, CPU", x_cpu / cpu, 1.0, ">="))
 
-    floor_wall, floor_cpu = _process([sys.executable, "-c", "import lxml.etree"], args.runs)
+    # One file: the floor, each target's check and xmllint, run in turn round after round.
+    floor_cmd = [sys.executable, "-c", "import lxml.etree"]
+    one: dict[str, tuple[list[str], dict[str, str] | None]] = {"floor": (floor_cmd, None)}
+    one.update({name: ([*run, "check", "--libvirt", name, str(small)], env) for name in TARGETS})
+    if xmllint:
+        one["xmllint"] = ([xmllint, "--noout", "--relaxng", str(DOMAIN_RNG), str(small)], None)
+    best = _interleaved(one, args.runs)
+    floor_wall, floor_cpu = best["floor"]
     print(f"one file: python -c 'import lxml.etree': {floor_wall * 1000:.1f} ms wall, {floor_cpu * 1000:.1f} ms CPU "
-          f"(best of {args.runs}; the floor of the stack)")
+          f"(best of {args.runs}, each round running every one-file command in turn; the floor of the stack)")
     for name in TARGETS:
-        wall, cpu = _process([*run, "check", "--libvirt", name, str(small)], args.runs, env)
+        wall, cpu = best[name]
         print(f"one file: domlint check --libvirt {name} {small.name}: {wall * 1000:.1f} ms wall, "
               f"{cpu * 1000:.1f} ms CPU (best of {args.runs}, {run[0]})")
         ratios.append((f"{name}: one-file time / the python + lxml floor, wall", wall / floor_wall, 1.5, "<="))
         ratios.append((f"{name}: one-file time / the python + lxml floor, CPU", cpu / floor_cpu, 1.5, "<="))
     if xmllint:
-        wall, cpu = _process([xmllint, "--noout", "--relaxng", str(DOMAIN_RNG), str(small)], args.runs)
+        wall, cpu = best["xmllint"]
         print(f"one file: xmllint --relaxng {small.name}: {wall * 1000:.1f} ms wall, {cpu * 1000:.1f} ms CPU")
+    floor_n = _instructions(floor_cmd)
+    if floor_n is None:
+        print("one file: instructions not counted (install valgrind for callgrind's count, which load does not move)")
+    else:
+        print(f"one file: python -c 'import lxml.etree': {floor_n / 1e6:.1f} M instructions (callgrind)")
+        for name in TARGETS:
+            n = _instructions(one[name][0], env)
+            if n is not None:
+                print(f"one file: domlint check --libvirt {name} {small.name}: {n / 1e6:.1f} M instructions")
+                ratios.append((f"{name}: one-file instructions / the python + lxml floor's", n / floor_n, 1.5, "<="))
 
     # Both rule books loaded in this one process, each measured in turn.
     checkers = {name: Checker(Options(libvirt=name)) for name in TARGETS}
