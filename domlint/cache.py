@@ -219,11 +219,12 @@ def _store(kind: str, entry_key: str, content: Callable[[], list[bytes | bytearr
     if cdir is None:
         return
     try:
+        chunks = content()  # before any file is made: a value marshal refuses leaves nothing behind
         os.makedirs(cdir, exist_ok=True)
         name = _file(kind, entry_key)
         tmp = os.path.join(cdir, f".{name}.{os.getpid()}.tmp")
         with open(tmp, "wb") as fh:
-            fh.writelines(content())
+            fh.writelines(chunks)
         os.replace(tmp, os.path.join(cdir, name))
     except (OSError, ValueError):
         pass

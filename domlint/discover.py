@@ -13,13 +13,14 @@ to apply the excludes and the domain test to named files too.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterable
 
 from lxml import etree
 
 from .config import Config, glob_regex
 from .errors import DomlintError, InputError
-from .pathname import StrPath, clean, parts, suffix
+from .pathname import StrPath, clean, mode, parts, suffix
 from .record import field, record
 
 # Folders never searched unless `exclude` (option or configuration) replaces this list;
@@ -138,14 +139,19 @@ class Discovery:
         seen: dict[str, int] = {}
         for name in paths:
             p = clean(name)
-            if os.path.isdir(p):
-                before = (len(sel.others), sel.excluded)
+            try:
+                kind = mode(p)
+            except OSError as exc:
+                sel.inputs.append(_unreadable(p, exc))
+                continue
+            if kind is not None and stat.S_ISDIR(kind):
+                before = (len(sel.inputs), len(sel.others), sel.excluded)
                 found = self._walk(p, sel)
-                if not found and before == (len(sel.others), sel.excluded):
+                if not found and before == (len(sel.inputs), len(sel.others), sel.excluded):
                     sel.inputs.append(DomlintError(p, None, "directory holds no *.xml file"))
                 for f in found:
                     self._add(sel, seen, f)
-            elif os.path.exists(p):
+            elif kind is not None:
                 absolute = os.path.abspath(p)
                 if self.force_exclude and self.excluded(absolute, os.getcwd()):
                     sel.excluded += 1
@@ -186,7 +192,7 @@ class Discovery:
         if listed is not None:
             for rel in listed:
                 f = clean(os.path.join(top, rel))
-                if suffix(f) == ".xml" and os.path.isfile(f):
+                if suffix(f) == ".xml" and _is_file(f, sel):
                     if self.excluded(os.path.abspath(f), root):
                         sel.excluded += 1
                     else:
@@ -208,12 +214,26 @@ class Discovery:
                 dirs[:] = keep
                 for name in files:
                     f = clean(os.path.join(here, name))
-                    if name.endswith(".xml") and os.path.isfile(f):
+                    if name.endswith(".xml") and _is_file(f, sel):
                         if self.excluded(os.path.abspath(f), root):
                             sel.excluded += 1
                         else:
                             candidates.append(f)
         return [f for f in sorted(candidates, key=parts) if self._is_domain(f, sel)]
+
+
+def _unreadable(path: str, exc: OSError) -> InputError:
+    return InputError(path, None, f"cannot read: {exc.strerror or exc}")
+
+
+def _is_file(path: str, sel: Selection) -> bool:
+    """Whether path is a regular file; one that cannot even be looked at is an input error, never skipped."""
+    try:
+        kind = mode(path)
+    except OSError as exc:
+        sel.inputs.append(_unreadable(path, exc))
+        return False
+    return kind is not None and stat.S_ISREG(kind)
 
 
 def _git_files(top: str) -> list[str] | None:

@@ -60,3 +60,19 @@ def relative_to(name: str, base: str) -> str | None:
 def beside(file: str | os.PathLike[str], name: str) -> str:
     """name taken relative to the folder holding file (Path(file).parent / name); an absolute name as it is."""
     return clean(name) if name.startswith("/") else join(os.path.dirname(clean(file)) or ".", name)
+
+
+def mode(name: str) -> int | None:
+    """The st_mode of name (links followed), or None where pathlib's exists() is False: no such file, a
+    non-folder on the way, a link loop. Any other error (no permission, a name too long) raises OSError, so
+    that a file that cannot be read is reported, not passed over."""
+    try:
+        return os.stat(name).st_mode
+    except ValueError:  # a NUL in the name
+        return None
+    except OSError as exc:
+        import errno
+
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            return None
+        raise

@@ -19,6 +19,7 @@ from __future__ import annotations
 import marshal
 import re
 import sys
+import warnings
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Final
@@ -175,8 +176,14 @@ def stored(patterns: Iterable[tuple[str, int]]) -> bytes | None:
         if not isinstance(pattern, str) or flags & _UNCACHED:
             continue
         try:
-            found = _program(pattern, flags)
+            with warnings.catch_warnings(record=True) as said:
+                warnings.simplefilter("always")
+                found = _program(pattern, flags)
         except Exception:  # a bad pattern, or an re whose internals differ: re.compile will say or do it
+            continue
+        if said:
+            # A pattern re warns about (a FutureWarning on a nested set, say) is left to re, so every run
+            # still warns as it compiles it, and no more than once.
             continue
         if found is not None:
             pattern, flags, final_flags, code, groups, groupindex, indexgroup = found

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from typing import TYPE_CHECKING, Any
 
 from . import cache
 from .data import data_file, load_schema, rules_dir, schema_file
 from .errors import RuleError
-from .pathname import StrPath, clean, suffix
+from .pathname import StrPath, clean, mode, suffix
 from .record import record
 
 if TYPE_CHECKING:
@@ -154,10 +155,14 @@ def rule_files(dirs: list[StrPath]) -> list[str]:
     files: list[str] = []
     for given in dirs:
         d = clean(given)
-        if os.path.isfile(d):
+        try:
+            kind = mode(d)
+        except OSError as exc:
+            raise RuleErrors([RuleError(d, None, f"cannot read: {exc.strerror or exc}")]) from None
+        if kind is not None and stat.S_ISREG(kind):
             files.append(d)
             continue
-        if not os.path.isdir(d):
+        if kind is None or not stat.S_ISDIR(kind):
             raise RuleErrors([RuleError(d, None, "rule directory does not exist")])
         files.extend(clean(os.path.join(d, *parts)) for parts in sorted(_yaml_below(d, ())))
     return files

@@ -159,3 +159,11 @@ def test_a_split_entry_replaced_or_damaged_is_read_safely(cache_dir: Path, tmp_p
     entry.write_bytes(b"\x00garbage")
     assert cache.read_split("test", key) is None
     assert cache.load_split("test", [source], lambda: ("built", [[b"z"]])) == ("built", [[b"z"]])
+
+
+def test_a_value_marshal_refuses_leaves_no_file_behind(cache_dir: Path) -> None:
+    import datetime
+
+    cache.write("x", "k", {"a": datetime.date(2024, 1, 1)})
+    cache.write("x", "k2", {"a": 1})
+    assert [f.name for f in cache_dir.iterdir()] == [cache._file("x", "k2")]

@@ -103,3 +103,22 @@ def test_autostart_links_are_checked_once(tmp_path: Path) -> None:
     assert [Path(f["path"]).name for f in doc["findings"]] == ["web.xml"] * 3
     assert {f["path"] for f in doc["findings"]} == {str(qemu / "web.xml")}
     assert "1 file checked" in proc.stderr and doc["errors"] == []
+
+
+def test_a_file_that_cannot_be_looked_at_is_an_input_error_not_skipped(tmp_path: Path) -> None:
+    # A name stat refuses for another reason than absence (here a link to a name too long for the system;
+    # a folder that can be listed but not entered does the same to a user without root) is reported, and the
+    # other files are still checked: it is never passed over as if it were not there.
+    top = tmp_path / "guests"
+    top.mkdir()
+    shutil.copy(BAD, top / "web.xml")
+    (top / "db.xml").symlink_to("x" * 300)
+    proc = run_cli("check", "--format", "json", "--no-respect-gitignore", str(top), cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    doc = json.loads(proc.stdout)
+    (error,) = doc["errors"]
+    assert error["path"] == str(top / "db.xml") and "cannot read: File name too long" in error["message"]
+    assert {f["path"] for f in doc["findings"]} == {str(top / "web.xml")}
+    named = run_cli("check", "--format", "json", "y" * 300 + ".xml", cwd=tmp_path)
+    assert named.returncode == 2 and "Traceback" not in named.stderr
+    assert "cannot read: File name too long" in json.loads(named.stdout)["errors"][0]["message"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -45,3 +45,18 @@ def test_relative_to_answers_as_path_relative_to_does_or_none_where_it_raises(na
 def test_beside_and_join_are_path_parent_and_joinpath(file: str, name: str) -> None:
     assert beside(file, name) == str(PurePosixPath(file).parent / name)
     assert join(file, name) == str(PurePosixPath(file).joinpath(name))
+
+
+def test_mode_is_none_only_where_pathlib_says_a_name_does_not_exist(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    from domlint.pathname import mode
+
+    (tmp_path / "f").write_text("")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    assert stat.S_ISREG(mode(str(tmp_path / "f")) or 0) and stat.S_ISDIR(mode(str(tmp_path)) or 0)
+    for absent in ("missing", "f/under-a-file", "loop", "nul\0name"):
+        assert mode(os.path.join(str(tmp_path), absent)) is None
+    with pytest.raises(OSError, match="too long"):
+        mode(str(tmp_path / ("x" * 300)))

@@ -6,6 +6,7 @@ import marshal
 import os
 import re
 import time
+import warnings
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -282,3 +283,17 @@ def test_a_pack_read_from_the_cache_seeds_its_patterns(tmp_path: Path, monkeypat
                            "</devices></domain>")
     assert [e.text for e in compile_xpath(pack.rules[0].select)(doc)] == ["x%%"]
     assert ("[^A-Za-z0-9_]{2}Q?$", UNICODE) not in compiles
+
+
+def test_a_pattern_re_warns_about_is_left_to_re_so_each_run_warns_once(compiles: list[tuple[str, int]]) -> None:
+    nested = "^[[:alpha:]]+$"  # a FutureWarning: "Possible nested set"
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        stored = regex_programs.stored([(nested, UNICODE), (PATTERNS[0][0], UNICODE)])
+    assert not said, "building the pack warns nothing: the compile a run makes does, once"
+    assert stored is not None and regex_programs.seed([stored]) == 1
+    re.purge()
+    assert regex_programs.seed([stored]) == 1
+    with pytest.warns(FutureWarning, match="nested set"):
+        re.compile(nested, UNICODE)
+    assert (nested, UNICODE) in compiles
