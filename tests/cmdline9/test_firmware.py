@@ -25,6 +25,7 @@ def test_bios_autoselection_takes_the_seabios_rom() -> None:
     assert run(platform.loader, xml) == ["-bios", "/usr/share/seabios/bios-256k.bin"]
 
 
+@pytest.mark.corpus
 def test_efi_autoselection_prefers_the_first_descriptor_by_name() -> None:
     # 40-ovmf-sb-keys.json (in /etc) comes first: secure boot, requires SMM, so smm=on and a secure flash.
     xml = domain(machine="pc-q35-8.0").replace("<os>", "<os firmware='efi'>")
@@ -35,6 +36,7 @@ def test_efi_autoselection_prefers_the_first_descriptor_by_name() -> None:
                                              "pflash0=libvirt-pflash0-format,pflash1=libvirt-pflash1-format")
 
 
+@pytest.mark.corpus
 def test_refusing_secure_boot_picks_a_firmware_without_smm() -> None:
     os_ = "<firmware><feature enabled='no' name='secure-boot'/></firmware><boot dev='hd'/>"
     xml = domain(machine="pc-q35-8.0", os=os_).replace("<os>", "<os firmware='efi'>")
