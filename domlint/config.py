@@ -8,7 +8,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from .data import load_schema
-from .pathname import StrPath, beside, clean, relative_to
+from .pathname import StrPath, beside, clean, parent, relative_to
 from .record import field, record
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ class Config:
     @property
     def base(self) -> str:
         """The directory relative paths and globs are taken from."""
-        return os.path.dirname(clean(self.path)) or "."
+        return parent(self.path)
 
     def line(self, *keys: str | int) -> int | None:
         """The line of the innermost key of keys that the file shows, or None."""
@@ -199,7 +199,6 @@ def _yaml_lines(node: Any, at: KeyPath, out: dict[KeyPath, int]) -> None:
 
 @cache
 def _validator() -> Any:
-
     import jsonschema
 
     schema = load_schema("config.schema.json")

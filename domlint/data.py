@@ -21,11 +21,6 @@ def rules_dir() -> str:
     return _shipped("rules")
 
 
-def schema_dir() -> str:
-    """The JSON Schemas."""
-    return _shipped("schema")
-
-
 def data_file(name: str) -> str:
     """A data file shipped with the engine."""
     return os.path.join(_PKG, "data", name)
@@ -33,7 +28,7 @@ def data_file(name: str) -> str:
 
 def schema_file(name: str) -> str:
     """One of the JSON Schemas, by file name."""
-    return os.path.join(schema_dir(), name)
+    return os.path.join(_shipped("schema"), name)
 
 
 def load_schema(name: str) -> Any:

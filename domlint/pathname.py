@@ -18,8 +18,9 @@ StrPath: TypeAlias = "str | os.PathLike[str]"
 def clean(name: str | os.PathLike[str]) -> str:
     """name as str(PurePosixPath(name)): no empty or '.' parts, no trailing slash, '.' when nothing is left."""
     text = os.fspath(name)
-    if "//" not in text and "." not in text and not text.endswith("/"):
-        return text or "."  # the usual spelling, unchanged
+    if (text and text != "." and "//" not in text and "/./" not in text and not text.startswith("./")
+            and not text.endswith(("/", "/."))):
+        return text  # the usual spelling (no empty or '.' part), unchanged
     root = ""
     if text.startswith("/"):
         # POSIX keeps a leading "//" (and only two) as a distinct root, as pathlib does.
@@ -57,9 +58,14 @@ def relative_to(name: str, base: str) -> str | None:
     return "/".join(mine[len(theirs):]) or "."
 
 
+def parent(name: str | os.PathLike[str]) -> str:
+    """Path(name).parent, as a string."""
+    return os.path.dirname(clean(name)) or "."
+
+
 def beside(file: str | os.PathLike[str], name: str) -> str:
     """name taken relative to the folder holding file (Path(file).parent / name); an absolute name as it is."""
-    return clean(name) if name.startswith("/") else join(os.path.dirname(clean(file)) or ".", name)
+    return clean(name) if name.startswith("/") else join(parent(file), name)
 
 
 def mode(name: str) -> int | None:

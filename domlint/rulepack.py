@@ -230,7 +230,6 @@ def _cached_entries(key: str) -> list[tuple[dict[str, Any], int]] | None:
 
 def _validate(name: str, data: bytes) -> list[tuple[dict[str, Any], int]]:
     """Parse and schema-check one rule file (the slow path; jsonschema loads here)."""
-
     import yaml
     try:
         text = data.decode("utf-8")

@@ -116,7 +116,6 @@ def _break(entry: dict[str, Any], xml: str) -> str:
 
 def load(path: str, release: str) -> list[RawRule]:
     """The rules of a vocabulary file (RuleErrors, located, for a malformed one)."""
-
     import jsonschema
     import yaml
 

@@ -32,7 +32,6 @@ def _load_checked(path: StrPath, schema_name: str, what: str) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise InputError(name, 1, f"{what} must be a mapping")
 
-
     import jsonschema  # only when a file is actually loaded
 
     schema = load_schema(schema_name)

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from domlint.pathname import beside, clean, join, parts, relative_to, suffix
+from domlint.pathname import beside, clean, join, parent, parts, relative_to, suffix
 
 NAMES = ["", ".", "./", "..", "a", "a/", "./a//b/./c/", "//a", "///a", "/", "//", "a/../b", ".a", "a.xml",
          "/a/./b", "a/.", "../x", "x/.hidden/y.xml", "a-b/x", "a/b", "A", "a.xml/x", "/a-b", "b.tar.gz", "c.",
@@ -18,6 +18,7 @@ NAMES = ["", ".", "./", "..", "a", "a/", "./a//b/./c/", "//a", "///a", "/", "//"
 def test_a_name_is_spelled_and_split_as_pathlib_does(name: str) -> None:
     p = PurePosixPath(name)
     assert clean(name) == str(p)
+    assert parent(name) == str(p.parent)
     assert tuple(parts(name)) == p.parts
     assert suffix(clean(name)) == p.suffix
 
