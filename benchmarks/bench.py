@@ -8,8 +8,9 @@ files; the time of one `domlint check FILE` process next to the floor of the
 stack, a bare `python -c "import lxml.etree"` (timed in rounds that run each
 one-file command in turn, and, where valgrind is installed, counted in
 instructions, which load does not move); and check time per disk for one
-domain of 10, 100 and 1,000 disks. Then argv throughput (1.2.8), and the
-targets. Wall times are the best of repeated runs (the least disturbed by other
+domain of 10, 100 and 1,000 disks. Then argv throughput (1.2.8), the bound
+that lxml's XPath evaluation alone puts on the throughput ratio
+(xpath_floor.py), and the targets. Wall times are the best of repeated runs (the least disturbed by other
 load on the machine); CPU times (user + system of the process) are printed
 beside them, since they hardly move with the load.
 """
@@ -312,6 +313,20 @@ def main() -> int:
         for checker in checkers.values():
             profile_check(checker, files, args.rounds)
         profile_start(small, args.runs)
+
+    # The floor under the throughput ratio: lxml's time for the rules' XPath alone (its own process, whose
+    # rule packs record each evaluation), against xmllint's whole time per file.
+    floors = subprocess.run([sys.executable, str(REPO / "benchmarks" / "xpath_floor.py"), "--json",
+                             "--corpus", str(args.corpus)], capture_output=True, text=True, env=env, check=False)
+    if floors.returncode == 0 and x_wall is not None:
+        x_per_file = x_wall / (len(files) * args.times)
+        print("bound:    with rules evaluated as XPath by lxml, before anything else check does:")
+        for name, per_domain in json.loads(floors.stdout).items():
+            print(f"  {name}: lxml's XPath alone {per_domain * 1e6:.0f} us per domain, xmllint's whole check "
+                  f"{x_per_file * 1e6:.0f} us per file: throughput / xmllint's at most {x_per_file / per_domain:.2f} "
+                  "at -j 1")
+    else:
+        print("bound:    not measured (needs xmllint for its time per file)")
 
     print("targets:")
     for label, value, target, op in ratios:

@@ -50,6 +50,11 @@ def test_bench_prints_every_figure_and_the_targets() -> None:
             "CI=true: xmllint must be measured " + out
     if "not measured" not in out:
         assert re.search(r"1.2.8: throughput / xmllint's, -j 1, wall: [\d.]+ \(target >= 1\)", out), out
+        # The bound lxml's XPath time puts on that ratio, from xpath_floor.py in its own process.
+        for target in ("1.2.8", "9.0"):
+            bound = re.search(rf"^  {target}: lxml's XPath alone (\d+) us per domain, xmllint's whole check (\d+) us "
+                              r"per file: throughput / xmllint's at most ([\d.]+) at -j 1", out, re.M)
+            assert bound and abs(float(bound.group(3)) - int(bound.group(2)) / int(bound.group(1))) < 0.05, out
     for stage in ("parse", "normalise", "evaluate: selects and rules", "total", "domlint check (whole run)"):
         assert stage in out, out
 
@@ -105,3 +110,23 @@ def test_select_costs_names_a_missing_corpus(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=REPO, timeout=120, check=False)
     assert proc.returncode == 2
     assert "no conformance corpus there" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_xpath_floor_counts_the_evaluations_of_both_targets() -> None:
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "xpath_floor.py"), "--corpus", str(CONFORMANCE),
+                           "--rounds", "1"], capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    for target in ("1.2.8", "9.0"):
+        found = re.search(rf"^xpath: +{target}: (\d+) XPath evaluations per domain; lxml alone spends (\d+) us",
+                          proc.stdout, re.M)
+        # Every domain has a root and devices: dozens of selects, whens and test values each.
+        assert found and int(found.group(1)) >= 20 and int(found.group(2)) > 0, proc.stdout
+
+
+def test_xpath_python_translations_agree_with_lxml() -> None:
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "xpath_python.py"), "--corpus", str(CONFORMANCE),
+                           "--rounds", "1"], capture_output=True, text=True, cwd=REPO, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    for target in ("1.2.8", "9.0"):
+        found = re.search(rf"^{target}: ([\d,]+) evaluations agree with lxml, ([\d,]+) differ", proc.stdout, re.M)
+        assert found and int(found.group(1).replace(",", "")) > 1000 and found.group(2) == "0", proc.stdout
