@@ -17,7 +17,7 @@ translations, and the better of the two per expression.
 
     python benchmarks/xpath_python.py [--corpus DIR] [--rounds N]
 
-Measured on 2 cores (2026-12-03, public 1.2.8 domains): the translations agree
+Measured on 2 unloaded cores (2026-12-03, public 1.2.8 domains): the translations agree
 with lxml on every one of some 63,000 evaluations, and take about twice lxml's
 time (1.9x to 2.0x). Keeping the faster of the two for each expression brings the
 XPath time to 0.78x to 0.91x of lxml's, 30 to 65 us a domain: about 5% of a
@@ -419,6 +419,11 @@ class _Parser:
 # context node (str or None), S a string, N a number, B a boolean. An element list's shape: "one" (at
 # most one node), "flat" (document order, no node inside another), "ord" (document order), "any".
 _Code = tuple[str, str, str]
+# A value of each kind as a boolean, and (but for node-sets, read through their string) as a number: {} is its
+# code, which never holds a brace.
+_AS_BOOLEAN = {"E": "bool({})", "A": "bool({})", "O": "({} is not None)", "S": "({} != '')", "N": "_bnum({})",
+               "B": "{}"}
+_AS_NUMBER = {"O": "_num({})", "S": "_num({})", "B": "(1.0 if {} else 0.0)", "N": "{}"}
 
 
 class _Gen:
@@ -462,16 +467,7 @@ class _Gen:
     # values of each kind as another kind
 
     def boolean(self, code: _Code) -> str:
-        text, kind, _ = code
-        if kind in ("E", "A"):
-            return f"bool({text})"
-        if kind == "O":
-            return f"({text} is not None)"
-        if kind == "S":
-            return f"({text} != '')"
-        if kind == "N":
-            return f"_bnum({text})"
-        return text
+        return _AS_BOOLEAN[code[1]].format(code[0])
 
     def string(self, code: _Code) -> str:
         text, kind, shape = code
@@ -492,16 +488,9 @@ class _Gen:
         return text
 
     def number(self, code: _Code) -> str:
-        text, kind, _ = code
-        if kind in ("E", "A"):
+        if code[1] in ("E", "A"):
             return f"_num({self.string(code)})"
-        if kind == "O":
-            return f"_num({text})"
-        if kind == "S":
-            return f"_num({text})"
-        if kind == "B":
-            return f"(1.0 if {text} else 0.0)"
-        return text
+        return _AS_NUMBER[code[1]].format(code[0])
 
     def strings(self, code: _Code) -> str:
         """Code for an iterable of the string-values of a node-set."""
