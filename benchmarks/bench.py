@@ -325,6 +325,8 @@ def main() -> int:
             print(f"  {name}: lxml's XPath alone {per_domain * 1e6:.0f} us per domain, xmllint's whole check "
                   f"{x_per_file * 1e6:.0f} us per file: throughput / xmllint's at most {x_per_file / per_domain:.2f} "
                   "at -j 1")
+    elif floors.returncode != 0:
+        print(f"bound:    not measured (xpath_floor.py failed: {floors.stderr.strip()[-300:]})")
     else:
         print("bound:    not measured (needs xmllint for its time per file)")
 
