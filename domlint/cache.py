@@ -18,6 +18,8 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from .pathname import read_bytes
+
 if TYPE_CHECKING:
     from .pathname import StrPath
 
@@ -201,8 +203,7 @@ def read(kind: str, entry_key: str) -> Any:
     if cdir is None:
         return None
     try:
-        with open(os.path.join(cdir, _file(kind, entry_key)), "rb") as fh:
-            stored_key, value = marshal.loads(fh.read())
+        stored_key, value = marshal.loads(read_bytes(os.path.join(cdir, _file(kind, entry_key))))
     except (OSError, EOFError, ValueError, TypeError):
         return None
     return value if stored_key == entry_key else None

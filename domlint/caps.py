@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import cache as diskcache
 from .errors import InputError, UsageError
+from .pathname import read_bytes
 from .target import Target, resolve
 
 if TYPE_CHECKING:
@@ -127,8 +128,7 @@ def _argv_fact_table(folder: str) -> dict[str, dict[str, Any]]:
     path = os.path.join(folder, ARGV_FACTS_FILE)
     if not os.path.isfile(path):
         return {}
-    with open(path, "rb") as fh:
-        return json.load(fh)  # type: ignore[no-any-return]
+    return json.loads(read_bytes(path))  # type: ignore[no-any-return]
 
 
 def _profile_argv_facts(folder: str, name: str) -> dict[str, Any] | None:

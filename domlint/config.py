@@ -294,10 +294,10 @@ class Finder:
                 break
             walked.append(folder)
             found = self._in_dir(folder)
-            parent = os.path.dirname(folder)
-            if found is not None or parent == folder:
+            above = os.path.dirname(folder)
+            if found is not None or above == folder:
                 break
-            folder = parent
+            folder = above
         for d in walked:
             self._by_dir[d] = found
         return found

@@ -35,5 +35,6 @@ def load_schema(name: str) -> Any:
     """One of the JSON Schemas, parsed."""
     import json
 
-    with open(schema_file(name), "rb") as fh:
-        return json.load(fh)
+    from .pathname import read_bytes
+
+    return json.loads(read_bytes(schema_file(name)))

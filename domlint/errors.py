@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .pathname import read_bytes
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -85,8 +87,7 @@ def read_text(path: str | Path, what: str, error: type[DomlintError] = InputErro
     """A UTF-8 text file's content, or `error` naming the file and saying why it cannot be read."""
     name = str(path)
     try:
-        with open(path, "rb") as fh:
-            return fh.read().decode("utf-8")
+        return read_bytes(path).decode("utf-8")
     except OSError as exc:
         raise error(name, None, f"cannot read {what}: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:

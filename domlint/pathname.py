@@ -68,6 +68,12 @@ def beside(file: str | os.PathLike[str], name: str) -> str:
     return clean(name) if name.startswith("/") else join(parent(file), name)
 
 
+def read_bytes(name: str | os.PathLike[str]) -> bytes:
+    """Path(name).read_bytes(): the whole file (OSError when it cannot be read)."""
+    with open(name, "rb") as fh:
+        return fh.read()
+
+
 def mode(name: str) -> int | None:
     """The st_mode of name (links followed), or None where pathlib's exists() is False: no such file, a
     non-folder on the way, a link loop. Any other error (no permission, a name too long) raises OSError, so

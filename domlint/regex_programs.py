@@ -214,16 +214,14 @@ def seed(entry: Sequence[bytes | None]) -> int:
         # re.compile looks up (type(pattern), pattern, flags as an int) in _cache (3.11) or in _cache2 and
         # then _cache (3.12, 3.13: a hit in _cache moves there), compiling only on a miss.
         room = re._MAXCACHE - len(cache)  # type: ignore[attr-defined]
-        import _sre
-
         put = 0
         for pattern, flags, final_flags, code, groups, groupindex, indexgroup in programs:
             if put >= room:  # never past re's own limit, which would push out what re put there
                 break
             cache_key = (str, pattern, flags)
             if cache_key not in cache:
-                cache[cache_key] = _sre.compile(pattern, final_flags, memoryview(code).cast(_CODE_FORMAT).tolist(),
-                                                groups, groupindex, indexgroup)
+                cache[cache_key] = _make((pattern, flags, final_flags, memoryview(code).cast(_CODE_FORMAT).tolist(),
+                                          groups, groupindex, indexgroup))
                 put += 1
         return put
     except Exception:  # never worse than no seed: re compiles what is missing

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from . import cache
 from .data import data_file, load_schema, rules_dir, schema_file
 from .errors import RuleError
-from .pathname import StrPath, clean, mode, suffix
+from .pathname import StrPath, clean, mode, read_bytes, suffix
 from .record import record
 
 if TYPE_CHECKING:
@@ -47,8 +47,7 @@ def _stamp() -> bytes:
     # (capability names are checked when a target's pack is compiled).
     import hashlib
     h = hashlib.sha256(_CACHE_FORMAT.encode())
-    with open(schema_file("rule.schema.json"), "rb") as fh:
-        h.update(fh.read())
+    h.update(read_bytes(schema_file("rule.schema.json")))
     return h.digest()
 
 
@@ -202,8 +201,7 @@ def load_raw(dirs: list[StrPath] | None = None, use_cache: bool = True) -> list[
 def _load_file(name: str, stamp: bytes, use_cache: bool) -> list[RawRule]:
     import hashlib
     try:
-        with open(name, "rb") as fh:
-            data = fh.read()
+        data = read_bytes(name)
     except OSError as exc:
         raise RuleErrors([RuleError(name, None, f"cannot read: {exc.strerror or exc}")]) from None
     # Keyed on content: a rule file validated once is not validated again,

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from .errors import UsageError
+from .pathname import read_bytes
 from .record import field, record
 
 _ROOT = os.path.join(os.path.dirname(os.path.realpath(__file__)), "data", "targets")
@@ -111,8 +112,7 @@ def _read_target(folder: str) -> Target:
     def read() -> Any:
         import json
 
-        with open(spec, "rb") as fh:
-            return json.load(fh)
+        return json.loads(read_bytes(spec))
 
     # Kept as marshal data: a run then needs no JSON parser.
     raw = cache.load("target", [spec], read)

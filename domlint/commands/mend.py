@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from ..errors import DomlintError, InputError
 from ..findings import Finding
 from ..parse import MAX_BYTES
+from ..pathname import read_bytes
 from .options import EXIT_FINDINGS, finish
 
 if TYPE_CHECKING:
@@ -20,8 +21,7 @@ def _read(path: str) -> bytes:
     try:
         if os.stat(path).st_size > MAX_BYTES:
             raise InputError(path, None, f"file is over the {MAX_BYTES}-byte (10 MiB) size limit")
-        with open(path, "rb") as fh:
-            return fh.read()
+        return read_bytes(path)
     except OSError as exc:
         raise InputError(path, None, f"cannot read: {exc.strerror or exc}") from None
 
