@@ -167,12 +167,6 @@ def _at(nodes: list[Any], k: int) -> list[Any]:
     return nodes[k - 1:k] if k >= 1 else []
 
 
-def _first(el: etree._Element, tag: Any) -> etree._Element | None:
-    for child in el.iterchildren(tag):
-        return child
-    return None
-
-
 def _order(nodes: list[etree._Element]) -> list[etree._Element]:
     """nodes without repeats, in document order."""
     if len(nodes) < 2:
@@ -220,7 +214,7 @@ class _Context:
 
 _HELPERS: dict[str, Any] = {name: value for name, value in globals().items()
                             if name.startswith("_") and callable(value) and not name.startswith("__")}
-_HELPERS.update({"_ELEMENT": etree.Element, "_NAN": _NAN, "Fallback": Fallback})
+_HELPERS.update({"_ELEMENT": etree.Element, "_ELEMENT_TYPE": etree._Element, "_NAN": _NAN, "Fallback": Fallback})
 
 
 # --- tokens ---------------------------------------------------------------------------------------
@@ -811,9 +805,9 @@ class _Gen:
             new_shape = "flat" if shape == "one" else "any"
         else:
             raise Unsupported(f"axis {axis}")
-        conds = [self.predicate(p, v) for p in preds]
-        if cond is not None:
-            conds.insert(0, cond)
+        # Each predicate's condition on v, None for a position.
+        pred_conds = [self.predicate(p, v) for p in preds]
+        conds = ([cond] if cond is not None else []) + pred_conds
         if all(c is not None for c in conds):
             if reverse and shape == "one" and preds:
                 # Predicates without positions do not depend on the order: filter, then restore document order.
@@ -826,9 +820,8 @@ class _Gen:
             return v, new_shape
         # Positions count the nodes that reach each predicate, per context node, in the axis's order.
         seq = f"list({source})" if cond is None else f"[{v} for {v} in {source} if {cond}]"
-        for p in preds:
-            c = self.predicate(p, v)
-            seq = f"_at({seq}, {self.position(p)})" if c is None else f"[{v} for {v} in {seq} if {c}]"
+        for p, c in zip(preds, pred_conds, strict=True):
+            seq = f"_at({seq}, {int(p[1])})" if c is None else f"[{v} for {v} in {seq} if {c}]"
         if reverse:
             seq = f"{seq}[::-1]"
         clauses.append(f"for {v} in {seq}")
@@ -840,9 +833,6 @@ class _Gen:
         if test[0] == "any":
             return f"isinstance({v}.tag, str)"
         return None
-
-    def position(self, pred: Any) -> int:
-        return int(pred[1])
 
     def predicate(self, pred: Any, v: str) -> str | None:
         """A predicate's condition on v, or None for a position ([1])."""
@@ -866,9 +856,6 @@ def _mentions_position(node: Any) -> bool:
     if isinstance(node, list):
         return any(_mentions_position(x) for x in node)
     return False
-
-
-_HELPERS["_ELEMENT_TYPE"] = etree._Element
 
 
 def translate(expr: str, namespaces: dict[str, str], document: bool,
